@@ -1,0 +1,113 @@
+package dev.vivarium.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * An ordered HTTP header multimap with lower-case names, as the guest sees headers (Terrarium
+ * guests use the {@code http} crate's {@code HeaderMap}, whose names are lower case).
+ *
+ * <p>Mutable while a request or response is being built; adapters and hostcalls own their
+ * instances, so it is not thread-safe.
+ */
+public final class Headers {
+    private final List<String> names = new ArrayList<>();
+    private final List<String> values = new ArrayList<>();
+
+    public static String normalize(String name) {
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    /** Adds one value, keeping any existing values of the same name. */
+    public Headers add(String name, String value) {
+        names.add(normalize(Objects.requireNonNull(name, "name")));
+        values.add(Objects.requireNonNull(value, "value"));
+        return this;
+    }
+
+    /** Replaces all values of {@code name} with {@code newValues} (none removes the header). */
+    public Headers set(String name, List<String> newValues) {
+        remove(name);
+        for (String v : newValues) {
+            add(name, v);
+        }
+        return this;
+    }
+
+    public Headers remove(String name) {
+        String n = normalize(name);
+        for (int i = names.size() - 1; i >= 0; i--) {
+            if (names.get(i).equals(n)) {
+                names.remove(i);
+                values.remove(i);
+            }
+        }
+        return this;
+    }
+
+    /** All values of one header, in the order they were added; empty if absent. */
+    public List<String> values(String name) {
+        String n = normalize(name);
+        List<String> out = null;
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).equals(n)) {
+                if (out == null) {
+                    out = new ArrayList<>(2);
+                }
+                out.add(values.get(i));
+            }
+        }
+        return out == null ? List.of() : Collections.unmodifiableList(out);
+    }
+
+    /** The first value of a header, or null. */
+    public String first(String name) {
+        String n = normalize(name);
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).equals(n)) {
+                return values.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** Distinct header names in first-seen order. */
+    public List<String> names() {
+        return List.copyOf(new LinkedHashSet<>(names));
+    }
+
+    public int size() {
+        return names.size();
+    }
+
+    public String nameAt(int i) {
+        return names.get(i);
+    }
+
+    public String valueAt(int i) {
+        return values.get(i);
+    }
+
+    public Headers copy() {
+        Headers h = new Headers();
+        h.names.addAll(names);
+        h.values.addAll(values);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < names.size(); i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(names.get(i)).append(": ").append(values.get(i));
+        }
+        return sb.append('}').toString();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.vivarium.core;
+
+import java.util.Objects;
+
+/**
+ * What the engine answers for one routed request: either the guest's response, or a failure with
+ * the status and short message the adapter sends with its container's error mechanism ({@code
+ * sendError} / {@code Response.writeError}).
+ */
+public final class Outcome {
+
+    /** Why a request did not produce the guest's response. */
+    public enum Kind {
+        /** The guest ran to completion; {@link #status()}, headers and body are its response. */
+        OK,
+        /** The guest panicked: 500 with the panic message. */
+        PANIC,
+        /** The guest trapped (including a bad pointer passed to a hostcall): 500. */
+        TRAP,
+        /** The guest ran past its deadline and was interrupted: 504. */
+        DEADLINE,
+        /** The request body was larger than allowed: 413. */
+        REQUEST_TOO_LARGE,
+        /** The guest broke a platform limit (e.g. response body size): 500. */
+        LIMIT,
+        /** The host failed (a bug or an unavailable resource): 500. */
+        HOST_ERROR,
+        /** No instance could be had in time: 503. */
+        OVERLOADED
+    }
+
+    private final Kind kind;
+    private final int status;
+    private final Headers headers;
+    private final byte[] body;
+    private final String message;
+
+    private Outcome(Kind kind, int status, Headers headers, byte[] body, String message) {
+        this.kind = kind;
+        this.status = status;
+        this.headers = headers;
+        this.body = body;
+        this.message = message;
+    }
+
+    public static Outcome response(int status, Headers headers, byte[] body) {
+        return new Outcome(
+                Kind.OK,
+                status,
+                Objects.requireNonNull(headers),
+                Objects.requireNonNull(body),
+                null);
+    }
+
+    public static Outcome failure(Kind kind, int status, String message) {
+        if (kind == Kind.OK) {
+            throw new IllegalArgumentException("a failure needs a failure kind");
+        }
+        return new Outcome(kind, status, new Headers(), new byte[0], message);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public boolean isOk() {
+        return kind == Kind.OK;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public Headers headers() {
+        return headers;
+    }
+
+    public byte[] body() {
+        return body;
+    }
+
+    /** The short cause of a failure, shown to the client; null for {@link Kind#OK}. */
+    public String message() {
+        return message;
+    }
+
+    @Override
+    public String toString() {
+        return isOk()
+                ? "Outcome[" + status + ", " + body.length + " bytes]"
+                : "Outcome[" + kind + " " + status + ": " + message + "]";
+    }
+}

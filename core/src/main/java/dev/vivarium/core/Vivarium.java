@@ -1,0 +1,261 @@
+package dev.vivarium.core;
+
+import dev.vivarium.core.abi.CallContext;
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.config.RouteTable;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.dns.DnsResolver;
+import dev.vivarium.core.engine.Deployment;
+import dev.vivarium.core.engine.Dispatcher;
+import dev.vivarium.core.engine.EngineMetrics;
+import dev.vivarium.core.engine.GuestLoadException;
+import dev.vivarium.core.engine.GuestLoader;
+import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.engine.InstancePool;
+import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.kv.KvStores;
+import dev.vivarium.core.outbound.OutboundHttp;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+/**
+ * The engine: loads and compiles every routed guest at start, matches requests to routes and runs
+ * them. Adapters (the servlet filter, the Jetty handler) translate their requests to {@link
+ * GuestRequest} and write back the {@link Outcome}.
+ *
+ * <pre>{@code
+ * Vivarium engine = Vivarium.builder(VivariumOptions.builder()
+ *         .guestDirectory(Path.of("guests"))
+ *         .route("/hello -> hello.wasm")
+ *         .build()).start();
+ * Route route = engine.route("example.com", "/hello");
+ * Outcome outcome = engine.handle(route, request);
+ * }</pre>
+ */
+public final class Vivarium implements AutoCloseable {
+    private final VivariumOptions options;
+    private final RouteTable<Route> routes;
+    private final List<InstancePool> pools;
+    private final Dispatcher dispatcher;
+    private final EngineMetrics metrics;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final DnsResolver dns;
+    private final KvStores kvStores;
+    private final OutboundHttp outbound;
+
+    private Vivarium(
+            Builder b,
+            RouteTable<Route> routes,
+            List<InstancePool> pools,
+            EngineMetrics metrics,
+            Services services) {
+        this.options = b.options;
+        this.routes = routes;
+        this.pools = List.copyOf(pools);
+        this.metrics = metrics;
+        this.clock = b.clock;
+        this.random = b.random;
+        this.dns = services.dns;
+        this.kvStores = services.kv;
+        this.outbound = services.outbound;
+        this.dispatcher = new Dispatcher(this::context, metrics);
+    }
+
+    /** The engine-wide services every deployment shares; closed with the engine. */
+    private record Services(DnsResolver dns, KvStores kv, OutboundHttp outbound) {}
+
+    public static Builder builder(VivariumOptions options) {
+        return new Builder(options);
+    }
+
+    /** The route that takes a request for this host and path, or null: let it pass. */
+    public Route route(String host, String path) {
+        return routes.match(host, path);
+    }
+
+    /** Runs the route's guest for one request; never throws for guest faults. */
+    public Outcome handle(Route route, GuestRequest request) {
+        Objects.requireNonNull(route, "route");
+        if (request.body().length > options.maxRequestBodySize()) {
+            return requestTooLarge();
+        }
+        request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
+        return dispatcher.dispatch(route, request);
+    }
+
+    /** The 413 outcome, for adapters that stop reading a body once it passes the limit. */
+    public Outcome requestTooLarge() {
+        return Outcome.failure(
+                Outcome.Kind.REQUEST_TOO_LARGE,
+                413,
+                "request body exceeds maxRequestBodySize ("
+                        + options.maxRequestBodySize()
+                        + " bytes)");
+    }
+
+    private CallContext context(Route route, GuestRequest request) {
+        long deadlineNanos = System.nanoTime() + route.deadline().toNanos();
+        return CallContext.builder(route.guestName(), request)
+                .clock(clock)
+                .random(random)
+                .kv(route.deployment().kv())
+                .dns(dns)
+                .outbound(
+                        () ->
+                                outbound.openSession(
+                                        route.guestName(), route.outbound(), deadlineNanos))
+                .deadlineNanos(deadlineNanos)
+                .maxResponseBodySize(options.maxResponseBodySize())
+                .build();
+    }
+
+    /** The key-value stores of all deployments, for operators (inspect, clear). */
+    public KvStores kvStores() {
+        return kvStores;
+    }
+
+    public VivariumOptions options() {
+        return options;
+    }
+
+    public List<Route> routes() {
+        List<Route> out = new ArrayList<>();
+        for (RouteSpec s : routes.specs()) {
+            out.add(
+                    routes.match(
+                            s.host() == null ? null : s.host().replace("*.", "x."),
+                            s.path().replace("/*", "")));
+        }
+        return out;
+    }
+
+    public List<InstancePool> pools() {
+        return pools;
+    }
+
+    public MeterRegistry meterRegistry() {
+        return metrics.registry();
+    }
+
+    /** Routes and pool state, for {@code dump()} and logs. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (RouteSpec s : routes.specs()) {
+            sb.append("route ").append(s).append('\n');
+        }
+        for (InstancePool p : pools) {
+            sb.append(p).append('\n');
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        dispatcher.close();
+        pools.forEach(InstancePool::close);
+        outbound.close();
+        kvStores.close();
+    }
+
+    /** Builds an engine from options plus the injectable services. */
+    public static final class Builder {
+        private final VivariumOptions options;
+        private Clock clock = Clock.systemUTC();
+        private RandomGenerator random = new java.security.SecureRandom();
+        private MeterRegistry meterRegistry;
+        private DnsResolver dns;
+
+        private Builder(VivariumOptions options) {
+            this.options = Objects.requireNonNull(options, "options");
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random);
+            return this;
+        }
+
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
+            return this;
+        }
+
+        /** Replaces the resolver that {@code dns.*} settings describe (tests: a local one). */
+        public Builder dnsResolver(DnsResolver dns) {
+            this.dns = dns;
+            return this;
+        }
+
+        /**
+         * Loads and compiles every routed guest and warms its pool.
+         *
+         * @throws ConfigurationException naming the route and the problem
+         */
+        public Vivarium start() {
+            if (options.routes().isEmpty()) {
+                throw new ConfigurationException(
+                        "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm'");
+            }
+            EngineMetrics metrics =
+                    new EngineMetrics(
+                            meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());
+            DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
+            OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
+            KvStores kv = KvStores.open(options.kv(), clock, metrics.registry());
+            Services services = new Services(resolver, kv, http);
+            Map<Path, InstancePool> poolsByFile = new LinkedHashMap<>();
+            Map<String, Deployment> deployments = new LinkedHashMap<>();
+            for (RouteSpec spec : options.routes()) {
+                Path file = options.guestDirectory().resolve(spec.guest()).normalize();
+                if (!poolsByFile.containsKey(file)) {
+                    GuestModule guest;
+                    try {
+                        guest = GuestLoader.load(file, options.maxMemoryPages());
+                    } catch (GuestLoadException e) {
+                        throw new ConfigurationException(
+                                "route '" + spec + "': " + e.getMessage(), e);
+                    }
+                    InstancePool pool = new InstancePool(guest, options.poolSize());
+                    pool.warm(options.poolSize());
+                    metrics.register(pool);
+                    poolsByFile.put(file, pool);
+                }
+                deployments.computeIfAbsent(spec.id(), id -> new Deployment(id, kv.store(id)));
+            }
+            RouteTable<Route> table =
+                    new RouteTable<>(
+                            options.routes(),
+                            spec -> {
+                                Path file =
+                                        options.guestDirectory().resolve(spec.guest()).normalize();
+                                Duration deadline =
+                                        spec.deadline() != null
+                                                ? spec.deadline()
+                                                : options.deadline();
+                                return new Route(
+                                        spec,
+                                        poolsByFile.get(file),
+                                        deployments.get(spec.id()),
+                                        deadline,
+                                        http.policy(spec));
+                            });
+            return new Vivarium(
+                    this, table, new ArrayList<>(poolsByFile.values()), metrics, services);
+        }
+    }
+}

@@ -1,0 +1,306 @@
+package dev.vivarium.core.abi;
+
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.ValType;
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.dns.DnsResolver;
+import dev.vivarium.core.kv.KvStore;
+import dev.vivarium.core.outbound.OutboundSession;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything one guest request owns while its {@code run} executes: the incoming request, the
+ * outgoing response being built, the guest's allocator, handle tables (through the outbound
+ * session) and the deployment's services. Built by the dispatcher per request, released in one
+ * {@code finally} with {@link #close()}. Single-threaded, like the instance it serves.
+ */
+public final class CallContext implements AutoCloseable {
+    private static final FunctionType MALLOC_TYPE =
+            FunctionType.of(List.of(ValType.I32), List.of(ValType.I32));
+    private static final FunctionType FREE_TYPE = FunctionType.of(List.of(ValType.I32), List.of());
+    private static final RandomGenerator SHARED_RANDOM = new java.security.SecureRandom();
+
+    private final String guestName;
+    private final GuestRequest request;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final KvStore kv;
+    private final Supplier<OutboundSession> outboundFactory;
+    private final DnsResolver dns;
+    private final long maxResponseBodySize;
+    private final long deadlineNanos;
+    private final Logger log;
+
+    private Instance instance;
+    private GuestMemory memory;
+    private int mallocFunction = -1;
+
+    private int status = 200;
+    private final Headers responseHeaders = new Headers();
+    private byte[] responseBody = new byte[0];
+    private String panicMessage;
+    private OutboundSession outbound;
+
+    private CallContext(Builder b) {
+        this.guestName = b.guestName;
+        this.request = Objects.requireNonNull(b.request, "request");
+        this.clock = b.clock;
+        this.random = b.random;
+        this.kv = b.kv;
+        this.outboundFactory = b.outbound;
+        this.dns = b.dns;
+        this.maxResponseBodySize = b.maxResponseBodySize;
+        this.deadlineNanos = b.deadlineNanos;
+        this.log = LoggerFactory.getLogger("vivarium.guest." + guestName);
+        if (b.memory != null) {
+            this.memory =
+                    new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
+        }
+    }
+
+    public static Builder builder(String guestName, GuestRequest request) {
+        return new Builder(guestName, request);
+    }
+
+    /** Binds the context to the instance that runs this request (memory and allocator). */
+    public void bind(Instance instance) {
+        this.instance = instance;
+        this.memory = new GuestMemory(instance.memory(), this::malloc);
+    }
+
+    public GuestMemory memory() {
+        if (memory == null) {
+            throw new HostcallTrap("the guest has no linear memory");
+        }
+        return memory;
+    }
+
+    public String guestName() {
+        return guestName;
+    }
+
+    public GuestRequest request() {
+        return request;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public RandomGenerator random() {
+        return random;
+    }
+
+    public DnsResolver dns() {
+        return dns;
+    }
+
+    public Logger log() {
+        return log;
+    }
+
+    /** {@code System.nanoTime()} by which this request must end; blocking hostcalls respect it. */
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /** The deployment's KV store. */
+    public KvStore kv() {
+        if (kv == null) {
+            throw new HostcallTrap("this deployment has no key-value store");
+        }
+        return kv;
+    }
+
+    /** This request's outbound HTTP session, opened on first use. */
+    public OutboundSession outbound() {
+        if (outbound == null) {
+            if (outboundFactory == null) {
+                throw new HostcallTrap("outbound HTTP is not available to this deployment");
+            }
+            outbound = outboundFactory.get();
+        }
+        return outbound;
+    }
+
+    // --- the outgoing response -------------------------------------------------------------
+
+    public int status() {
+        return status;
+    }
+
+    public void setStatus(int status) {
+        this.status = status;
+    }
+
+    public Headers responseHeaders() {
+        return responseHeaders;
+    }
+
+    public byte[] responseBody() {
+        return responseBody;
+    }
+
+    public long maxResponseBodySize() {
+        return maxResponseBodySize;
+    }
+
+    public void setResponseBody(byte[] body) {
+        this.responseBody = body;
+    }
+
+    public String panicMessage() {
+        return panicMessage;
+    }
+
+    public void setPanicMessage(String message) {
+        this.panicMessage = message;
+    }
+
+    // --- the guest allocator (init_mm) ------------------------------------------------------
+
+    /**
+     * Registers the guest's malloc, given as an index into its function table. Checked here so a
+     * wrong index fails at {@code init_mm} with a clear message, not at the first allocation.
+     */
+    public void registerAllocator(int mallocIndex, int freeIndex) {
+        if (instance == null) {
+            throw new HostcallTrap("no instance to register an allocator for");
+        }
+        this.mallocFunction = resolveTableFunction(mallocIndex, MALLOC_TYPE, "malloc");
+        resolveTableFunction(freeIndex, FREE_TYPE, "free");
+    }
+
+    private int resolveTableFunction(int tableIndex, FunctionType expected, String what) {
+        if (instance.module().tableSection().tableCount() == 0
+                && instance.imports().tableCount() == 0) {
+            throw new HostcallTrap("the guest has no function table for its " + what);
+        }
+        var table = instance.table(0);
+        if (tableIndex < 0 || tableIndex >= table.size()) {
+            throw new HostcallTrap(
+                    what + " index " + tableIndex + " is outside the function table");
+        }
+        int function = table.ref(tableIndex);
+        if (function < 0
+                || table.instance(tableIndex) != null && table.instance(tableIndex) != instance) {
+            throw new HostcallTrap(what + " index " + tableIndex + " is not a guest function");
+        }
+        FunctionType actual = instance.type(instance.functionType(function));
+        if (!actual.equals(expected)) {
+            throw new HostcallTrap(
+                    what
+                            + " index "
+                            + tableIndex
+                            + " has type "
+                            + actual
+                            + ", expected "
+                            + expected);
+        }
+        return function;
+    }
+
+    private int malloc(int size) {
+        if (mallocFunction < 0) {
+            throw new HostcallTrap(
+                    "the host needs to allocate "
+                            + size
+                            + " bytes in the guest, but the guest never called hostcall_init_mm");
+        }
+        long[] result = instance.getMachine().call(mallocFunction, new long[] {size});
+        int ptr = (int) result[0];
+        if (ptr == 0) {
+            throw new HostcallTrap("the guest's malloc(" + size + ") returned NULL");
+        }
+        return ptr;
+    }
+
+    /** Releases what the request opened (in-flight outbound requests first). */
+    @Override
+    public void close() {
+        if (outbound != null) {
+            outbound.close();
+            outbound = null;
+        }
+    }
+
+    /** Builds a context; {@code memory} and {@code allocator} are for tests without a guest. */
+    public static final class Builder {
+        private final String guestName;
+        private final GuestRequest request;
+        private Clock clock = Clock.systemUTC();
+        private RandomGenerator random;
+        private KvStore kv;
+        private Supplier<OutboundSession> outbound;
+        private DnsResolver dns;
+        private long maxResponseBodySize = Long.MAX_VALUE;
+        private long deadlineNanos =
+                System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+        private Memory memory;
+        private GuestAllocator allocator;
+
+        private Builder(String guestName, GuestRequest request) {
+            this.guestName = Objects.requireNonNull(guestName, "guestName");
+            this.request = request;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        public Builder random(RandomGenerator random) {
+            this.random = random;
+            return this;
+        }
+
+        public Builder kv(KvStore kv) {
+            this.kv = kv;
+            return this;
+        }
+
+        public Builder outbound(Supplier<OutboundSession> outbound) {
+            this.outbound = outbound;
+            return this;
+        }
+
+        public Builder dns(DnsResolver dns) {
+            this.dns = dns;
+            return this;
+        }
+
+        public Builder maxResponseBodySize(long max) {
+            this.maxResponseBodySize = max;
+            return this;
+        }
+
+        /** {@code System.nanoTime()} by which the request must end. */
+        public Builder deadlineNanos(long deadlineNanos) {
+            this.deadlineNanos = deadlineNanos;
+            return this;
+        }
+
+        /** A standalone memory and allocator, for hostcall tests that run no guest. */
+        public Builder memory(Memory memory, GuestAllocator allocator) {
+            this.memory = memory;
+            this.allocator = allocator;
+            return this;
+        }
+
+        public CallContext build() {
+            if (random == null) {
+                random = SHARED_RANDOM;
+            }
+            return new CallContext(this);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.vivarium.core.abi;
+
+import com.dylibso.chicory.runtime.Memory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Bounds-checked access to a guest's linear memory plus the encodings the ABI uses: out-params,
+ * NUL-terminated strings and GuestSlice arrays (see {@code guests/ABI.md}, "Memory management").
+ *
+ * <p>Every pointer and length is checked as an unsigned 32-bit range before it is touched, so a bad
+ * pointer becomes a {@link HostcallTrap}, never a Java exception from the memory. Memory may grow
+ * while the guest's malloc runs, so nothing here caches sizes or arrays across a malloc.
+ */
+public final class GuestMemory {
+    /** Size of one GuestSlice: {@code i32 ptr, i32 len}, little-endian. */
+    public static final int SLICE_SIZE = 8;
+
+    private final Memory memory;
+    private final GuestAllocator allocator;
+
+    public GuestMemory(Memory memory, GuestAllocator allocator) {
+        this.memory = memory;
+        this.allocator = allocator;
+    }
+
+    public Memory memory() {
+        return memory;
+    }
+
+    private long size() {
+        return (long) memory.pages() * Memory.PAGE_SIZE;
+    }
+
+    /** Checks that {@code [ptr, ptr + len)} lies in memory; both are unsigned 32-bit values. */
+    public void check(int ptr, int len, String what) {
+        long start = Integer.toUnsignedLong(ptr);
+        long end = start + Integer.toUnsignedLong(len);
+        if (end > size()) {
+            throw new HostcallTrap(
+                    String.format(
+                            "%s at 0x%x (%d bytes) is outside guest memory of %d bytes",
+                            what, start, Integer.toUnsignedLong(len), size()));
+        }
+    }
+
+    public byte[] read(int ptr, int len, String what) {
+        check(ptr, len, what);
+        return len == 0 ? new byte[0] : memory.readBytes(ptr, len);
+    }
+
+    /** Reads UTF-8 text; invalid sequences become U+FFFD as the http crate would reject them. */
+    public String readString(int ptr, int len, String what) {
+        return new String(read(ptr, len, what), StandardCharsets.UTF_8);
+    }
+
+    public int readI32(int ptr, String what) {
+        check(ptr, 4, what);
+        return memory.readInt(ptr);
+    }
+
+    public void writeI32(int ptr, int value, String what) {
+        check(ptr, 4, what);
+        memory.writeI32(ptr, value);
+    }
+
+    public void writeI64(int ptr, long value, String what) {
+        check(ptr, 8, what);
+        memory.writeLong(ptr, value);
+    }
+
+    public void write(int ptr, byte[] data, String what) {
+        check(ptr, data.length, what);
+        memory.write(ptr, data);
+    }
+
+    /** Reads an array of {@code count} GuestSlices and the bytes each one points to. */
+    public List<byte[]> readSlices(int ptr, int count, String what) {
+        if (count < 0 || count > Integer.MAX_VALUE / SLICE_SIZE) {
+            throw new HostcallTrap(what + " has an impossible length " + count);
+        }
+        check(ptr, count * SLICE_SIZE, what);
+        List<byte[]> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int p = memory.readInt(ptr + i * SLICE_SIZE);
+            int l = memory.readInt(ptr + i * SLICE_SIZE + 4);
+            out.add(read(p, l, what + "[" + i + "]"));
+        }
+        return out;
+    }
+
+    /** Reads {@code count} little-endian i32 values (e.g. pending-request handles). */
+    public int[] readI32s(int ptr, int count, String what) {
+        if (count < 0 || count > Integer.MAX_VALUE / 4) {
+            throw new HostcallTrap(what + " has an impossible length " + count);
+        }
+        check(ptr, count * 4, what);
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = memory.readInt(ptr + i * 4);
+        }
+        return out;
+    }
+
+    /**
+     * Copies {@code data} into a fresh guest allocation of {@code data.length + 1} bytes with a
+     * trailing NUL (C guests use results as C strings), so malloc never sees size 0.
+     *
+     * @return the guest pointer
+     */
+    public int copyIn(byte[] data) {
+        int ptr = allocator.malloc(data.length + 1);
+        check(ptr, data.length + 1, "malloc'd buffer");
+        memory.write(ptr, data);
+        memory.writeByte(ptr + data.length, (byte) 0);
+        return ptr;
+    }
+
+    /**
+     * Writes variable-size data to the out-params {@code (*ptrP, *lenP)}. Empty or absent data is
+     * written as {@code (0, 0)} without allocating, as for bodies.
+     */
+    public void writeOut(int ptrP, int lenP, byte[] data) {
+        checkOutParams(ptrP, lenP);
+        if (data == null || data.length == 0) {
+            writePair(ptrP, lenP, 0, 0);
+            return;
+        }
+        writeOutAllocated(ptrP, lenP, data);
+    }
+
+    /**
+     * Writes data that must be a real allocation even when empty (KV values, header values): the
+     * guest frees what it receives, so an empty value still gets a 1-byte buffer.
+     */
+    public void writeOutAllocated(int ptrP, int lenP, byte[] data) {
+        checkOutParams(ptrP, lenP);
+        int ptr = copyIn(data);
+        writePair(ptrP, lenP, ptr, data.length);
+    }
+
+    /**
+     * Writes a malloc'd GuestSlice array of malloc'd items to the out-params; the length is the
+     * number of slices. An empty list is {@code (0, 0)}.
+     */
+    public void writeSlicesOut(int ptrP, int lenP, List<byte[]> items) {
+        checkOutParams(ptrP, lenP);
+        if (items.isEmpty()) {
+            writePair(ptrP, lenP, 0, 0);
+            return;
+        }
+        int[] ptrs = new int[items.size()];
+        for (int i = 0; i < ptrs.length; i++) {
+            ptrs[i] = copyIn(items.get(i));
+        }
+        int array = allocator.malloc(items.size() * SLICE_SIZE);
+        check(array, items.size() * SLICE_SIZE, "malloc'd slice array");
+        for (int i = 0; i < ptrs.length; i++) {
+            memory.writeI32(array + i * SLICE_SIZE, ptrs[i]);
+            memory.writeI32(array + i * SLICE_SIZE + 4, items.get(i).length);
+        }
+        writePair(ptrP, lenP, array, items.size());
+    }
+
+    /** Writes {@code (0, 0)}: the ABI's "nothing", also used before a failure is returned. */
+    public void writeNothing(int ptrP, int lenP) {
+        checkOutParams(ptrP, lenP);
+        writePair(ptrP, lenP, 0, 0);
+    }
+
+    private void checkOutParams(int ptrP, int lenP) {
+        check(ptrP, 4, "out-param ptr");
+        check(lenP, 4, "out-param len");
+    }
+
+    private void writePair(int ptrP, int lenP, int ptr, int len) {
+        memory.writeI32(ptrP, ptr);
+        memory.writeI32(lenP, len);
+    }
+}

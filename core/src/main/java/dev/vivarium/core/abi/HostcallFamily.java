@@ -1,0 +1,11 @@
+package dev.vivarium.core.abi;
+
+import java.util.List;
+
+/**
+ * One family of hostcalls (request, response, KV, ...). Families are stateless: everything a
+ * request owns lives in its {@link CallContext}. {@link Hostcalls} lists them all.
+ */
+public interface HostcallFamily {
+    List<Hostcall> hostcalls();
+}

@@ -1,0 +1,20 @@
+package dev.vivarium.core.abi;
+
+import static dev.vivarium.core.abi.RequestHostcalls.i;
+
+import java.util.List;
+
+/** {@code hostcall_init_mm}: registers the guest's allocator (see {@code guests/ABI.md}). */
+public final class MemoryHostcalls implements HostcallFamily {
+    @Override
+    public List<Hostcall> hostcalls() {
+        return List.of(
+                Hostcall.voidI32(
+                        "hostcall_init_mm",
+                        2,
+                        (c, a) -> {
+                            c.registerAllocator(i(a[0]), i(a[1]));
+                            return 0;
+                        }));
+    }
+}

@@ -1,0 +1,113 @@
+package dev.vivarium.core.abi;
+
+import static dev.vivarium.core.abi.RequestHostcalls.i;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The response family: building the outgoing response (handle 0). See {@code guests/ABI.md}, rows
+ * {@code hostcall_resp_set_*}. Returns {@link #OK} or {@link #INVALID}.
+ */
+public final class ResponseHostcalls implements HostcallFamily {
+    /** {@code HostcallStatus::Ok}. */
+    public static final int OK = 0;
+
+    /** {@code HostcallStatus::Invalid}. */
+    public static final int INVALID = 1;
+
+    @Override
+    public List<Hostcall> hostcalls() {
+        return List.of(
+                Hostcall.i32(
+                        "hostcall_resp_set_header",
+                        5,
+                        (c, a) -> respSetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]))),
+                Hostcall.i32(
+                        "hostcall_resp_set_body",
+                        3,
+                        (c, a) -> respSetBody(c, i(a[0]), i(a[1]), i(a[2]))),
+                Hostcall.i32(
+                        "hostcall_resp_set_response_code",
+                        2,
+                        (c, a) -> respSetResponseCode(c, i(a[0]), i(a[1]))));
+    }
+
+    /** {@code hostcall_resp_set_header}: replaces one header with N values. */
+    public static int respSetHeader(
+            CallContext ctx, int resp, int namePtr, int nameLen, int valuesPtr, int valuesLen) {
+        GuestMemory mem = ctx.memory();
+        String name = mem.readString(namePtr, nameLen, "header name");
+        List<byte[]> raw = mem.readSlices(valuesPtr, valuesLen, "header values");
+        if (resp != 0 || !isToken(name)) {
+            return INVALID;
+        }
+        List<String> values = new ArrayList<>(raw.size());
+        for (byte[] v : raw) {
+            String value = new String(v, UTF_8);
+            if (!isFieldValue(value)) {
+                return INVALID;
+            }
+            values.add(value);
+        }
+        ctx.responseHeaders().set(name, values);
+        return OK;
+    }
+
+    /** {@code hostcall_resp_set_body}: replaces the outgoing body. */
+    public static int respSetBody(CallContext ctx, int resp, int bodyPtr, int bodyLen) {
+        if (resp != 0) {
+            return INVALID;
+        }
+        if (Integer.toUnsignedLong(bodyLen) > ctx.maxResponseBodySize()) {
+            throw HostcallTrap.limit(
+                    "response body of "
+                            + Integer.toUnsignedLong(bodyLen)
+                            + " bytes exceeds maxResponseBodySize ("
+                            + ctx.maxResponseBodySize()
+                            + " bytes)");
+        }
+        ctx.setResponseBody(ctx.memory().read(bodyPtr, bodyLen, "body"));
+        return OK;
+    }
+
+    /** {@code hostcall_resp_set_response_code}: a status in 100..999, as the http crate allows. */
+    public static int respSetResponseCode(CallContext ctx, int resp, int code) {
+        if (resp != 0 || code < 100 || code > 999) {
+            return INVALID;
+        }
+        ctx.setStatus(code);
+        return OK;
+    }
+
+    /** An RFC 9110 token, as the http crate's {@code HeaderName} requires. */
+    static boolean isToken(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int k = 0; k < s.length(); k++) {
+            char c = s.charAt(k);
+            boolean ok =
+                    (c >= 'a' && c <= 'z')
+                            || (c >= 'A' && c <= 'Z')
+                            || (c >= '0' && c <= '9')
+                            || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** No CR, LF or NUL: a guest must not be able to split the response. */
+    static boolean isFieldValue(String s) {
+        for (int k = 0; k < s.length(); k++) {
+            char c = s.charAt(k);
+            if (c == '\r' || c == '\n' || c == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.vivarium.core.abi;
+
+import static dev.vivarium.core.abi.RequestHostcalls.i;
+
+import com.dylibso.chicory.wasm.types.ValType;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Time, randomness, debug logging and the panic hook: the hostcalls that touch no request data.
+ * Clock and random source come from the context, so tests inject fixed ones.
+ */
+public final class SystemHostcalls implements HostcallFamily {
+    /** Longest debug line or panic message kept; the rest is cut, a guest cannot flood logs. */
+    static final int MAX_MESSAGE = 4096;
+
+    @Override
+    public List<Hostcall> hostcalls() {
+        return List.of(
+                Hostcall.of(
+                        "hostcall_time_now",
+                        List.of(ValType.I32),
+                        List.of(ValType.I64),
+                        (c, a) -> timeNow(c, i(a[0]))),
+                Hostcall.of(
+                        "hostcall_rng_next_u64",
+                        List.of(),
+                        List.of(ValType.I64),
+                        (c, a) -> rngNextU64(c)),
+                Hostcall.voidI32(
+                        "hostcall_debug",
+                        2,
+                        (c, a) -> {
+                            debug(c, i(a[0]), i(a[1]));
+                            return 0;
+                        }),
+                Hostcall.voidI32(
+                        "hostcall_panic_hook",
+                        2,
+                        (c, a) -> {
+                            panicHook(c, i(a[0]), i(a[1]));
+                            return 0;
+                        }));
+    }
+
+    /** {@code hostcall_time_now}: seconds since the epoch; sub-second nanos to *p unless 0. */
+    public static long timeNow(CallContext ctx, int subsecNanosPtr) {
+        Instant now = ctx.clock().instant();
+        if (subsecNanosPtr != 0) {
+            ctx.memory().writeI32(subsecNanosPtr, now.getNano(), "subsec_nanos pointer");
+        }
+        return now.getEpochSecond();
+    }
+
+    /** {@code hostcall_rng_next_u64}: from a cryptographically strong source by default. */
+    public static long rngNextU64(CallContext ctx) {
+        return ctx.random().nextLong();
+    }
+
+    /** {@code hostcall_debug}: one line to SLF4J, logger {@code vivarium.guest.<guest>}. */
+    public static void debug(CallContext ctx, int msgPtr, int msgLen) {
+        String msg = message(ctx, msgPtr, msgLen, "debug message");
+        ctx.log().info("[{} {}] {}", ctx.guestName(), ctx.request().path(), msg);
+    }
+
+    /** {@code hostcall_panic_hook}: remembers the message; the trap that follows ends the run. */
+    public static void panicHook(CallContext ctx, int msgPtr, int msgLen) {
+        ctx.setPanicMessage(message(ctx, msgPtr, msgLen, "panic message"));
+    }
+
+    private static String message(CallContext ctx, int ptr, int len, String what) {
+        GuestMemory mem = ctx.memory();
+        mem.check(ptr, len, what);
+        int kept = (int) Math.min(Integer.toUnsignedLong(len), MAX_MESSAGE);
+        String s = mem.readString(ptr, kept, what);
+        return kept < Integer.toUnsignedLong(len) ? s + "…" : s;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.vivarium.core.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * One configured route: which requests it takes and which guest answers them.
+ *
+ * <p>Written as {@code MATCH -> GUEST [; key=value]...}, for example {@code /hello -> hello.wasm},
+ * {@code /api/* -> api.wasm; deadline=2s} or {@code *.shop.example.com/* -> shop.wasm; id=shop}.
+ * MATCH is an optional host ({@code example.com} exact, {@code *.example.com} any subdomain)
+ * followed by a path ({@code /x} exact, {@code /x/*} the prefix {@code /x} and below, {@code /*}
+ * everything).
+ *
+ * @param match the MATCH text as written
+ * @param host exact host, {@code *.suffix}, or null for any host
+ * @param path exact path or a prefix ending in {@code /*}
+ * @param guest the guest file as written (relative to {@code guestDirectory})
+ * @param id the deployment id: names the KV store; defaults to the guest file's base name
+ * @param deadline this route's deadline, or null for the global {@code deadline}
+ * @param outbound the outbound allowlist entries of this route (empty: nothing allowed)
+ */
+public record RouteSpec(
+        String match,
+        String host,
+        String path,
+        String guest,
+        String id,
+        Duration deadline,
+        List<String> outbound) {
+
+    /** The {@code key=value} parameters a route entry accepts. */
+    public static final List<String> PARAMETERS = List.of("id", "deadline", "outbound");
+
+    public RouteSpec {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(guest, "guest");
+        Objects.requireNonNull(id, "id");
+        outbound = List.copyOf(outbound);
+    }
+
+    /** Parses the {@code routes} setting: entries separated by commas or new lines. */
+    public static List<RouteSpec> parseAll(String routes) {
+        if (routes == null || routes.isBlank()) {
+            return List.of();
+        }
+        List<RouteSpec> out = new ArrayList<>();
+        for (String entry : routes.split("[,\\n]")) {
+            if (!entry.isBlank()) {
+                out.add(parse(entry.trim()));
+            }
+        }
+        return out;
+    }
+
+    /** Parses one {@code MATCH -> GUEST [; key=value]...} entry. */
+    public static RouteSpec parse(String entry) {
+        String[] parts = entry.split(";");
+        String head = parts[0];
+        int arrow = head.indexOf("->");
+        if (arrow < 0) {
+            throw invalid(entry, "expected MATCH -> GUEST, e.g. '/hello -> hello.wasm'");
+        }
+        String match = head.substring(0, arrow).trim();
+        String guest = head.substring(arrow + 2).trim();
+        if (guest.isEmpty() || guest.contains(" ")) {
+            throw invalid(entry, "the guest must be one .wasm or .wat file name");
+        }
+        String lower = guest.toLowerCase(Locale.ROOT);
+        if (!lower.endsWith(".wasm") && !lower.endsWith(".wat")) {
+            throw invalid(entry, "the guest '" + guest + "' must end in .wasm or .wat");
+        }
+        int slash = match.indexOf('/');
+        if (slash < 0) {
+            throw invalid(
+                    entry,
+                    "MATCH '" + match + "' needs a path starting with '/', e.g. 'example.com/*'");
+        }
+        String host = slash == 0 ? null : match.substring(0, slash).toLowerCase(Locale.ROOT);
+        String path = match.substring(slash);
+        if (host != null
+                && !host.matches(
+                        "(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")) {
+            throw invalid(entry, "host '" + host + "' is not a host name or *.domain pattern");
+        }
+        if (path.indexOf('*') >= 0
+                && !(path.endsWith("/*") && path.indexOf('*') == path.length() - 1)) {
+            throw invalid(
+                    entry,
+                    "path '" + path + "' may only end in '/*' (a prefix); no other wildcards");
+        }
+        String id = baseName(guest);
+        Duration deadline = null;
+        List<String> outbound = List.of();
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i].trim();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            String key = eq < 0 ? p : p.substring(0, eq).trim();
+            String value = eq < 0 ? "" : p.substring(eq + 1).trim();
+            switch (key) {
+                case "id" -> {
+                    if (!value.matches("[A-Za-z0-9._-]{1,64}")) {
+                        throw invalid(
+                                entry, "id '" + value + "' must be 1-64 of A-Z a-z 0-9 . _ -");
+                    }
+                    id = value;
+                }
+                case "deadline" ->
+                        deadline = Settings.parseDuration("deadline of route " + match, value);
+                case "outbound" -> outbound = Arrays.asList(value.trim().split("\\s+"));
+                default ->
+                        throw invalid(
+                                entry,
+                                "unknown route parameter '"
+                                        + key
+                                        + "'; valid parameters are "
+                                        + PARAMETERS);
+            }
+        }
+        return new RouteSpec(match, host, path, guest, id, deadline, outbound);
+    }
+
+    private static String baseName(String guest) {
+        String name = guest.substring(guest.lastIndexOf('/') + 1);
+        String id = name.substring(0, name.lastIndexOf('.'));
+        return id.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    private static ConfigurationException invalid(String entry, String why) {
+        return new ConfigurationException(
+                "invalid route '" + entry + "' in Vivarium setting 'routes': " + why);
+    }
+
+    /** True if this route takes a request for {@code requestHost} and {@code requestPath}. */
+    public boolean matches(String requestHost, String requestPath) {
+        return hostMatches(requestHost) && pathMatches(requestPath);
+    }
+
+    boolean hostMatches(String requestHost) {
+        if (host == null) {
+            return true;
+        }
+        if (requestHost == null) {
+            return false;
+        }
+        String h = requestHost.toLowerCase(Locale.ROOT);
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        if (host.startsWith("*.")) {
+            return h.length() > host.length() - 1 && h.endsWith(host.substring(1));
+        }
+        return h.equals(host);
+    }
+
+    boolean pathMatches(String requestPath) {
+        if (path.endsWith("/*")) {
+            String prefix = path.substring(0, path.length() - 2);
+            return requestPath.startsWith(prefix)
+                    && (requestPath.length() == prefix.length()
+                            || requestPath.charAt(prefix.length()) == '/');
+        }
+        return requestPath.equals(path);
+    }
+
+    /** Higher is more specific: host routes first, exact paths before prefixes, longer first. */
+    int specificity() {
+        int hostScore = host == null ? 0 : host.startsWith("*.") ? 1 : 2;
+        int exact = path.endsWith("/*") ? 0 : 1;
+        return hostScore * 1_000_000 + exact * 100_000 + path.length();
+    }
+
+    @Override
+    public String toString() {
+        return match + " -> " + guest + (id.equals(baseName(guest)) ? "" : "; id=" + id);
+    }
+}

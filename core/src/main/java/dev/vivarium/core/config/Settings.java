@@ -1,0 +1,144 @@
+package dev.vivarium.core.config;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Raw {@code name -> value} settings (filter init-params, handler setters, {@code jetty.vivarium.*}
+ * properties) with typed readers whose errors name the setting, the value and what is valid. Every
+ * name read is remembered, so {@link #rejectUnknown()} can refuse typos.
+ */
+public final class Settings {
+    private static final Pattern DURATION =
+            Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern SIZE =
+            Pattern.compile("(\\d+)\\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?", Pattern.CASE_INSENSITIVE);
+
+    private final Map<String, String> values;
+    private final Set<String> known = new TreeSet<>();
+
+    public Settings(Map<String, String> values) {
+        this.values = new LinkedHashMap<>();
+        values.forEach(
+                (k, v) -> {
+                    if (v != null && !v.isBlank()) {
+                        this.values.put(k.trim(), v.trim());
+                    }
+                });
+    }
+
+    /** The raw value, or null; marks {@code name} as known. */
+    public String string(String name) {
+        known.add(name);
+        return values.get(name);
+    }
+
+    public String string(String name, String defaultValue) {
+        String v = string(name);
+        return v == null ? defaultValue : v;
+    }
+
+    public Duration duration(String name, Duration defaultValue) {
+        String v = string(name);
+        return v == null ? defaultValue : parseDuration(name, v);
+    }
+
+    public long size(String name, long defaultValue) {
+        String v = string(name);
+        return v == null ? defaultValue : parseSize(name, v);
+    }
+
+    public int integer(String name, int defaultValue, int min, int max) {
+        String v = string(name);
+        return v == null ? defaultValue : parseInt(name, v, min, max);
+    }
+
+    public boolean bool(String name, boolean defaultValue) {
+        String v = string(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw bad(name, v, "true or false");
+        };
+    }
+
+    /** Fails if any setting was given that no reader asked for (a typo or an unknown name). */
+    public void rejectUnknown() {
+        for (String name : values.keySet()) {
+            if (!known.contains(name)) {
+                throw new ConfigurationException(
+                        "unknown Vivarium setting '" + name + "'; valid settings are: " + known);
+            }
+        }
+    }
+
+    public static Duration parseDuration(String name, String v) {
+        Matcher m = DURATION.matcher(v.trim());
+        if (!m.matches()) {
+            throw bad(name, v, "a duration such as 500ms, 2s, 5m, 1h or 7d");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d =
+                switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+        if (d.isZero()) {
+            throw bad(name, v, "a duration greater than zero");
+        }
+        return d;
+    }
+
+    /**
+     * Bytes, with an optional binary unit: {@code 1024}, {@code 64KB}, {@code 8MB}, {@code 1GB}.
+     */
+    public static long parseSize(String name, String v) {
+        Matcher m = SIZE.matcher(v.trim());
+        if (!m.matches()) {
+            throw bad(
+                    name, v, "a size in bytes such as 65536, 64KB, 8MB or 1GB (1KB = 1024 bytes)");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        return switch (unit.charAt(0)) {
+            case 'k' -> n << 10;
+            case 'm' -> n << 20;
+            case 'g' -> n << 30;
+            default -> n;
+        };
+    }
+
+    public static int parseInt(String name, String v, int min, int max) {
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the common message
+        }
+        throw bad(name, v, "a whole number from " + min + " to " + max);
+    }
+
+    public static ConfigurationException bad(String name, String value, String expected) {
+        return new ConfigurationException(
+                "invalid value '"
+                        + value
+                        + "' for Vivarium setting '"
+                        + name
+                        + "': expected "
+                        + expected);
+    }
+}

@@ -1,0 +1,225 @@
+package dev.vivarium.core.config;
+
+import dev.vivarium.core.dns.DnsOptions;
+import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.outbound.OutboundOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The one immutable configuration of a Vivarium engine, parsed once from the shared vocabulary of
+ * setting names. The servlet filter reads them as init-params, the Jetty handler as setters and the
+ * Jetty module as {@code jetty.vivarium.<name>} properties:
+ *
+ * <table>
+ *   <caption>Settings</caption>
+ *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code routes}</td><td>(required)</td><td>{@code MATCH -> GUEST [; key=value]}
+ *       entries, see {@link RouteSpec}</td></tr>
+ *   <tr><td>{@code guestDirectory}</td><td>the container's choice</td><td>where relative guest
+ *       file names are looked up</td></tr>
+ *   <tr><td>{@code deadline}</td><td>10s</td><td>longest a guest may run (504 after)</td></tr>
+ *   <tr><td>{@code poolSize}</td><td>2 × CPUs</td><td>idle instances kept per guest</td></tr>
+ *   <tr><td>{@code maxRequestBodySize}</td><td>8MB</td><td>larger requests get 413</td></tr>
+ *   <tr><td>{@code maxResponseBodySize}</td><td>8MB</td><td>larger guest bodies fail (500)</td></tr>
+ *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
+ * </table>
+ */
+public final class VivariumOptions {
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
+    public static final long DEFAULT_MAX_BODY = 8L << 20;
+    public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
+
+    private final List<RouteSpec> routes;
+    private final Path guestDirectory;
+    private final Duration deadline;
+    private final int poolSize;
+    private final long maxRequestBodySize;
+    private final long maxResponseBodySize;
+    private final int maxMemoryPages;
+    private final KvOptions kv;
+    private final OutboundOptions outbound;
+    private final DnsOptions dns;
+
+    private VivariumOptions(Builder b) {
+        this.routes = List.copyOf(b.routes);
+        this.guestDirectory = b.guestDirectory;
+        this.deadline = b.deadline;
+        this.poolSize = b.poolSize;
+        this.maxRequestBodySize = b.maxRequestBodySize;
+        this.maxResponseBodySize = b.maxResponseBodySize;
+        this.maxMemoryPages = b.maxMemoryPages;
+        this.kv = b.kv != null ? b.kv : KvOptions.defaults(Path.of("vivarium-kv"));
+        this.outbound = b.outbound;
+        this.dns = b.dns;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Parses settings by name; fails with a {@link ConfigurationException} naming the bad value, or
+     * any unknown name.
+     *
+     * @param defaultGuestDirectory used when {@code guestDirectory} is not set
+     * @param defaultKvDirectory used when {@code kv.directory} is not set
+     */
+    public static VivariumOptions parse(
+            Map<String, String> raw, Path defaultGuestDirectory, Path defaultKvDirectory) {
+        Settings s = new Settings(raw);
+        Builder b = builder();
+        b.routes(RouteSpec.parseAll(s.string("routes")));
+        String dir = s.string("guestDirectory");
+        b.guestDirectory(dir != null ? Path.of(dir) : defaultGuestDirectory);
+        b.deadline(s.duration("deadline", DEFAULT_DEADLINE));
+        b.poolSize(s.integer("poolSize", b.poolSize, 0, 4096));
+        b.maxRequestBodySize(s.size("maxRequestBodySize", DEFAULT_MAX_BODY));
+        b.maxResponseBodySize(s.size("maxResponseBodySize", DEFAULT_MAX_BODY));
+        b.maxMemoryPages(s.integer("maxMemoryPages", DEFAULT_MAX_MEMORY_PAGES, 1, 65536));
+        b.kv(KvOptions.parse(s, defaultKvDirectory));
+        b.outbound(OutboundOptions.parse(s));
+        b.dns(DnsOptions.parse(s));
+        s.rejectUnknown();
+        return b.build();
+    }
+
+    public List<RouteSpec> routes() {
+        return routes;
+    }
+
+    public Path guestDirectory() {
+        return guestDirectory;
+    }
+
+    public Duration deadline() {
+        return deadline;
+    }
+
+    public int poolSize() {
+        return poolSize;
+    }
+
+    public long maxRequestBodySize() {
+        return maxRequestBodySize;
+    }
+
+    public long maxResponseBodySize() {
+        return maxResponseBodySize;
+    }
+
+    public int maxMemoryPages() {
+        return maxMemoryPages;
+    }
+
+    /** The {@code kv.*} settings. */
+    public KvOptions kv() {
+        return kv;
+    }
+
+    /** The {@code outbound.*} settings. */
+    public OutboundOptions outbound() {
+        return outbound;
+    }
+
+    /** The {@code dns.*} settings. */
+    public DnsOptions dns() {
+        return dns;
+    }
+
+    /** Builds options; every setter checks its value. */
+    public static final class Builder {
+        private List<RouteSpec> routes = List.of();
+        private Path guestDirectory = Path.of(".");
+        private Duration deadline = DEFAULT_DEADLINE;
+        private int poolSize = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+        private long maxRequestBodySize = DEFAULT_MAX_BODY;
+        private long maxResponseBodySize = DEFAULT_MAX_BODY;
+        private int maxMemoryPages = DEFAULT_MAX_MEMORY_PAGES;
+        private KvOptions kv;
+        private OutboundOptions outbound = OutboundOptions.defaults();
+        private DnsOptions dns = DnsOptions.defaults();
+
+        private Builder() {}
+
+        public Builder kv(KvOptions kv) {
+            this.kv = Objects.requireNonNull(kv, "kv");
+            return this;
+        }
+
+        public Builder outbound(OutboundOptions outbound) {
+            this.outbound = Objects.requireNonNull(outbound, "outbound");
+            return this;
+        }
+
+        public Builder dns(DnsOptions dns) {
+            this.dns = Objects.requireNonNull(dns, "dns");
+            return this;
+        }
+
+        public Builder routes(List<RouteSpec> routes) {
+            this.routes = List.copyOf(routes);
+            return this;
+        }
+
+        /** Adds one route written as {@code MATCH -> GUEST [; key=value]...}. */
+        public Builder route(String entry) {
+            List<RouteSpec> r = new java.util.ArrayList<>(routes);
+            r.add(RouteSpec.parse(entry));
+            this.routes = r;
+            return this;
+        }
+
+        public Builder guestDirectory(Path dir) {
+            this.guestDirectory = Objects.requireNonNull(dir, "guestDirectory");
+            return this;
+        }
+
+        public Builder deadline(Duration deadline) {
+            if (deadline.isNegative() || deadline.isZero()) {
+                throw Settings.bad("deadline", String.valueOf(deadline), "a positive duration");
+            }
+            this.deadline = deadline;
+            return this;
+        }
+
+        public Builder poolSize(int poolSize) {
+            if (poolSize < 0) {
+                throw Settings.bad("poolSize", String.valueOf(poolSize), "0 or more");
+            }
+            this.poolSize = poolSize;
+            return this;
+        }
+
+        public Builder maxRequestBodySize(long max) {
+            if (max < 0) {
+                throw Settings.bad("maxRequestBodySize", String.valueOf(max), "0 or more bytes");
+            }
+            this.maxRequestBodySize = max;
+            return this;
+        }
+
+        public Builder maxResponseBodySize(long max) {
+            if (max < 0) {
+                throw Settings.bad("maxResponseBodySize", String.valueOf(max), "0 or more bytes");
+            }
+            this.maxResponseBodySize = max;
+            return this;
+        }
+
+        public Builder maxMemoryPages(int pages) {
+            if (pages < 1 || pages > 65536) {
+                throw Settings.bad("maxMemoryPages", String.valueOf(pages), "1 to 65536");
+            }
+            this.maxMemoryPages = pages;
+            return this;
+        }
+
+        public VivariumOptions build() {
+            return new VivariumOptions(this);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package dev.vivarium.core.engine;
+
+import com.dylibso.chicory.compiler.InterpreterFallback;
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.wabt.Wat2Wasm;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.OpCode;
+import dev.vivarium.core.abi.Hostcall;
+import dev.vivarium.core.abi.Hostcalls;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Loads a guest from {@code .wasm} or {@code .wat}, checks it is a Terrarium guest this host can
+ * run, and compiles it once with Chicory's runtime compiler (never the interpreter: it is 50-400x
+ * slower and cannot always be interrupted).
+ */
+public final class GuestLoader {
+    /**
+     * Instructions whose effects {@code Instance.initialize} does not undo: they change tables or
+     * drop segments, state that would leak into the next request if the instance were reused.
+     */
+    private static final Set<OpCode> RESET_BLOCKERS =
+            EnumSet.of(
+                    OpCode.TABLE_SET,
+                    OpCode.TABLE_GROW,
+                    OpCode.TABLE_FILL,
+                    OpCode.TABLE_COPY,
+                    OpCode.TABLE_INIT,
+                    OpCode.ELEM_DROP,
+                    OpCode.DATA_DROP);
+
+    private static final FunctionType RUN_TYPE = FunctionType.empty();
+
+    private GuestLoader() {}
+
+    /** Reads, validates and compiles a guest file. */
+    public static GuestModule load(Path file, int maxMemoryPages) throws GuestLoadException {
+        String name = file.getFileName().toString();
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new GuestLoadException(
+                    name + ": guest file not found at " + file.toAbsolutePath());
+        } catch (IOException e) {
+            throw new GuestLoadException(
+                    name + ": cannot read " + file.toAbsolutePath() + ": " + e, e);
+        }
+        return load(name, bytes, maxMemoryPages);
+    }
+
+    /**
+     * Validates and compiles a guest given as bytes; {@code name} ending in {@code .wat} means
+     * WebAssembly text, converted in the JVM.
+     */
+    public static GuestModule load(String name, byte[] bytes, int maxMemoryPages)
+            throws GuestLoadException {
+        if (name.toLowerCase(Locale.ROOT).endsWith(".wat")) {
+            bytes = watToWasm(name, bytes);
+        }
+        WasmModule module = parse(name, bytes);
+        checkImports(name, module);
+        checkRunExport(name, module);
+        MemoryLimits limits = memoryLimits(name, module, maxMemoryPages);
+        var compiled = compile(name, module);
+        boolean hasInit = hasFunctionExport(module, "_initialize");
+        return new GuestModule(
+                name, module, compiled, limits, hasInit, resetBlocker(module), bytes.length);
+    }
+
+    private static byte[] watToWasm(String name, byte[] text) throws GuestLoadException {
+        try {
+            return Wat2Wasm.parse(new String(text, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            throw new GuestLoadException(name + ": invalid WebAssembly text: " + firstLine(e), e);
+        }
+    }
+
+    private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {
+        if (bytes.length < 8
+                || bytes[0] != 0
+                || bytes[1] != 'a'
+                || bytes[2] != 's'
+                || bytes[3] != 'm') {
+            throw new GuestLoadException(
+                    name
+                            + ": not a WebAssembly module (no \\0asm header; "
+                            + bytes.length
+                            + " bytes)");
+        }
+        try {
+            return Parser.parse(bytes);
+        } catch (RuntimeException e) {
+            throw new GuestLoadException(
+                    name + ": malformed WebAssembly module: " + firstLine(e), e);
+        }
+    }
+
+    private static void checkImports(String name, WasmModule module) throws GuestLoadException {
+        var imports = module.importSection();
+        for (int i = 0; i < imports.importCount(); i++) {
+            Import imp = imports.getImport(i);
+            String what = name + ": import \"" + imp.module() + "\".\"" + imp.name() + "\"";
+            if (!(imp instanceof FunctionImport fi)) {
+                throw new GuestLoadException(
+                        what
+                                + " is a "
+                                + imp.importType().name().toLowerCase(Locale.ROOT)
+                                + "; guests may import only hostcall functions from \""
+                                + Hostcalls.MODULE
+                                + "\"");
+            }
+            Hostcall hc = Hostcalls.all().get(imp.name());
+            if (!Hostcalls.MODULE.equals(imp.module()) || hc == null) {
+                throw new GuestLoadException(
+                        what
+                                + " is not a hostcall this host provides; hostcalls are imported from \""
+                                + Hostcalls.MODULE
+                                + "\" (see guests/ABI.md)");
+            }
+            FunctionType actual = module.typeSection().getType(fi.typeIndex());
+            if (!actual.equals(hc.type())) {
+                throw new GuestLoadException(
+                        what + " has type " + actual + ", expected " + hc.type());
+            }
+        }
+    }
+
+    private static void checkRunExport(String name, WasmModule module) throws GuestLoadException {
+        Export run = findExport(module, "run");
+        if (run == null) {
+            throw new GuestLoadException(name + ": missing export \"run\" (a function () -> ())");
+        }
+        if (run.exportType() != ExternalType.FUNCTION) {
+            throw new GuestLoadException(
+                    name
+                            + ": export \"run\" is a "
+                            + run.exportType().name().toLowerCase(Locale.ROOT)
+                            + ", expected a function () -> ()");
+        }
+        FunctionType type = functionType(module, run.index());
+        if (!type.equals(RUN_TYPE)) {
+            throw new GuestLoadException(
+                    name + ": export \"run\" has type " + type + ", expected " + RUN_TYPE);
+        }
+    }
+
+    private static MemoryLimits memoryLimits(String name, WasmModule module, int maxPages)
+            throws GuestLoadException {
+        var section = module.memorySection();
+        if (section.isEmpty() || section.get().memoryCount() == 0) {
+            return null;
+        }
+        MemoryLimits declared = section.get().getMemory(0).limits();
+        if (declared.initialPages() > maxPages) {
+            throw new GuestLoadException(
+                    name
+                            + ": needs "
+                            + declared.initialPages()
+                            + " initial memory pages, more than maxMemoryPages ("
+                            + maxPages
+                            + ")");
+        }
+        return new MemoryLimits(
+                declared.initialPages(), Math.min(declared.maximumPages(), maxPages));
+    }
+
+    private static java.util.function.Function<
+                    com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
+            compile(String name, WasmModule module) throws GuestLoadException {
+        try {
+            return MachineFactoryCompiler.builder(module)
+                    .withInterpreterFallback(InterpreterFallback.FAIL)
+                    .compile();
+        } catch (RuntimeException e) {
+            throw new GuestLoadException(name + ": cannot be compiled: " + firstLine(e), e);
+        }
+    }
+
+    private static String resetBlocker(WasmModule module) {
+        FunctionBody[] bodies = module.codeSection().functionBodies();
+        for (FunctionBody body : bodies) {
+            for (Instruction ins : body.instructions()) {
+                if (RESET_BLOCKERS.contains(ins.opcode())) {
+                    return "uses " + ins.opcode() + ", whose effect a reset does not undo";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static Export findExport(WasmModule module, String exportName) {
+        var exports = module.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            if (exports.getExport(i).name().equals(exportName)) {
+                return exports.getExport(i);
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasFunctionExport(WasmModule module, String exportName) {
+        Export e = findExport(module, exportName);
+        return e != null && e.exportType() == ExternalType.FUNCTION;
+    }
+
+    private static FunctionType functionType(WasmModule module, int funcIndex) {
+        int imported = module.importSection().count(ExternalType.FUNCTION);
+        if (funcIndex < imported) {
+            int count = 0;
+            for (int i = 0; i < module.importSection().importCount(); i++) {
+                Import imp = module.importSection().getImport(i);
+                if (imp instanceof FunctionImport fi && count++ == funcIndex) {
+                    return module.typeSection().getType(fi.typeIndex());
+                }
+            }
+        }
+        return module.functionSection().getFunctionType(funcIndex - imported, module.typeSection());
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}

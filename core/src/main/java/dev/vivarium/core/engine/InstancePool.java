@@ -1,0 +1,156 @@
+package dev.vivarium.core.engine;
+
+import com.dylibso.chicory.runtime.Instance;
+import dev.vivarium.core.abi.Hostcalls;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Instances of one guest, each handed out with exactly the state a brand-new instance has.
+ *
+ * <p>After a request an instance is reset with {@code Instance.initialize} (memory zeroed and data
+ * segments rewritten, globals and active table elements re-evaluated, start function run) and kept
+ * for the next request, which costs a few microseconds per memory page instead of building a new
+ * instance. An instance is discarded instead when its run trapped or was interrupted (its state is
+ * unknown), when its memory grew (a reset cannot shrink it), or when the module uses instructions
+ * whose effects a reset does not undo ({@link GuestModule#resetBlocker()}); such modules get a new
+ * instance per request.
+ *
+ * <p>At most {@code maxIdle} instances are kept; more are built on demand under load and dropped
+ * when released. Thread-safe; each instance is used by one thread at a time.
+ */
+public final class InstancePool {
+    private static final Logger LOG = LoggerFactory.getLogger(InstancePool.class);
+
+    private final GuestModule guest;
+    private final int maxIdle;
+    private final ConcurrentLinkedDeque<PooledInstance> idle = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger idleCount = new AtomicInteger();
+    private final LongAdder created = new LongAdder();
+    private final LongAdder reused = new LongAdder();
+    private final LongAdder discarded = new LongAdder();
+    private final AtomicInteger inUse = new AtomicInteger();
+    private volatile boolean closed;
+
+    public InstancePool(GuestModule guest, int maxIdle) {
+        this.guest = guest;
+        this.maxIdle = guest.resettable() ? maxIdle : 0;
+        if (!guest.resettable()) {
+            LOG.info("{}: a new instance per request: {}", guest.name(), guest.resetBlocker());
+        }
+    }
+
+    public GuestModule guest() {
+        return guest;
+    }
+
+    /** Builds up to {@code count} idle instances now, so the first requests do not pay for it. */
+    public void warm(int count) {
+        int n = Math.min(count, maxIdle);
+        while (idleCount.get() < n) {
+            offer(create());
+        }
+    }
+
+    PooledInstance acquire() {
+        PooledInstance p = idle.pollFirst();
+        if (p != null) {
+            idleCount.decrementAndGet();
+            reused.increment();
+        } else {
+            p = create();
+        }
+        inUse.incrementAndGet();
+        return p;
+    }
+
+    /**
+     * Returns an instance after a request.
+     *
+     * @param clean the run ended normally (no trap, no interrupt, no host failure)
+     */
+    void release(PooledInstance p, boolean clean) {
+        inUse.decrementAndGet();
+        p.used();
+        if (!clean || maxIdle == 0 || closed || p.memoryGrew() || idleCount.get() >= maxIdle) {
+            discarded.increment();
+            return;
+        }
+        try {
+            p.instance.initialize(false);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: reset failed, discarding the instance: {}", guest.name(), e.toString());
+            discarded.increment();
+            return;
+        }
+        offer(p);
+    }
+
+    private void offer(PooledInstance p) {
+        idleCount.incrementAndGet();
+        idle.offerFirst(p);
+    }
+
+    private PooledInstance create() {
+        Hostcalls.Slot slot = new Hostcalls.Slot();
+        Instance.Builder b =
+                Instance.builder(guest.module())
+                        .withImportValues(Hostcalls.importsFor(guest.module(), slot))
+                        .withMachineFactory(guest.machineFactory())
+                        .withStart(false);
+        if (guest.memoryLimits() != null) {
+            b.withMemoryLimits(guest.memoryLimits());
+        }
+        Instance instance = b.build();
+        created.increment();
+        return new PooledInstance(instance, slot, guest.hasInitialize());
+    }
+
+    /** Drops idle instances; instances in use are discarded when released. */
+    public void close() {
+        closed = true;
+        idle.clear();
+        idleCount.set(0);
+    }
+
+    public int idle() {
+        return idleCount.get();
+    }
+
+    public int inUse() {
+        return inUse.get();
+    }
+
+    public int maxIdle() {
+        return maxIdle;
+    }
+
+    public long created() {
+        return created.sum();
+    }
+
+    public long reused() {
+        return reused.sum();
+    }
+
+    public long discarded() {
+        return discarded.sum();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(
+                "InstancePool[%s idle=%d/%d inUse=%d created=%d reused=%d discarded=%d%s]",
+                guest.name(),
+                idle(),
+                maxIdle,
+                inUse(),
+                created(),
+                reused(),
+                discarded(),
+                guest.resettable() ? "" : " no-reset: " + guest.resetBlocker());
+    }
+}

@@ -1,0 +1,35 @@
+package dev.vivarium.core.engine;
+
+import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.outbound.OutboundPolicy;
+import java.time.Duration;
+
+/**
+ * A configured route bound to its running parts: the guest's instance pool and its deployment.
+ *
+ * @param spec the route as configured
+ * @param pool the instances of its guest (shared by routes naming the same guest file)
+ * @param deployment its deployment (shared by routes with the same id)
+ * @param deadline its deadline (the route's own, or the global one)
+ * @param outbound where its guest may send requests
+ */
+public record Route(
+        RouteSpec spec,
+        InstancePool pool,
+        Deployment deployment,
+        Duration deadline,
+        OutboundPolicy outbound) {
+    public String guestName() {
+        return pool.guest().name();
+    }
+
+    @Override
+    public String toString() {
+        return spec
+                + " (deadline "
+                + deadline.toMillis()
+                + "ms, deployment "
+                + deployment.id()
+                + ")";
+    }
+}
