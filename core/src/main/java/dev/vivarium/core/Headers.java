@@ -18,6 +18,25 @@ public final class Headers {
     private final List<String> names = new ArrayList<>();
     private final List<String> values = new ArrayList<>();
 
+    private static final java.util.Set<String> HOP_BY_HOP =
+            java.util.Set.of(
+                    "connection",
+                    "keep-alive",
+                    "proxy-connection",
+                    "transfer-encoding",
+                    "te",
+                    "trailer",
+                    "upgrade",
+                    "content-length");
+
+    /**
+     * Headers the container owns on the wire (connection management and framing): adapters do not
+     * copy them from a guest's response, and outbound requests do not take them from a guest.
+     */
+    public static boolean isHopByHop(String name) {
+        return HOP_BY_HOP.contains(normalize(name));
+    }
+
     public static String normalize(String name) {
         return name.toLowerCase(Locale.ROOT);
     }
