@@ -50,8 +50,8 @@ public final class InstancePool {
     /** Builds up to {@code count} idle instances now, so the first requests do not pay for it. */
     public void warm(int count) {
         int n = Math.min(count, maxIdle);
-        while (idleCount.get() < n) {
-            offer(create());
+        while (idleCount.get() < n && reserveIdleSlot()) {
+            idle.offerFirst(create());
         }
     }
 
@@ -75,23 +75,31 @@ public final class InstancePool {
     void release(PooledInstance p, boolean clean) {
         inUse.decrementAndGet();
         p.used();
-        if (!clean || maxIdle == 0 || closed || p.memoryGrew() || idleCount.get() >= maxIdle) {
+        if (!clean || maxIdle == 0 || closed || p.memoryGrew() || !reserveIdleSlot()) {
             discarded.increment();
             return;
         }
         try {
             p.instance.initialize(false);
         } catch (RuntimeException e) {
+            idleCount.decrementAndGet();
             LOG.warn("{}: reset failed, discarding the instance: {}", guest.name(), e.toString());
             discarded.increment();
             return;
         }
-        offer(p);
+        idle.offerFirst(p);
     }
 
-    private void offer(PooledInstance p) {
-        idleCount.incrementAndGet();
-        idle.offerFirst(p);
+    /** Counts an instance as idle before it is reset, so concurrent releases stay bounded. */
+    private boolean reserveIdleSlot() {
+        int n;
+        do {
+            n = idleCount.get();
+            if (n >= maxIdle) {
+                return false;
+            }
+        } while (!idleCount.compareAndSet(n, n + 1));
+        return true;
     }
 
     private PooledInstance create() {

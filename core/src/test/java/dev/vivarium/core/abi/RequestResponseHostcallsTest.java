@@ -1,0 +1,168 @@
+package dev.vivarium.core.abi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.testing.TestMemory;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The request and response families on a standalone memory, with no guest. */
+class RequestResponseHostcallsTest {
+    private final TestMemory mem = new TestMemory(1);
+    private final Headers headers =
+            new Headers().add("X-Multi", "a").add("x-multi", "b").add("Accept", "*/*");
+    private final CallContext ctx =
+            mem.context(TestMemory.request("POST", "/a/b?x=1", headers, "hello"));
+
+    @Test
+    void getMethodAndPathWriteNulTerminatedCopies() {
+        RequestHostcalls.reqGetMethod(ctx, 100, 104, 0);
+        RequestHostcalls.reqGetPath(ctx, 108, 112, 0);
+        assertEquals("POST", mem.string(mem.memory.readInt(100), mem.memory.readInt(104)));
+        assertEquals("/a/b?x=1", mem.string(mem.memory.readInt(108), mem.memory.readInt(112)));
+        int pathPtr = mem.memory.readInt(108);
+        assertEquals(0, mem.memory.read(pathPtr + 8), "trailing NUL after the path");
+        assertEquals(List.of(5, 9), mem.allocations, "len + 1 bytes per string");
+    }
+
+    @Test
+    void getHeaderReturnsAllValuesInOrderAndHeadersReturnsLowerCaseNames() {
+        int len = mem.put(200, "x-MULTI");
+        RequestHostcalls.reqGetHeader(ctx, 100, 104, 0, 200, len);
+        assertEquals(List.of("a", "b"), mem.slices(100, 104));
+        RequestHostcalls.reqGetHeaders(ctx, 108, 112, 0);
+        assertEquals(List.of("x-multi", "accept"), mem.slices(108, 112));
+    }
+
+    @Test
+    void absentHeaderAndUnknownHandleWriteZeroZero() {
+        mem.memory.writeI32(100, -1);
+        mem.memory.writeI32(104, -1);
+        int len = mem.put(200, "absent");
+        RequestHostcalls.reqGetHeader(ctx, 100, 104, 0, 200, len);
+        assertEquals(0, mem.memory.readInt(100));
+        assertEquals(0, mem.memory.readInt(104));
+        mem.memory.writeI32(100, -1);
+        RequestHostcalls.reqGetMethod(ctx, 100, 104, 7);
+        assertEquals(0, mem.memory.readInt(100));
+        assertTrue(mem.allocations.isEmpty(), "nothing allocated for nothing");
+    }
+
+    @Test
+    void emptyBodyIsZeroZeroWithoutAllocation() {
+        CallContext noBody = mem.context(TestMemory.request("GET", "/", new Headers(), null));
+        mem.memory.writeI32(100, -1);
+        mem.memory.writeI32(104, -1);
+        RequestHostcalls.reqGetBody(noBody, 100, 104, 0);
+        assertEquals(0, mem.memory.readInt(100));
+        assertEquals(0, mem.memory.readInt(104));
+        assertTrue(mem.allocations.isEmpty());
+    }
+
+    @Test
+    void emptyHeaderValueStillGetsAnAllocation() {
+        CallContext c =
+                mem.context(TestMemory.request("GET", "/", new Headers().add("x-empty", ""), null));
+        int len = mem.put(200, "x-empty");
+        RequestHostcalls.reqGetHeader(c, 100, 104, 0, 200, len);
+        assertEquals(List.of(""), mem.slices(100, 104));
+        assertEquals(List.of(1, 8), mem.allocations, "a 1-byte value and one GuestSlice");
+    }
+
+    @Test
+    void outOfBoundsPointersTrapWithTheirName() {
+        var e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> RequestHostcalls.reqGetMethod(ctx, 65534, 104, 0));
+        assertTrue(e.getMessage().contains("out-param ptr at 0xfffe"), e.getMessage());
+        var e2 =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> RequestHostcalls.reqGetHeader(ctx, 100, 104, 0, -8, 16));
+        assertTrue(e2.getMessage().contains("header name at 0xfffffff8"), e2.getMessage());
+    }
+
+    @Test
+    void respSetHeaderReplacesWithAllValues() {
+        int name = mem.put(200, "X-Multi");
+        int n = mem.putSlices(300, "p", "q");
+        assertEquals(
+                ResponseHostcalls.OK, ResponseHostcalls.respSetHeader(ctx, 0, 200, name, 300, n));
+        assertEquals(List.of("p", "q"), ctx.responseHeaders().values("x-multi"));
+        n = mem.putSlices(300, "r");
+        ResponseHostcalls.respSetHeader(ctx, 0, 200, name, 300, n);
+        assertEquals(List.of("r"), ctx.responseHeaders().values("x-multi"));
+    }
+
+    @Test
+    void respSettersRejectBadHandlesCodesAndHeaderInjection() {
+        assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetResponseCode(ctx, 0, 99));
+        assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetResponseCode(ctx, 1, 200));
+        assertEquals(ResponseHostcalls.OK, ResponseHostcalls.respSetResponseCode(ctx, 0, 418));
+        assertEquals(418, ctx.status());
+        int name = mem.put(200, "x-a");
+        int n = mem.putSlices(300, "1\r\nset-cookie: evil");
+        assertEquals(
+                ResponseHostcalls.INVALID,
+                ResponseHostcalls.respSetHeader(ctx, 0, 200, name, 300, n));
+        int bad = mem.put(200, "bad name");
+        assertEquals(
+                ResponseHostcalls.INVALID,
+                ResponseHostcalls.respSetHeader(ctx, 0, 200, bad, 300, 1));
+        assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetBody(ctx, 3, 200, 1));
+    }
+
+    @Test
+    void respSetBodyOverLimitIsALimitTrap() {
+        CallContext limited =
+                dev.vivarium.core.abi.CallContext.builder(
+                                "t.wasm", TestMemory.request("GET", "/", new Headers(), null))
+                        .memory(mem.memory, mem)
+                        .maxResponseBodySize(4)
+                        .build();
+        var e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> ResponseHostcalls.respSetBody(limited, 0, 200, 5));
+        assertEquals(dev.vivarium.core.Outcome.Kind.LIMIT, e.kind());
+        assertTrue(
+                e.getMessage().contains("exceeds maxResponseBodySize (4 bytes)"), e.getMessage());
+    }
+
+    @Test
+    void timeNowWritesSubsecondNanosUnlessNull() {
+        CallContext fixed =
+                CallContext.builder("t.wasm", TestMemory.request("GET", "/", new Headers(), null))
+                        .memory(mem.memory, mem)
+                        .clock(
+                                java.time.Clock.fixed(
+                                        java.time.Instant.ofEpochSecond(1_700_000_000, 123_456_789),
+                                        java.time.ZoneOffset.UTC))
+                        .build();
+        assertEquals(1_700_000_000L, SystemHostcalls.timeNow(fixed, 100));
+        assertEquals(123_456_789, mem.memory.readInt(100));
+        assertEquals(1_700_000_000L, SystemHostcalls.timeNow(fixed, 0));
+    }
+
+    @Test
+    void rngUsesTheInjectedSource() {
+        CallContext seeded =
+                CallContext.builder("t.wasm", TestMemory.request("GET", "/", new Headers(), null))
+                        .memory(mem.memory, mem)
+                        .random(new java.util.SplittableRandom(42))
+                        .build();
+        assertEquals(
+                new java.util.SplittableRandom(42).nextLong(), SystemHostcalls.rngNextU64(seeded));
+    }
+
+    @Test
+    void panicHookKeepsTheMessage() {
+        int len = mem.put(200, "boom");
+        SystemHostcalls.panicHook(ctx, 200, len);
+        assertEquals("boom", ctx.panicMessage());
+    }
+}

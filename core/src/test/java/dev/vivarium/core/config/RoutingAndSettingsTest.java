@@ -1,0 +1,141 @@
+package dev.vivarium.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RoutingAndSettingsTest {
+    private static String error(Runnable r) {
+        return assertThrows(ConfigurationException.class, r::run).getMessage();
+    }
+
+    @Test
+    void parsesEntriesWithParameters() {
+        List<RouteSpec> routes =
+                RouteSpec.parseAll(
+                        "/hello -> hello.wasm,\n  *.shop.example.com/* -> shop.wasm; id=shop; deadline=2s;"
+                                + " outbound=https://api.example.com http://127.0.0.1:8081");
+        assertEquals(2, routes.size());
+        RouteSpec shop = routes.get(1);
+        assertEquals("*.shop.example.com", shop.host());
+        assertEquals("/*", shop.path());
+        assertEquals("shop", shop.id());
+        assertEquals(Duration.ofSeconds(2), shop.deadline());
+        assertEquals(List.of("https://api.example.com", "http://127.0.0.1:8081"), shop.outbound());
+        assertEquals("hello", routes.get(0).id());
+        assertNull(routes.get(0).host());
+    }
+
+    @Test
+    void badEntriesNameTheEntryAndTheProblem() {
+        assertEquals(
+                "invalid route '/hello hello.wasm' in Vivarium setting 'routes': expected MATCH -> GUEST,"
+                        + " e.g. '/hello -> hello.wasm'",
+                error(() -> RouteSpec.parse("/hello hello.wasm")));
+        assertTrue(
+                error(() -> RouteSpec.parse("/a -> a.txt")).contains("must end in .wasm or .wat"));
+        assertTrue(error(() -> RouteSpec.parse("/a* -> a.wasm")).contains("may only end in '/*'"));
+        assertTrue(
+                error(() -> RouteSpec.parse("/a -> a.wasm; dedline=2s"))
+                        .contains("unknown route parameter 'dedline'"));
+        assertTrue(
+                error(() -> RouteSpec.parse("/a -> a.wasm; deadline=soon"))
+                        .contains("expected a duration"));
+        assertTrue(
+                error(() -> RouteSpec.parse("exa mple.com/ -> a.wasm"))
+                        .contains("is not a host name"));
+    }
+
+    @Test
+    void mostSpecificRouteWins() {
+        RouteTable<String> t =
+                new RouteTable<>(
+                        RouteSpec.parseAll(
+                                "/* -> all.wasm, /api/* -> api.wasm, /api/v1 -> v1.wasm,"
+                                        + " *.example.com/api/* -> wild.wasm, shop.example.com/* -> shop.wasm"),
+                        RouteSpec::guest);
+        assertEquals("v1.wasm", t.match("other.org", "/api/v1"));
+        assertEquals("api.wasm", t.match("other.org", "/api/v2"));
+        assertEquals("api.wasm", t.match("other.org", "/api"));
+        assertEquals("all.wasm", t.match("other.org", "/apix"));
+        assertEquals("shop.wasm", t.match("shop.example.com", "/api/x"));
+        assertEquals("wild.wasm", t.match("a.b.example.com", "/api/x"));
+        assertEquals(
+                "api.wasm", t.match("example.com", "/api/x"), "*.example.com excludes the apex");
+        assertEquals(
+                "shop.wasm", t.match("SHOP.example.com.", "/"), "case and trailing dot ignored");
+    }
+
+    @Test
+    void noRouteMeansPassThrough() {
+        RouteTable<String> t =
+                new RouteTable<>(RouteSpec.parseAll("/hello -> h.wasm"), RouteSpec::guest);
+        assertNull(t.match("x", "/hello/more"));
+        assertNull(t.match("x", "/"));
+    }
+
+    @Test
+    void duplicateRoutesAreRefused() {
+        assertTrue(
+                error(
+                                () ->
+                                        new RouteTable<>(
+                                                RouteSpec.parseAll("/a -> a.wasm, /a -> b.wasm"),
+                                                RouteSpec::guest))
+                        .contains("match the same requests"));
+    }
+
+    @Test
+    void optionsParseTheSharedVocabulary() {
+        VivariumOptions o =
+                VivariumOptions.parse(
+                        Map.of(
+                                "routes", "/hello -> hello.wasm",
+                                "deadline", "1500ms",
+                                "poolSize", "3",
+                                "maxRequestBodySize", "64KB",
+                                "maxResponseBodySize", "2MB",
+                                "maxMemoryPages", "32"),
+                        Path.of("g"),
+                        Path.of("kv"));
+        assertEquals(Duration.ofMillis(1500), o.deadline());
+        assertEquals(3, o.poolSize());
+        assertEquals(64 * 1024, o.maxRequestBodySize());
+        assertEquals(2 << 20, o.maxResponseBodySize());
+        assertEquals(32, o.maxMemoryPages());
+        assertEquals(Path.of("g"), o.guestDirectory());
+    }
+
+    @Test
+    void unknownAndMalformedSettingsNameTheSetting() {
+        String m =
+                error(
+                        () ->
+                                VivariumOptions.parse(
+                                        Map.of("routes", "/a -> a.wasm", "dedline", "2s"),
+                                        Path.of("."),
+                                        Path.of(".")));
+        assertTrue(m.startsWith("unknown Vivarium setting 'dedline'; valid settings are: ["), m);
+        assertEquals(
+                "invalid value 'lots' for Vivarium setting 'poolSize': expected a whole number from 0 to 4096",
+                error(
+                        () ->
+                                VivariumOptions.parse(
+                                        Map.of("poolSize", "lots"), Path.of("."), Path.of("."))));
+        assertTrue(
+                error(
+                                () ->
+                                        VivariumOptions.parse(
+                                                Map.of("maxRequestBodySize", "8 parsecs"),
+                                                Path.of("."),
+                                                Path.of(".")))
+                        .contains("expected a size in bytes"));
+    }
+}

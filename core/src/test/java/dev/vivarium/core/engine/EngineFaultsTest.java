@@ -1,0 +1,131 @@
+package dev.vivarium.core.engine;
+
+import static dev.vivarium.core.testing.TestEngine.body;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.testing.TestEngine;
+import dev.vivarium.core.testing.TestGuests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Every fault ends one request with its outcome; the next request is served normally. */
+@Timeout(60)
+class EngineFaultsTest {
+    private static TestEngine t;
+
+    @BeforeAll
+    static void start() {
+        t =
+                TestEngine.start(
+                        TestGuests.watFixtures(),
+                        b -> b.maxMemoryPages(16),
+                        "/hello -> hello_raw.wat",
+                        "/panic -> panic.wat",
+                        "/div -> trap_div.wat",
+                        "/bad -> bad_pointer.wat",
+                        "/loop -> loop_forever.wat; deadline=300ms",
+                        "/brif -> loop_br_if.wat; deadline=300ms",
+                        "/grow -> grow_memory.wat",
+                        "/noinit -> no_init_mm.wat",
+                        "/empty -> empty_body_no_init_mm.wat",
+                        "/echo/* -> echo_path.wat",
+                        "/reactor -> initialize_reactor.wat");
+    }
+
+    @AfterAll
+    static void stop() {
+        t.close();
+    }
+
+    @AfterEach
+    void serverKeepsServing() {
+        Outcome o = t.get("/hello");
+        assertEquals(200, o.status(), o.toString());
+        assertEquals("Hello, world!", body(o));
+    }
+
+    @Test
+    void returns500WithPanicMessageWhenGuestPanics() {
+        Outcome o = t.get("/panic");
+        assertEquals(Outcome.Kind.PANIC, o.kind());
+        assertEquals(500, o.status());
+        assertEquals("boom: this guest panics on purpose", o.message());
+    }
+
+    @Test
+    void returns500WithShortCauseWhenGuestTraps() {
+        Outcome o = t.get("/div");
+        assertEquals(Outcome.Kind.TRAP, o.kind());
+        assertEquals("guest trapped: integer divide by zero in trap_div.wat", o.message());
+    }
+
+    @Test
+    void badPointerPassedToAHostcallIsATrapNamingTheHostcall() {
+        Outcome o = t.get("/bad");
+        assertEquals(500, o.status());
+        assertEquals(
+                "guest trapped: hostcall_resp_set_body: body at 0xfffff000 (64 bytes) is outside guest"
+                        + " memory of 65536 bytes in bad_pointer.wat",
+                o.message());
+    }
+
+    @Test
+    void returns504WhenGuestRunsPastItsDeadline() {
+        for (String path : new String[] {"/loop", "/brif"}) {
+            long start = System.nanoTime();
+            Outcome o = t.get(path);
+            assertEquals(504, o.status(), o.toString());
+            assertEquals(Outcome.Kind.DEADLINE, o.kind());
+            assertTrue(
+                    o.message().startsWith("guest exceeded its deadline of 300 ms"), o.message());
+            assertTrue(
+                    System.nanoTime() - start < 10_000_000_000L, "interrupted, not left running");
+            assertTrue(
+                    !Thread.currentThread().isInterrupted(), "interrupt cleared before returning");
+        }
+    }
+
+    @Test
+    void memoryGrowthPastTheCapFailsInsideTheGuest() {
+        Outcome o = t.get("/grow");
+        assertEquals(200, o.status());
+        assertEquals("grow=-1", body(o));
+    }
+
+    @Test
+    void allocationWithoutInitMmIsAClearError() {
+        Outcome o = t.get("/noinit");
+        assertEquals(500, o.status());
+        assertTrue(
+                o.message()
+                        .contains(
+                                "hostcall_req_get_path: the host needs to allocate 8 bytes in the guest,"
+                                        + " but the guest never called hostcall_init_mm"),
+                o.message());
+    }
+
+    @Test
+    void guestWithoutInitMmWorksWhenNothingNeedsAllocating() {
+        assertEquals("empty", body(t.get("/empty")));
+    }
+
+    @Test
+    void hostAllocatesThroughTheGuestTable() {
+        Outcome o = t.send("POST", "/echo/a?b=1", new Headers(), "x");
+        assertEquals(200, o.status(), o.toString());
+        assertEquals("POST /echo/a?b=1", body(o));
+    }
+
+    @Test
+    void initializeExportRunsOnceBeforeEveryRun() {
+        for (int i = 0; i < 5; i++) {
+            assertEquals("init=1", body(t.get("/reactor")));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.vivarium.core.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.testing.TestGuests;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class GuestLoaderTest {
+    private static Path fixture(String name) {
+        return TestGuests.watFixtures().resolve(name);
+    }
+
+    private static String failure(Path file) {
+        return assertThrows(GuestLoadException.class, () -> GuestLoader.load(file, 256))
+                .getMessage();
+    }
+
+    @Test
+    void loadsWatAndRecordsShape() throws Exception {
+        GuestModule g = GuestLoader.load(fixture("hello_raw.wat"), 256);
+        assertEquals("hello_raw.wat", g.name());
+        assertTrue(g.resettable());
+        assertFalse(g.hasInitialize());
+        assertEquals(1, g.memoryLimits().initialPages());
+    }
+
+    @Test
+    void importWithWrongTypeNamesImportTypeAndExpectation() {
+        String m = failure(fixture("bad_import.wat"));
+        assertTrue(
+                m.startsWith("bad_import.wat: import \"env\".\"hostcall_resp_set_body\" has type"),
+                m);
+        assertTrue(m.contains("expected"), m);
+        assertTrue(
+                m.contains("i32,i32,i32")
+                        || m.contains("I32, I32, I32")
+                        || m.contains("I32,I32,I32"),
+                m);
+    }
+
+    @Test
+    void unknownImportIsRefused() {
+        String m = failure(fixture("unknown_import.wat"));
+        assertEquals(
+                "unknown_import.wat: import \"wasi_snapshot_preview1\".\"fd_write\" is not a hostcall this"
+                        + " host provides; hostcalls are imported from \"env\" (see guests/ABI.md)",
+                m);
+    }
+
+    @Test
+    void missingOrMistypedRunIsRefused() {
+        assertEquals(
+                "no_run.wat: missing export \"run\" (a function () -> ())",
+                failure(fixture("no_run.wat")));
+        String m = failure(fixture("run_wrong_type.wat"));
+        assertTrue(m.startsWith("run_wrong_type.wat: export \"run\" has type"), m);
+    }
+
+    @Test
+    void corruptFilesGiveAClearErrorNotAStackTrace(@TempDir Path dir) throws Exception {
+        Path notWasm = dir.resolve("notes.wasm");
+        Files.writeString(notWasm, "hello");
+        assertEquals(
+                "notes.wasm: not a WebAssembly module (no \\0asm header; 5 bytes)",
+                failure(notWasm));
+
+        Path truncated = dir.resolve("truncated.wasm");
+        byte[] good = GuestLoaderTestSupport.wasmOf(fixture("hello_raw.wat"));
+        Files.write(truncated, java.util.Arrays.copyOf(good, good.length / 2));
+        assertTrue(failure(truncated).startsWith("truncated.wasm: malformed WebAssembly module: "));
+
+        Path badText = dir.resolve("typo.wat");
+        Files.writeString(
+                badText, "(module (func (export \"run\") (i32.konst 1)))", StandardCharsets.UTF_8);
+        assertTrue(failure(badText).startsWith("typo.wat: invalid WebAssembly text: "));
+
+        assertTrue(
+                failure(dir.resolve("absent.wasm"))
+                        .startsWith("absent.wasm: guest file not found at "));
+    }
+
+    @Test
+    void guestsThatMutateTablesAreNotReset() throws Exception {
+        GuestModule g = GuestLoader.load(fixture("table_set.wat"), 256);
+        assertFalse(g.resettable());
+        assertTrue(g.resetBlocker().contains("TABLE_SET"), g.resetBlocker());
+    }
+
+    @Test
+    void initialMemoryAboveTheCapIsRefused() {
+        String m =
+                assertThrows(
+                                GuestLoadException.class,
+                                () -> GuestLoader.load(fixture("hello_raw.wat"), 0))
+                        .getMessage();
+        assertTrue(m.contains("more than maxMemoryPages (0)"), m);
+    }
+}

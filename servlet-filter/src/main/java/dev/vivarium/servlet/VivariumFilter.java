@@ -1,0 +1,238 @@
+package dev.vivarium.servlet;
+
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.engine.Route;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.UnavailableException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers requests that match a route with a WebAssembly guest; all other requests continue down
+ * the filter chain untouched.
+ *
+ * <pre>{@code
+ * <filter>
+ *   <filter-name>vivarium</filter-name>
+ *   <filter-class>dev.vivarium.servlet.VivariumFilter</filter-class>
+ *   <init-param>
+ *     <param-name>routes</param-name>
+ *     <param-value>/hello -> hello.wasm, /api/* -> api.wasm; deadline=2s</param-value>
+ *   </init-param>
+ * </filter>
+ * <filter-mapping>
+ *   <filter-name>vivarium</filter-name>
+ *   <url-pattern>/*</url-pattern>
+ * </filter-mapping>
+ * }</pre>
+ *
+ * <p>Init-params use the same names as the Jetty module's {@code jetty.vivarium.*} properties (see
+ * {@link VivariumOptions}). Guest files are looked up in {@code guestDirectory}, by default the
+ * webapp's {@code /WEB-INF/guests}; KV stores live in {@code kv.directory}, by default under the
+ * webapp's temp dir. A bad setting or guest stops the webapp at start with a message naming it.
+ * Paths in routes are relative to the webapp's context path.
+ */
+public final class VivariumFilter implements Filter {
+    private static final Logger LOG = LoggerFactory.getLogger(VivariumFilter.class);
+    private static final String GUESTS = "/WEB-INF/guests/";
+
+    private Vivarium engine;
+
+    @Override
+    public void init(FilterConfig config) throws ServletException {
+        ServletContext context = config.getServletContext();
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String name : Collections.list(config.getInitParameterNames())) {
+            settings.put(name, config.getInitParameter(name));
+        }
+        try {
+            Path tmp = tempDir(context);
+            VivariumOptions options =
+                    VivariumOptions.parse(
+                            settings,
+                            defaultGuestDirectory(context, tmp),
+                            tmp.resolve("vivarium-kv"));
+            engine = Vivarium.builder(options).start();
+            LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
+        } catch (ConfigurationException e) {
+            throw new UnavailableException(
+                    "Vivarium filter '"
+                            + config.getFilterName()
+                            + "' in "
+                            + contextName(context)
+                            + ": "
+                            + e.getMessage());
+        }
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse resp, FilterChain chain)
+            throws IOException, ServletException {
+        if (!(req instanceof HttpServletRequest request)
+                || !(resp instanceof HttpServletResponse response)) {
+            chain.doFilter(req, resp);
+            return;
+        }
+        Route route = engine.route(request.getServerName(), pathInContext(request));
+        if (route == null) {
+            chain.doFilter(req, resp);
+            return;
+        }
+        Outcome outcome = handle(route, request);
+        if (outcome.isOk()) {
+            write(outcome, response);
+        } else {
+            response.sendError(outcome.status(), outcome.message());
+        }
+    }
+
+    private Outcome handle(Route route, HttpServletRequest request) throws IOException {
+        long max = engine.options().maxRequestBodySize();
+        if (request.getContentLengthLong() > max) {
+            return engine.requestTooLarge();
+        }
+        byte[] body = readBody(request.getInputStream(), max);
+        if (body == null) {
+            return engine.requestTooLarge();
+        }
+        Headers headers = new Headers();
+        for (String name : Collections.list(request.getHeaderNames())) {
+            for (String value : Collections.list(request.getHeaders(name))) {
+                headers.add(name, value);
+            }
+        }
+        String query = request.getQueryString();
+        String target = request.getRequestURI() + (query == null ? "" : "?" + query);
+        return engine.handle(
+                route,
+                new GuestRequest(
+                        request.getMethod(),
+                        target,
+                        request.getServerName(),
+                        headers,
+                        body,
+                        request.getRemoteAddr()));
+    }
+
+    /** Reads at most {@code max} bytes; null if the body is longer. */
+    private static byte[] readBody(InputStream in, long max) throws IOException {
+        byte[] body = in.readNBytes((int) Math.min(max, Integer.MAX_VALUE - 8));
+        if (in.read() != -1) {
+            return null;
+        }
+        return body;
+    }
+
+    private static void write(Outcome outcome, HttpServletResponse response) throws IOException {
+        response.setStatus(outcome.status());
+        Headers h = outcome.headers();
+        Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < h.size(); i++) {
+            String name = h.nameAt(i);
+            if (Headers.isHopByHop(name)) {
+                continue;
+            }
+            if (seen.add(name)) {
+                response.setHeader(name, h.valueAt(i));
+            } else {
+                response.addHeader(name, h.valueAt(i));
+            }
+        }
+        byte[] body = outcome.body();
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+
+    /** The request path inside this webapp, decoded and normalized by the container. */
+    private static String pathInContext(HttpServletRequest request) {
+        String servletPath = request.getServletPath();
+        String pathInfo = request.getPathInfo();
+        String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+        return path.isEmpty() ? "/" : path;
+    }
+
+    private static Path tempDir(ServletContext context) {
+        Object dir = context.getAttribute(ServletContext.TEMPDIR);
+        if (dir instanceof File f) {
+            return f.toPath();
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * {@code /WEB-INF/guests} of the webapp. When the webapp is not unpacked on disk (no real
+     * path), its guests are copied to the temp dir, since guests are loaded from files.
+     */
+    private static Path defaultGuestDirectory(ServletContext context, Path tmp) {
+        String real = context.getRealPath(GUESTS);
+        if (real != null) {
+            return Path.of(real);
+        }
+        Path target = tmp.resolve("vivarium-guests");
+        Set<String> paths = context.getResourcePaths(GUESTS);
+        if (paths == null) {
+            return target;
+        }
+        try {
+            Files.createDirectories(target);
+            for (String p : paths) {
+                if (p.endsWith("/")) {
+                    continue;
+                }
+                try (InputStream in = context.getResourceAsStream(p)) {
+                    if (in != null) {
+                        Files.copy(
+                                in,
+                                target.resolve(p.substring(GUESTS.length())),
+                                StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigurationException(
+                    "cannot copy " + GUESTS + " to " + target + ": " + e, e);
+        }
+        return target;
+    }
+
+    private static String contextName(ServletContext context) {
+        String path = context.getContextPath();
+        return "webapp '" + (path == null || path.isEmpty() ? "/" : path) + "'";
+    }
+
+    /** The running engine, e.g. for metrics or KV administration; null before init. */
+    public Vivarium engine() {
+        return engine;
+    }
+
+    @Override
+    public void destroy() {
+        if (engine != null) {
+            engine.close();
+            engine = null;
+        }
+    }
+}
