@@ -27,6 +27,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,10 +67,10 @@ public final class VivariumFilter implements Filter {
     public void init(FilterConfig config) throws ServletException {
         ServletContext context = config.getServletContext();
         Map<String, String> settings = new LinkedHashMap<>();
-        for (String name : Collections.list(config.getInitParameterNames())) {
-            settings.put(name, config.getInitParameter(name));
-        }
         try {
+            for (String name : Collections.list(config.getInitParameterNames())) {
+                settings.put(name, resolvePlaceholders(name, config.getInitParameter(name)));
+            }
             Path tmp = tempDir(context);
             VivariumOptions options =
                     VivariumOptions.parse(
@@ -135,6 +137,31 @@ public final class VivariumFilter implements Filter {
                         headers,
                         body,
                         request.getRemoteAddr()));
+    }
+
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}:]+)(?::([^}]*))?}");
+
+    /**
+     * Replaces {@code ${name}} and {@code ${name:default}} with system properties, so a web.xml can
+     * follow the container's settings (e.g. its port in an outbound allowlist).
+     */
+    static String resolvePlaceholders(String param, String value) {
+        Matcher m = PLACEHOLDER.matcher(value);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String v = System.getProperty(m.group(1), m.group(2));
+            if (v == null) {
+                throw new ConfigurationException(
+                        "init-param '"
+                                + param
+                                + "' uses ${"
+                                + m.group(1)
+                                + "}, but that system property is not set and has no default");
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(v));
+        }
+        m.appendTail(sb);
+        return sb.toString();
     }
 
     /** Reads at most {@code max} bytes; null if the body is longer. */

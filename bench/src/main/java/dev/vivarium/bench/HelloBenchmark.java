@@ -1,0 +1,75 @@
+package dev.vivarium.bench;
+
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.engine.Route;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One request through the engine (acquire an instance, run the guest, reset and release it), with
+ * the pool ({@code poolSize=4}) against a new instance per request ({@code poolSize=0}), the
+ * baseline in the same run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class HelloBenchmark {
+    @Param({"hello.wasm", "hello_c.wasm"})
+    public String guest;
+
+    @Param({"4", "0"})
+    public int poolSize;
+
+    private Vivarium engine;
+    private Route route;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        engine =
+                Vivarium.builder(
+                                VivariumOptions.builder()
+                                        .guestDirectory(Guests.dist())
+                                        .poolSize(poolSize)
+                                        .route("/hello -> " + guest)
+                                        .build())
+                        .start();
+        route = engine.route("localhost", "/hello");
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        engine.close();
+    }
+
+    @Benchmark
+    public Outcome request() {
+        Outcome o =
+                engine.handle(
+                        route,
+                        new GuestRequest(
+                                "GET", "/hello", "localhost", new Headers(), null, "127.0.0.1"));
+        if (o.status() != 200) {
+            throw new IllegalStateException(o.toString());
+        }
+        return o;
+    }
+}

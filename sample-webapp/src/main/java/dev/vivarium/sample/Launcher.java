@@ -1,0 +1,72 @@
+package dev.vivarium.sample;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * Runs the sample WAR on an embedded Jetty: {@code java -jar target/vivarium-sample.jar}.
+ *
+ * <p>System properties: {@code jetty.http.port} (default 8080, 0 for any free port) and {@code
+ * jetty.http.host} (default 127.0.0.1; use 0.0.0.0 to listen on every interface).
+ */
+public final class Launcher {
+    private Launcher() {}
+
+    public static void main(String[] args) throws Exception {
+        Server server =
+                start(
+                        Integer.getInteger("jetty.http.port", 8080),
+                        System.getProperty("jetty.http.host", "127.0.0.1"));
+        server.join();
+    }
+
+    /** Starts the site; returns the running server (its port is the connector's local port). */
+    public static Server start(int port, String host) throws Exception {
+        Path war = extractWar();
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(host);
+        connector.setPort(port);
+        server.addConnector(connector);
+
+        WebAppContext webapp = new WebAppContext();
+        webapp.setContextPath("/");
+        webapp.setWar(war.toString());
+        webapp.setThrowUnavailableOnStartupException(true);
+        server.setHandler(webapp);
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.stop();
+            throw e;
+        }
+        server.setStopAtShutdown(true);
+        System.out.printf(
+                "Vivarium sample site on http://%s:%d/ (try /hello, /echo/x?y=1, /counter, /c/hello)%n",
+                "0.0.0.0".equals(host) ? "localhost" : host, connector.getLocalPort());
+        return server;
+    }
+
+    /** The WAR travels inside this jar; Jetty deploys it from a file. */
+    private static Path extractWar() throws IOException {
+        Path dir = Files.createTempDirectory("vivarium-sample");
+        Path war = dir.resolve("vivarium-sample-webapp.war");
+        try (InputStream in = Launcher.class.getResourceAsStream("/vivarium-sample-webapp.war")) {
+            if (in == null) {
+                throw new IllegalStateException(
+                        "vivarium-sample-webapp.war is not on the classpath: build with 'mvn -B package' and run"
+                                + " 'java -jar sample-webapp/target/vivarium-sample.jar'");
+            }
+            Files.copy(in, war, StandardCopyOption.REPLACE_EXISTING);
+        }
+        dir.toFile().deleteOnExit();
+        war.toFile().deleteOnExit();
+        return war;
+    }
+}
