@@ -137,7 +137,11 @@ public final class GuestLoader {
             FunctionType actual = module.typeSection().getType(fi.typeIndex());
             if (!actual.equals(hc.type())) {
                 throw new GuestLoadException(
-                        what + " has type " + actual + ", expected " + hc.type());
+                        what
+                                + " has type "
+                                + describe(actual)
+                                + ", expected "
+                                + describe(hc.type()));
             }
         }
     }
@@ -157,7 +161,7 @@ public final class GuestLoader {
         FunctionType type = functionType(module, run.index());
         if (!type.equals(RUN_TYPE)) {
             throw new GuestLoadException(
-                    name + ": export \"run\" has type " + type + ", expected " + RUN_TYPE);
+                    name + ": export \"run\" has type " + describe(type) + ", expected () -> ()");
         }
     }
 
@@ -232,6 +236,25 @@ public final class GuestLoader {
             }
         }
         return module.functionSection().getFunctionType(funcIndex - imported, module.typeSection());
+    }
+
+    /** A function type as {@code guests/ABI.md} writes it: {@code (i32 i32) -> i32}. */
+    static String describe(FunctionType type) {
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < type.params().size(); i++) {
+            sb.append(i == 0 ? "" : " ")
+                    .append(type.params().get(i).toString().toLowerCase(Locale.ROOT));
+        }
+        sb.append(") -> ");
+        var results = type.returns();
+        if (results.size() == 1) {
+            return sb.append(results.get(0).toString().toLowerCase(Locale.ROOT)).toString();
+        }
+        sb.append('(');
+        for (int i = 0; i < results.size(); i++) {
+            sb.append(i == 0 ? "" : " ").append(results.get(i).toString().toLowerCase(Locale.ROOT));
+        }
+        return sb.append(')').toString();
     }
 
     private static String firstLine(Throwable e) {
