@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.testing.TestGuests;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpTester;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.TestInstance;
@@ -100,6 +105,20 @@ class AdapterScenariosTest {
         assertEquals("reached", server(adapter).get("/echoes").get(TestApplication.HEADER));
     }
 
+    /**
+     * Routes match the decoded, normalized path (as servlet mappings do), so an encoded or
+     * dot-segment spelling cannot slip past a route; the guest still sees the path as sent.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void routesOnTheDecodedPathAndShowsTheGuestThePathAsSent(Adapter adapter) throws Exception {
+        HttpTester.Response encoded = server(adapter).get("/ech%6F/x?y=1");
+        HttpTester.Response dotted = server(adapter).get("/other/../echo/z");
+
+        assertEquals("/ech%6F/x?y=1", encoded.get("x-path"), encoded.toString());
+        assertEquals("GET", dotted.get("x-method"), dotted.toString());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("adapters")
     void returns500WithTheTrapMessageWhenTheGuestDividesByZero(Adapter adapter) throws Exception {
@@ -175,6 +194,43 @@ class AdapterScenariosTest {
 
         assertEquals(200, response.getStatus());
         assertEquals(MAX_BODY, response.getContent().length());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void passesABodyThatArrivesSlowlyInChunksToTheGuest(Adapter adapter) throws Exception {
+        HttpTester.Response response =
+                server(adapter)
+                        .sendInParts(
+                                200,
+                                "POST /echo/slow HTTP/1.1\r\nHost: localhost\r\n"
+                                        + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                        + "5\r\nfirst\r\n",
+                                "6\r\nsecond\r\n",
+                                "0\r\n\r\n");
+
+        assertEquals(200, response.getStatus(), response.getContent());
+        assertEquals("firstsecond", response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void servesConcurrentRequests(Adapter adapter) throws Exception {
+        TestServer server = server(adapter);
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<HttpTester.Response>> responses = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String path = i % 2 == 0 ? "/hello" : "/isolation";
+                responses.add(clients.submit(() -> server.get(path)));
+            }
+            for (int i = 0; i < responses.size(); i++) {
+                String expected = i % 2 == 0 ? "Hello, world!" : "global=1 memory=1";
+                assertEquals(expected, responses.get(i).get(30, TimeUnit.SECONDS).getContent());
+            }
+        } finally {
+            clients.shutdownNow();
+        }
     }
 
     @ParameterizedTest(name = "{0}")

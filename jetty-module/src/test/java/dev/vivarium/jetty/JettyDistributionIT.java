@@ -28,6 +28,7 @@ import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -56,9 +57,9 @@ class JettyDistributionIT {
     }
 
     @BeforeEach
-    void createJettyBase() throws IOException {
+    void createJettyBase(TestInfo test) throws IOException {
         Path work = Path.of(property("vivarium.it.workDirectory"));
-        base = work.resolve("jetty-base");
+        base = work.resolve(test.getTestMethod().orElseThrow().getName());
         deleteRecursively(base);
         Files.createDirectories(base);
         unzip(distribution, base);
@@ -73,11 +74,7 @@ class JettyDistributionIT {
 
     @Test
     void aGuestAnswersInARealJettyHomeWithTheVivariumModuleAdded() throws Exception {
-        Path addLog = base.resolve("add-modules.log");
-        Process add = startJava(addLog, "--add-modules=http,vivarium");
-        assertTrue(add.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "--add-modules hung");
-        assertEquals(0, add.exitValue(), Files.readString(addLog));
-        Path ini = base.resolve("start.d/vivarium.ini");
+        Path ini = addModules();
         assertTrue(
                 Files.readString(ini).contains("# jetty.vivarium.routes="),
                 "the ini-template becomes start.d/vivarium.ini");
@@ -122,6 +119,32 @@ class JettyDistributionIT {
         String output = Files.readString(log);
         assertTrue(output.contains("VivariumHandler@"), "the server dump shows the handler");
         assertTrue(output.contains("InstancePool[hello_raw.wat"), "and the guests' pools");
+    }
+
+    @Test
+    void jettyRefusesToStartWithAMessageNamingABadSetting() throws Exception {
+        Path ini = addModules();
+        Files.writeString(
+                ini,
+                "\njetty.vivarium.routes=/hello -> hello.wasm\njetty.vivarium.deadline=soon\n",
+                StandardOpenOption.APPEND);
+
+        Path log = base.resolve("jetty.log");
+        jetty = startJava(log, "jetty.http.host=127.0.0.1", "jetty.http.port=0");
+
+        assertTrue(jetty.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "Jetty did not exit");
+        String output = Files.readString(log);
+        assertTrue(jetty.exitValue() != 0, output);
+        assertTrue(output.contains("invalid value 'soon' for Vivarium setting 'deadline'"), output);
+    }
+
+    /** {@code --add-modules=http,vivarium} in the fresh jetty-base; returns vivarium.ini. */
+    private Path addModules() throws Exception {
+        Path log = base.resolve("add-modules.log");
+        Process add = startJava(log, "--add-modules=http,vivarium");
+        assertTrue(add.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "--add-modules hung");
+        assertEquals(0, add.exitValue(), Files.readString(log));
+        return base.resolve("start.d/vivarium.ini");
     }
 
     private Process startJava(Path log, String... args) throws IOException {

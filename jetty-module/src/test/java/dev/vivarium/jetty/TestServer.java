@@ -75,18 +75,40 @@ final class TestServer implements AutoCloseable {
 
     /** Sends raw bytes on a new connection and parses the one response. */
     HttpTester.Response send(byte[] raw) throws IOException {
+        return sendInParts(0, new String(raw, StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * Sends the parts with a pause between them, so the server has read all that arrived before the
+     * next part comes (a slow client), then parses the one response.
+     */
+    HttpTester.Response sendInParts(long pauseMillis, String... parts) throws IOException {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port()), READ_TIMEOUT_MS);
             socket.setSoTimeout(READ_TIMEOUT_MS);
             OutputStream out = socket.getOutputStream();
-            out.write(raw);
-            out.flush();
+            for (int i = 0; i < parts.length; i++) {
+                if (i > 0) {
+                    sleep(pauseMillis);
+                }
+                out.write(parts[i].getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            }
             InputStream in = socket.getInputStream();
             HttpTester.Response response = HttpTester.parseResponse(in);
             if (response == null) {
                 throw new IOException("the server closed the connection without a response");
             }
             return response;
+        }
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
