@@ -3,8 +3,10 @@ package dev.vivarium.jetty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vivarium.core.testing.TestGuests;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,6 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdapterScenariosTest {
     private static final int MAX_BODY = 1024;
+    private static final Path RUST_ECHO = TestGuests.dist().resolve("echo.wasm");
+    private static final Path RUST_PANIC = TestGuests.dist().resolve("panic.wasm");
 
     @TempDir Path kvDirectory;
 
@@ -43,18 +47,25 @@ class AdapterScenariosTest {
 
     private Map<String, String> settings() {
         Map<String, String> s = new LinkedHashMap<>();
-        s.put(
-                "routes",
-                String.join(
-                        "\n",
-                        "/hello -> hello_raw.wat",
-                        "/trap -> trap_div.wat",
-                        "/slow -> loop_forever.wat; deadline=300ms",
-                        "/bad-pointer -> bad_pointer.wat",
-                        "/isolation -> isolation.wat",
-                        "/echo/* -> echo_request.wat",
-                        "*.example.com/site/* -> hello_raw.wat"));
-        s.put("guestDirectory", TestGuests.watFixtures().toString());
+        List<String> routes =
+                new ArrayList<>(
+                        List.of(
+                                "/hello -> wat/fixtures/hello_raw.wat",
+                                "/trap -> wat/fixtures/trap_div.wat",
+                                "/slow -> wat/fixtures/loop_forever.wat; deadline=300ms",
+                                "/bad-pointer -> wat/fixtures/bad_pointer.wat",
+                                "/isolation -> wat/fixtures/isolation.wat",
+                                "/echo/* -> wat/fixtures/echo_request.wat",
+                                "*.example.com/site/* -> wat/fixtures/hello_raw.wat"));
+        // Rust guests from guests/dist, when they have been built
+        if (Files.exists(RUST_ECHO)) {
+            routes.add("/rust/echo -> dist/echo.wasm");
+        }
+        if (Files.exists(RUST_PANIC)) {
+            routes.add("/rust/panic -> dist/panic.wasm");
+        }
+        s.put("routes", String.join("\n", routes));
+        s.put("guestDirectory", TestGuests.root().toString());
         s.put("kv.directory", kvDirectory.toString());
         s.put("maxRequestBodySize", MAX_BODY + "");
         s.put("poolSize", "2");
@@ -274,5 +285,37 @@ class AdapterScenariosTest {
         assertEquals("127.0.0.1", response.get("x-client-ip"));
         assertEquals("vivarium.test:8080", response.get("x-host"));
         assertEquals("ping", response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns500WithThePanicMessageWhenARustGuestPanics(Adapter adapter) throws Exception {
+        assumeTrue(Files.exists(RUST_PANIC), "guests/dist/panic.wasm is not built");
+
+        HttpTester.Response response = server(adapter).get("/rust/panic");
+
+        assertEquals(500, response.getStatus());
+        assertTrue(
+                response.getContent().contains("boom: this guest panics on purpose"),
+                response.getContent());
+        assertEquals(200, server(adapter).get("/hello").getStatus(), "the server keeps serving");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void aRustGuestSeesTheMethodPathHeadersAndBody(Adapter adapter) throws Exception {
+        assumeTrue(Files.exists(RUST_ECHO), "guests/dist/echo.wasm is not built");
+        HttpTester.Request request = TestServer.request("POST", "/rust/echo?x=1&y=%20");
+        request.setHeader("X-Test", "yes");
+        request.setContent("hello body");
+
+        HttpTester.Response response = server(adapter).send(request);
+
+        assertEquals(200, response.getStatus(), response.getContent());
+        String echo = response.getContent();
+        assertTrue(echo.startsWith("POST /rust/echo?x=1&y=%20\n"), echo);
+        assertTrue(echo.contains("\nx-test: yes\n"), echo);
+        assertTrue(echo.contains("\nfastly-client-ip: 127.0.0.1\n"), echo);
+        assertTrue(echo.endsWith("\n\nhello body"), echo);
     }
 }
