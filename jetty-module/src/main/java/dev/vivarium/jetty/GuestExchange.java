@@ -1,0 +1,162 @@
+package dev.vivarium.jetty;
+
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.engine.Route;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One routed request: reads the body up to {@code maxRequestBodySize} without blocking (the
+ * read/demand loop Jetty uses to aggregate content), then runs the guest and writes its response,
+ * or the failure with {@link Response#writeError}. Every path ends by completing the callback, and
+ * no exception leaves {@link #run()}.
+ *
+ * <p>It is its own demand callback, declared {@link InvocationType#BLOCKING} because the guest runs
+ * when the last chunk arrives and wasm blocks its thread: Jetty then calls it from a pool thread,
+ * never from a selector thread.
+ */
+final class GuestExchange implements Runnable, Invocable {
+    private static final Logger LOG = LoggerFactory.getLogger(GuestExchange.class);
+
+    private final Vivarium engine;
+    private final Route route;
+    private final Request request;
+    private final Response response;
+    private final Callback callback;
+    private final RetainableByteBuffer.Mutable body;
+    private boolean bodyReleased;
+
+    GuestExchange(
+            Vivarium engine, Route route, Request request, Response response, Callback callback) {
+        this.engine = engine;
+        this.route = route;
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        long max = engine.options().maxRequestBodySize();
+        // not pooled: the bytes are copied into the guest request once, then dropped
+        this.body = new RetainableByteBuffer.DynamicCapacity(null, false, max);
+    }
+
+    /** Reads what is available; called again by Jetty when more content arrives. */
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    Throwable failure = chunk.getFailure();
+                    if (!chunk.isLast()) {
+                        request.fail(failure);
+                    }
+                    releaseBody();
+                    Response.writeError(request, response, callback, failure);
+                    return;
+                }
+                boolean last = chunk.isLast();
+                boolean appended = body.append(chunk);
+                chunk.release();
+                if (!appended) {
+                    releaseBody();
+                    writeFailure(engine.requestTooLarge());
+                    return;
+                }
+                if (last) {
+                    byte[] bytes = body.takeByteArray();
+                    releaseBody();
+                    respond(engine.handle(route, guestRequest(bytes)));
+                    return;
+                }
+            }
+        } catch (Throwable x) {
+            fail(x);
+        }
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.BLOCKING;
+    }
+
+    private GuestRequest guestRequest(byte[] bytes) {
+        Headers headers = new Headers();
+        for (HttpField field : request.getHeaders()) {
+            headers.add(field.getName(), field.getValue());
+        }
+        HttpURI uri = request.getHttpURI();
+        // HTTP/2 and HTTP/3 carry the host as :authority, not as a Host field: guests read Host
+        if (headers.first("host") == null && uri.getAuthority() != null) {
+            headers.add("host", uri.getAuthority());
+        }
+        String pathAndQuery = uri.getPathQuery();
+        return new GuestRequest(
+                request.getMethod(),
+                pathAndQuery == null || pathAndQuery.isEmpty() ? "/" : pathAndQuery,
+                Request.getServerName(request),
+                headers,
+                bytes,
+                Request.getRemoteAddr(request));
+    }
+
+    private void respond(Outcome outcome) {
+        if (!outcome.isOk()) {
+            writeFailure(outcome);
+            return;
+        }
+        response.setStatus(outcome.status());
+        HttpFields.Mutable fields = response.getHeaders();
+        Headers headers = outcome.headers();
+        for (int i = 0; i < headers.size(); i++) {
+            String name = headers.nameAt(i);
+            // framing and connection management stay Jetty's
+            if (!Headers.isHopByHop(name)) {
+                fields.add(name, headers.valueAt(i));
+            }
+        }
+        // one last write: Jetty adds the Content-Length itself
+        response.write(true, ByteBuffer.wrap(outcome.body()), callback);
+    }
+
+    private void releaseBody() {
+        if (!bodyReleased) {
+            bodyReleased = true;
+            body.release();
+        }
+    }
+
+    private void writeFailure(Outcome outcome) {
+        Response.writeError(request, response, callback, outcome.status(), outcome.message());
+    }
+
+    /** A host bug, not a guest fault: answer 500 if we still can, and never throw. */
+    private void fail(Throwable x) {
+        LOG.error("{}: failed to serve {}", route.guestName(), request.getHttpURI(), x);
+        releaseBody();
+        try {
+            Response.writeError(
+                    request, response, callback, 500, "internal error in " + route.guestName());
+        } catch (Throwable again) {
+            callback.failed(x);
+        }
+        if (x instanceof VirtualMachineError vme) {
+            throw vme;
+        }
+    }
+}

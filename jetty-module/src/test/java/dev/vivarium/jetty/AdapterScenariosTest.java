@@ -1,0 +1,321 @@
+package dev.vivarium.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.vivarium.core.testing.TestGuests;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpTester;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The engine's HTTP-level scenarios, run through both adapters: {@link VivariumHandler} on a core
+ * Jetty server and the servlet filter on an ee10 context, with the same settings (one server per
+ * adapter, shared by the scenarios) and the same expectations.
+ */
+@Timeout(60)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AdapterScenariosTest {
+    private static final int MAX_BODY = 1024;
+    private static final Path RUST_ECHO = TestGuests.dist().resolve("echo.wasm");
+    private static final Path RUST_PANIC = TestGuests.dist().resolve("panic.wasm");
+
+    @TempDir Path kvDirectory;
+
+    private final Map<Adapter, TestServer> servers = new ConcurrentHashMap<>();
+
+    static List<Adapter> adapters() {
+        return List.of(Adapter.HANDLER, Adapter.FILTER);
+    }
+
+    private Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        List<String> routes =
+                new ArrayList<>(
+                        List.of(
+                                "/hello -> wat/fixtures/hello_raw.wat",
+                                "/trap -> wat/fixtures/trap_div.wat",
+                                "/slow -> wat/fixtures/loop_forever.wat; deadline=300ms",
+                                "/bad-pointer -> wat/fixtures/bad_pointer.wat",
+                                "/isolation -> wat/fixtures/isolation.wat",
+                                "/echo/* -> wat/fixtures/echo_request.wat",
+                                "*.example.com/site/* -> wat/fixtures/hello_raw.wat"));
+        // Rust guests from guests/dist, when they have been built
+        if (Files.exists(RUST_ECHO)) {
+            routes.add("/rust/echo -> dist/echo.wasm");
+        }
+        if (Files.exists(RUST_PANIC)) {
+            routes.add("/rust/panic -> dist/panic.wasm");
+        }
+        s.put("routes", String.join("\n", routes));
+        s.put("guestDirectory", TestGuests.root().toString());
+        s.put("kv.directory", kvDirectory.toString());
+        s.put("maxRequestBodySize", MAX_BODY + "");
+        s.put("poolSize", "2");
+        return s;
+    }
+
+    private TestServer server(Adapter adapter) throws Exception {
+        TestServer server = servers.get(adapter);
+        if (server == null) {
+            server = TestServer.start(adapter, settings());
+            servers.put(adapter, server);
+        }
+        return server;
+    }
+
+    @AfterAll
+    void stopServers() throws Exception {
+        for (TestServer server : servers.values()) {
+            server.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void answersHelloWorldWithTheGuestsContentType(Adapter adapter) throws Exception {
+        HttpTester.Response response = server(adapter).get("/hello");
+
+        assertEquals(200, response.getStatus());
+        assertEquals("Hello, world!", response.getContent());
+        assertTrue(response.get("content-type").startsWith("text/plain"), response.toString());
+        assertNull(response.get(TestApplication.HEADER), "the application must not be reached");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void passesNonRoutedPathsToTheApplicationUntouched(Adapter adapter) throws Exception {
+        HttpTester.Response response = server(adapter).get("/other/page?x=1&y=%20");
+
+        assertEquals(200, response.getStatus());
+        assertEquals("reached", response.get(TestApplication.HEADER));
+        assertEquals(TestApplication.answer("GET", "/other/page?x=1&y=%20"), response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void passesPathsThatOnlyShareARoutesPrefixToTheApplication(Adapter adapter) throws Exception {
+        assertEquals("reached", server(adapter).get("/hello/more").get(TestApplication.HEADER));
+        assertEquals("reached", server(adapter).get("/echoes").get(TestApplication.HEADER));
+    }
+
+    /**
+     * Routes match the decoded, normalized path (as servlet mappings do), so an encoded or
+     * dot-segment spelling cannot slip past a route; the guest still sees the path as sent.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void routesOnTheDecodedPathAndShowsTheGuestThePathAsSent(Adapter adapter) throws Exception {
+        HttpTester.Response encoded = server(adapter).get("/ech%6F/x?y=1");
+        HttpTester.Response dotted = server(adapter).get("/other/../echo/z");
+
+        assertEquals("/ech%6F/x?y=1", encoded.get("x-path"), encoded.toString());
+        assertEquals("GET", dotted.get("x-method"), dotted.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns500WithTheTrapMessageWhenTheGuestDividesByZero(Adapter adapter) throws Exception {
+        HttpTester.Response response = server(adapter).get("/trap");
+
+        assertEquals(500, response.getStatus());
+        assertTrue(
+                response.getContent()
+                        .contains("guest trapped: integer divide by zero in trap_div.wat"),
+                response.getContent());
+        assertEquals(200, server(adapter).get("/hello").getStatus(), "the server keeps serving");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns504WhenTheGuestRunsPastItsDeadlineThenServesTheNextRequest(Adapter adapter)
+            throws Exception {
+        HttpTester.Response response = server(adapter).get("/slow");
+
+        assertEquals(504, response.getStatus());
+        assertTrue(
+                response.getContent().contains("deadline of 300 ms in loop_forever.wat"),
+                response.getContent());
+        assertEquals("Hello, world!", server(adapter).get("/hello").getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns500WhenTheGuestPassesAPointerOutsideItsMemory(Adapter adapter) throws Exception {
+        HttpTester.Response response = server(adapter).get("/bad-pointer");
+
+        assertEquals(500, response.getStatus());
+        assertTrue(response.getContent().contains("outside guest memory"), response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns413WhenTheContentLengthExceedsTheLimit(Adapter adapter) throws Exception {
+        HttpTester.Request request = TestServer.request("POST", "/echo/upload");
+        request.setContent("x".repeat(MAX_BODY + 1));
+
+        HttpTester.Response response = server(adapter).send(request);
+
+        assertEquals(413, response.getStatus());
+        assertTrue(response.getContent().contains("maxRequestBodySize"), response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns413WhenAChunkedBodyExceedsTheLimit(Adapter adapter) throws Exception {
+        String chunk = "y".repeat(600);
+        String raw =
+                "POST /echo/upload HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n"
+                        + "258\r\n" // 600
+                        + chunk
+                        + "\r\n258\r\n"
+                        + chunk
+                        + "\r\n0\r\n\r\n";
+
+        HttpTester.Response response = server(adapter).send(raw);
+
+        assertEquals(413, response.getStatus());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void acceptsABodyOfExactlyTheLimit(Adapter adapter) throws Exception {
+        HttpTester.Request request = TestServer.request("POST", "/echo/upload");
+        request.setContent("z".repeat(MAX_BODY));
+
+        HttpTester.Response response = server(adapter).send(request);
+
+        assertEquals(200, response.getStatus());
+        assertEquals(MAX_BODY, response.getContent().length());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void passesABodyThatArrivesSlowlyInChunksToTheGuest(Adapter adapter) throws Exception {
+        HttpTester.Response response =
+                server(adapter)
+                        .sendInParts(
+                                200,
+                                "POST /echo/slow HTTP/1.1\r\nHost: localhost\r\n"
+                                        + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                        + "5\r\nfirst\r\n",
+                                "6\r\nsecond\r\n",
+                                "0\r\n\r\n");
+
+        assertEquals(200, response.getStatus(), response.getContent());
+        assertEquals("firstsecond", response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void servesConcurrentRequests(Adapter adapter) throws Exception {
+        TestServer server = server(adapter);
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<HttpTester.Response>> responses = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String path = i % 2 == 0 ? "/hello" : "/isolation";
+                responses.add(clients.submit(() -> server.get(path)));
+            }
+            for (int i = 0; i < responses.size(); i++) {
+                String expected = i % 2 == 0 ? "Hello, world!" : "global=1 memory=1";
+                assertEquals(expected, responses.get(i).get(30, TimeUnit.SECONDS).getContent());
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void routesByHostAndLetsOtherHostsThrough(Adapter adapter) throws Exception {
+        assertEquals("Hello, world!", requestFor(adapter, "shop.example.com").getContent());
+        assertEquals("Hello, world!", requestFor(adapter, "a.b.example.com:8080").getContent());
+        assertEquals(
+                "reached", requestFor(adapter, "shop.example.org").get(TestApplication.HEADER));
+        assertEquals("reached", requestFor(adapter, "example.com").get(TestApplication.HEADER));
+    }
+
+    private HttpTester.Response requestFor(Adapter adapter, String host) throws Exception {
+        HttpTester.Request request = TestServer.request("GET", "/site/index.html");
+        request.setHeader("Host", host);
+        return server(adapter).send(request);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void givesEveryRequestAFreshInstance(Adapter adapter) throws Exception {
+        for (int i = 0; i < 5; i++) {
+            assertEquals("global=1 memory=1", server(adapter).get("/isolation").getContent());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void passesMethodPathHeadersBodyAndClientAddressToTheGuest(Adapter adapter) throws Exception {
+        String raw =
+                "PUT /echo/a%2Bb?q=1&r=%20s HTTP/1.1\r\nHost: vivarium.test:8080\r\n"
+                        + "X-Echo: one\r\nX-Echo: two\r\nContent-Length: 4\r\n"
+                        + "Connection: close\r\n\r\nping";
+
+        HttpTester.Response response = server(adapter).send(raw);
+
+        assertEquals(200, response.getStatus(), response.getContent());
+        assertEquals("PUT", response.get("x-method"));
+        assertEquals("/echo/a%2Bb?q=1&r=%20s", response.get("x-path"));
+        assertEquals(List.of("one", "two"), response.getValuesList("x-echo"));
+        assertEquals("127.0.0.1", response.get("x-client-ip"));
+        assertEquals("vivarium.test:8080", response.get("x-host"));
+        assertEquals("ping", response.getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns500WithThePanicMessageWhenARustGuestPanics(Adapter adapter) throws Exception {
+        assumeTrue(Files.exists(RUST_PANIC), "guests/dist/panic.wasm is not built");
+
+        HttpTester.Response response = server(adapter).get("/rust/panic");
+
+        assertEquals(500, response.getStatus());
+        assertTrue(
+                response.getContent().contains("boom: this guest panics on purpose"),
+                response.getContent());
+        assertEquals(200, server(adapter).get("/hello").getStatus(), "the server keeps serving");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void aRustGuestSeesTheMethodPathHeadersAndBody(Adapter adapter) throws Exception {
+        assumeTrue(Files.exists(RUST_ECHO), "guests/dist/echo.wasm is not built");
+        HttpTester.Request request = TestServer.request("POST", "/rust/echo?x=1&y=%20");
+        request.setHeader("X-Test", "yes");
+        request.setContent("hello body");
+
+        HttpTester.Response response = server(adapter).send(request);
+
+        assertEquals(200, response.getStatus(), response.getContent());
+        String echo = response.getContent();
+        assertTrue(echo.startsWith("POST /rust/echo?x=1&y=%20\n"), echo);
+        assertTrue(echo.contains("\nx-test: yes\n"), echo);
+        assertTrue(echo.contains("\nfastly-client-ip: 127.0.0.1\n"), echo);
+        assertTrue(echo.endsWith("\n\nhello body"), echo);
+    }
+}

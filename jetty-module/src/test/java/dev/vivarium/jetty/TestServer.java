@@ -1,0 +1,119 @@
+package dev.vivarium.jetty;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpTester;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * A real Jetty server on a free 127.0.0.1 port with Vivarium installed by an {@link Adapter}, and a
+ * raw HTTP/1.1 client for it (raw, so tests control every byte: the Host header, chunking, a
+ * Content-Length with no body).
+ */
+final class TestServer implements AutoCloseable {
+    private static final int READ_TIMEOUT_MS = 15_000;
+
+    final Server server;
+    private final ServerConnector connector;
+
+    private TestServer(Server server, ServerConnector connector) {
+        this.server = server;
+        this.connector = connector;
+    }
+
+    static TestServer start(Adapter adapter, Map<String, String> settings) throws Exception {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        adapter.install(server, settings);
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.stop();
+            throw e;
+        }
+        return new TestServer(server, connector);
+    }
+
+    int port() {
+        return connector.getLocalPort();
+    }
+
+    /** A request with {@code Host: localhost} and {@code Connection: close}. */
+    static HttpTester.Request request(String method, String uri) {
+        HttpTester.Request request = HttpTester.newRequest();
+        request.setMethod(method);
+        request.setURI(uri);
+        request.setVersion("HTTP/1.1");
+        request.setHeader("Host", "localhost");
+        request.setHeader("Connection", "close");
+        return request;
+    }
+
+    HttpTester.Response get(String uri) throws IOException {
+        return send(request("GET", uri));
+    }
+
+    HttpTester.Response send(HttpTester.Request request) throws IOException {
+        var bytes = request.generate();
+        byte[] raw = new byte[bytes.remaining()];
+        bytes.get(raw);
+        return send(raw);
+    }
+
+    HttpTester.Response send(String raw) throws IOException {
+        return send(raw.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Sends raw bytes on a new connection and parses the one response. */
+    HttpTester.Response send(byte[] raw) throws IOException {
+        return sendInParts(0, new String(raw, StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * Sends the parts with a pause between them, so the server has read all that arrived before the
+     * next part comes (a slow client), then parses the one response.
+     */
+    HttpTester.Response sendInParts(long pauseMillis, String... parts) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port()), READ_TIMEOUT_MS);
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+            OutputStream out = socket.getOutputStream();
+            for (int i = 0; i < parts.length; i++) {
+                if (i > 0) {
+                    sleep(pauseMillis);
+                }
+                out.write(parts[i].getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            }
+            InputStream in = socket.getInputStream();
+            HttpTester.Response response = HttpTester.parseResponse(in);
+            if (response == null) {
+                throw new IOException("the server closed the connection without a response");
+            }
+            return response;
+        }
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+}
