@@ -1,12 +1,12 @@
 package dev.vivarium.jetty;
 
+import dev.vivarium.servlet.VivariumFilter;
 import jakarta.servlet.DispatcherType;
 import java.util.EnumSet;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * One way of putting Vivarium in front of an application on a Jetty server. The shared scenarios
@@ -14,9 +14,6 @@ import org.junit.jupiter.api.Assumptions;
  * out.
  */
 interface Adapter {
-    /** The servlet filter, found by name so these tests compile before it exists. */
-    String FILTER_CLASS = "dev.vivarium.servlet.VivariumFilter";
-
     /**
      * Installs Vivarium with these settings as the server's handler, in front of {@link
      * TestApplication}.
@@ -44,11 +41,8 @@ interface Adapter {
             new Adapter() {
                 @Override
                 public void install(Server server, Map<String, String> settings) {
-                    Assumptions.assumeTrue(
-                            filterAvailable(), FILTER_CLASS + " is not on the test classpath yet");
                     ServletContextHandler context = new ServletContextHandler("/");
-                    FilterHolder filter = new FilterHolder();
-                    filter.setClassName(FILTER_CLASS);
+                    FilterHolder filter = new FilterHolder(VivariumFilter.class);
                     filter.setInitParameters(settings);
                     context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
                     context.addServlet(TestApplication.servlet(), "/*");
@@ -60,13 +54,4 @@ interface Adapter {
                     return "VivariumFilter";
                 }
             };
-
-    static boolean filterAvailable() {
-        try {
-            Class.forName(FILTER_CLASS, false, Adapter.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
-        }
-    }
 }
