@@ -177,8 +177,19 @@ public record RouteSpec(
         return hostScore * 1_000_000 + exact * 100_000 + path.length();
     }
 
+    /** The route as it would be written in {@code routes}, with every parameter it has. */
     @Override
     public String toString() {
-        return match + " -> " + guest + (id.equals(baseName(guest)) ? "" : "; id=" + id);
+        StringBuilder sb = new StringBuilder(match).append(" -> ").append(guest);
+        if (!id.equals(baseName(guest))) {
+            sb.append("; id=").append(id);
+        }
+        if (deadline != null) {
+            sb.append("; deadline=").append(deadline.toMillis()).append("ms");
+        }
+        if (!outbound.isEmpty()) {
+            sb.append("; outbound=").append(String.join(" ", outbound));
+        }
+        return sb.toString();
     }
 }
