@@ -75,12 +75,12 @@ public final class InstancePool {
     void release(PooledInstance p, boolean clean) {
         inUse.decrementAndGet();
         p.used();
-        if (!clean || maxIdle == 0 || closed || p.memoryGrew() || !reserveIdleSlot()) {
+        if (!clean || maxIdle == 0 || closed || !reserveIdleSlot()) {
             discarded.increment();
             return;
         }
         try {
-            p.instance.initialize(false);
+            p.reset();
         } catch (RuntimeException e) {
             idleCount.decrementAndGet();
             LOG.warn("{}: reset failed, discarding the instance: {}", guest.name(), e.toString());
@@ -110,7 +110,7 @@ public final class InstancePool {
                         .withMachineFactory(guest.machineFactory())
                         .withStart(false);
         if (guest.memoryLimits() != null) {
-            b.withMemoryLimits(guest.memoryLimits());
+            b.withMemoryLimits(guest.memoryLimits()).withMemoryFactory(ResettableMemory::new);
         }
         Instance instance = b.build();
         created.increment();

@@ -10,7 +10,6 @@ final class PooledInstance {
     final Hostcalls.Slot slot;
     final ExportFunction run;
     final ExportFunction initialize;
-    private final int initialPages;
     private int uses;
 
     PooledInstance(Instance instance, Hostcalls.Slot slot, boolean hasInitialize) {
@@ -18,20 +17,18 @@ final class PooledInstance {
         this.slot = slot;
         this.run = instance.export("run");
         this.initialize = hasInitialize ? instance.export("_initialize") : null;
-        this.initialPages = pages();
     }
 
-    private int pages() {
-        try {
-            return instance.memory() == null ? 0 : instance.memory().pages();
-        } catch (RuntimeException e) {
-            return 0;
+    /**
+     * Brings the instance back to the state a new instance has: memory to its initial size, then
+     * {@code Instance.initialize} (memory zeroed and data segments rewritten, globals and table
+     * elements re-evaluated, start function run).
+     */
+    void reset() {
+        if (instance.memory() instanceof ResettableMemory m) {
+            m.shrinkToInitial();
         }
-    }
-
-    /** Memory that grew stays grown after a reset, so such an instance is not reused. */
-    boolean memoryGrew() {
-        return pages() != initialPages;
+        instance.initialize(false);
     }
 
     int uses() {
