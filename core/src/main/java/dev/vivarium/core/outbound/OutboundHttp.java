@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * deployments. The client is configured to pass requests and responses through unchanged: no
  * redirects followed, no cookies kept, no automatic decompression, no added {@code User-Agent}.
  *
- * <p>The client starts on the first request, so engines whose guests never send one cost nothing.
+ * <p>The client starts with the first route that may send requests (or the first request), so
+ * engines whose routes allow no outbound destination cost nothing.
  */
 public final class OutboundHttp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.outbound");
@@ -69,11 +70,18 @@ public final class OutboundHttp implements AutoCloseable {
      */
     public OutboundPolicy policy(RouteSpec route) {
         Objects.requireNonNull(route, "route");
-        return OutboundPolicy.parse(
-                        route.toString(),
-                        route.outbound(),
-                        "the 'outbound' parameter of route '" + route + "'")
-                .plus(global);
+        OutboundPolicy p =
+                OutboundPolicy.parse(
+                                route.toString(),
+                                route.outbound(),
+                                "the 'outbound' parameter of route '" + route + "'")
+                        .plus(global);
+        if (!p.isEmpty()) {
+            // start now, on the engine's thread, not inside a guest request where the deadline
+            // watchdog's interrupt could break the start
+            client();
+        }
+        return p;
     }
 
     /**
@@ -193,16 +201,26 @@ public final class OutboundHttp implements AutoCloseable {
         c.setIdleTimeout(30_000);
         c.setFollowRedirects(false);
         c.setHttpCookieStore(new HttpCookieStore.Empty());
-        c.getContentDecoderFactories().clear();
-        c.getProtocolHandlers().clear();
         c.setUserAgentField(null);
         c.setDefaultRequestContentType(null);
         c.setMaxConnectionsPerDestination(Math.max(8, options.maxPending() * 2));
         try {
             c.start();
         } catch (Exception e) {
-            throw new IllegalStateException("cannot start the outbound HTTP client", e);
+            try {
+                c.stop();
+            } catch (Exception ignored) {
+                // already failing; the first exception says why
+            }
+            if (e instanceof InterruptedException || e.getCause() instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("cannot start the outbound HTTP client: " + e, e);
         }
+        // cleared once started, since starting installs the defaults: no gzip decoding (and no
+        // Accept-Encoding added), no redirect, authentication or 100-continue handling
+        c.getContentDecoderFactories().clear();
+        c.getProtocolHandlers().clear();
         LOG.debug("outbound HTTP client started: {}", options);
         return c;
     }

@@ -63,8 +63,12 @@ public final class OutboundSession implements AutoCloseable {
 
     /** {@code req_create}: a new request handle, or -1 for a bad method, bad URL or refusal. */
     public int create(String method, String url) {
-        if (!TOKEN.matcher(method).matches() || method.equalsIgnoreCase("CONNECT")) {
+        if (!TOKEN.matcher(method).matches()) {
             return refuse("refused request with method '" + method + "' (not an HTTP token)");
+        }
+        if (method.equalsIgnoreCase("CONNECT")) {
+            // a tunnel would carry anything to anywhere the allowlist names, unchecked
+            return refuse("refused request with method CONNECT");
         }
         OutboundUrl parsed;
         try {
@@ -125,6 +129,13 @@ public final class OutboundSession implements AutoCloseable {
      */
     public int send(int handle) throws InterruptedException {
         InFlight f = start(handle);
+        if (Thread.interrupted()) {
+            // the deadline passed while starting: stop here, not at the wait
+            if (f != null) {
+                f.abort();
+            }
+            throw new InterruptedException();
+        }
         if (f == null) {
             return ERROR;
         }
@@ -232,6 +243,11 @@ public final class OutboundSession implements AutoCloseable {
     /** A response this guest received, or null. */
     public OutboundResponse response(int handle) {
         return responses.get(handle);
+    }
+
+    /** The in-flight request behind a pending handle, or null; for tests. */
+    InFlight inFlight(int pendingHandle) {
+        return pending.get(pendingHandle);
     }
 
     /** Requests sent so far by this guest request. */

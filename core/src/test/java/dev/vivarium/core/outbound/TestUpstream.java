@@ -39,6 +39,8 @@ public final class TestUpstream implements AutoCloseable {
     private final AtomicInteger slowActive = new AtomicInteger();
     private final AtomicInteger slowMaxActive = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
+    private final java.util.concurrent.CountDownLatch closing =
+            new java.util.concurrent.CountDownLatch(1);
 
     public TestUpstream() throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
@@ -87,6 +89,7 @@ public final class TestUpstream implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        closing.countDown();
         server.stop();
     }
 
@@ -111,7 +114,7 @@ public final class TestUpstream implements AutoCloseable {
                 return send(response, callback, 200, "slow");
             }
             if (path.equals("/hang")) {
-                Thread.sleep(20_000);
+                closing.await(20, java.util.concurrent.TimeUnit.SECONDS);
                 return send(response, callback, 200, "late");
             }
             if (path.equals("/echo")) {
