@@ -81,6 +81,11 @@ class OutboundLimitsTest {
             assertEquals(1000, s.response(ok).body().length);
             assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/big?size=1001")));
             assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/big?size=3000000")));
+            int chunked = s.send(s.create("GET", upstream.base() + "/big?size=1000&chunked"));
+            assertEquals(1000, s.response(chunked).body().length);
+            assertEquals("chunked", s.response(chunked).headers().first("transfer-encoding"));
+            assertEquals(
+                    ERROR, s.send(s.create("GET", upstream.base() + "/big?size=1001&chunked")));
         }
     }
 

@@ -25,7 +25,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   <li>{@code /hang} - answers after 20 s (for timeouts and aborts);
  *   <li>{@code /echo} - 200, the method, every header as {@code name: value} and the body;
  *   <li>{@code /status/N} - status N;
- *   <li>{@code /big?size=N} - N bytes of {@code x} (default 1 MiB);
+ *   <li>{@code /big?size=N[&chunked]} - N bytes of {@code x} (default 1 MiB), chunked if asked;
  *   <li>{@code /redirect} - 302 to {@code /fast};
  *   <li>{@code /set-cookie} - 200 with a {@code Set-Cookie};
  *   <li>{@code /gzip} - {@code hello} gzip-compressed, with {@code Content-Encoding: gzip}.
@@ -131,6 +131,10 @@ public final class TestUpstream implements AutoCloseable {
             }
             if (path.equals("/big")) {
                 String q = request.getHttpURI().getQuery();
+                boolean chunked = q != null && q.endsWith("&chunked");
+                if (chunked) {
+                    q = q.substring(0, q.length() - "&chunked".length());
+                }
                 int size =
                         q != null && q.startsWith("size=")
                                 ? Integer.parseInt(q.substring(5))
@@ -138,7 +142,13 @@ public final class TestUpstream implements AutoCloseable {
                 byte[] b = new byte[size];
                 Arrays.fill(b, (byte) 'x');
                 response.setStatus(200);
-                response.write(true, ByteBuffer.wrap(b), callback);
+                if (chunked) {
+                    // two writes and no length: the body arrives chunked, its size unknown
+                    Content.Sink.write(response, false, ByteBuffer.wrap(b, 0, size / 2));
+                    response.write(true, ByteBuffer.wrap(b, size / 2, size - size / 2), callback);
+                } else {
+                    response.write(true, ByteBuffer.wrap(b), callback);
+                }
                 return true;
             }
             if (path.equals("/redirect")) {
