@@ -3,6 +3,7 @@ package dev.vivarium.core.outbound;
 import dev.vivarium.core.dns.DnsResolver;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,7 +124,7 @@ final class GuardedResolver implements SocketAddressResolver {
         try {
             return InetAddress.getByAddress(
                     "localhost", new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -3,6 +3,8 @@ package dev.vivarium.core.outbound;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.dns.DnsResolver;
+import java.net.SocketTimeoutException;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -167,8 +169,8 @@ public final class OutboundHttp implements AutoCloseable {
                             + options.maxResponseSize()
                             + " bytes)");
         }
-        if (t instanceof java.net.SocketTimeoutException
-                || m.toLowerCase().contains("connect timeout")) {
+        if (t instanceof SocketTimeoutException
+                || m.toLowerCase(Locale.ROOT).contains("connect timeout")) {
             return new OutboundFailure(
                     "cannot connect within "
                             + options.connectTimeout().toMillis()
