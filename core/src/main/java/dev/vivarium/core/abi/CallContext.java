@@ -132,6 +132,11 @@ public final class CallContext implements AutoCloseable {
         return outbound;
     }
 
+    /** This request's outbound HTTP session if the guest opened one, else null; never opens. */
+    public OutboundSession outboundIfOpen() {
+        return outbound;
+    }
+
     // --- the outgoing response -------------------------------------------------------------
 
     public int status() {

@@ -7,9 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The request family: reading the incoming request (handle 0). See {@code guests/ABI.md}, rows
- * {@code hostcall_req_get_*}. Any other handle reads as "nothing": both out-params are written as
- * {@code (0, 0)}.
+ * The request family: reading the incoming request (handle 0), or a request the guest created with
+ * {@code hostcall_req_create} and has not sent yet (its URL's path and query as the path). See
+ * {@code guests/ABI.md}, rows {@code hostcall_req_get_*}. Any other handle reads as "nothing": both
+ * out-params are written as {@code (0, 0)}.
  */
 public final class RequestHostcalls implements HostcallFamily {
 
@@ -103,8 +104,9 @@ public final class RequestHostcalls implements HostcallFamily {
         ctx.memory().writeOut(ptrP, lenP, incoming == null ? null : incoming.body());
     }
 
+    /** The incoming request (0), or a request the guest created and has not sent yet. */
     private static GuestRequest incoming(CallContext ctx, int req) {
-        return req == 0 ? ctx.request() : null;
+        return req == 0 ? ctx.request() : HttpHostcalls.createdRequest(ctx, req);
     }
 
     static List<byte[]> utf8(List<String> strings) {

@@ -1,21 +1,121 @@
 package dev.vivarium.core.dns;
 
+import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.xbill.DNS.ResolverConfig;
 
-/** DNS settings ({@code dns.*}). STUB: owned by the DNS work. */
+/**
+ * DNS settings ({@code dns.*}):
+ *
+ * <ul>
+ *   <li>{@code dns.resolver} - {@code system} (default: the servers of the system's resolver
+ *       configuration, e.g. {@code /etc/resolv.conf}) or one server as {@code host[:port]}, e.g.
+ *       {@code 127.0.0.1:5353} or {@code [::1]:53};
+ *   <li>{@code dns.timeout} - the longest one lookup may take, default 2s; never past the guest
+ *       request's deadline.
+ * </ul>
+ */
 public final class DnsOptions {
-    private DnsOptions() {}
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+    static final String SYSTEM = "system";
 
+    private final String resolver;
+    private final InetSocketAddress server;
+    private final Duration timeout;
+
+    private DnsOptions(String resolver, InetSocketAddress server, Duration timeout) {
+        this.resolver = resolver;
+        this.server = server;
+        this.timeout = timeout;
+    }
+
+    /** Reads {@code dns.resolver} and {@code dns.timeout}. */
     public static DnsOptions parse(Settings s) {
-        return new DnsOptions();
+        String resolver = s.string("dns.resolver", SYSTEM);
+        Duration timeout = s.duration("dns.timeout", DEFAULT_TIMEOUT);
+        if (resolver.equalsIgnoreCase(SYSTEM)) {
+            return new DnsOptions(SYSTEM, null, timeout);
+        }
+        return new DnsOptions(resolver, server(resolver), timeout);
     }
 
     public static DnsOptions defaults() {
-        return new DnsOptions();
+        return new DnsOptions(SYSTEM, null, DEFAULT_TIMEOUT);
     }
 
-    /** The resolver these options describe (default: the system's). STUB. */
+    /** One upstream server and a timeout, e.g. a local test server. */
+    public static DnsOptions of(InetSocketAddress server, Duration timeout) {
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(timeout, "timeout");
+        return new DnsOptions(server.toString(), server, timeout);
+    }
+
+    private static InetSocketAddress server(String v) {
+        String host = v;
+        int port = 53;
+        int colon = v.lastIndexOf(':');
+        if (v.startsWith("[")) {
+            int close = v.indexOf(']');
+            if (close < 0 || close != v.length() - 1 && v.charAt(close + 1) != ':') {
+                throw bad(v);
+            }
+            host = v.substring(1, close);
+            if (close != v.length() - 1) {
+                port = Settings.parseInt("dns.resolver", v.substring(close + 2), 1, 65535);
+            }
+        } else if (colon >= 0) {
+            if (v.indexOf(':') != colon) {
+                throw bad(v);
+            }
+            host = v.substring(0, colon);
+            port = Settings.parseInt("dns.resolver", v.substring(colon + 1), 1, 65535);
+        }
+        if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
+            throw bad(v);
+        }
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new ConfigurationException(
+                    "invalid value '"
+                            + v
+                            + "' for Vivarium setting 'dns.resolver': cannot resolve '"
+                            + host
+                            + "'; give an IP address");
+        }
+        return address;
+    }
+
+    private static ConfigurationException bad(String v) {
+        return Settings.bad(
+                "dns.resolver", v, "'system' or host[:port], e.g. 127.0.0.1:53 or [::1]:53");
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** {@code system}, or the configured server. */
+    public String resolver() {
+        return resolver;
+    }
+
+    /** The resolver these options describe: the system's servers, or the configured one. */
     public DnsResolver createResolver() {
-        return null;
+        List<InetSocketAddress> servers =
+                server != null ? List.of(server) : ResolverConfig.getCurrentConfig().servers();
+        if (servers.isEmpty()) {
+            // dnsjava falls back to localhost itself; this only guards an odd configuration
+            servers = List.of(new InetSocketAddress("127.0.0.1", 53));
+        }
+        return new DnsJavaResolver(servers, timeout);
+    }
+
+    @Override
+    public String toString() {
+        return "dns(resolver=" + resolver + ", timeout=" + timeout.toMillis() + "ms)";
     }
 }

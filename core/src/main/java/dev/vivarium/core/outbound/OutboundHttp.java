@@ -1,19 +1,89 @@
 package dev.vivarium.core.outbound;
 
+import dev.vivarium.core.Headers;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.dns.DnsResolver;
+import java.net.SocketTimeoutException;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The engine's outbound HTTP client. STUB: owned by the outbound HTTP work. */
+/**
+ * The engine's outbound HTTP client, shared by every guest request, and the factory of per-request
+ * {@link OutboundSession}s.
+ *
+ * <p>It runs on Jetty's {@link HttpClient}, chosen because it is asynchronous at heart: {@code
+ * send_async} starts a real concurrent request and holds no thread while it waits, and {@link
+ * Request#abort} cancels one at any stage. Its {@link org.eclipse.jetty.util.SocketAddressResolver}
+ * hook lets us check the addresses a connection will actually use (see {@link GuardedResolver}),
+ * which {@code java.net.http.HttpClient} cannot do. It is also already on the classpath of Jetty
+ * deployments. The client is configured to pass requests and responses through unchanged: no
+ * redirects followed, no cookies kept, no automatic decompression, no added {@code User-Agent}.
+ *
+ * <p>The client starts with the first route that may send requests (or the first request), so
+ * engines whose routes allow no outbound destination cost nothing.
+ */
 public final class OutboundHttp implements AutoCloseable {
-    private OutboundHttp() {}
+    private static final Logger LOG = LoggerFactory.getLogger("vivarium.outbound");
 
-    public static OutboundHttp start(OutboundOptions options, DnsResolver dns) {
-        return new OutboundHttp();
+    private final OutboundOptions options;
+    private final DnsResolver dns;
+    private final OutboundPolicy global;
+    private HttpClient client;
+    private boolean closed;
+
+    private OutboundHttp(OutboundOptions options, DnsResolver dns) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.dns = dns;
+        this.global =
+                OutboundPolicy.parse(
+                        "(all routes)", options.allow(), "Vivarium setting 'outbound.allow'");
     }
 
-    /** Parses and checks a route's allowlist at start; throws ConfigurationException. */
+    /**
+     * @param dns resolves names at connect time; null allows only IP literals and {@code localhost}
+     */
+    public static OutboundHttp start(OutboundOptions options, DnsResolver dns) {
+        return new OutboundHttp(options, dns);
+    }
+
+    public OutboundOptions options() {
+        return options;
+    }
+
+    /**
+     * The route's allowlist: its {@code outbound=} entries plus {@code outbound.allow}.
+     *
+     * @throws dev.vivarium.core.config.ConfigurationException naming the route and the bad entry
+     */
     public OutboundPolicy policy(RouteSpec route) {
-        return OutboundPolicy.DENY_ALL;
+        Objects.requireNonNull(route, "route");
+        OutboundPolicy p =
+                OutboundPolicy.parse(
+                                route.toString(),
+                                route.outbound(),
+                                "the 'outbound' parameter of route '" + route + "'")
+                        .plus(global);
+        if (!p.isEmpty()) {
+            // start now, on the engine's thread, not inside a guest request where the deadline
+            // watchdog's interrupt could break the start
+            client();
+        }
+        return p;
     }
 
     /**
@@ -23,9 +93,155 @@ public final class OutboundHttp implements AutoCloseable {
      */
     public OutboundSession openSession(
             String guestName, OutboundPolicy policy, long deadlineNanos) {
-        return () -> {};
+        return new OutboundSession(this, guestName, policy, deadlineNanos);
     }
 
+    /**
+     * Starts sending {@code request}; the result completes with the response or an {@link
+     * OutboundFailure} saying why there is none.
+     *
+     * @param timeoutMillis the total time the request may take, at least 1
+     */
+    InFlight send(OutboundRequest request, long timeoutMillis) {
+        Request req =
+                client().newRequest(request.url().toUri())
+                        .method(request.method())
+                        .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                        .headers(
+                                h -> {
+                                    Headers headers = request.headers();
+                                    for (int i = 0; i < headers.size(); i++) {
+                                        if (!OutboundRequest.isHostOwned(headers.nameAt(i))) {
+                                            h.add(headers.nameAt(i), headers.valueAt(i));
+                                        }
+                                    }
+                                });
+        if (request.body().length > 0) {
+            // null content type: the guest's own content-type header, if any, is the only one
+            req.body(new BytesRequestContent((String) null, request.body()));
+        }
+        CompletableFuture<OutboundResponse> result = new CompletableFuture<>();
+        new CompletableResponseListener(req, (int) options.maxResponseSize())
+                .send()
+                .whenComplete(
+                        (response, failure) -> {
+                            if (failure != null) {
+                                result.completeExceptionally(explain(failure, timeoutMillis));
+                            } else {
+                                result.complete(convert(response));
+                            }
+                        });
+        return new InFlight(
+                request,
+                result,
+                () -> req.abort(new OutboundFailure("aborted: the guest request ended")));
+    }
+
+    private static OutboundResponse convert(ContentResponse response) {
+        Headers headers = new Headers();
+        for (HttpField f : response.getHeaders()) {
+            headers.add(f.getName(), f.getValue() == null ? "" : f.getValue());
+        }
+        return new OutboundResponse(response.getStatus(), headers, response.getContent());
+    }
+
+    /** Words the client's failure for the log line, naming the limit that was hit if one was. */
+    private OutboundFailure explain(Throwable failure, long timeoutMillis) {
+        Throwable t = failure;
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof OutboundFailure f) {
+                return f;
+            }
+        }
+        String m = String.valueOf(t.getMessage());
+        if (t instanceof TimeoutException) {
+            return new OutboundFailure(
+                    "no response within "
+                            + timeoutMillis
+                            + " ms (outbound.timeout, or what was left of the guest's deadline)");
+        }
+        if (t instanceof IllegalArgumentException && m.contains("capacity")) {
+            return new OutboundFailure(
+                    "response body larger than outbound.maxResponseSize ("
+                            + options.maxResponseSize()
+                            + " bytes)");
+        }
+        if (t instanceof SocketTimeoutException
+                || m.toLowerCase(Locale.ROOT).contains("connect timeout")) {
+            return new OutboundFailure(
+                    "cannot connect within "
+                            + options.connectTimeout().toMillis()
+                            + " ms (outbound.connectTimeout)");
+        }
+        return new OutboundFailure("upstream error: " + OutboundFailure.of(t).getMessage());
+    }
+
+    /** The client, started on first use. */
+    private synchronized HttpClient client() {
+        if (closed) {
+            throw new OutboundFailure("the engine is shutting down");
+        }
+        if (client == null) {
+            client = newClient();
+        }
+        return client;
+    }
+
+    private HttpClient newClient() {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+        threads.setName("vivarium-outbound");
+        threads.setDaemon(true);
+        HttpClient c = new HttpClient();
+        c.setName("vivarium-outbound");
+        c.setExecutor(threads);
+        c.setScheduler(new ScheduledExecutorScheduler("vivarium-outbound-scheduler", true));
+        c.setSocketAddressResolver(new GuardedResolver(dns, threads, options.timeout()));
+        c.setConnectTimeout(options.connectTimeout().toMillis());
+        c.setIdleTimeout(30_000);
+        c.setFollowRedirects(false);
+        c.setHttpCookieStore(new HttpCookieStore.Empty());
+        c.setUserAgentField(null);
+        c.setDefaultRequestContentType(null);
+        c.setMaxConnectionsPerDestination(Math.max(8, options.maxPending() * 2));
+        try {
+            c.start();
+        } catch (Exception e) {
+            try {
+                c.stop();
+            } catch (Exception ignored) {
+                // already failing; the first exception says why
+            }
+            if (e instanceof InterruptedException || e.getCause() instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("cannot start the outbound HTTP client: " + e, e);
+        }
+        // cleared once started, since starting installs the defaults: no gzip decoding (and no
+        // Accept-Encoding added), no redirect, authentication or 100-continue handling
+        c.getContentDecoderFactories().clear();
+        c.getProtocolHandlers().clear();
+        LOG.debug("outbound HTTP client started: {}", options);
+        return c;
+    }
+
+    /** Stops the client, aborting whatever is still in flight. */
     @Override
-    public void close() {}
+    public void close() {
+        HttpClient c;
+        synchronized (this) {
+            closed = true;
+            c = client;
+            client = null;
+        }
+        if (c != null) {
+            try {
+                c.stop();
+            } catch (Exception e) {
+                LOG.warn("stopping the outbound HTTP client failed", e);
+            }
+        }
+    }
 }

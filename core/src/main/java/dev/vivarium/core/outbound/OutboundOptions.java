@@ -1,16 +1,188 @@
 package dev.vivarium.core.outbound;
 
+import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
-/** Outbound HTTP settings ({@code outbound.*}). STUB: owned by the outbound HTTP work. */
+/**
+ * Outbound HTTP settings ({@code outbound.*}). Every limit fails the one hostcall that breaks it
+ * with the ABI's {@code -1} and an INFO log line naming the limit; the guest decides what to do.
+ *
+ * <ul>
+ *   <li>{@code outbound.allow} - allowlist entries for every route, separated by spaces or commas
+ *       (default: none; see {@link OutboundPolicy});
+ *   <li>{@code outbound.connectTimeout} - TCP (and TLS) connect timeout, default 2s;
+ *   <li>{@code outbound.timeout} - total time of one request, default 10s; never past the guest
+ *       request's own deadline;
+ *   <li>{@code outbound.maxResponseSize} - largest response body, default 8MB;
+ *   <li>{@code outbound.maxSubrequests} - requests one guest request may send, default 32;
+ *   <li>{@code outbound.maxPending} - requests one guest request may have in flight with {@code
+ *       send_async}, default 32.
+ * </ul>
+ */
 public final class OutboundOptions {
-    private OutboundOptions() {}
+    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    static final long DEFAULT_MAX_RESPONSE_SIZE = 8L << 20;
+    static final int DEFAULT_MAX_SUBREQUESTS = 32;
+    static final int DEFAULT_MAX_PENDING = 32;
 
+    /** The buffering client keeps a body in one array, so 1GB is the ceiling. */
+    static final long MAX_RESPONSE_SIZE_CEILING = 1L << 30;
+
+    private final List<String> allow;
+    private final Duration connectTimeout;
+    private final Duration timeout;
+    private final long maxResponseSize;
+    private final int maxSubrequests;
+    private final int maxPending;
+
+    private OutboundOptions(Builder b) {
+        this.allow = List.copyOf(b.allow);
+        this.connectTimeout = b.connectTimeout;
+        this.timeout = b.timeout;
+        this.maxResponseSize = b.maxResponseSize;
+        this.maxSubrequests = b.maxSubrequests;
+        this.maxPending = b.maxPending;
+        // fail at start, naming the setting, rather than at the first request
+        OutboundPolicy.parse("(all routes)", allow, "Vivarium setting 'outbound.allow'");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Reads the {@code outbound.*} settings; see the class comment for names and defaults. */
     public static OutboundOptions parse(Settings s) {
-        return new OutboundOptions();
+        Builder b = builder();
+        String allow = s.string("outbound.allow");
+        if (allow != null) {
+            b.allow(Arrays.asList(allow.trim().split("[\\s,]+")));
+        }
+        b.connectTimeout(s.duration("outbound.connectTimeout", DEFAULT_CONNECT_TIMEOUT));
+        b.timeout(s.duration("outbound.timeout", DEFAULT_TIMEOUT));
+        long size = s.size("outbound.maxResponseSize", DEFAULT_MAX_RESPONSE_SIZE);
+        if (size < 1 || size > MAX_RESPONSE_SIZE_CEILING) {
+            throw Settings.bad(
+                    "outbound.maxResponseSize", Long.toString(size), "a size from 1 byte to 1GB");
+        }
+        b.maxResponseSize(size);
+        b.maxSubrequests(s.integer("outbound.maxSubrequests", DEFAULT_MAX_SUBREQUESTS, 0, 10_000));
+        b.maxPending(s.integer("outbound.maxPending", DEFAULT_MAX_PENDING, 0, 10_000));
+        return b.build();
     }
 
     public static OutboundOptions defaults() {
-        return new OutboundOptions();
+        return builder().build();
+    }
+
+    /** Entries of {@code outbound.allow}, added to every route's allowlist. */
+    public List<String> allow() {
+        return allow;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    public long maxResponseSize() {
+        return maxResponseSize;
+    }
+
+    public int maxSubrequests() {
+        return maxSubrequests;
+    }
+
+    public int maxPending() {
+        return maxPending;
+    }
+
+    @Override
+    public String toString() {
+        return "outbound(allow="
+                + allow
+                + ", connectTimeout="
+                + connectTimeout.toMillis()
+                + "ms, timeout="
+                + timeout.toMillis()
+                + "ms, maxResponseSize="
+                + maxResponseSize
+                + ", maxSubrequests="
+                + maxSubrequests
+                + ", maxPending="
+                + maxPending
+                + ")";
+    }
+
+    /** Builds options; every value defaults as documented on the class. */
+    public static final class Builder {
+        private List<String> allow = List.of();
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private long maxResponseSize = DEFAULT_MAX_RESPONSE_SIZE;
+        private int maxSubrequests = DEFAULT_MAX_SUBREQUESTS;
+        private int maxPending = DEFAULT_MAX_PENDING;
+
+        private Builder() {}
+
+        public Builder allow(List<String> entries) {
+            this.allow = List.copyOf(entries);
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = positive("outbound.connectTimeout", d);
+            return this;
+        }
+
+        public Builder timeout(Duration d) {
+            this.timeout = positive("outbound.timeout", d);
+            return this;
+        }
+
+        public Builder maxResponseSize(long bytes) {
+            if (bytes < 1 || bytes > MAX_RESPONSE_SIZE_CEILING) {
+                throw new ConfigurationException(
+                        "outbound.maxResponseSize must be from 1 byte to 1GB, got " + bytes);
+            }
+            this.maxResponseSize = bytes;
+            return this;
+        }
+
+        public Builder maxSubrequests(int n) {
+            this.maxSubrequests = nonNegative("outbound.maxSubrequests", n);
+            return this;
+        }
+
+        public Builder maxPending(int n) {
+            this.maxPending = nonNegative("outbound.maxPending", n);
+            return this;
+        }
+
+        public OutboundOptions build() {
+            return new OutboundOptions(this);
+        }
+
+        private static Duration positive(String name, Duration d) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new ConfigurationException(name + " must be greater than zero, got " + d);
+            }
+            return d;
+        }
+
+        private static int nonNegative(String name, int n) {
+            if (n < 0) {
+                throw new ConfigurationException(name + " must not be negative, got " + n);
+            }
+            return n;
+        }
     }
 }

@@ -1,0 +1,188 @@
+package dev.vivarium.core.outbound;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.dns.TestDnsServer;
+import dev.vivarium.core.testing.TestGuests;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Guests making outbound requests through the whole engine, against a real upstream. */
+@Timeout(120)
+class OutboundEngineTest {
+    private static TestUpstream upstream;
+    private static TestDnsServer dns;
+
+    @BeforeAll
+    static void startServers() throws Exception {
+        upstream = new TestUpstream();
+        dns = new TestDnsServer();
+    }
+
+    @AfterAll
+    static void stopServers() throws Exception {
+        dns.close();
+        upstream.close();
+    }
+
+    private static Vivarium engine(Path guests, String... routes) {
+        VivariumOptions.Builder b = VivariumOptions.builder().guestDirectory(guests).poolSize(1);
+        for (String r : routes) {
+            b.route(r);
+        }
+        return Vivarium.builder(b.build()).dnsResolver(dns.resolver(Duration.ofSeconds(2))).start();
+    }
+
+    private static Outcome get(Vivarium v, String path, Map<String, String> headers) {
+        Headers h = new Headers();
+        headers.forEach(h::add);
+        return v.handle(
+                v.route("x", path), new GuestRequest("GET", path, "x", h, null, "127.0.0.1"));
+    }
+
+    private static String describe(Outcome o) {
+        return o + " " + (o.body() == null ? "" : new String(o.body(), UTF_8));
+    }
+
+    @Test
+    void handleRulesHoldForHandleZeroUnknownHandlesAndRefusedUrls() {
+        try (Vivarium v = engine(TestGuests.watFixtures(), "/h -> http_handles.wat")) {
+            Outcome o = get(v, "/h", Map.of());
+            assertEquals(200, o.status(), describe(o));
+            assertEquals("ok", new String(o.body(), UTF_8));
+        }
+    }
+
+    @Test
+    void asyncSelectAndPollFollowTheAbi() {
+        String dead = "http://127.0.0.1:" + unusedPort();
+        try (Vivarium v =
+                engine(
+                        TestGuests.watFixtures(),
+                        "/a -> http_async.wat; outbound=" + upstream.base() + " " + dead)) {
+            Outcome o =
+                    get(
+                            v,
+                            "/a",
+                            Map.of(
+                                    "x-fast-url", upstream.base() + "/fast",
+                                    "x-slow-url", upstream.base() + "/slow",
+                                    "x-dead-url", dead + "/"));
+            assertEquals(200, o.status(), describe(o));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"send", "wait", "xselect"})
+    void theDeadlineInterruptsABlockingCallWith504(String mode) {
+        try (Vivarium v =
+                engine(
+                        TestGuests.watFixtures(),
+                        "/b -> http_block.wat; deadline=300ms; outbound=" + upstream.base())) {
+            long start = System.nanoTime();
+            Outcome o = get(v, "/b", Map.of("x-url", upstream.base() + "/hang", "x-mode", mode));
+            assertEquals(504, o.status(), describe(o));
+            assertEquals(Outcome.Kind.DEADLINE, o.kind());
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "prompt");
+        }
+    }
+
+    @Test
+    void withoutAnAllowlistNothingIsReachable() {
+        try (Vivarium v = engine(TestGuests.watFixtures(), "/a -> http_async.wat")) {
+            Outcome o =
+                    get(
+                            v,
+                            "/a",
+                            Map.of(
+                                    "x-fast-url", upstream.base() + "/fast",
+                                    "x-slow-url", upstream.base() + "/slow",
+                                    "x-dead-url", upstream.base() + "/"));
+            assertEquals(500, o.status());
+            assertEquals("check 1 got -1", new String(o.body(), UTF_8), "req_create refused");
+        }
+    }
+
+    @Test
+    void theGlobalAllowSettingAddsToEveryRoute() throws Exception {
+        Path kv = Files.createTempDirectory("vivarium-kv");
+        String dead = "http://127.0.0.1:" + unusedPort();
+        VivariumOptions options =
+                VivariumOptions.parse(
+                        Map.of(
+                                "routes", "/a -> http_async.wat",
+                                "poolSize", "1",
+                                "outbound.allow", upstream.base() + ", " + dead,
+                                "outbound.maxSubrequests", "8"),
+                        TestGuests.watFixtures(),
+                        kv);
+        try (Vivarium v =
+                Vivarium.builder(options)
+                        .dnsResolver(dns.resolver(Duration.ofSeconds(2)))
+                        .start()) {
+            Outcome o =
+                    get(
+                            v,
+                            "/a",
+                            Map.of(
+                                    "x-fast-url", upstream.base() + "/fast",
+                                    "x-slow-url", upstream.base() + "/slow",
+                                    "x-dead-url", dead + "/"));
+            assertEquals(200, o.status(), describe(o));
+        }
+    }
+
+    @Test
+    void aBadAllowlistEntryFailsStartNamingTheRoute() {
+        ConfigurationException e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () ->
+                                engine(
+                                        TestGuests.watFixtures(),
+                                        "/h -> http_handles.wat; outbound=ftp://x"));
+        assertTrue(e.getMessage().contains("ftp://x"), e.getMessage());
+        assertTrue(e.getMessage().contains("/h -> http_handles.wat"), e.getMessage());
+    }
+
+    /** The Rust fixture checks the SDK's client end to end; see guests/fixtures/fixture_http. */
+    @Test
+    void fixture_http() {
+        Path wasm = TestGuests.dist().resolve("fixture_http.wasm");
+        Assumptions.assumeTrue(Files.exists(wasm), "guests/dist/fixture_http.wasm is not built");
+        try (Vivarium v =
+                engine(
+                        TestGuests.dist(),
+                        "/* -> fixture_http.wasm; deadline=20s; outbound=" + upstream.base())) {
+            Outcome o = get(v, "/fixture", Map.of("x-upstream", upstream.base()));
+            assertEquals(200, o.status(), describe(o));
+            assertEquals("ok", new String(o.body(), UTF_8));
+        }
+    }
+
+    static int unusedPort() {
+        try {
+            return OutboundSessionTest.closedPort();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
