@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# Build every Vivarium guest into guests/dist/ (flat: dist/<name>.wasm).
+#
+#   ./build.sh          build all guests, refresh dist/ and the size table in
+#                       README.md
+#   ./build.sh --check  rebuild from scratch into a temporary directory and
+#                       fail (exit 1, listing the files) if anything differs
+#                       byte for byte from dist/ (or README.md's size table is
+#                       stale)
+#
+# Uses only Debian's toolchain (installed with apt-get if something is
+# missing): /usr/bin/cargo with RUSTC=/usr/bin/rustc (rustup's proxies on
+# PATH have no wasm32 target), the `http` crate from Debian's
+# /usr/share/cargo/registry (no network), clang-14 + wasi-libc for the C
+# guest and wabt (wat2wasm, wasm-objdump, wasm-validate) for checks.
+#
+# Every result must import functions from module "env" only (the hostcalls
+# listed in ABI.md), export `run`, and not export `_start`; otherwise the
+# build fails.
+#
+# The build is reproducible: paths of the checkout, $HOME/.cargo, Debian's
+# crate registry and the rustc sysroot are remapped, so a clone at another
+# path produces identical bytes.
+set -euo pipefail
+
+GUESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$GUESTS_DIR"
+
+MODE=build
+case "${1:-}" in
+    "") ;;
+    --check) MODE=check ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "usage: $0 [--check]" >&2
+        exit 2
+        ;;
+esac
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+# Toolchain (Debian packages only)
+# ---------------------------------------------------------------------------
+PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld-14 librust-http-dev clang-14 wasi-libc
+          libclang-rt-14-dev-wasm32 wabt)
+
+toolchain_missing() {
+    local missing=()
+    [[ -x /usr/bin/rustc ]] || missing+=(rustc)
+    [[ -x /usr/bin/cargo ]] || missing+=(cargo)
+    [[ -d /usr/lib/rustlib/wasm32-unknown-unknown ]] || missing+=(libstd-rust-dev-wasm32)
+    [[ -x /usr/bin/wasm-ld-14 ]] || missing+=(lld-14)
+    [[ -d /usr/share/cargo/registry/http-0.2.7 ]] || missing+=(librust-http-dev)
+    [[ -x /usr/bin/clang-14 ]] || missing+=(clang-14)
+    [[ -f /usr/lib/wasm32-wasi/libc.a ]] || missing+=(wasi-libc)
+    compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' >/dev/null \
+        || missing+=(libclang-rt-14-dev-wasm32)
+    for t in wat2wasm wasm-objdump wasm-validate; do
+        [[ -x /usr/bin/$t ]] || { missing+=(wabt); break; }
+    done
+    printf '%s\n' "${missing[@]}"
+}
+
+ensure_toolchain() {
+    local missing
+    missing="$(toolchain_missing)"
+    [[ -z "$missing" ]] && return 0
+    log "missing Debian packages: $(echo $missing)"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || die "not root and no sudo: install ${PACKAGES[*]}"
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+    missing="$(toolchain_missing)"
+    [[ -z "$missing" ]] || die "still missing after apt-get install: $(echo $missing)"
+}
+
+ensure_toolchain
+
+CARGO=/usr/bin/cargo
+export RUSTC=/usr/bin/rustc
+export RUSTDOC=/usr/bin/rustdoc
+# Nothing from the caller's environment may change the flags.
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTC_WRAPPER \
+      CARGO_BUILD_RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_TARGET \
+      CARGO_PROFILE_RELEASE_OPT_LEVEL CARGO_PROFILE_RELEASE_STRIP RUSTUP_TOOLCHAIN || true
+# A private CARGO_HOME: no user-level cargo config can leak in.
+USER_CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export CARGO_HOME="$GUESTS_DIR/target/cargo-home"
+export CARGO_NET_OFFLINE=true
+export SOURCE_DATE_EPOCH=0
+
+SYSROOT="$($RUSTC --print sysroot)"
+
+case "$GUESTS_DIR$USER_CARGO_HOME$SYSROOT" in
+    *"'"* | *"="*) die "paths containing ' or = are not supported: $GUESTS_DIR" ;;
+esac
+
+# ---------------------------------------------------------------------------
+# Where results go
+# ---------------------------------------------------------------------------
+TMP_DIRS=()
+cleanup() { [[ ${#TMP_DIRS[@]} -eq 0 ]] || rm -rf "${TMP_DIRS[@]}"; }
+trap cleanup EXIT
+
+# Results are collected in a temporary directory; a successful build then
+# replaces dist/*.wasm with them (a failed one leaves dist/ untouched).
+OUT="$(mktemp -d)"
+TMP_DIRS+=("$OUT")
+if [[ $MODE == build ]]; then
+    export CARGO_TARGET_DIR="$GUESTS_DIR/target"
+else
+    # A from-scratch build, so that a stale target/ cannot hide anything.
+    CARGO_TARGET_DIR="$(mktemp -d)"
+    export CARGO_TARGET_DIR
+    TMP_DIRS+=("$CARGO_TARGET_DIR")
+fi
+mkdir -p "$CARGO_HOME"
+
+# ---------------------------------------------------------------------------
+# Rust guests (one cargo workspace: http_guest, examples/*, fixtures/*)
+# ---------------------------------------------------------------------------
+# Later --remap-path-prefix options win, so the sysroot (/usr on Debian)
+# comes first and the more specific registry path after it.
+REMAP="[
+  '--remap-path-prefix=$SYSROOT=/rustc-sysroot',
+  '--remap-path-prefix=$USER_CARGO_HOME=/cargo-home',
+  '--remap-path-prefix=$CARGO_HOME=/cargo-home',
+  '--remap-path-prefix=/usr/share/cargo/registry=/cargo-registry',
+  '--remap-path-prefix=$GUESTS_DIR=/vivarium/guests',
+]"
+
+RUST_GUESTS=()
+for dir in examples/*/ fixtures/*/; do
+    dir="${dir%/}"
+    name="$(basename "$dir")"
+    grep -q "^name = \"$name\"\$" "$dir/Cargo.toml" \
+        || die "$dir/Cargo.toml: the package must be named after its directory ($name)"
+    RUST_GUESTS+=("$name")
+done
+
+log "cargo build (${#RUST_GUESTS[@]} guests) with $($RUSTC --version)"
+"$CARGO" build --release --locked --offline --target wasm32-unknown-unknown \
+    --workspace --config "target.wasm32-unknown-unknown.rustflags=$REMAP"
+
+for name in "${RUST_GUESTS[@]}"; do
+    cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$name.wasm" "$OUT/$name.wasm"
+done
+
+# ---------------------------------------------------------------------------
+# C guest(s): wasm32-wasi reactor against wasi-libc
+# ---------------------------------------------------------------------------
+# --export-table: wasm-ld 14 drops the function table when the module has no
+# call_indirect of its own, even though hostcall_init_mm(malloc, free) passes
+# table indices; exporting the table keeps it (and names it
+# __indirect_function_table).
+C_OBJ_DIR="$(mktemp -d)"
+TMP_DIRS+=("$C_OBJ_DIR")
+for src in c/*.c; do
+    name="$(basename "$src" .c)"
+    log "clang-14 $src"
+    # Compile and link in two steps: clang's wasm driver runs binaryen's
+    # wasm-opt after linking whenever an -O option is on the link command and
+    # wasm-opt is on PATH, which would make the output depend on whether
+    # binaryen happens to be installed.
+    /usr/bin/clang-14 --target=wasm32-wasi -O2 -std=c11 \
+        -Wall -Wextra -Werror \
+        -ffile-prefix-map="$GUESTS_DIR"=/vivarium/guests \
+        -c -o "$C_OBJ_DIR/$name.o" "$src"
+    /usr/bin/clang-14 --target=wasm32-wasi -mexec-model=reactor \
+        -fuse-ld=lld -Wl,-z,stack-size=65536 -Wl,--export-table -Wl,--strip-all \
+        -o "$OUT/$name.wasm" "$C_OBJ_DIR/$name.o"
+done
+
+# ---------------------------------------------------------------------------
+# Checks on every module (and the WAT templates, assembled to a temp dir)
+# ---------------------------------------------------------------------------
+# The hostcalls of ABI.md plus the Vivarium extension.
+ALLOWED_IMPORTS="hostcall_req_create hostcall_req_send hostcall_req_send_async
+hostcall_pending_req_wait hostcall_pending_req_poll hostcall_pending_req_select
+hostcall_req_get_header hostcall_req_get_headers hostcall_req_get_method hostcall_req_get_body
+hostcall_req_get_path hostcall_req_set_header hostcall_req_set_body hostcall_resp_get_headers
+hostcall_resp_get_header hostcall_resp_get_body hostcall_resp_get_response_code
+hostcall_resp_set_header hostcall_resp_set_body hostcall_resp_set_response_code
+hostcall_kvstore_insert hostcall_kvstore_upsert hostcall_kvstore_append hostcall_kvstore_get
+hostcall_kvstore_remove hostcall_panic_hook hostcall_init_mm hostcall_rng_next_u64
+hostcall_time_now hostcall_dns_query_raw hostcall_dns_query_ip hostcall_debug
+hostcall_kvstore_insert_ttl"
+
+check_module() {
+    local f="$1" dump line kind target bad=0
+    wasm-validate "$f" || die "$f: wasm-validate failed"
+    dump="$(wasm-objdump -x "$f")"
+    # Import lines look like: " - func[0] sig=3 <env.hostcall_init_mm> <- env.hostcall_init_mm"
+    while IFS= read -r line; do
+        kind="$(sed -E 's/^ - ([a-z]+)\[.*/\1/' <<<"$line")"
+        target="${line##*<- }"
+        if [[ $kind != func || ${target%%.*} != env ]] \
+            || ! grep -qxF "${target#env.}" <<<"$(tr ' ' '\n' <<<"$ALLOWED_IMPORTS")"; then
+            echo "build.sh: $f: forbidden import: $line" >&2
+            bad=1
+        fi
+    done < <(sed -n '/^Import\[/,/^[A-Z][a-zA-Z]*\[/p' <<<"$dump" | grep '^ - ' || true)
+    if grep -q '<- env.hostcall_init_mm$' <<<"$dump" && ! grep -q '^Table\[' <<<"$dump"; then
+        echo "build.sh: $f: calls hostcall_init_mm but has no function table (link C with -Wl,--export-table)" >&2
+        bad=1
+    fi
+    if grep -qE '^ - func\[[0-9]+\].* -> "_start"$' <<<"$dump"; then
+        echo "build.sh: $f: exports _start (guests must not)" >&2
+        bad=1
+    fi
+    if ! grep -qE '^ - func\[[0-9]+\].* -> "run"$' <<<"$dump"; then
+        echo "build.sh: $f: does not export run" >&2
+        bad=1
+    fi
+    [[ $bad -eq 0 ]] || die "$f: module checks failed"
+}
+
+WAT_TMP="$(mktemp -d)"
+TMP_DIRS+=("$WAT_TMP")
+for wat in wat/*.wat; do
+    log "wat2wasm $wat (validation only; Vivarium converts WAT itself)"
+    wat2wasm "$wat" -o "$WAT_TMP/$(basename "$wat" .wat).wasm"
+    check_module "$WAT_TMP/$(basename "$wat" .wat).wasm"
+done
+for f in "$OUT"/*.wasm; do
+    check_module "$f"
+done
+
+# ---------------------------------------------------------------------------
+# Size / memory table (kept in README.md between markers)
+# ---------------------------------------------------------------------------
+size_table() {
+    local f pages
+    echo "| module | bytes | initial memory pages (64 KiB) |"
+    echo "|---|---:|---:|"
+    for f in "$1"/*.wasm; do
+        pages="$(wasm-objdump -x -j Memory "$f" | sed -nE 's/.*pages: initial=([0-9]+).*/\1/p')"
+        echo "| $(basename "$f") | $(stat -c %s "$f") | ${pages:-?} |"
+    done
+}
+
+TABLE="$(size_table "$OUT")"
+BEGIN_MARK='<!-- sizes:begin (generated by build.sh) -->'
+END_MARK='<!-- sizes:end -->'
+readme_with_table() {
+    awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v t="$TABLE" '
+        $0 == b { print; print t; skip = 1; next }
+        $0 == e { skip = 0 }
+        !skip { print }
+    ' README.md
+}
+
+if [[ $MODE == build ]]; then
+    mkdir -p dist
+    rm -f dist/*.wasm
+    cp "$OUT"/*.wasm dist/
+    chmod 0644 dist/*.wasm
+    if [[ -f README.md ]] && grep -qxF "$BEGIN_MARK" README.md; then
+        readme_with_table >README.md.tmp
+        mv README.md.tmp README.md
+    fi
+    echo "$TABLE"
+    log "built $(ls dist/*.wasm | wc -l) modules into dist/"
+    exit 0
+fi
+
+# --check: compare with dist/
+status=0
+for f in "$OUT"/*.wasm; do
+    name="$(basename "$f")"
+    if [[ ! -f dist/$name ]]; then
+        echo "differs: dist/$name is missing" >&2
+        status=1
+    elif ! cmp -s "$f" "dist/$name"; then
+        echo "differs: dist/$name ($(stat -c %s "dist/$name") bytes committed, $(stat -c %s "$f") bytes rebuilt)" >&2
+        status=1
+    fi
+done
+for f in dist/*.wasm; do
+    [[ -e $f ]] || continue
+    [[ -f $OUT/$(basename "$f") ]] || { echo "differs: $f is not produced by the build" >&2; status=1; }
+done
+if [[ -f README.md ]] && grep -qxF "$BEGIN_MARK" README.md; then
+    if ! cmp -s <(readme_with_table) README.md; then
+        echo "differs: README.md size table is stale (run ./build.sh)" >&2
+        status=1
+    fi
+fi
+if [[ $status -ne 0 ]]; then
+    echo "build.sh --check: dist/ is out of date; run guests/build.sh and commit dist/" >&2
+    exit 1
+fi
+echo "$TABLE"
+log "check passed: dist/ matches a fresh build byte for byte"

@@ -1,0 +1,81 @@
+//! `http_guest`: the Rust SDK for Vivarium guests.
+//!
+//! A guest is a WebAssembly module (built for `wasm32-unknown-unknown` as a
+//! `cdylib`) that exports one function, `run`, and talks to the host only
+//! through the "hostcalls" imported from module `"env"`. The contract is in
+//! `guests/ABI.md`; this crate re-creates the API of Fastly Terrarium's
+//! `http_guest` 0.1 crate so that Terrarium guests compile unchanged:
+//!
+//! ```text
+//! #[macro_use]
+//! extern crate http_guest;
+//!
+//! use http_guest::{Request, Response};
+//!
+//! pub fn user_entrypoint(_req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+//!     Response::builder()
+//!         .status(200)
+//!         .header("content-type", "text/plain")
+//!         .body(b"Hello, world!".to_vec())
+//!         .unwrap()
+//! }
+//!
+//! guest_app!(user_entrypoint);
+//! ```
+//!
+//! What is here:
+//!
+//! * [`guest_app!`] and [`guest_app_kvs!`] define the exported `run` function;
+//! * the `http` crate's [`Request`], [`Response`], [`header`], [`HeaderMap`],
+//!   [`Method`], [`StatusCode`], [`Uri`] and [`Error`] are re-exported;
+//! * [`RequestExt`] sends outgoing requests (`send`, `send_async`),
+//!   [`PendingRequest`] and [`select`] wait for them;
+//! * [`KVStore`] is the per-deployment key-value store;
+//! * [`DNS`], [`Time`], [`rand`] and [`debug`] wrap the remaining hostcalls;
+//! * [`hostcalls`] has the raw imports (`hostcalls::raw`) and thin,
+//!   handle-based wrappers.
+//!
+//! Memory: [`init_mm_default`] registers this crate's allocator with the host
+//! (`hostcall_init_mm`). The host then allocates every buffer it hands to the
+//! guest with it, and the wrappers here copy each buffer into a `Vec`/`String`
+//! and free it. The macros call `init_mm_default` for you.
+//!
+//! Vivarium extension: [`KVStore::insert_with_ttl`] (hostcall
+//! `hostcall_kvstore_insert_ttl`). A guest that uses it runs only on Vivarium.
+//!
+//! Differences from Terrarium's crate, forced by the `http` version available
+//! (0.2 instead of 0.1): `http` 0.2's builders take `self` by value, so
+//! chained builder calls (`Response::builder().status(200).body(..)`) compile
+//! unchanged but `let mut b = Response::builder(); b.status(200);` does not.
+//! [`Time::since_epoch`] returns `std::time::Duration` (Terrarium used
+//! `coarsetime::Duration`, which has the same `as_secs`/`subsec_nanos`), and
+//! [`rand::GuestRng`] has inherent `next_u32`/`next_u64`/`fill_bytes`
+//! methods instead of implementing `rand_core::RngCore`.
+
+#![deny(missing_docs)]
+
+/// The `http` crate (0.2) this SDK is built on, re-exported so that guests do
+/// not need their own dependency on it.
+pub extern crate http;
+
+mod client;
+mod dns;
+mod guest_allocator;
+pub mod hostcalls;
+pub mod kvstore;
+mod panic;
+pub mod rand;
+#[macro_use]
+mod scaffolding;
+pub mod time;
+
+pub use crate::client::{select, PendingRequest, PollResult, RequestExt, SendError};
+pub use crate::dns::{DNSError, DNS};
+pub use crate::kvstore::KVStore;
+pub use crate::time::Time;
+pub use http::{header, Error, HeaderMap, Method, Request, Response, StatusCode, Uri};
+
+pub use crate::guest_allocator::{guest_free, guest_malloc, init_mm_default};
+pub use crate::hostcalls::debug;
+pub use crate::panic::panic_set_once;
+pub use crate::scaffolding::{raw_entrypoint, raw_entrypoint_kvs};
