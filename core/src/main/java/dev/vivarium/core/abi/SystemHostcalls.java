@@ -70,9 +70,28 @@ public final class SystemHostcalls implements HostcallFamily {
 
     private static String message(CallContext ctx, int ptr, int len, String what) {
         GuestMemory mem = ctx.memory();
+        if (len == -1) {
+            return cString(mem, ptr, what);
+        }
         mem.check(ptr, len, what);
         int kept = (int) Math.min(Integer.toUnsignedLong(len), MAX_MESSAGE);
         String s = mem.readString(ptr, kept, what);
         return kept < Integer.toUnsignedLong(len) ? s + "…" : s;
+    }
+
+    /**
+     * Length -1 means a NUL-terminated string: one public Terrarium C guest calls {@code
+     * hostcall_debug(msg, -1)}. Read up to the NUL, the end of memory or {@link #MAX_MESSAGE}.
+     */
+    private static String cString(GuestMemory mem, int ptr, String what) {
+        mem.check(ptr, 0, what);
+        long size = (long) mem.memory().pages() * com.dylibso.chicory.runtime.Memory.PAGE_SIZE;
+        int max = (int) Math.min(MAX_MESSAGE, size - Integer.toUnsignedLong(ptr));
+        byte[] bytes = mem.read(ptr, max, what);
+        int end = 0;
+        while (end < bytes.length && bytes[end] != 0) {
+            end++;
+        }
+        return new String(bytes, 0, end, java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -160,6 +160,20 @@ class RequestResponseHostcallsTest {
     }
 
     @Test
+    void debugWithLengthMinusOneReadsACString() {
+        mem.put(200, "from C\0garbage");
+        SystemHostcalls.panicHook(ctx, 200, -1);
+        assertEquals("from C", ctx.panicMessage());
+    }
+
+    @Test
+    void longMessagesAreCut() {
+        mem.put(200, "x".repeat(5000));
+        SystemHostcalls.panicHook(ctx, 200, 5000);
+        assertEquals(4096 + 1, ctx.panicMessage().length());
+    }
+
+    @Test
     void panicHookKeepsTheMessage() {
         int len = mem.put(200, "boom");
         SystemHostcalls.panicHook(ctx, 200, len);
