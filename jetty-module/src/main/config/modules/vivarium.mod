@@ -51,3 +51,27 @@ etc/vivarium.xml
 
 ## Directory of the per-deployment key-value stores (relative to jetty.base).
 # jetty.vivarium.kv.directory=vivarium/kv
+
+## Outbound destinations every route may call, space separated (scheme://host[:port], *.domain allowed); routes add their own with outbound=.
+# jetty.vivarium.outbound.allow=
+
+## Longest wait to connect to an outbound destination.
+# jetty.vivarium.outbound.connectTimeout=2s
+
+## Longest an outbound request may take in all (never past the guest's own deadline).
+# jetty.vivarium.outbound.timeout=10s
+
+## Largest outbound response body a guest may receive; larger ones fail the request (-1).
+# jetty.vivarium.outbound.maxResponseSize=8MB
+
+## Most outbound requests one guest request may send (as Fastly).
+# jetty.vivarium.outbound.maxSubrequests=32
+
+## Most outbound requests one guest request may have in flight at once.
+# jetty.vivarium.outbound.maxPending=32
+
+## DNS server for the DNS hostcalls: host:port, or system for the one in /etc/resolv.conf.
+# jetty.vivarium.dns.resolver=system
+
+## Longest a DNS lookup may take (never past the guest's own deadline).
+# jetty.vivarium.dns.timeout=2s
