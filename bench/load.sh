@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Load test on 127.0.0.1: the plain servlet and the filter + hello guest on the same Jetty, in one
-# run, with wrk (Debian's package). Prints requests/s of each and their ratio.
+# Load test on 127.0.0.1 with wrk (Debian's package), every variant in one run against one JVM:
+#   servlet  /plain      a plain servlet             (baseline of the filter rows)
+#   servlet  /hello      VivariumFilter + Rust hello guest
+#   servlet  /hello-c    VivariumFilter + C hello guest
+#   core     /plain      a plain Jetty core handler  (baseline of the handler rows)
+#   core     /hello      VivariumHandler + Rust hello guest
+#   core     /hello-c    VivariumHandler + C hello guest
+# Prints requests/s and the ratio to the baseline of the same server kind.
 #
 # usage: bench/load.sh [seconds-per-target] [connections]      (defaults: 10 16)
 # Bounded: each wrk run lasts the given seconds; the server is killed on exit.
@@ -10,6 +16,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-16}
 port=${BENCH_PORT:-18089}
+core=$((port + 1))
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk" >&2
@@ -19,29 +26,32 @@ if [ ! -f bench/target/benchmarks.jar ]; then
   mvn -B -q -pl bench -am package -DskipTests
 fi
 
-java -Xms512m -Xmx512m -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer "$port" > /tmp/vivarium-bench-server.log 2>&1 &
+java ${BENCH_JAVA_OPTS:--Xms512m -Xmx512m} -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer "$port" \
+  > /tmp/vivarium-bench-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 60); do
-  curl -sf "http://127.0.0.1:$port/plain" >/dev/null 2>&1 && break
+  curl -sf "http://127.0.0.1:$core/hello" >/dev/null 2>&1 && break
   sleep 1
 done
-curl -sf "http://127.0.0.1:$port/hello" >/dev/null || { echo "bench server did not start" >&2; cat /tmp/vivarium-bench-server.log >&2; exit 1; }
+for u in "$port/plain" "$port/hello" "$core/plain" "$core/hello"; do
+  curl -sf "http://127.0.0.1:$u" >/dev/null || { echo "bench server did not start ($u)" >&2; cat /tmp/vivarium-bench-server.log >&2; exit 1; }
+done
 
-targets=(/plain /hello /hello-c)
-rps() { wrk -t2 -c"$conns" -d"$1"s "http://127.0.0.1:$port$2" | awk '/Requests\/sec/ {print $2}'; }
+targets=("$port/plain" "$port/hello" "$port/hello-c" "$core/plain" "$core/hello" "$core/hello-c")
+names=("servlet /plain" "filter  /hello (Rust)" "filter  /hello-c (C)" "core    /plain" "handler /hello (Rust)" "handler /hello-c (C)")
+rps() { wrk -t2 -c"$conns" -d"$1"s "http://127.0.0.1:$2" | awk '/Requests\/sec/ {print $2}'; }
 
 echo "warming up (5 s per target)"
 for t in "${targets[@]}"; do rps 5 "$t" >/dev/null; done
 
-declare -A result
-for t in "${targets[@]}"; do
-  result[$t]=$(rps "$secs" "$t")
-done
+results=()
+for t in "${targets[@]}"; do results+=("$(rps "$secs" "$t")"); done
 
-printf '\n%-28s %12s %8s\n' "target" "requests/s" "ratio"
-for t in "${targets[@]}"; do
-  printf '%-28s %12.0f %8.2f\n' "$t" "${result[$t]}" "$(echo "${result[$t]} / ${result[/plain]}" | bc -l)"
+printf '\n%-24s %12s %8s\n' "target" "requests/s" "ratio"
+for i in "${!targets[@]}"; do
+  base=$(( i < 3 ? 0 : 3 ))
+  printf '%-24s %12.0f %8.2f\n' "${names[$i]}" "${results[$i]}" "$(echo "${results[$i]} / ${results[$base]}" | bc -l)"
 done
-echo "(ratio = requests/s / plain servlet's; $conns connections, ${secs}s each, java $(java -version 2>&1 | head -1 | cut -d'"' -f2))"
+echo "(ratio = requests/s / the plain baseline on the same server; $conns connections, ${secs}s each, java $(java -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores shared by wrk and the server)"

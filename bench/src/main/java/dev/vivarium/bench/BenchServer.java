@@ -1,24 +1,38 @@
 package dev.vivarium.bench;
 
+import dev.vivarium.jetty.VivariumHandler;
 import dev.vivarium.servlet.VivariumFilter;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
 
 /**
- * The server {@code bench/load.sh} drives: one Jetty on 127.0.0.1 where {@code /plain} is a plain
- * servlet answering "Hello, world!" and {@code /hello} is the same answer from the hello guest
- * through the servlet filter, so both are measured on the same server in one run.
+ * The servers {@code bench/load.sh} drives, in one JVM on 127.0.0.1, so every variant is measured
+ * in one run:
  *
- * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer PORT}
+ * <ul>
+ *   <li>port P, servlets: {@code /plain} is a plain servlet answering "Hello, world!", {@code
+ *       /hello} and {@code /hello-c} the same answer from the Rust and C hello guests through
+ *       {@link VivariumFilter};
+ *   <li>port P+1, Jetty core: {@code /plain} is a plain core {@link Handler}, {@code /hello} and
+ *       {@code /hello-c} the guests through {@link VivariumHandler} wrapping it.
+ * </ul>
+ *
+ * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer P}
  */
 public final class BenchServer {
     private BenchServer() {}
@@ -34,13 +48,46 @@ public final class BenchServer {
         ServletContextHandler context = new ServletContextHandler("/");
         FilterHolder filter = new FilterHolder(VivariumFilter.class);
         filter.setInitParameter("guestDirectory", Guests.dist().toString());
-        filter.setInitParameter("routes", "/hello -> hello.wasm, /hello-c -> hello_c.wasm");
+        filter.setInitParameter("routes", ROUTES);
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(PlainServlet.class, "/plain");
         server.setHandler(context);
         server.start();
-        System.out.println("bench server ready on 127.0.0.1:" + servlets.getLocalPort());
+
+        Server core = new Server();
+        ServerConnector coreConnector = new ServerConnector(core);
+        coreConnector.setHost("127.0.0.1");
+        coreConnector.setPort(port + 1);
+        core.addConnector(coreConnector);
+        VivariumHandler vivarium = new VivariumHandler(new PlainHandler());
+        vivarium.setGuestDirectory(Guests.dist());
+        vivarium.setRoutes(ROUTES);
+        core.setHandler(vivarium);
+        core.start();
+        System.out.println(
+                "bench servers ready: servlets on 127.0.0.1:"
+                        + servlets.getLocalPort()
+                        + ", core handlers on 127.0.0.1:"
+                        + coreConnector.getLocalPort());
         server.join();
+    }
+
+    private static final String ROUTES = "/hello -> hello.wasm, /hello-c -> hello_c.wasm";
+
+    /** The core-handler baseline: the same body the hello guest answers. */
+    static final class PlainHandler extends Handler.Abstract.NonBlocking {
+        private static final ByteBuffer BODY =
+                ByteBuffer.wrap("Hello, world!".getBytes(StandardCharsets.UTF_8))
+                        .asReadOnlyBuffer();
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, BODY.remaining());
+            response.write(true, BODY.slice(), callback);
+            return true;
+        }
     }
 
     /** The baseline: the same body the hello guest answers. */
