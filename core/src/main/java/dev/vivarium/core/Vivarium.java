@@ -216,10 +216,7 @@ public final class Vivarium implements AutoCloseable {
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());
             DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
             OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
-            KvStores kv = KvStores.open(options.kv(), clock, metrics.registry());
-            Services services = new Services(resolver, kv, http);
             Map<Path, InstancePool> poolsByFile = new LinkedHashMap<>();
-            Map<String, Deployment> deployments = new LinkedHashMap<>();
             for (RouteSpec spec : options.routes()) {
                 Path file = options.guestDirectory().resolve(spec.guest()).normalize();
                 if (!poolsByFile.containsKey(file)) {
@@ -235,7 +232,23 @@ public final class Vivarium implements AutoCloseable {
                     metrics.register(pool);
                     poolsByFile.put(file, pool);
                 }
-                deployments.computeIfAbsent(spec.id(), id -> new Deployment(id, kv.store(id)));
+            }
+            // opened once every guest loaded, so a bad route leaves no store files locked
+            KvStores kv = KvStores.open(options.kv(), clock, metrics.registry());
+            Services services = new Services(resolver, kv, http);
+            Map<String, Deployment> deployments = new LinkedHashMap<>();
+            try {
+                for (RouteSpec spec : options.routes()) {
+                    deployments.computeIfAbsent(spec.id(), id -> new Deployment(id, kv.store(id)));
+                }
+            } catch (RuntimeException e) {
+                kv.close();
+                throw new ConfigurationException(
+                        "Vivarium setting 'kv.directory': cannot open the stores in "
+                                + options.kv().directory().toAbsolutePath()
+                                + ": "
+                                + e.getMessage(),
+                        e);
             }
             RouteTable<Route> table =
                     new RouteTable<>(

@@ -2,6 +2,7 @@ package dev.vivarium.core.kv;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,6 +10,7 @@ import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.testing.TestGuests;
 import java.nio.file.Files;
@@ -95,6 +97,28 @@ class KvEngineTest {
             assertEquals("2\n", body(get(v, "/a")));
             assertEquals("1\n", body(get(v, "/b")));
             assertEquals(List.of("a", "b"), v.kvStores().deployments());
+        }
+    }
+
+    @Test
+    void startFailsClearlyWhenAStoreIsInUseElsewhere() {
+        try (KvStores other =
+                KvStores.open(
+                        KvOptions.defaults(kvDir),
+                        java.time.Clock.systemUTC(),
+                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            other.store("kv_counter");
+            ConfigurationException e =
+                    assertThrows(
+                            ConfigurationException.class,
+                            () -> start("/count -> wat/fixtures/kv_counter.wat"));
+            assertTrue(
+                    e.getMessage().startsWith("Vivarium setting 'kv.directory'"), e.getMessage());
+            assertTrue(e.getMessage().contains("'kv_counter'"), e.getMessage());
+        }
+        // nothing was left locked: the next start works
+        try (Vivarium v = start("/count -> wat/fixtures/kv_counter.wat")) {
+            assertEquals("1\n", body(get(v, "/count")));
         }
     }
 
