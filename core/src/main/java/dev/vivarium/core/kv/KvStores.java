@@ -49,6 +49,7 @@ public final class KvStores implements AutoCloseable {
     private final Clock clock;
     private final MeterRegistry registry;
     private final StoreFiles files;
+    private final WriterThreads writers = new WriterThreads();
     private final ConcurrentHashMap<String, Open> open = new ConcurrentHashMap<>();
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService scheduler;
@@ -264,7 +265,7 @@ public final class KvStores implements AutoCloseable {
                         closeOpen(o, MapDbKvStore.Closed.EXPIRED);
                     } else {
                         // not ours to delete while another process has it open: its lock says so
-                        MapDbKvStore.open(id, files.directory(id), end, options, clock)
+                        MapDbKvStore.open(id, files.directory(id), end, writers, options, clock)
                                 .close(MapDbKvStore.Closed.EXPIRED);
                     }
                     files.delete(id);
@@ -331,13 +332,20 @@ public final class KvStores implements AutoCloseable {
         }
         long end = files.lifetimeEnd(deploymentId);
         if (end != 0 && clock.millis() >= end) {
-            MapDbKvStore.open(deploymentId, files.directory(deploymentId), end, options, clock)
+            MapDbKvStore.open(
+                            deploymentId,
+                            files.directory(deploymentId),
+                            end,
+                            writers,
+                            options,
+                            clock)
                     .close(MapDbKvStore.Closed.EXPIRED);
             files.delete(deploymentId);
             end = 0;
         }
         MapDbKvStore s =
-                MapDbKvStore.open(deploymentId, files.directory(deploymentId), end, options, clock);
+                MapDbKvStore.open(
+                        deploymentId, files.directory(deploymentId), end, writers, options, clock);
         return new Open(s, new StoreMeters(registry, s));
     }
 
@@ -370,6 +378,7 @@ public final class KvStores implements AutoCloseable {
                         return null;
                     });
         }
+        writers.close();
         registry.remove(storesGauge);
     }
 }

@@ -17,13 +17,14 @@ import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
 
 /**
- * One deployment's store in its own MapDB file with a write-ahead log.
+ * One deployment's store in its own MapDB file with a write-ahead log, memory-mapped.
  *
  * <p>Writes are serialized by one lock per store, which makes {@code append} and {@code upsert}
  * atomic and keeps the size accounting exact; each write returns only once a commit covers it (see
  * {@link GroupCommit}). Reads take no write lock. A read may see a write that another thread has
  * applied but not yet committed (at most one commit's worth); a writer never reports success before
- * its own write is on disk.
+ * its own write is on disk. Writes and commits run on {@link WriterThreads}; reads run on the
+ * caller's thread.
  */
 final class MapDbKvStore implements KvStore {
     /** Why a store no longer serves. */
@@ -40,6 +41,7 @@ final class MapDbKvStore implements KvStore {
     }
 
     private final String id;
+    private final WriterThreads writers;
     private final KvOptions options;
     private final Clock clock;
     private final DB db;
@@ -57,8 +59,9 @@ final class MapDbKvStore implements KvStore {
     private volatile long lifetimeEnd;
     private volatile Closed closed;
 
-    private MapDbKvStore(String id, KvOptions options, Clock clock, DB db) {
+    private MapDbKvStore(String id, WriterThreads writers, KvOptions options, Clock clock, DB db) {
         this.id = id;
+        this.writers = writers;
         this.options = options;
         this.clock = clock;
         this.db = db;
@@ -84,7 +87,22 @@ final class MapDbKvStore implements KvStore {
 
     /** Opens the store in {@code dir}, creating it empty if it is not there. */
     static MapDbKvStore open(
-            String id, Path dir, long lifetimeEnd, KvOptions options, Clock clock) {
+            String id,
+            Path dir,
+            long lifetimeEnd,
+            WriterThreads writers,
+            KvOptions options,
+            Clock clock) {
+        return writers.call(() -> openNow(id, dir, lifetimeEnd, writers, options, clock));
+    }
+
+    private static MapDbKvStore openNow(
+            String id,
+            Path dir,
+            long lifetimeEnd,
+            WriterThreads writers,
+            KvOptions options,
+            Clock clock) {
         DB db;
         try {
             Files.createDirectories(dir);
@@ -101,7 +119,7 @@ final class MapDbKvStore implements KvStore {
                     "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
         }
         try {
-            MapDbKvStore store = new MapDbKvStore(id, options, clock, db);
+            MapDbKvStore store = new MapDbKvStore(id, writers, options, clock, db);
             store.lifetimeEnd = lifetimeEnd;
             return store;
         } catch (RuntimeException e) {
@@ -245,6 +263,10 @@ final class MapDbKvStore implements KvStore {
                             + options.maxKeySize()
                             + " bytes)");
         }
+        return writers.call(() -> writeNow(keyBytes, mutation));
+    }
+
+    private boolean writeNow(int keyBytes, Mutation mutation) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -381,6 +403,10 @@ final class MapDbKvStore implements KvStore {
     }
 
     private int maintain(java.util.function.IntSupplier work) {
+        return writers.call(() -> maintainNow(work));
+    }
+
+    private int maintainNow(java.util.function.IntSupplier work) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();

@@ -109,6 +109,37 @@ class KvStoresTest {
     }
 
     @Test
+    void anInterruptedCallerStopsWaitingAndNeverBreaksTheStore() {
+        // The watchdog interrupts request threads at their deadline. MapDB's file channels close
+        // for good when an interrupt meets them (e.g. while starting a write-ahead log file), so
+        // writes run on writer threads: the interrupted caller stops waiting at once, the write
+        // completes in the background, and the store goes on working.
+        KvStore kv = open().store("app");
+        kv.insert("a", b("1"));
+        int stopped = 0;
+        Thread.currentThread().interrupt();
+        try {
+            assertArrayEquals(b("1"), kv.get("a"), "reads need no file channel");
+            for (int i = 0; i < 40; i++) {
+                try {
+                    kv.insert("big" + i, new byte[100_000]);
+                } catch (KvUnavailableException e) {
+                    assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+                    stopped++;
+                }
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept");
+            }
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(40, stopped, "no interrupted caller waited for a commit");
+        assertTrue(kv.insert("c", b("3")));
+        assertArrayEquals(b("3"), kv.get("c"));
+        stores.close();
+        assertArrayEquals(b("3"), open().store("app").get("c"));
+    }
+
+    @Test
     void rejectsIdsThatCannotNameAStore() {
         open();
         assertThrows(IllegalArgumentException.class, () -> stores.store(""));
