@@ -26,7 +26,8 @@ import java.util.Objects;
  * {@code kv.maxStoreSize} is refused before anything is written: the store keeps exactly what it
  * held, and the guest gets a trap naming the limit and the sizes (the client sees a 500). Expired
  * keys still count towards {@code kv.maxStoreSize} until purged; a write that would break the limit
- * purges the store's expired keys first and is refused only if that does not free enough. Sizes
+ * purges the store's expired keys first and is refused only if that does not free enough. A get or
+ * remove of a key longer than {@code kv.maxKeySize} finds nothing (no such key can exist). Sizes
  * accept {@code 512}, {@code 64KB}, {@code 8MB}, {@code 1GB} (1KB = 1024 bytes).
  */
 public final class KvOptions {

@@ -358,7 +358,7 @@ public final class KvStores implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        scheduler.shutdownNow();
+        scheduler.shutdown();
         try {
             if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
                 LOG.warn("KV expiry thread did not stop within 10s");

@@ -220,6 +220,22 @@ class KvStoresTest {
     }
 
     @Test
+    void theExpiryThreadRunsEveryPurgeInterval() throws InterruptedException {
+        open(KvOptions.builder(dir).purgeInterval(java.time.Duration.ofMillis(20)).build());
+        List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        stores.onExpired(told::add);
+        stores.create("upload", java.time.Duration.ofMinutes(5)).insert("k", b("v"));
+        stores.store("app").insertWithTtl("t", b("v"), java.time.Duration.ofSeconds(1));
+        clock.advance(java.time.Duration.ofMinutes(5));
+        long giveUp = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while ((told.isEmpty() || stores.stats("app").keys() > 0) && System.nanoTime() < giveUp) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of("upload"), told);
+        assertEquals(1, stores.stats("app").purgedKeys());
+    }
+
+    @Test
     void aLifetimeSurvivesARestartAndIsEnforcedForStoresNotOpenedAgain() {
         open().create("upload", java.time.Duration.ofMinutes(5)).insert("k", b("v"));
         stores.close();
