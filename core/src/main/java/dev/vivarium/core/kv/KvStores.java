@@ -265,7 +265,7 @@ public final class KvStores implements AutoCloseable {
                         closeOpen(o, MapDbKvStore.Closed.EXPIRED);
                     } else {
                         // not ours to delete while another process has it open: its lock says so
-                        MapDbKvStore.open(id, files.directory(id), end, writers, options, clock)
+                        MapDbOpener.open(id, files.directory(id), end, writers, options, clock)
                                 .close(MapDbKvStore.Closed.EXPIRED);
                     }
                     files.delete(id);
@@ -332,7 +332,7 @@ public final class KvStores implements AutoCloseable {
         }
         long end = files.lifetimeEnd(deploymentId);
         if (end != 0 && clock.millis() >= end) {
-            MapDbKvStore.open(
+            MapDbOpener.open(
                             deploymentId,
                             files.directory(deploymentId),
                             end,
@@ -344,7 +344,7 @@ public final class KvStores implements AutoCloseable {
             end = 0;
         }
         MapDbKvStore s =
-                MapDbKvStore.open(
+                MapDbOpener.open(
                         deploymentId, files.directory(deploymentId), end, writers, options, clock);
         return new Open(s, new StoreMeters(registry, s));
     }

@@ -1,7 +1,5 @@
 package dev.vivarium.core.kv;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,8 +9,6 @@ import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mapdb.DB;
-import org.mapdb.DBException;
-import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
 
@@ -59,8 +55,16 @@ final class MapDbKvStore implements KvStore {
     private volatile long lifetimeEnd;
     private volatile Closed closed;
 
-    private MapDbKvStore(String id, WriterThreads writers, KvOptions options, Clock clock, DB db) {
+    /** Wraps an open database; see {@link MapDbOpener} for how it is opened. */
+    MapDbKvStore(
+            String id,
+            WriterThreads writers,
+            KvOptions options,
+            Clock clock,
+            DB db,
+            long lifetimeEnd) {
         this.id = id;
+        this.lifetimeEnd = lifetimeEnd;
         this.writers = writers;
         this.options = options;
         this.clock = clock;
@@ -83,56 +87,6 @@ final class MapDbKvStore implements KvStore {
         this.bytes = b;
         this.keys = k;
         this.nextExpiry = next;
-    }
-
-    /** Opens the store in {@code dir}, creating it empty if it is not there. */
-    static MapDbKvStore open(
-            String id,
-            Path dir,
-            long lifetimeEnd,
-            WriterThreads writers,
-            KvOptions options,
-            Clock clock) {
-        return writers.call(() -> openNow(id, dir, lifetimeEnd, writers, options, clock));
-    }
-
-    private static MapDbKvStore openNow(
-            String id,
-            Path dir,
-            long lifetimeEnd,
-            WriterThreads writers,
-            KvOptions options,
-            Clock clock) {
-        DB db;
-        try {
-            Files.createDirectories(dir);
-            db =
-                    DBMaker.fileDB(dir.resolve(StoreFiles.DB_FILE).toFile())
-                            .transactionEnable()
-                            // reads become memory reads that need no file channel (see
-                            // WriterThreads); not ...IfSupported, which in 3.1.0 still reads
-                            // through RandomAccessFile, 30x slower
-                            .fileMmapEnable()
-                            // unmaps on close, so a deleted store frees its disk space at once
-                            .cleanerHackEnable()
-                            .make();
-        } catch (DBException.FileLocked e) {
-            throw new KvUnavailableException(
-                    "the KV store of deployment '" + id + "' in " + dir + " is in use elsewhere",
-                    e);
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new KvUnavailableException(
-                    "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
-        }
-        try {
-            MapDbKvStore store = new MapDbKvStore(id, writers, options, clock, db);
-            store.lifetimeEnd = lifetimeEnd;
-            return store;
-        } catch (RuntimeException e) {
-            db.close();
-            throw new KvUnavailableException(
-                    "cannot read the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
-        }
     }
 
     String id() {
@@ -262,25 +216,25 @@ final class MapDbKvStore implements KvStore {
         Objects.requireNonNull(key, "key");
         int keyBytes = Utf8.length(key);
         if (keyBytes > options.maxKeySize()) {
-            throw new KvLimitException(
-                    "KV key of "
-                            + keyBytes
-                            + " bytes exceeds kv.maxKeySize ("
-                            + options.maxKeySize()
-                            + " bytes)");
+            throw KvLimitException.key(keyBytes, options.maxKeySize());
         }
-        return writers.call(() -> writeNow(keyBytes, mutation));
+        return writers.call(() -> locked(() -> mutation.apply(keyBytes, clock.millis())));
     }
 
-    private boolean writeNow(int keyBytes, Mutation mutation) {
+    /**
+     * Runs one complete change under the write lock, then waits until a commit covers it. A change
+     * that throws a limit exception has changed nothing; any other failure may have left memory and
+     * disk apart, so the store stops taking writes.
+     */
+    private <T> T locked(java.util.function.Supplier<T> change) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            boolean result;
+            T result;
             long seq;
             writeLock.lock();
             try {
-                result = mutation.apply(keyBytes, clock.millis());
+                result = change.get();
                 seq = commits.lastApplied();
                 if (!options.groupCommit()) {
                     commits.commitHeld(seq);
@@ -288,7 +242,6 @@ final class MapDbKvStore implements KvStore {
             } catch (KvLimitException | KvUnavailableException e) {
                 throw e;
             } catch (RuntimeException e) {
-                // MapDB failed half-way: what is in memory may not match the disk any more
                 commits.fail(e);
                 throw new KvUnavailableException(
                         "the KV store of deployment '" + id + "' failed: " + e, e);
@@ -304,14 +257,7 @@ final class MapDbKvStore implements KvStore {
 
     private void checkValue(long length, boolean appending) {
         if (length > options.maxValueSize()) {
-            throw new KvLimitException(
-                    (appending ? "KV value would grow to " : "KV value of ")
-                            + length
-                            + " bytes"
-                            + (appending ? " by this append, over" : " exceeds")
-                            + " kv.maxValueSize ("
-                            + options.maxValueSize()
-                            + " bytes)");
+            throw KvLimitException.value(length, appending, options.maxValueSize());
         }
     }
 
@@ -327,14 +273,7 @@ final class MapDbKvStore implements KvStore {
             after = bytes - size(keyBytes, old) + keyBytes + length;
         }
         if (after > options.maxStoreSize()) {
-            throw new KvLimitException(
-                    "KV store of deployment '"
-                            + id
-                            + "' would hold "
-                            + after
-                            + " bytes, over kv.maxStoreSize ("
-                            + options.maxStoreSize()
-                            + " bytes)");
+            throw KvLimitException.store(id, after, options.maxStoreSize());
         }
         return old;
     }
@@ -409,33 +348,7 @@ final class MapDbKvStore implements KvStore {
     }
 
     private int maintain(java.util.function.IntSupplier work) {
-        return writers.call(() -> maintainNow(work));
-    }
-
-    private int maintainNow(java.util.function.IntSupplier work) {
-        lifecycle.readLock().lock();
-        try {
-            ensureOpen();
-            int n;
-            long seq;
-            writeLock.lock();
-            try {
-                n = work.getAsInt();
-                seq = commits.lastApplied();
-            } catch (KvUnavailableException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                commits.fail(e);
-                throw new KvUnavailableException(
-                        "the KV store of deployment '" + id + "' failed: " + e, e);
-            } finally {
-                writeLock.unlock();
-            }
-            commits.awaitDurable(seq);
-            return n;
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return writers.call(() -> locked(work::getAsInt));
     }
 
     /** Up to {@code limit} live keys, in no particular order. */
