@@ -43,7 +43,8 @@ final class MapDbKvStore implements KvStore {
     private final DB db;
     private final HTreeMap<String, StoredValue> values;
     private final HTreeMap<String, Long> expiries;
-    private final ReentrantLock writeLock = new ReentrantLock();
+    // fair: a commit leader queues behind the writers already waiting, so its commit covers them
+    private final ReentrantLock writeLock = new ReentrantLock(true);
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final GroupCommit commits;
     final StoreCounters counters = new StoreCounters();
