@@ -123,6 +123,29 @@ class KvEngineTest {
     }
 
     @Test
+    void deploymentsWhoseGuestsDoNotUseKvGetNoStoreAndNoFiles() {
+        Path dir = kvDir.resolve("kv");
+        try (Vivarium v =
+                start(
+                        KvOptions.defaults(dir),
+                        "/hello -> wat/fixtures/hello_raw.wat",
+                        "/count -> wat/fixtures/kv_counter.wat")) {
+            assertEquals("1\n", body(get(v, "/count")));
+            assertEquals(200, get(v, "/hello").status());
+            assertEquals(List.of("kv_counter"), v.kvStores().deployments());
+        }
+        try (Vivarium v = start(KvOptions.defaults(dir), "/hello -> wat/fixtures/hello_raw.wat")) {
+            assertEquals(200, get(v, "/hello").status());
+        }
+        Path other = kvDir.resolve("unused");
+        try (Vivarium v =
+                start(KvOptions.defaults(other), "/hello -> wat/fixtures/hello_raw.wat")) {
+            assertEquals(200, get(v, "/hello").status());
+        }
+        assertTrue(Files.notExists(other), "no KV directory for an engine without KV users");
+    }
+
+    @Test
     void getOfAMissingKeyWritesZeroZeroAndAnEmptyValueIsARealAllocation() {
         try (Vivarium v =
                 start(
