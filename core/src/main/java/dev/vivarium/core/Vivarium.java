@@ -22,10 +22,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -216,10 +218,7 @@ public final class Vivarium implements AutoCloseable {
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());
             DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
             OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
-            KvStores kv = KvStores.open(options.kv(), clock, metrics.registry());
-            Services services = new Services(resolver, kv, http);
             Map<Path, InstancePool> poolsByFile = new LinkedHashMap<>();
-            Map<String, Deployment> deployments = new LinkedHashMap<>();
             for (RouteSpec spec : options.routes()) {
                 Path file = options.guestDirectory().resolve(spec.guest()).normalize();
                 if (!poolsByFile.containsKey(file)) {
@@ -235,7 +234,33 @@ public final class Vivarium implements AutoCloseable {
                     metrics.register(pool);
                     poolsByFile.put(file, pool);
                 }
-                deployments.computeIfAbsent(spec.id(), id -> new Deployment(id, kv.store(id)));
+            }
+            // opened once every guest loaded, so a bad route leaves no store files locked
+            KvStores kv = KvStores.open(options.kv(), clock, metrics.registry());
+            Services services = new Services(resolver, kv, http);
+            Map<String, Deployment> deployments = new LinkedHashMap<>();
+            // only deployments whose guests import KV hostcalls get a store (and files)
+            Set<String> kvUsers = new HashSet<>();
+            for (RouteSpec spec : options.routes()) {
+                Path file = options.guestDirectory().resolve(spec.guest()).normalize();
+                if (usesKv(poolsByFile.get(file).guest())) {
+                    kvUsers.add(spec.id());
+                }
+            }
+            try {
+                for (RouteSpec spec : options.routes()) {
+                    deployments.computeIfAbsent(
+                            spec.id(),
+                            id -> new Deployment(id, kvUsers.contains(id) ? kv.store(id) : null));
+                }
+            } catch (RuntimeException e) {
+                kv.close();
+                throw new ConfigurationException(
+                        "Vivarium setting 'kv.directory': cannot open the stores in "
+                                + options.kv().directory().toAbsolutePath()
+                                + ": "
+                                + e.getMessage(),
+                        e);
             }
             RouteTable<Route> table =
                     new RouteTable<>(
@@ -256,6 +281,11 @@ public final class Vivarium implements AutoCloseable {
                             });
             return new Vivarium(
                     this, table, new ArrayList<>(poolsByFile.values()), metrics, services);
+        }
+
+        private static boolean usesKv(GuestModule guest) {
+            return guest.module().importSection().stream()
+                    .anyMatch(i -> i.name().startsWith("hostcall_kvstore_"));
         }
     }
 }

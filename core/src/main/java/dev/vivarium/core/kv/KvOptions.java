@@ -2,28 +2,191 @@ package dev.vivarium.core.kv;
 
 import dev.vivarium.core.config.Settings;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
 
-/** KV settings ({@code kv.*}). STUB: owned by the KV work; fields, builder and parsing to come. */
+/**
+ * The {@code kv.*} settings of the key-value stores.
+ *
+ * <table>
+ *   <caption>KV settings</caption>
+ *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code kv.directory}</td><td>the adapter's choice (engine: {@code vivarium-kv})</td>
+ *       <td>where each deployment's store lives, one sub-directory per deployment</td></tr>
+ *   <tr><td>{@code kv.maxKeySize}</td><td>1KB</td><td>longest key, in UTF-8 bytes</td></tr>
+ *   <tr><td>{@code kv.maxValueSize}</td><td>1MB</td><td>longest value, also after an
+ *       append</td></tr>
+ *   <tr><td>{@code kv.maxStoreSize}</td><td>64MB</td><td>total bytes of all keys and values of
+ *       one deployment</td></tr>
+ *   <tr><td>{@code kv.purgeInterval}</td><td>1m</td><td>how often expired keys are purged and
+ *       stores whose lifetime ended are deleted</td></tr>
+ * </table>
+ *
+ * <p><b>Limits.</b> A write that would break {@code kv.maxKeySize}, {@code kv.maxValueSize} or
+ * {@code kv.maxStoreSize} is refused before anything is written: the store keeps exactly what it
+ * held, and the guest gets a trap naming the limit and the sizes (the client sees a 500). Expired
+ * keys still count towards {@code kv.maxStoreSize} until purged; a write that would break the limit
+ * purges the store's expired keys first and is refused only if that does not free enough. A get or
+ * remove of a key longer than {@code kv.maxKeySize} finds nothing (no such key can exist). Sizes
+ * accept {@code 512}, {@code 64KB}, {@code 8MB}, {@code 1GB} (1KB = 1024 bytes).
+ */
 public final class KvOptions {
-    private final Path directory;
+    public static final long DEFAULT_MAX_KEY_SIZE = 1L << 10;
+    public static final long DEFAULT_MAX_VALUE_SIZE = 1L << 20;
+    public static final long DEFAULT_MAX_STORE_SIZE = 64L << 20;
+    public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofMinutes(1);
 
-    private KvOptions(Path directory) {
-        this.directory = directory;
+    /** Values are Java arrays: nothing larger can be held. */
+    static final long MAX_VALUE_LIMIT = Integer.MAX_VALUE - 64;
+
+    private final Path directory;
+    private final int maxKeySize;
+    private final int maxValueSize;
+    private final long maxStoreSize;
+    private final Duration purgeInterval;
+    private final boolean groupCommit;
+
+    private KvOptions(Builder b) {
+        this.directory = b.directory;
+        this.maxKeySize = b.maxKeySize;
+        this.maxValueSize = b.maxValueSize;
+        this.maxStoreSize = b.maxStoreSize;
+        this.purgeInterval = b.purgeInterval;
+        this.groupCommit = b.groupCommit;
     }
 
     /**
      * Reads the {@code kv.*} settings; {@code defaultDirectory} when {@code kv.directory} is unset.
+     *
+     * @throws dev.vivarium.core.config.ConfigurationException naming the bad setting
      */
     public static KvOptions parse(Settings s, Path defaultDirectory) {
         String dir = s.string("kv.directory");
-        return new KvOptions(dir != null ? Path.of(dir) : defaultDirectory);
+        return builder(dir != null ? Path.of(dir) : defaultDirectory)
+                .maxKeySize(s.size("kv.maxKeySize", DEFAULT_MAX_KEY_SIZE))
+                .maxValueSize(s.size("kv.maxValueSize", DEFAULT_MAX_VALUE_SIZE))
+                .maxStoreSize(s.size("kv.maxStoreSize", DEFAULT_MAX_STORE_SIZE))
+                .purgeInterval(s.duration("kv.purgeInterval", DEFAULT_PURGE_INTERVAL))
+                .build();
     }
 
+    /** The defaults, with stores under {@code directory}. */
     public static KvOptions defaults(Path directory) {
-        return new KvOptions(directory);
+        return builder(directory).build();
     }
 
+    public static Builder builder(Path directory) {
+        return new Builder(directory);
+    }
+
+    /** Where the stores live: one sub-directory per deployment. */
     public Path directory() {
         return directory;
+    }
+
+    /** {@code kv.maxKeySize}: longest key in UTF-8 bytes. */
+    public int maxKeySize() {
+        return maxKeySize;
+    }
+
+    /** {@code kv.maxValueSize}: longest value in bytes, also after an append. */
+    public int maxValueSize() {
+        return maxValueSize;
+    }
+
+    /** {@code kv.maxStoreSize}: total bytes of keys and values of one deployment. */
+    public long maxStoreSize() {
+        return maxStoreSize;
+    }
+
+    /** {@code kv.purgeInterval}: period of the background expiry run. */
+    public Duration purgeInterval() {
+        return purgeInterval;
+    }
+
+    /**
+     * Whether concurrent writers of one store share one commit (the default). Not a setting: the
+     * benchmark turns it off to measure one commit per write.
+     */
+    public boolean groupCommit() {
+        return groupCommit;
+    }
+
+    @Override
+    public String toString() {
+        return "KvOptions[directory="
+                + directory
+                + ", maxKeySize="
+                + maxKeySize
+                + ", maxValueSize="
+                + maxValueSize
+                + ", maxStoreSize="
+                + maxStoreSize
+                + ", purgeInterval="
+                + purgeInterval
+                + ", groupCommit="
+                + groupCommit
+                + "]";
+    }
+
+    /** Builds options; every setter checks its value and names the setting when it is wrong. */
+    public static final class Builder {
+        private final Path directory;
+        private int maxKeySize = (int) DEFAULT_MAX_KEY_SIZE;
+        private int maxValueSize = (int) DEFAULT_MAX_VALUE_SIZE;
+        private long maxStoreSize = DEFAULT_MAX_STORE_SIZE;
+        private Duration purgeInterval = DEFAULT_PURGE_INTERVAL;
+        private boolean groupCommit = true;
+
+        private Builder(Path directory) {
+            this.directory = Objects.requireNonNull(directory, "directory");
+        }
+
+        public Builder maxKeySize(long bytes) {
+            this.maxKeySize = positiveInt("kv.maxKeySize", bytes);
+            return this;
+        }
+
+        public Builder maxValueSize(long bytes) {
+            this.maxValueSize = positiveInt("kv.maxValueSize", bytes);
+            return this;
+        }
+
+        public Builder maxStoreSize(long bytes) {
+            if (bytes <= 0) {
+                throw Settings.bad("kv.maxStoreSize", String.valueOf(bytes), "1 byte or more");
+            }
+            this.maxStoreSize = bytes;
+            return this;
+        }
+
+        public Builder purgeInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw Settings.bad(
+                        "kv.purgeInterval", String.valueOf(interval), "a positive duration");
+            }
+            this.purgeInterval = interval;
+            return this;
+        }
+
+        /** See {@link KvOptions#groupCommit()}. */
+        public Builder groupCommit(boolean groupCommit) {
+            this.groupCommit = groupCommit;
+            return this;
+        }
+
+        public KvOptions build() {
+            return new KvOptions(this);
+        }
+
+        private static int positiveInt(String name, long bytes) {
+            if (bytes <= 0 || bytes > MAX_VALUE_LIMIT) {
+                throw Settings.bad(
+                        name,
+                        String.valueOf(bytes),
+                        "from 1 byte to " + MAX_VALUE_LIMIT + " bytes");
+            }
+            return (int) bytes;
+        }
     }
 }

@@ -1,0 +1,72 @@
+package dev.vivarium.core.kv;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.mapdb.DB;
+import org.mapdb.DBException;
+import org.mapdb.DBMaker;
+
+/**
+ * Opens a deployment's MapDB file the one way Vivarium uses it, on a writer thread (opening maps
+ * the file through a channel an interrupt would close).
+ *
+ * <ul>
+ *   <li>{@code transactionEnable}: writes go to a write-ahead log first; a commit syncs it, so a
+ *       crash at any moment leaves the last commit (replayed on open) and nothing half-written;
+ *   <li>{@code fileMmapEnable}: reads are memory reads, about 30 times faster than MapDB's default
+ *       {@code RandomAccessFile} reads (which read a long byte by byte), and need no file channel.
+ *       Not {@code fileMmapEnableIfSupported}: in 3.1.0 that still reads through {@code
+ *       RandomAccessFile};
+ *   <li>{@code cleanerHackEnable}: unmaps on close, so a deleted store frees its disk space at
+ *       once. Safe because a store is closed only once no operation is inside it.
+ * </ul>
+ */
+final class MapDbOpener {
+    private MapDbOpener() {}
+
+    /** Opens the store in {@code dir}, creating it empty if it is not there. */
+    static MapDbKvStore open(
+            String id,
+            Path dir,
+            long lifetimeEnd,
+            WriterThreads writers,
+            KvOptions options,
+            Clock clock) {
+        return writers.call(() -> openNow(id, dir, lifetimeEnd, writers, options, clock));
+    }
+
+    private static MapDbKvStore openNow(
+            String id,
+            Path dir,
+            long lifetimeEnd,
+            WriterThreads writers,
+            KvOptions options,
+            Clock clock) {
+        DB db;
+        try {
+            Files.createDirectories(dir);
+            db =
+                    DBMaker.fileDB(dir.resolve(StoreFiles.DB_FILE).toFile())
+                            .transactionEnable()
+                            .fileMmapEnable()
+                            .cleanerHackEnable()
+                            .make();
+        } catch (DBException.FileLocked e) {
+            throw new KvUnavailableException(
+                    "the KV store of deployment '" + id + "' in " + dir + " is in use elsewhere",
+                    e);
+        } catch (IOException | RuntimeException e) {
+            throw new KvUnavailableException(
+                    "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
+        }
+        try {
+            return new MapDbKvStore(id, writers, options, clock, db, lifetimeEnd);
+        } catch (RuntimeException e) {
+            db.close();
+            throw new KvUnavailableException(
+                    "cannot read the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
+        }
+    }
+}
