@@ -75,3 +75,15 @@ etc/vivarium.xml
 
 ## Longest a DNS lookup may take (never past the guest's own deadline).
 # jetty.vivarium.dns.timeout=2s
+
+## Longest KV key a guest may use (bytes); a longer one fails the request (500).
+# jetty.vivarium.kv.maxKeySize=1KB
+
+## Largest KV value a guest may store; a larger one fails the request (500).
+# jetty.vivarium.kv.maxValueSize=1MB
+
+## Largest total size (keys + values) of one deployment's store; a write past it fails the request (500).
+# jetty.vivarium.kv.maxStoreSize=64MB
+
+## How often expired keys and expired stores are removed in the background.
+# jetty.vivarium.kv.purgeInterval=1m
