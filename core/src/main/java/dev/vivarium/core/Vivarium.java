@@ -20,7 +20,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -213,40 +212,87 @@ public final class Vivarium implements AutoCloseable {
                 throw new ConfigurationException(
                         "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm'");
             }
+            // guests first: a bad route fails before anything is opened
+            Map<Path, GuestModule> guests = loadGuests();
             EngineMetrics metrics =
                     new EngineMetrics(
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());
             DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
             OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
-            Map<Path, InstancePool> poolsByFile = new LinkedHashMap<>();
+            KvStores kv = null;
+            try {
+                kv = KvStores.open(options.kv(), clock, metrics.registry());
+                Map<String, Deployment> deployments = openDeployments(guests, kv);
+                Map<Path, InstancePool> pools = new LinkedHashMap<>();
+                guests.forEach(
+                        (file, guest) -> {
+                            InstancePool pool = new InstancePool(guest, options.poolSize());
+                            pool.warm(options.poolSize());
+                            metrics.register(pool);
+                            pools.put(file, pool);
+                        });
+                RouteTable<Route> table =
+                        new RouteTable<>(
+                                options.routes(),
+                                spec ->
+                                        new Route(
+                                                spec,
+                                                pools.get(guestFile(spec)),
+                                                deployments.get(spec.id()),
+                                                spec.deadline() != null
+                                                        ? spec.deadline()
+                                                        : options.deadline(),
+                                                http.policy(spec)));
+                return new Vivarium(
+                        this,
+                        table,
+                        new ArrayList<>(pools.values()),
+                        metrics,
+                        new Services(resolver, kv, http));
+            } catch (RuntimeException e) {
+                // a route's allowlist or a store failed: release what was opened for them
+                http.close();
+                if (kv != null) {
+                    kv.close();
+                }
+                throw e;
+            }
+        }
+
+        private Path guestFile(RouteSpec spec) {
+            return options.guestDirectory().resolve(spec.guest()).normalize();
+        }
+
+        /** Loads and compiles each routed guest file once, however many routes name it. */
+        private Map<Path, GuestModule> loadGuests() {
+            Map<Path, GuestModule> guests = new LinkedHashMap<>();
             for (RouteSpec spec : options.routes()) {
-                Path file = options.guestDirectory().resolve(spec.guest()).normalize();
-                if (!poolsByFile.containsKey(file)) {
-                    GuestModule guest;
+                Path file = guestFile(spec);
+                if (!guests.containsKey(file)) {
                     try {
-                        guest = GuestLoader.load(file, options.maxMemoryPages());
+                        guests.put(file, GuestLoader.load(file, options.maxMemoryPages()));
                     } catch (GuestLoadException e) {
                         throw new ConfigurationException(
                                 "route '" + spec + "': " + e.getMessage(), e);
                     }
-                    InstancePool pool = new InstancePool(guest, options.poolSize());
-                    pool.warm(options.poolSize());
-                    metrics.register(pool);
-                    poolsByFile.put(file, pool);
                 }
             }
-            // opened once every guest loaded, so a bad route leaves no store files locked
-            KvStores kv = KvStores.open(options.kv(), clock, metrics.registry());
-            Services services = new Services(resolver, kv, http);
-            Map<String, Deployment> deployments = new LinkedHashMap<>();
-            // only deployments whose guests import KV hostcalls get a store (and files)
+            return guests;
+        }
+
+        /**
+         * One deployment per route id. Only deployments whose guests import KV hostcalls get a
+         * store (and files).
+         */
+        private Map<String, Deployment> openDeployments(
+                Map<Path, GuestModule> guests, KvStores kv) {
             Set<String> kvUsers = new HashSet<>();
             for (RouteSpec spec : options.routes()) {
-                Path file = options.guestDirectory().resolve(spec.guest()).normalize();
-                if (usesKv(poolsByFile.get(file).guest())) {
+                if (usesKv(guests.get(guestFile(spec)))) {
                     kvUsers.add(spec.id());
                 }
             }
+            Map<String, Deployment> deployments = new LinkedHashMap<>();
             try {
                 for (RouteSpec spec : options.routes()) {
                     deployments.computeIfAbsent(
@@ -254,7 +300,6 @@ public final class Vivarium implements AutoCloseable {
                             id -> new Deployment(id, kvUsers.contains(id) ? kv.store(id) : null));
                 }
             } catch (RuntimeException e) {
-                kv.close();
                 throw new ConfigurationException(
                         "Vivarium setting 'kv.directory': cannot open the stores in "
                                 + options.kv().directory().toAbsolutePath()
@@ -262,25 +307,7 @@ public final class Vivarium implements AutoCloseable {
                                 + e.getMessage(),
                         e);
             }
-            RouteTable<Route> table =
-                    new RouteTable<>(
-                            options.routes(),
-                            spec -> {
-                                Path file =
-                                        options.guestDirectory().resolve(spec.guest()).normalize();
-                                Duration deadline =
-                                        spec.deadline() != null
-                                                ? spec.deadline()
-                                                : options.deadline();
-                                return new Route(
-                                        spec,
-                                        poolsByFile.get(file),
-                                        deployments.get(spec.id()),
-                                        deadline,
-                                        http.policy(spec));
-                            });
-            return new Vivarium(
-                    this, table, new ArrayList<>(poolsByFile.values()), metrics, services);
+            return deployments;
         }
 
         private static boolean usesKv(GuestModule guest) {
