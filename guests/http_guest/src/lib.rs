@@ -35,10 +35,34 @@
 //! * [`hostcalls`] has the raw imports (`hostcalls::raw`) and thin,
 //!   handle-based wrappers.
 //!
-//! Memory: [`init_mm_default`] registers this crate's allocator with the host
-//! (`hostcall_init_mm`). The host then allocates every buffer it hands to the
-//! guest with it, and the wrappers here copy each buffer into a `Vec`/`String`
-//! and free it. The macros call `init_mm_default` for you.
+//! Memory: [`init_mm_default`] registers [`guest_malloc`]/[`guest_free`] with
+//! the host (`hostcall_init_mm`). The host then allocates every buffer it
+//! hands to the guest with them, and the wrappers here turn each buffer into
+//! a `Vec`/`String` (or free it). The macros call `init_mm_default` for you.
+//!
+//! Global allocator (cargo feature `allocator`, on by default): the crate
+//! installs a small bump allocator as the `#[global_allocator]`. It serves
+//! allocations from the free part of the *initial* memory (between
+//! `__heap_base` and the end of the initial pages) before it grows the
+//! memory, frees the most recent allocation by rolling back, and grows the
+//! most recent allocation in place; other frees are no-ops, which is right
+//! for a guest whose instance lives for one request. Rust's default allocator
+//! (dlmalloc) would grow the memory on every request, which a host that
+//! resets and reuses instances pays for on every request. Out of memory
+//! (the host refuses to grow the memory) makes the allocation fail, and Rust
+//! aborts: the guest traps. A guest that installs its own global allocator
+//! (e.g. `wee_alloc`, as some Terrarium guests did) must turn the feature
+//! off, a `Cargo.toml`-only change:
+//!
+//! ```toml
+//! [dependencies]
+//! http_guest = { path = "...", default-features = false }
+//! ```
+//!
+//! Feature `heap-report` (off by default) logs, after each request, the heap
+//! bytes the request used and whether the memory grew (one `debug` line),
+//! to size a guest's initial memory (`--initial-memory`, see
+//! `guests/README.md`).
 //!
 //! Vivarium extension: [`KVStore::insert_with_ttl`] (hostcall
 //! `hostcall_kvstore_insert_ttl`). A guest that uses it runs only on Vivarium.
@@ -58,6 +82,8 @@
 /// not need their own dependency on it.
 pub extern crate http;
 
+#[cfg(all(feature = "allocator", target_arch = "wasm32"))]
+mod bump;
 mod client;
 mod dns;
 mod guest_allocator;
@@ -79,3 +105,9 @@ pub use crate::guest_allocator::{guest_free, guest_malloc, init_mm_default};
 pub use crate::hostcalls::debug;
 pub use crate::panic::panic_set_once;
 pub use crate::scaffolding::{raw_entrypoint, raw_entrypoint_kvs};
+
+/// The SDK's global allocator (cargo feature `allocator`, on by default);
+/// see the crate documentation ("Memory").
+#[cfg(all(feature = "allocator", target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: bump::BumpAllocator = bump::BumpAllocator;

@@ -35,11 +35,25 @@ pub(crate) unsafe fn take_bytes(ptr: *mut u8, len: usize) -> Vec<u8> {
     if ptr.is_null() {
         return Vec::new();
     }
-    let v = if len == 0 {
-        Vec::new()
-    } else {
-        slice::from_raw_parts(ptr, len).to_vec()
-    };
+    if len == 0 {
+        free(ptr);
+        return Vec::new();
+    }
+    take_nonempty(ptr, len)
+}
+
+/// With the SDK's allocator the buffer becomes the `Vec` itself: that
+/// allocator ignores the layout when freeing or reallocating, so a block of
+/// at least `len` bytes from `guest_malloc` is a valid `Vec<u8>` allocation
+/// of capacity `len`. Saves a copy of every body.
+#[cfg(all(feature = "allocator", target_arch = "wasm32"))]
+unsafe fn take_nonempty(ptr: *mut u8, len: usize) -> Vec<u8> {
+    Vec::from_raw_parts(ptr, len, len)
+}
+
+#[cfg(not(all(feature = "allocator", target_arch = "wasm32")))]
+unsafe fn take_nonempty(ptr: *mut u8, len: usize) -> Vec<u8> {
+    let v = slice::from_raw_parts(ptr, len).to_vec();
     free(ptr);
     v
 }
@@ -89,7 +103,7 @@ fn slices_of(values: &[&[u8]]) -> Vec<GuestSlice<u8>> {
 }
 
 /// Read a `(ptr, len)` byte buffer from a getter hostcall.
-fn get_bytes_with(f: impl FnOnce(*mut *mut u8, *mut usize)) -> Vec<u8> {
+pub(crate) fn get_bytes_with(f: impl FnOnce(*mut *mut u8, *mut usize)) -> Vec<u8> {
     let mut p: *mut u8 = ptr::null_mut();
     let mut len: usize = 0;
     f(&mut p, &mut len);
@@ -97,7 +111,9 @@ fn get_bytes_with(f: impl FnOnce(*mut *mut u8, *mut usize)) -> Vec<u8> {
 }
 
 /// Read a `GuestSlice` array from a getter hostcall.
-fn get_slices_with(f: impl FnOnce(*mut *mut GuestSlice<u8>, *mut usize)) -> Vec<Vec<u8>> {
+pub(crate) fn get_slices_with(
+    f: impl FnOnce(*mut *mut GuestSlice<u8>, *mut usize),
+) -> Vec<Vec<u8>> {
     let mut p: *mut GuestSlice<u8> = ptr::null_mut();
     let mut len: usize = 0;
     f(&mut p, &mut len);
