@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundOptions;
+import dev.vivarium.core.outbound.TestUpstream;
+import dev.vivarium.core.testing.Interrupter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -66,12 +68,7 @@ class HttpHostcallsAsyncTest extends HttpHostcallsTestBase {
 
     @Test
     void selectOnAFailedRequestWritesItsHandle() throws Exception {
-        int port;
-        try (java.net.ServerSocket s =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        String origin = "http://127.0.0.1:" + port;
+        String origin = TestUpstream.closedBase();
         ctx = context(heap, http, origin, inSeconds(30));
         int pr = HttpHostcalls.reqSendAsync(ctx, create("GET", origin + "/"));
         int prOut = heap.outParams();
@@ -84,24 +81,9 @@ class HttpHostcallsAsyncTest extends HttpHostcallsTestBase {
     @Test
     void anInterruptEndsABlockingCallAndKeepsTheFlag() throws Exception {
         int req = get("/hang");
-        Thread self = Thread.currentThread();
-        Thread interrupter =
-                new Thread(
-                        () -> {
-                            try {
-                                Thread.sleep(200);
-                                self.interrupt();
-                            } catch (InterruptedException e) {
-                                // test ended
-                            }
-                        });
-        interrupter.start();
-        try {
+        try (Interrupter interrupter = Interrupter.interruptMeIn(200)) {
             assertThrows(ChicoryInterruptedException.class, () -> HttpHostcalls.reqSend(ctx, req));
             assertTrue(Thread.interrupted(), "the flag stays set for the dispatcher");
-        } finally {
-            interrupter.join();
-            Thread.interrupted();
         }
     }
 
