@@ -51,10 +51,7 @@ public final class KvHostcalls implements HostcallFamily {
     /** {@code hostcall_kvstore_insert}: put (overwrite); 1 if the key was absent before. */
     public static int kvstoreInsert(
             CallContext ctx, int keyPtr, int keyLen, int valPtr, int valLen) {
-        String key = key(ctx, keyPtr, keyLen);
-        byte[] value = ctx.memory().read(valPtr, valLen, "KV value");
-        KvStore kv = ctx.kv();
-        return limited(() -> kv.insert(key, value));
+        return write(ctx, keyPtr, keyLen, valPtr, valLen, KvStore::insert);
     }
 
     /**
@@ -63,19 +60,13 @@ public final class KvHostcalls implements HostcallFamily {
      */
     public static int kvstoreUpsert(
             CallContext ctx, int keyPtr, int keyLen, int valPtr, int valLen) {
-        String key = key(ctx, keyPtr, keyLen);
-        byte[] value = ctx.memory().read(valPtr, valLen, "KV value");
-        KvStore kv = ctx.kv();
-        return limited(() -> kv.upsert(key, value));
+        return write(ctx, keyPtr, keyLen, valPtr, valLen, KvStore::upsert);
     }
 
     /** {@code hostcall_kvstore_append}: appends, or inserts if absent; 1 if it was absent. */
     public static int kvstoreAppend(
             CallContext ctx, int keyPtr, int keyLen, int valPtr, int valLen) {
-        String key = key(ctx, keyPtr, keyLen);
-        byte[] value = ctx.memory().read(valPtr, valLen, "KV value");
-        KvStore kv = ctx.kv();
-        return limited(() -> kv.append(key, value));
+        return write(ctx, keyPtr, keyLen, valPtr, valLen, KvStore::append);
     }
 
     /**
@@ -112,10 +103,14 @@ public final class KvHostcalls implements HostcallFamily {
         if (ttlMillis <= 0) {
             throw new HostcallTrap("ttl_millis must be greater than zero, got " + ttlMillis);
         }
-        String key = key(ctx, keyPtr, keyLen);
-        byte[] value = ctx.memory().read(valPtr, valLen, "KV value");
-        KvStore kv = ctx.kv();
-        return limited(() -> kv.insertWithTtl(key, value, Duration.ofMillis(ttlMillis)));
+        Duration ttl = Duration.ofMillis(ttlMillis);
+        return write(
+                ctx,
+                keyPtr,
+                keyLen,
+                valPtr,
+                valLen,
+                (kv, key, value) -> kv.insertWithTtl(key, value, ttl));
     }
 
     /** Reads a key: strict UTF-8, since a key is text that operators list and compare. */
@@ -146,14 +141,24 @@ public final class KvHostcalls implements HostcallFamily {
         }
     }
 
+    /** A write to the store; true if the key was absent before. */
     @FunctionalInterface
     private interface Write {
-        boolean run();
+        boolean run(KvStore kv, String key, byte[] value);
     }
 
-    private static int limited(Write write) {
+    /**
+     * What every writing hostcall does around its own store call: reads the key, then the value,
+     * then finds the store (so a bad argument traps before anything else happens), and returns 1 if
+     * the key was absent, 0 if not; a broken limit is a limit trap, with nothing written.
+     */
+    private static int write(
+            CallContext ctx, int keyPtr, int keyLen, int valPtr, int valLen, Write op) {
+        String key = key(ctx, keyPtr, keyLen);
+        byte[] value = ctx.memory().read(valPtr, valLen, "KV value");
+        KvStore kv = ctx.kv();
         try {
-            return write.run() ? 1 : 0;
+            return op.run(kv, key, value) ? 1 : 0;
         } catch (KvLimitException e) {
             throw HostcallTrap.limit(e.getMessage());
         }

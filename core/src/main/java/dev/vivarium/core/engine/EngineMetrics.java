@@ -9,6 +9,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Micrometer meters of the engine: {@code vivarium.requests} (counter, tags {@code guest} and
@@ -29,19 +30,14 @@ public final class EngineMetrics {
     }
 
     public void register(InstancePool pool) {
-        String guest = pool.guest().name();
-        Gauge.builder("vivarium.pool.idle", pool, InstancePool::idle)
-                .tag("guest", guest)
-                .register(registry);
-        Gauge.builder("vivarium.pool.in.use", pool, InstancePool::inUse)
-                .tag("guest", guest)
-                .register(registry);
-        Gauge.builder("vivarium.pool.created", pool, InstancePool::created)
-                .tag("guest", guest)
-                .register(registry);
-        Gauge.builder("vivarium.pool.discarded", pool, InstancePool::discarded)
-                .tag("guest", guest)
-                .register(registry);
+        poolGauge("vivarium.pool.idle", pool, InstancePool::idle);
+        poolGauge("vivarium.pool.in.use", pool, InstancePool::inUse);
+        poolGauge("vivarium.pool.created", pool, InstancePool::created);
+        poolGauge("vivarium.pool.discarded", pool, InstancePool::discarded);
+    }
+
+    private void poolGauge(String name, InstancePool pool, ToDoubleFunction<InstancePool> value) {
+        Gauge.builder(name, pool, value).tag("guest", pool.guest().name()).register(registry);
     }
 
     void record(Route route, Outcome outcome, long nanos) {

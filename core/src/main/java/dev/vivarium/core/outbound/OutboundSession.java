@@ -136,14 +136,7 @@ public final class OutboundSession implements AutoCloseable {
             }
             throw new InterruptedException();
         }
-        if (f == null) {
-            return ERROR;
-        }
-        try {
-            return received(f, f.await(remainingNanos() + GRACE_NANOS));
-        } catch (OutboundFailure e) {
-            return failed(f, e);
-        }
+        return waitFor(f);
     }
 
     /**
@@ -171,15 +164,7 @@ public final class OutboundSession implements AutoCloseable {
 
     /** {@code pending_req_wait}: consumes the pending handle; a response handle or -1. */
     public int await(int handle) throws InterruptedException {
-        InFlight f = pending.take(handle);
-        if (f == null) {
-            return ERROR;
-        }
-        try {
-            return received(f, f.await(remainingNanos() + GRACE_NANOS));
-        } catch (OutboundFailure e) {
-            return failed(f, e);
-        }
+        return waitFor(pending.take(handle));
     }
 
     /**
@@ -291,6 +276,21 @@ public final class OutboundSession implements AutoCloseable {
         } catch (RuntimeException e) {
             refuse("failed to start " + r + ": " + OutboundFailure.of(e).getMessage());
             return null;
+        }
+    }
+
+    /**
+     * Waits (until just past the deadline) for a started request, null if there is none, and
+     * returns its response handle or -1.
+     */
+    private int waitFor(InFlight f) throws InterruptedException {
+        if (f == null) {
+            return ERROR;
+        }
+        try {
+            return received(f, f.await(remainingNanos() + GRACE_NANOS));
+        } catch (OutboundFailure e) {
+            return failed(f, e);
         }
     }
 

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
-import dev.vivarium.core.abi.HttpHostcallsTest.Heap;
 import dev.vivarium.core.dns.TestDnsServer;
+import dev.vivarium.core.testing.TestMemory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -29,13 +27,13 @@ import org.xbill.DNS.Type;
 @Timeout(30)
 class DnsHostcallsTest {
     private TestDnsServer server;
-    private Heap heap;
+    private TestMemory heap;
     private CallContext ctx;
 
     @BeforeEach
     void start() throws Exception {
         server = new TestDnsServer();
-        heap = new Heap();
+        heap = new TestMemory(4);
         ctx = context(System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
     }
 
@@ -45,9 +43,7 @@ class DnsHostcallsTest {
     }
 
     private CallContext context(long deadlineNanos) {
-        return CallContext.builder(
-                        "test-guest", new GuestRequest("GET", "/", "x", new Headers(), null, ""))
-                .memory(heap.memory, heap)
+        return heap.builder()
                 .dns(server.resolver(Duration.ofMillis(500)))
                 .deadlineNanos(deadlineNanos)
                 .build();
@@ -67,7 +63,7 @@ class DnsHostcallsTest {
     }
 
     private void assertNothing(int out) {
-        assertEquals(List.of(0, 0), List.of(heap.i32(out), heap.i32(out + 4)));
+        assertEquals(List.of(0, 0), heap.pairOut(out));
     }
 
     @Test

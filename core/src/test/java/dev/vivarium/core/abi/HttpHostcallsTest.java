@@ -1,90 +1,17 @@
 package dev.vivarium.core.abi;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.dylibso.chicory.runtime.ByteArrayMemory;
-import com.dylibso.chicory.runtime.Memory;
-import com.dylibso.chicory.wasm.types.MemoryLimits;
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
-import dev.vivarium.core.config.RouteSpec;
-import dev.vivarium.core.outbound.OutboundHttp;
-import dev.vivarium.core.outbound.OutboundOptions;
-import dev.vivarium.core.outbound.OutboundPolicy;
-import dev.vivarium.core.outbound.TestUpstream;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The outbound HTTP hostcalls on a standalone memory, against a real upstream on 127.0.0.1. */
 @Timeout(60)
-class HttpHostcallsTest {
-    private static TestUpstream upstream;
-    private static OutboundHttp http;
-
-    private Heap heap;
-    private CallContext ctx;
-
-    @BeforeAll
-    static void startUpstream() throws Exception {
-        upstream = new TestUpstream();
-        http = OutboundHttp.start(OutboundOptions.defaults(), null);
-        // as the engine does at start: a route that may send requests starts the client
-        http.policy(RouteSpec.parse("/t -> t.wasm; outbound=" + upstream.base()));
-    }
-
-    @AfterAll
-    static void stopUpstream() throws Exception {
-        http.close();
-        upstream.close();
-    }
-
-    @BeforeEach
-    void newContext() {
-        heap = new Heap();
-        ctx = context(heap, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
-    }
-
-    private static CallContext context(Heap heap, long deadlineNanos) {
-        OutboundPolicy policy =
-                OutboundPolicy.parse("/t -> t.wasm", List.of(upstream.base()), "test");
-        return CallContext.builder(
-                        "test-guest",
-                        new GuestRequest("GET", "/", "x", new Headers(), null, "127.0.0.1"))
-                .memory(heap.memory, heap)
-                .outbound(() -> http.openSession("test-guest", policy, deadlineNanos))
-                .deadlineNanos(deadlineNanos)
-                .build();
-    }
-
-    private int create(String method, String url) {
-        String m = method;
-        int mp = heap.put(m);
-        int up = heap.put(url);
-        return HttpHostcalls.reqCreate(ctx, mp, m.length(), up, url.getBytes(UTF_8).length);
-    }
-
-    private int get(String path) {
-        int req = create("GET", upstream.base() + path);
-        assertTrue(req >= 1, "req_create " + path + " = " + req);
-        return req;
-    }
-
-    private String body(int resp) {
-        int out = heap.outParams();
-        HttpHostcalls.respGetBody(ctx, out, out + 4, resp);
-        return new String(heap.bytesOut(out), UTF_8);
-    }
-
+class HttpHostcallsTest extends HttpHostcallsTestBase {
     @Test
     void handleZeroIsNeverAnOutboundHandle() {
         int name = heap.put("x-a");
@@ -99,13 +26,13 @@ class HttpHostcallsTest {
         assertEquals(-1, HttpHostcalls.pendingReqPoll(ctx, 0));
         int out = heap.outParams();
         HttpHostcalls.respGetHeaders(ctx, out, out + 4, 0);
-        assertEquals(List.of(0, 0), List.of(heap.i32(out), heap.i32(out + 4)));
+        assertEquals(List.of(0, 0), heap.pairOut(out));
         out = heap.outParams();
         HttpHostcalls.respGetHeader(ctx, out, out + 4, 0, name, 3);
-        assertEquals(List.of(0, 0), List.of(heap.i32(out), heap.i32(out + 4)));
+        assertEquals(List.of(0, 0), heap.pairOut(out));
         out = heap.outParams();
         HttpHostcalls.respGetBody(ctx, out, out + 4, 0);
-        assertEquals(List.of(0, 0), List.of(heap.i32(out), heap.i32(out + 4)));
+        assertEquals(List.of(0, 0), heap.pairOut(out));
         assertNull(ctx.outboundIfOpen(), "nothing here opened an outbound session");
     }
 
@@ -149,7 +76,7 @@ class HttpHostcallsTest {
         int absent = heap.put("x-absent");
         out = heap.outParams();
         HttpHostcalls.respGetHeader(ctx, out, out + 4, resp, absent, 8);
-        assertEquals(List.of(0, 0), List.of(heap.i32(out), heap.i32(out + 4)));
+        assertEquals(List.of(0, 0), heap.pairOut(out));
     }
 
     @Test
@@ -199,113 +126,20 @@ class HttpHostcallsTest {
         HttpHostcalls.reqSetBody(ctx, req, heap.put("data"), 4);
         int out = heap.outParams();
         RequestHostcalls.reqGetMethod(ctx, out, out + 4, req);
-        assertEquals("PUT", new String(heap.bytesOut(out), UTF_8));
+        assertEquals("PUT", heap.stringOut(out));
         out = heap.outParams();
         RequestHostcalls.reqGetPath(ctx, out, out + 4, req);
-        assertEquals("/echo?x=1", new String(heap.bytesOut(out), UTF_8));
+        assertEquals("/echo?x=1", heap.stringOut(out));
         out = heap.outParams();
         RequestHostcalls.reqGetHeader(ctx, out, out + 4, req, heap.put("X-A"), 3);
         assertEquals(List.of("one", "two"), heap.slicesOut(out));
         out = heap.outParams();
         RequestHostcalls.reqGetBody(ctx, out, out + 4, req);
-        assertEquals("data", new String(heap.bytesOut(out), UTF_8));
+        assertEquals("data", heap.stringOut(out));
 
         HttpHostcalls.reqSend(ctx, req);
         out = heap.outParams();
         RequestHostcalls.reqGetMethod(ctx, out, out + 4, req);
-        assertEquals(List.of(0, 0), List.of(heap.i32(out), heap.i32(out + 4)), "sent: gone");
-    }
-
-    /**
-     * A standalone guest memory for hostcall tests with no guest: a bump allocator standing in for
-     * the guest's malloc, and helpers to place arguments and read results.
-     */
-    static final class Heap implements GuestAllocator {
-        /** Garbage the tests pre-fill out-params with, to see that the host wrote them. */
-        static final int GARBAGE = 0x7777_7770;
-
-        final Memory memory = new ByteArrayMemory(new MemoryLimits(4, 4));
-        private int next = 1024;
-        private int mallocs;
-
-        @Override
-        public int malloc(int size) {
-            if (size <= 0) {
-                throw new AssertionError("malloc(" + size + ")");
-            }
-            mallocs++;
-            int p = next;
-            next += (size + 7) & ~7;
-            return p;
-        }
-
-        int mallocs() {
-            return mallocs;
-        }
-
-        /** Copies {@code s} (UTF-8) into fresh memory; returns its pointer. */
-        int put(String s) {
-            return put(s.getBytes(UTF_8));
-        }
-
-        int put(byte[] b) {
-            int p = malloc(Math.max(1, b.length));
-            memory.write(p, b);
-            return p;
-        }
-
-        /** An array of GuestSlices pointing at copies of {@code values}. */
-        int slices(String... values) {
-            int array = malloc(Math.max(1, values.length * 8));
-            for (int i = 0; i < values.length; i++) {
-                byte[] b = values[i].getBytes(UTF_8);
-                memory.writeI32(array + i * 8, put(b));
-                memory.writeI32(array + i * 8 + 4, b.length);
-            }
-            return array;
-        }
-
-        /** Two adjacent i32 out-params, pre-filled with garbage; returns the first's address. */
-        int outParams() {
-            int p = malloc(8);
-            memory.writeI32(p, GARBAGE);
-            memory.writeI32(p + 4, GARBAGE);
-            return p;
-        }
-
-        int i32(int ptr) {
-            return memory.readInt(ptr);
-        }
-
-        byte[] bytes(int ptr, int len) {
-            return memory.readBytes(ptr, len);
-        }
-
-        /** The bytes behind out-params {@code (ptr, len)} at {@code out}. */
-        byte[] bytesOut(int out) {
-            return bytes(i32(out), i32(out + 4));
-        }
-
-        /** The GuestSlice array behind out-params at {@code out}, as strings. */
-        List<String> slicesOut(int out) {
-            int array = i32(out);
-            int n = i32(out + 4);
-            List<String> values = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                values.add(new String(bytes(i32(array + i * 8), i32(array + i * 8 + 4)), UTF_8));
-            }
-            return values;
-        }
-
-        /** The GuestSlice array behind out-params at {@code out}, as raw items. */
-        List<byte[]> rawSlicesOut(int out) {
-            int array = i32(out);
-            int n = i32(out + 4);
-            List<byte[]> values = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                values.add(bytes(i32(array + i * 8), i32(array + i * 8 + 4)));
-            }
-            return values;
-        }
+        assertEquals(List.of(0, 0), heap.pairOut(out), "sent: gone");
     }
 }

@@ -8,22 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.dylibso.chicory.runtime.ByteArrayMemory;
-import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.FunctionType;
-import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.ValType;
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.kv.MutableClock;
+import dev.vivarium.core.testing.TestMemory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,17 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
 class KvHostcallsTest {
     static final int KEY = 16;
     static final int VAL = 1024;
-    static final int PTR_P = 4000;
-    static final int LEN_P = 4004;
 
     @TempDir Path dir;
     final MutableClock clock = new MutableClock();
-    final Memory memory = new ByteArrayMemory(new MemoryLimits(1));
-    final List<Integer> mallocs = new ArrayList<>();
+    final TestMemory mem = new TestMemory(1);
     KvStores stores;
     KvStore kv;
     CallContext ctx;
-    int heap = 8192;
 
     @BeforeEach
     void setUp() {
@@ -56,22 +47,7 @@ class KvHostcallsTest {
                         clock,
                         new SimpleMeterRegistry());
         kv = stores.store("app");
-        ctx = context(kv, true);
-    }
-
-    CallContext context(KvStore store, boolean withAllocator) {
-        GuestAllocator bump =
-                size -> {
-                    mallocs.add(size);
-                    int p = heap;
-                    heap += (size + 7) & ~7;
-                    return p;
-                };
-        return CallContext.builder(
-                        "test", new GuestRequest("GET", "/", "x", new Headers(), null, ""))
-                .kv(store)
-                .memory(memory, withAllocator ? bump : null)
-                .build();
+        ctx = mem.builder().kv(kv).build();
     }
 
     @AfterEach
@@ -80,24 +56,15 @@ class KvHostcallsTest {
     }
 
     int key(String k) {
-        byte[] b = k.getBytes(UTF_8);
-        memory.write(KEY, b);
-        return b.length;
+        return mem.putAt(KEY, k);
     }
 
     int value(String v) {
-        byte[] b = v.getBytes(UTF_8);
-        memory.write(VAL, b);
-        return b.length;
+        return mem.putAt(VAL, v);
     }
 
     int insert(String k, String v) {
         return KvHostcalls.kvstoreInsert(ctx, KEY, key(k), VAL, value(v));
-    }
-
-    void garbageOutParams() {
-        memory.writeI32(PTR_P, 0x77777770);
-        memory.writeI32(LEN_P, 0x5555);
     }
 
     @Test
@@ -124,31 +91,30 @@ class KvHostcallsTest {
     @Test
     void getOfAFoundValueWritesAMallocdNulTerminatedCopy() {
         insert("k", "hello");
-        garbageOutParams();
-        assertEquals(1, KvHostcalls.kvstoreGet(ctx, PTR_P, LEN_P, KEY, key("k")));
-        int ptr = memory.readInt(PTR_P);
-        assertEquals(5, memory.readInt(LEN_P));
-        assertEquals(List.of(6), mallocs, "len + 1 for the trailing NUL");
-        assertArrayEquals("hello\0".getBytes(UTF_8), memory.readBytes(ptr, 6));
+        int out = mem.outParams();
+        assertEquals(1, KvHostcalls.kvstoreGet(ctx, out, out + 4, KEY, key("k")));
+        int ptr = mem.i32(out);
+        assertEquals(5, mem.i32(out + 4));
+        assertEquals(List.of(6), mem.allocations, "len + 1 for the trailing NUL");
+        assertArrayEquals("hello\0".getBytes(UTF_8), mem.bytes(ptr, 6));
     }
 
     @Test
     void getOfAnEmptyValueIsARealOneByteAllocation() {
         insert("e", "");
-        garbageOutParams();
-        assertEquals(1, KvHostcalls.kvstoreGet(ctx, PTR_P, LEN_P, KEY, key("e")));
-        assertNotEquals(0, memory.readInt(PTR_P));
-        assertEquals(0, memory.readInt(LEN_P));
-        assertEquals(List.of(1), mallocs);
+        int out = mem.outParams();
+        assertEquals(1, KvHostcalls.kvstoreGet(ctx, out, out + 4, KEY, key("e")));
+        assertNotEquals(0, mem.i32(out));
+        assertEquals(0, mem.i32(out + 4));
+        assertEquals(List.of(1), mem.allocations);
     }
 
     @Test
     void getOfAMissingKeyWritesZeroZeroWithoutAllocating() {
-        garbageOutParams();
-        assertEquals(0, KvHostcalls.kvstoreGet(ctx, PTR_P, LEN_P, KEY, key("missing")));
-        assertEquals(0, memory.readInt(PTR_P));
-        assertEquals(0, memory.readInt(LEN_P));
-        assertEquals(List.of(), mallocs);
+        int out = mem.outParams();
+        assertEquals(0, KvHostcalls.kvstoreGet(ctx, out, out + 4, KEY, key("missing")));
+        assertEquals(List.of(0, 0), mem.pairOut(out));
+        assertEquals(List.of(), mem.allocations);
     }
 
     @Test
@@ -166,8 +132,8 @@ class KvHostcallsTest {
         clock.advance(Duration.ofMillis(999));
         assertEquals(0, KvHostcalls.kvstoreUpsert(ctx, KEY, key("t"), VAL, value("w")));
         clock.advance(Duration.ofMillis(1));
-        garbageOutParams();
-        assertEquals(0, KvHostcalls.kvstoreGet(ctx, PTR_P, LEN_P, KEY, key("t")));
+        int out = mem.outParams();
+        assertEquals(0, KvHostcalls.kvstoreGet(ctx, out, out + 4, KEY, key("t")));
         for (long ttl : new long[] {0, -1, Long.MIN_VALUE}) {
             HostcallTrap trap =
                     assertThrows(
@@ -182,7 +148,7 @@ class KvHostcallsTest {
 
     @Test
     void aKeyThatIsNotUtf8TrapsAndWritesNothing() {
-        memory.write(KEY, new byte[] {'k', (byte) 0xC3, (byte) 0x28});
+        mem.memory.write(KEY, new byte[] {'k', (byte) 0xC3, (byte) 0x28});
         HostcallTrap trap =
                 assertThrows(
                         HostcallTrap.class,
@@ -206,14 +172,16 @@ class KvHostcallsTest {
                         () -> KvHostcalls.kvstoreInsert(ctx, KEY, key("k"), 65530, 100));
         assertTrue(trap.getMessage().startsWith("KV value at 0xfffa"), trap.getMessage());
         insert("k", "v");
+        int out = mem.outParams();
         assertThrows(
-                HostcallTrap.class, () -> KvHostcalls.kvstoreGet(ctx, 70000, LEN_P, KEY, key("k")));
-        assertEquals(List.of(), mallocs, "out-params are checked before allocating");
+                HostcallTrap.class,
+                () -> KvHostcalls.kvstoreGet(ctx, 70000, out + 4, KEY, key("k")));
+        assertEquals(List.of(), mem.allocations, "out-params are checked before allocating");
     }
 
     @Test
     void aBrokenLimitIsALimitTrapNamingTheLimitAndNothingIsWritten() {
-        memory.write(VAL, new byte[65]);
+        mem.memory.write(VAL, new byte[65]);
         HostcallTrap trap =
                 assertThrows(
                         HostcallTrap.class,
@@ -226,14 +194,16 @@ class KvHostcallsTest {
     @Test
     void aFoundValueWithoutInitMmFailsWithTheClearError() {
         insert("k", "v");
-        CallContext noAllocator = context(kv, false);
+        // the builder's memory without an allocator: as if the guest never called init_mm
+        CallContext noAllocator = mem.builder().kv(kv).memory(mem.memory, null).build();
+        int out = mem.outParams();
         HostcallTrap trap =
                 assertThrows(
                         HostcallTrap.class,
-                        () -> KvHostcalls.kvstoreGet(noAllocator, PTR_P, LEN_P, KEY, key("k")));
+                        () -> KvHostcalls.kvstoreGet(noAllocator, out, out + 4, KEY, key("k")));
         assertTrue(trap.getMessage().contains("never called hostcall_init_mm"), trap.getMessage());
         // nothing needs allocating for a missing key, so that still works
-        assertEquals(0, KvHostcalls.kvstoreGet(noAllocator, PTR_P, LEN_P, KEY, key("none")));
+        assertEquals(0, KvHostcalls.kvstoreGet(noAllocator, out, out + 4, KEY, key("none")));
     }
 
     @Test

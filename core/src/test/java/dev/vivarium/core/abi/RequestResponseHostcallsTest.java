@@ -21,44 +21,40 @@ class RequestResponseHostcallsTest {
     void getMethodAndPathWriteNulTerminatedCopies() {
         RequestHostcalls.reqGetMethod(ctx, 100, 104, 0);
         RequestHostcalls.reqGetPath(ctx, 108, 112, 0);
-        assertEquals("POST", mem.string(mem.memory.readInt(100), mem.memory.readInt(104)));
-        assertEquals("/a/b?x=1", mem.string(mem.memory.readInt(108), mem.memory.readInt(112)));
-        int pathPtr = mem.memory.readInt(108);
+        assertEquals("POST", mem.stringOut(100));
+        assertEquals("/a/b?x=1", mem.stringOut(108));
+        int pathPtr = mem.i32(108);
         assertEquals(0, mem.memory.read(pathPtr + 8), "trailing NUL after the path");
         assertEquals(List.of(5, 9), mem.allocations, "len + 1 bytes per string");
     }
 
     @Test
     void getHeaderReturnsAllValuesInOrderAndHeadersReturnsLowerCaseNames() {
-        int len = mem.put(200, "x-MULTI");
+        int len = mem.putAt(200, "x-MULTI");
         RequestHostcalls.reqGetHeader(ctx, 100, 104, 0, 200, len);
-        assertEquals(List.of("a", "b"), mem.slices(100, 104));
+        assertEquals(List.of("a", "b"), mem.slicesOut(100));
         RequestHostcalls.reqGetHeaders(ctx, 108, 112, 0);
-        assertEquals(List.of("x-multi", "accept"), mem.slices(108, 112));
+        assertEquals(List.of("x-multi", "accept"), mem.slicesOut(108));
     }
 
     @Test
     void absentHeaderAndUnknownHandleWriteZeroZero() {
-        mem.memory.writeI32(100, -1);
-        mem.memory.writeI32(104, -1);
-        int len = mem.put(200, "absent");
-        RequestHostcalls.reqGetHeader(ctx, 100, 104, 0, 200, len);
-        assertEquals(0, mem.memory.readInt(100));
-        assertEquals(0, mem.memory.readInt(104));
-        mem.memory.writeI32(100, -1);
-        RequestHostcalls.reqGetMethod(ctx, 100, 104, 7);
-        assertEquals(0, mem.memory.readInt(100));
+        int out = mem.outParams();
+        int len = mem.putAt(200, "absent");
+        RequestHostcalls.reqGetHeader(ctx, out, out + 4, 0, 200, len);
+        assertEquals(List.of(0, 0), mem.pairOut(out));
+        out = mem.outParams();
+        RequestHostcalls.reqGetMethod(ctx, out, out + 4, 7);
+        assertEquals(0, mem.i32(out));
         assertTrue(mem.allocations.isEmpty(), "nothing allocated for nothing");
     }
 
     @Test
     void emptyBodyIsZeroZeroWithoutAllocation() {
         CallContext noBody = mem.context(TestMemory.request("GET", "/", new Headers(), null));
-        mem.memory.writeI32(100, -1);
-        mem.memory.writeI32(104, -1);
-        RequestHostcalls.reqGetBody(noBody, 100, 104, 0);
-        assertEquals(0, mem.memory.readInt(100));
-        assertEquals(0, mem.memory.readInt(104));
+        int out = mem.outParams();
+        RequestHostcalls.reqGetBody(noBody, out, out + 4, 0);
+        assertEquals(List.of(0, 0), mem.pairOut(out));
         assertTrue(mem.allocations.isEmpty());
     }
 
@@ -66,9 +62,9 @@ class RequestResponseHostcallsTest {
     void emptyHeaderValueStillGetsAnAllocation() {
         CallContext c =
                 mem.context(TestMemory.request("GET", "/", new Headers().add("x-empty", ""), null));
-        int len = mem.put(200, "x-empty");
+        int len = mem.putAt(200, "x-empty");
         RequestHostcalls.reqGetHeader(c, 100, 104, 0, 200, len);
-        assertEquals(List.of(""), mem.slices(100, 104));
+        assertEquals(List.of(""), mem.slicesOut(100));
         assertEquals(List.of(1, 8), mem.allocations, "a 1-byte value and one GuestSlice");
     }
 
@@ -88,13 +84,13 @@ class RequestResponseHostcallsTest {
 
     @Test
     void respSetHeaderReplacesWithAllValues() {
-        int name = mem.put(200, "X-Multi");
-        int n = mem.putSlices(300, "p", "q");
+        int name = mem.putAt(200, "X-Multi");
+        int values = mem.slices("p", "q");
         assertEquals(
-                ResponseHostcalls.OK, ResponseHostcalls.respSetHeader(ctx, 0, 200, name, 300, n));
+                ResponseHostcalls.OK,
+                ResponseHostcalls.respSetHeader(ctx, 0, 200, name, values, 2));
         assertEquals(List.of("p", "q"), ctx.responseHeaders().values("x-multi"));
-        n = mem.putSlices(300, "r");
-        ResponseHostcalls.respSetHeader(ctx, 0, 200, name, 300, n);
+        ResponseHostcalls.respSetHeader(ctx, 0, 200, name, mem.slices("r"), 1);
         assertEquals(List.of("r"), ctx.responseHeaders().values("x-multi"));
     }
 
@@ -104,26 +100,21 @@ class RequestResponseHostcallsTest {
         assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetResponseCode(ctx, 1, 200));
         assertEquals(ResponseHostcalls.OK, ResponseHostcalls.respSetResponseCode(ctx, 0, 418));
         assertEquals(418, ctx.status());
-        int name = mem.put(200, "x-a");
-        int n = mem.putSlices(300, "1\r\nset-cookie: evil");
+        int name = mem.putAt(200, "x-a");
+        int values = mem.slices("1\r\nset-cookie: evil");
         assertEquals(
                 ResponseHostcalls.INVALID,
-                ResponseHostcalls.respSetHeader(ctx, 0, 200, name, 300, n));
-        int bad = mem.put(200, "bad name");
+                ResponseHostcalls.respSetHeader(ctx, 0, 200, name, values, 1));
+        int bad = mem.putAt(200, "bad name");
         assertEquals(
                 ResponseHostcalls.INVALID,
-                ResponseHostcalls.respSetHeader(ctx, 0, 200, bad, 300, 1));
+                ResponseHostcalls.respSetHeader(ctx, 0, 200, bad, values, 1));
         assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetBody(ctx, 3, 200, 1));
     }
 
     @Test
     void respSetBodyOverLimitIsALimitTrap() {
-        CallContext limited =
-                dev.vivarium.core.abi.CallContext.builder(
-                                "t.wasm", TestMemory.request("GET", "/", new Headers(), null))
-                        .memory(mem.memory, mem)
-                        .maxResponseBodySize(4)
-                        .build();
+        CallContext limited = mem.builder().maxResponseBodySize(4).build();
         var e =
                 assertThrows(
                         HostcallTrap.class,
@@ -136,8 +127,7 @@ class RequestResponseHostcallsTest {
     @Test
     void timeNowWritesSubsecondNanosUnlessNull() {
         CallContext fixed =
-                CallContext.builder("t.wasm", TestMemory.request("GET", "/", new Headers(), null))
-                        .memory(mem.memory, mem)
+                mem.builder()
                         .clock(
                                 java.time.Clock.fixed(
                                         java.time.Instant.ofEpochSecond(1_700_000_000, 123_456_789),
@@ -150,32 +140,28 @@ class RequestResponseHostcallsTest {
 
     @Test
     void rngUsesTheInjectedSource() {
-        CallContext seeded =
-                CallContext.builder("t.wasm", TestMemory.request("GET", "/", new Headers(), null))
-                        .memory(mem.memory, mem)
-                        .random(new java.util.SplittableRandom(42))
-                        .build();
+        CallContext seeded = mem.builder().random(new java.util.SplittableRandom(42)).build();
         assertEquals(
                 new java.util.SplittableRandom(42).nextLong(), SystemHostcalls.rngNextU64(seeded));
     }
 
     @Test
     void debugWithLengthMinusOneReadsACString() {
-        mem.put(200, "from C\0garbage");
+        mem.putAt(200, "from C\0garbage");
         SystemHostcalls.panicHook(ctx, 200, -1);
         assertEquals("from C", ctx.panicMessage());
     }
 
     @Test
     void longMessagesAreCut() {
-        mem.put(200, "x".repeat(5000));
+        mem.putAt(200, "x".repeat(5000));
         SystemHostcalls.panicHook(ctx, 200, 5000);
         assertEquals(4096 + 1, ctx.panicMessage().length());
     }
 
     @Test
     void panicHookKeepsTheMessage() {
-        int len = mem.put(200, "boom");
+        int len = mem.putAt(200, "boom");
         SystemHostcalls.panicHook(ctx, 200, len);
         assertEquals("boom", ctx.panicMessage());
     }

@@ -58,6 +58,17 @@ class OutboundEngineTest {
                 v.route("x", path), new GuestRequest("GET", path, "x", h, null, "127.0.0.1"));
     }
 
+    /** {@code GET /a} (http_async.wat) with the upstream's /fast and /slow and {@code deadUrl}. */
+    private static Outcome getAsync(Vivarium v, String deadUrl) {
+        return get(
+                v,
+                "/a",
+                Map.of(
+                        "x-fast-url", upstream.base() + "/fast",
+                        "x-slow-url", upstream.base() + "/slow",
+                        "x-dead-url", deadUrl));
+    }
+
     private static String describe(Outcome o) {
         return o + " " + (o.body() == null ? "" : new String(o.body(), UTF_8));
     }
@@ -73,19 +84,12 @@ class OutboundEngineTest {
 
     @Test
     void asyncSelectAndPollFollowTheAbi() {
-        String dead = "http://127.0.0.1:" + unusedPort();
+        String dead = TestUpstream.closedBase();
         try (Vivarium v =
                 engine(
                         TestGuests.watFixtures(),
                         "/a -> http_async.wat; outbound=" + upstream.base() + " " + dead)) {
-            Outcome o =
-                    get(
-                            v,
-                            "/a",
-                            Map.of(
-                                    "x-fast-url", upstream.base() + "/fast",
-                                    "x-slow-url", upstream.base() + "/slow",
-                                    "x-dead-url", dead + "/"));
+            Outcome o = getAsync(v, dead + "/");
             assertEquals(200, o.status(), describe(o));
         }
     }
@@ -108,14 +112,7 @@ class OutboundEngineTest {
     @Test
     void withoutAnAllowlistNothingIsReachable() {
         try (Vivarium v = engine(TestGuests.watFixtures(), "/a -> http_async.wat")) {
-            Outcome o =
-                    get(
-                            v,
-                            "/a",
-                            Map.of(
-                                    "x-fast-url", upstream.base() + "/fast",
-                                    "x-slow-url", upstream.base() + "/slow",
-                                    "x-dead-url", upstream.base() + "/"));
+            Outcome o = getAsync(v, upstream.base() + "/");
             assertEquals(500, o.status());
             assertEquals("check 1 got -1", new String(o.body(), UTF_8), "req_create refused");
         }
@@ -124,7 +121,7 @@ class OutboundEngineTest {
     @Test
     void theGlobalAllowSettingAddsToEveryRoute() throws Exception {
         Path kv = Files.createTempDirectory("vivarium-kv");
-        String dead = "http://127.0.0.1:" + unusedPort();
+        String dead = TestUpstream.closedBase();
         VivariumOptions options =
                 VivariumOptions.parse(
                         Map.of(
@@ -138,14 +135,7 @@ class OutboundEngineTest {
                 Vivarium.builder(options)
                         .dnsResolver(dns.resolver(Duration.ofSeconds(2)))
                         .start()) {
-            Outcome o =
-                    get(
-                            v,
-                            "/a",
-                            Map.of(
-                                    "x-fast-url", upstream.base() + "/fast",
-                                    "x-slow-url", upstream.base() + "/slow",
-                                    "x-dead-url", dead + "/"));
+            Outcome o = getAsync(v, dead + "/");
             assertEquals(200, o.status(), describe(o));
         }
     }
@@ -175,14 +165,6 @@ class OutboundEngineTest {
             Outcome o = get(v, "/fixture", Map.of("x-upstream", upstream.base()));
             assertEquals(200, o.status(), describe(o));
             assertEquals("ok", new String(o.body(), UTF_8));
-        }
-    }
-
-    static int unusedPort() {
-        try {
-            return OutboundSessionTest.closedPort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 }

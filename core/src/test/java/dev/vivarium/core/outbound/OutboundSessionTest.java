@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.dns.TestDnsServer;
+import dev.vivarium.core.testing.Interrupter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -136,9 +137,9 @@ class OutboundSessionTest {
 
     @Test
     void selectReportsTheFailedHandleAndConsumesIt() throws Exception {
-        int closedPort = closedPort();
-        try (OutboundSession s = open(http, "http://127.0.0.1:" + closedPort)) {
-            int pr = s.sendAsync(s.create("GET", "http://127.0.0.1:" + closedPort + "/"));
+        String closed = TestUpstream.closedBase();
+        try (OutboundSession s = open(http, closed)) {
+            int pr = s.sendAsync(s.create("GET", closed + "/"));
             assertTrue(pr >= 1);
             assertEquals(new OutboundSession.Selected(pr, ERROR), s.select(new int[] {pr}));
             assertEquals(ERROR, s.await(pr));
@@ -155,9 +156,9 @@ class OutboundSessionTest {
 
     @Test
     void connectionRefusedIsAnError() throws Exception {
-        int closedPort = closedPort();
-        try (OutboundSession s = open(http, "http://127.0.0.1:" + closedPort)) {
-            assertEquals(ERROR, s.send(s.create("GET", "http://127.0.0.1:" + closedPort + "/")));
+        String closed = TestUpstream.closedBase();
+        try (OutboundSession s = open(http, closed)) {
+            assertEquals(ERROR, s.send(s.create("GET", closed + "/")));
         }
     }
 
@@ -254,27 +255,12 @@ class OutboundSessionTest {
 
     @Test
     void anInterruptAbortsABlockingSend() throws Exception {
-        Thread self = Thread.currentThread();
-        Thread interrupter =
-                new Thread(
-                        () -> {
-                            try {
-                                Thread.sleep(200);
-                            } catch (InterruptedException e) {
-                                return;
-                            }
-                            self.interrupt();
-                        });
-        interrupter.start();
         long start = System.nanoTime();
-        try {
+        try (Interrupter interrupter = Interrupter.interruptMeIn(200)) {
             session.send(get("/hang"));
             throw new AssertionError("send returned instead of being interrupted");
         } catch (InterruptedException expected) {
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
-        } finally {
-            interrupter.join();
-            Thread.interrupted();
         }
     }
 
@@ -301,13 +287,5 @@ class OutboundSessionTest {
         assertEquals(1, resp);
         assertNotEquals(null, session.request(1));
         assertNotEquals(null, session.response(1));
-    }
-
-    /** A port on 127.0.0.1 with nothing listening. */
-    static int closedPort() throws Exception {
-        try (java.net.ServerSocket s =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -1,6 +1,10 @@
 package dev.vivarium.core.outbound;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -62,6 +66,15 @@ public final class TestUpstream implements AutoCloseable {
     /** {@code http://127.0.0.1:PORT}, no trailing slash. */
     public String base() {
         return "http://127.0.0.1:" + port();
+    }
+
+    /** {@code http://127.0.0.1:PORT} for a port nothing listens on: connecting is refused. */
+    public static String closedBase() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return "http://127.0.0.1:" + s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The most {@code /slow} requests that were being served at the same time. */

@@ -38,14 +38,7 @@ public final class TestEngine implements AutoCloseable {
     }
 
     public Outcome send(String method, String target, Headers headers, String body) {
-        GuestRequest req =
-                new GuestRequest(
-                        method,
-                        target,
-                        "example.com",
-                        headers,
-                        body == null ? null : body.getBytes(StandardCharsets.UTF_8),
-                        "127.0.0.1");
+        GuestRequest req = TestMemory.request(method, target, headers, body);
         Route route = engine.route("example.com", req.path());
         if (route == null) {
             throw new AssertionError("no route for " + target);
