@@ -51,8 +51,9 @@ public final class Dispatcher implements AutoCloseable {
         }
         CallContext ctx = contexts.apply(route, request);
         Throwable failure = null;
-        boolean timedOut;
-        Watchdog.Armed armed = watchdog.arm(route.deadline());
+        boolean interrupted;
+        // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline
+        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
         try {
             ctx.bind(instance.instance);
             instance.slot.set(ctx);
@@ -63,20 +64,21 @@ public final class Dispatcher implements AutoCloseable {
         } catch (Throwable t) {
             failure = t;
         } finally {
-            timedOut = armed.disarm();
+            interrupted = armed.disarm();
             instance.slot.set(null);
             try {
                 ctx.close();
             } catch (RuntimeException e) {
                 LOG.warn("{}: releasing request resources failed", route.guestName(), e);
             }
-            pool.release(instance, failure == null && !timedOut);
+            pool.release(instance, failure == null && !interrupted);
         }
         if (failure instanceof VirtualMachineError vme
                 && !(failure instanceof StackOverflowError)) {
             throw vme;
         }
-        if (timedOut) {
+        // late also when a blocking hostcall gave up at the deadline just before the interrupt
+        if (interrupted || System.nanoTime() - ctx.deadlineNanos() >= 0) {
             return Outcome.failure(
                     Outcome.Kind.DEADLINE,
                     504,

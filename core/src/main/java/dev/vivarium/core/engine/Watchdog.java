@@ -1,6 +1,5 @@
 package dev.vivarium.core.engine;
 
-import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +27,10 @@ final class Watchdog implements AutoCloseable {
         timer.setRemoveOnCancelPolicy(true);
     }
 
-    Armed arm(Duration deadline) {
+    /** Interrupts the calling thread at {@code deadlineNanos} ({@code System.nanoTime()}). */
+    Armed arm(long deadlineNanos) {
         Armed a = new Armed(Thread.currentThread());
-        a.future = timer.schedule(a, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        a.future = timer.schedule(a, deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
         return a;
     }
 
