@@ -74,7 +74,6 @@ public final class InstancePool {
      */
     void release(PooledInstance p, boolean clean) {
         inUse.decrementAndGet();
-        p.used();
         if (!clean || maxIdle == 0 || closed || !reserveIdleSlot()) {
             discarded.increment();
             return;
@@ -114,7 +113,7 @@ public final class InstancePool {
         }
         Instance instance = b.build();
         created.increment();
-        return new PooledInstance(instance, slot, guest.hasInitialize());
+        return new PooledInstance(instance, slot, guest);
     }
 
     /** Drops idle instances; instances in use are discarded when released. */
