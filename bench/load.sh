@@ -3,6 +3,7 @@
 #   servlet  /plain      a plain servlet             (baseline of the filter rows)
 #   servlet  /hello      VivariumFilter + Rust hello guest
 #   servlet  /hello-c    VivariumFilter + C hello guest
+#   servlet  /counter    VivariumFilter + KV counter guest (a get and a durable insert per request)
 #   core     /plain      a plain Jetty core handler  (baseline of the handler rows)
 #   core     /hello      VivariumHandler + Rust hello guest
 #   core     /hello-c    VivariumHandler + C hello guest
@@ -26,7 +27,7 @@ if [ ! -f bench/target/benchmarks.jar ]; then
   mvn -B -q -pl bench -am package -DskipTests
 fi
 
-java ${BENCH_JAVA_OPTS:--Xms512m -Xmx512m} -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer "$port" \
+"${JAVA:-java}" ${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:-DontCompileHugeMethods} -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer "$port" \
   > /tmp/vivarium-bench-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
@@ -39,8 +40,8 @@ for u in "$port/plain" "$port/hello" "$core/plain" "$core/hello"; do
   curl -sf "http://127.0.0.1:$u" >/dev/null || { echo "bench server did not start ($u)" >&2; cat /tmp/vivarium-bench-server.log >&2; exit 1; }
 done
 
-targets=("$port/plain" "$port/hello" "$port/hello-c" "$core/plain" "$core/hello" "$core/hello-c")
-names=("servlet /plain" "filter  /hello (Rust)" "filter  /hello-c (C)" "core    /plain" "handler /hello (Rust)" "handler /hello-c (C)")
+targets=("$port/plain" "$port/hello" "$port/hello-c" "$port/counter" "$core/plain" "$core/hello" "$core/hello-c")
+names=("servlet /plain" "filter  /hello (Rust)" "filter  /hello-c (C)" "filter  /counter (KV)" "core    /plain" "handler /hello (Rust)" "handler /hello-c (C)")
 rps() { wrk -t2 -c"$conns" -d"$1"s "http://127.0.0.1:$2" | awk '/Requests\/sec/ {print $2}'; }
 
 echo "warming up (5 s per target)"
@@ -51,7 +52,7 @@ for t in "${targets[@]}"; do results+=("$(rps "$secs" "$t")"); done
 
 printf '\n%-24s %12s %8s\n' "target" "requests/s" "ratio"
 for i in "${!targets[@]}"; do
-  base=$(( i < 3 ? 0 : 3 ))
+  base=$(( i < 4 ? 0 : 4 ))
   printf '%-24s %12.0f %8.2f\n' "${names[$i]}" "${results[$i]}" "$(echo "${results[$i]} / ${results[$base]}" | bc -l)"
 done
-echo "(ratio = requests/s / the plain baseline on the same server; $conns connections, ${secs}s each, java $(java -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores shared by wrk and the server)"
+echo "(ratio = requests/s / the plain baseline on the same server; $conns connections, ${secs}s each, java $("${JAVA:-java}" -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores shared by wrk and the server)"

@@ -87,3 +87,9 @@ etc/vivarium.xml
 
 ## How often expired keys and expired stores are removed in the background.
 # jetty.vivarium.kv.purgeInterval=1m
+
+## Guests compile to large JVM methods, which HotSpot leaves in its interpreter unless told
+## otherwise (Rust guests then answer about 3x slower). Uncomment both lines to run the server
+## JVM with the flag (start.jar then forks it, as --exec does).
+# --exec
+# -XX:-DontCompileHugeMethods

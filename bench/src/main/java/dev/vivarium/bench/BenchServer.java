@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -27,7 +28,8 @@ import org.eclipse.jetty.util.Callback;
  * <ul>
  *   <li>port P, servlets: {@code /plain} is a plain servlet answering "Hello, world!", {@code
  *       /hello} and {@code /hello-c} the same answer from the Rust and C hello guests through
- *       {@link VivariumFilter};
+ *       {@link VivariumFilter}, {@code /counter} the KV counter guest (a durable write per
+ *       request);
  *   <li>port P+1, Jetty core: {@code /plain} is a plain core {@link Handler}, {@code /hello} and
  *       {@code /hello-c} the guests through {@link VivariumHandler} wrapping it.
  * </ul>
@@ -48,7 +50,9 @@ public final class BenchServer {
         ServletContextHandler context = new ServletContextHandler("/");
         FilterHolder filter = new FilterHolder(VivariumFilter.class);
         filter.setInitParameter("guestDirectory", Guests.dist().toString());
-        filter.setInitParameter("routes", ROUTES);
+        filter.setInitParameter("routes", ROUTES + ", /counter -> kv_counter.wasm");
+        filter.setInitParameter(
+                "kv.directory", Files.createTempDirectory("vivarium-bench-kv").toString());
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(PlainServlet.class, "/plain");
         server.setHandler(context);

@@ -13,6 +13,7 @@ import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
+import dev.vivarium.core.engine.JvmCheck;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.outbound.OutboundHttp;
@@ -214,6 +215,7 @@ public final class Vivarium implements AutoCloseable {
             }
             // guests first: a bad route fails before anything is opened
             Map<Path, GuestModule> guests = loadGuests();
+            JvmCheck.warnIfHugeMethodsStayInterpreted();
             EngineMetrics metrics =
                     new EngineMetrics(
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());

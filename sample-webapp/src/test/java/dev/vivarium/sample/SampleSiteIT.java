@@ -42,6 +42,7 @@ class SampleSiteIT {
         process =
                 new ProcessBuilder(
                                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-XX:-DontCompileHugeMethods",
                                 "-Djetty.http.port=" + port,
                                 "-Djava.io.tmpdir=" + kv,
                                 "-jar",
