@@ -67,7 +67,15 @@ class SampleSiteIT {
         if (line == null) {
             throw new AssertionError("launcher exited:\n" + log);
         }
-        Thread drain = new Thread(() -> out.lines().forEach(l -> {}));
+        Thread drain =
+                new Thread(
+                        () -> {
+                            try {
+                                out.lines().forEach(l -> {});
+                            } catch (java.io.UncheckedIOException e) {
+                                // the launcher was stopped: its output is closed
+                            }
+                        });
         drain.setDaemon(true);
         drain.start();
     }
