@@ -131,15 +131,9 @@ public final class Vivarium implements AutoCloseable {
         return options;
     }
 
+    /** Every route, most specific first (the order requests are matched in). */
     public List<Route> routes() {
-        List<Route> out = new ArrayList<>();
-        for (RouteSpec s : routes.specs()) {
-            out.add(
-                    routes.match(
-                            s.host() == null ? null : s.host().replace("*.", "x."),
-                            s.path().replace("/*", "")));
-        }
-        return out;
+        return routes.targets();
     }
 
     public List<InstancePool> pools() {

@@ -49,4 +49,9 @@ public final class RouteTable<T> {
     public List<RouteSpec> specs() {
         return specs;
     }
+
+    /** Every route's target, most specific first. */
+    public List<T> targets() {
+        return java.util.Collections.unmodifiableList(targets);
+    }
 }
