@@ -116,7 +116,7 @@ public final class VivariumFilter implements Filter {
         if (request.getContentLengthLong() > max) {
             return engine.requestTooLarge();
         }
-        byte[] body = readBody(request.getInputStream(), max);
+        byte[] body = readBody(request, max);
         if (body == null) {
             return engine.requestTooLarge();
         }
@@ -164,13 +164,30 @@ public final class VivariumFilter implements Filter {
         return sb.toString();
     }
 
-    /** Reads at most {@code max} bytes; null if the body is longer. */
-    private static byte[] readBody(InputStream in, long max) throws IOException {
-        byte[] body = in.readNBytes((int) Math.min(max, Integer.MAX_VALUE - 8));
-        if (in.read() != -1) {
-            return null;
+    /** The whole body, or null if it is longer than {@code max} bytes. */
+    private static byte[] readBody(HttpServletRequest request, long max) throws IOException {
+        long length = request.getContentLengthLong();
+        if (length == 0) {
+            return new byte[0];
         }
-        return body;
+        InputStream in = request.getInputStream();
+        if (length < 0) {
+            // no Content-Length: usually no body at all (GET), else chunked
+            int first = in.read();
+            if (first < 0) {
+                return new byte[0];
+            }
+            byte[] rest = in.readNBytes((int) Math.min(max - 1, Integer.MAX_VALUE - 9));
+            if (max < 1 || in.read() != -1) {
+                return null;
+            }
+            byte[] body = new byte[rest.length + 1];
+            body[0] = (byte) first;
+            System.arraycopy(rest, 0, body, 1, rest.length);
+            return body;
+        }
+        byte[] body = in.readNBytes((int) length); // length <= max, checked by the caller
+        return in.read() == -1 ? body : null;
     }
 
     private static void write(Outcome outcome, HttpServletResponse response) throws IOException {
