@@ -7,15 +7,18 @@
 #   core     /plain      a plain Jetty core handler  (baseline of the handler rows)
 #   core     /hello      VivariumHandler + Rust hello guest
 #   core     /hello-c    VivariumHandler + C hello guest
-# Prints requests/s and the ratio to the baseline of the same server kind.
+# Prints requests/s and the ratio to the baseline of the same server kind. The targets are
+# measured in turn, several rounds, and each one's median is reported, so a slow spell of the
+# machine affects every target alike instead of one.
 #
-# usage: bench/load.sh [seconds-per-target] [connections]      (defaults: 10 16)
+# usage: bench/load.sh [seconds-per-target-per-round] [connections] [rounds]   (defaults: 5 16 3)
 # Bounded: each wrk run lasts the given seconds; the server is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-secs=${1:-10}
+secs=${1:-5}
 conns=${2:-16}
+rounds=${3:-3}
 port=${BENCH_PORT:-18089}
 core=$((port + 1))
 
@@ -47,12 +50,17 @@ rps() { wrk -t2 -c"$conns" -d"$1"s "http://127.0.0.1:$2" | awk '/Requests\/sec/ 
 echo "warming up (5 s per target)"
 for t in "${targets[@]}"; do rps 5 "$t" >/dev/null; done
 
+declare -A runs
+for r in $(seq 1 "$rounds"); do
+  for i in "${!targets[@]}"; do runs[$i]+="$(rps "$secs" "${targets[$i]}") "; done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 results=()
-for t in "${targets[@]}"; do results+=("$(rps "$secs" "$t")"); done
+for i in "${!targets[@]}"; do results+=("$(echo "${runs[$i]}" | median)"); done
 
 printf '\n%-24s %12s %8s\n' "target" "requests/s" "ratio"
 for i in "${!targets[@]}"; do
   base=$(( i < 4 ? 0 : 4 ))
   printf '%-24s %12.0f %8.2f\n' "${names[$i]}" "${results[$i]}" "$(echo "${results[$i]} / ${results[$base]}" | bc -l)"
 done
-echo "(ratio = requests/s / the plain baseline on the same server; $conns connections, ${secs}s each, java $("${JAVA:-java}" -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores shared by wrk and the server)"
+echo "(median of $rounds rounds of ${secs}s per target; ratio = requests/s / the plain baseline on the same server; $conns connections, java $("${JAVA:-java}" -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores shared by wrk and the server)"
