@@ -49,11 +49,19 @@ public final class Dispatcher implements AutoCloseable {
                     500,
                     "cannot instantiate " + route.guestName() + ": " + e.getMessage());
         }
-        CallContext ctx = contexts.apply(route, request);
+        CallContext ctx;
+        Watchdog.Armed armed;
+        try {
+            ctx = contexts.apply(route, request);
+            // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline
+            armed = watchdog.arm(ctx.deadlineNanos());
+        } catch (RuntimeException e) {
+            // nothing ran in the instance, but it must go back or the pool counts it in use
+            pool.release(instance, false);
+            throw e;
+        }
         Throwable failure = null;
         boolean interrupted;
-        // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline
-        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
         try {
             ctx.bind(instance.instance);
             instance.slot.set(ctx);
