@@ -38,7 +38,9 @@ public final class CallContext implements AutoCloseable {
     private final DnsResolver dns;
     private final long maxResponseBodySize;
     private final long deadlineNanos;
-    private final Logger log;
+
+    /** Looked up on first use: most requests never log, and the lookup builds a string. */
+    private Logger log;
 
     private Instance instance;
     private GuestMemory memory;
@@ -60,7 +62,6 @@ public final class CallContext implements AutoCloseable {
         this.dns = b.dns;
         this.maxResponseBodySize = b.maxResponseBodySize;
         this.deadlineNanos = b.deadlineNanos;
-        this.log = LoggerFactory.getLogger("vivarium.guest." + guestName);
         if (b.memory != null) {
             this.memory =
                     new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
@@ -104,7 +105,11 @@ public final class CallContext implements AutoCloseable {
         return dns;
     }
 
+    /** The guest's logger, {@code vivarium.guest.<guest>}. */
     public Logger log() {
+        if (log == null) {
+            log = LoggerFactory.getLogger("vivarium.guest." + guestName);
+        }
         return log;
     }
 
