@@ -43,24 +43,26 @@ final class PooledInstance {
     /**
      * Brings the instance back to the state a new instance has.
      *
-     * <p>Memory goes back to its initial size, is zeroed and gets its data segments again; globals
-     * get their initial values. Tables need nothing: a resettable module has no instruction that
-     * changes a table or drops a segment ({@link GuestLoader}), so they still hold exactly what
-     * instantiation put there. This is what {@code Instance.initialize} does, minus re-evaluating
-     * every table element and global initializer, which was a third of a small guest's request
-     * time. Modules with a start function use {@code Instance.initialize}, which runs it.
+     * <p>Memory goes back to its initial size ({@link ResettableMemory}), is zero and gets its data
+     * segments again; globals get their initial values. Tables need nothing: a resettable module
+     * has no instruction that changes a table or drops a segment ({@link GuestLoader}), so they
+     * still hold exactly what instantiation put there. This is what {@code Instance.initialize}
+     * does, minus re-evaluating every table element and global initializer, which was a third of a
+     * small guest's request time. Modules with a start function use {@code Instance.initialize},
+     * which runs it.
      */
     void reset() {
         Memory memory = instance.memory();
-        if (memory instanceof ResettableMemory m) {
-            m.shrinkToInitial();
-        }
+        // a replaced memory is new and all zero: zeroing it again would touch every page twice
+        boolean fresh = memory instanceof ResettableMemory m && m.shrinkToInitial();
         if (!directReset) {
             instance.initialize(false);
             return;
         }
         if (memory != null) {
-            memory.zero();
+            if (!fresh) {
+                memory.zero();
+            }
             memory.initialize(instance, dataSegments);
         }
         for (int i = 0; i < globalLow.length; i++) {

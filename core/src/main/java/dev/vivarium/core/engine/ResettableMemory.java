@@ -14,7 +14,8 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
  * keeps its size, so without this every request that grows memory would cost a new instance. That
  * is every request of a Rust guest: its allocator (dlmalloc) takes heap with {@code memory.grow},
  * never from the initial pages. {@link #shrinkToInitial()} swaps in a fresh memory of the initial
- * size, after which {@code initialize} brings it to exactly the state a new instance has. Compiled
+ * size, after which {@link PooledInstance#reset()} writes the data segments (or {@code initialize}
+ * does, for modules with a start function) and it is exactly what a new instance has. Compiled
  * guest code holds this object, never the delegate, so the swap is safe between requests.
  *
  * <p>Every method delegates to a {@link ByteArrayMemory}; methods that it overrides for speed are
@@ -29,16 +30,18 @@ final class ResettableMemory implements Memory {
         this.delegate = new ByteArrayMemory(limits);
     }
 
-    /** True if the memory has grown since it was created or last shrunk. */
-    boolean grew() {
-        return delegate.pages() != limits.initialPages();
-    }
-
-    /** Replaces grown memory with a fresh one of the initial size; its content is reset later. */
-    void shrinkToInitial() {
-        if (grew()) {
-            delegate = new ByteArrayMemory(limits);
+    /**
+     * Replaces grown memory with a fresh (all-zero) one of the initial size; its data segments are
+     * written later.
+     *
+     * @return true if the memory was replaced, so it needs no zeroing
+     */
+    boolean shrinkToInitial() {
+        if (delegate.pages() == limits.initialPages()) {
+            return false;
         }
+        delegate = new ByteArrayMemory(limits);
+        return true;
     }
 
     @Override
