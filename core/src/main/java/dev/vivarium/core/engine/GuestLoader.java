@@ -32,8 +32,9 @@ import java.util.Set;
  */
 public final class GuestLoader {
     /**
-     * Instructions whose effects {@code Instance.initialize} does not undo: they change tables or
-     * drop segments, state that would leak into the next request if the instance were reused.
+     * Instructions whose effects a reset ({@link PooledInstance#reset()}) does not undo: they
+     * change tables or drop segments, state that would leak into the next request if the instance
+     * were reused.
      */
     private static final Set<OpCode> RESET_BLOCKERS =
             EnumSet.of(
