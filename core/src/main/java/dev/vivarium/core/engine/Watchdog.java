@@ -73,10 +73,5 @@ final class Watchdog implements AutoCloseable {
             }
             return didFire;
         }
-
-        /** Whether the deadline has passed so far (for hostcalls that block). */
-        synchronized boolean fired() {
-            return fired;
-        }
     }
 }
