@@ -10,8 +10,6 @@ import dev.vivarium.core.outbound.OutboundRequest;
 import dev.vivarium.core.outbound.OutboundResponse;
 import dev.vivarium.core.outbound.OutboundSession;
 import dev.vivarium.core.outbound.OutboundUrl;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -113,15 +111,8 @@ public final class HttpHostcalls implements HostcallFamily {
         if (s == null || s.request(req) == null || !ResponseHostcalls.isToken(name)) {
             return INVALID;
         }
-        List<String> values = new ArrayList<>(raw.size());
-        for (byte[] v : raw) {
-            String value = new String(v, StandardCharsets.UTF_8);
-            if (!ResponseHostcalls.isFieldValue(value)) {
-                return INVALID;
-            }
-            values.add(value);
-        }
-        return s.setHeader(req, name, values) ? OK : INVALID;
+        List<String> values = ResponseHostcalls.fieldValues(raw);
+        return values != null && s.setHeader(req, name, values) ? OK : INVALID;
     }
 
     /** {@code hostcall_req_set_body}: replaces the body of a created request; status. */

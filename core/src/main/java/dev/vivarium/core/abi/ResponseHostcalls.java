@@ -43,16 +43,25 @@ public final class ResponseHostcalls implements HostcallFamily {
         if (resp != 0 || !isToken(name)) {
             return INVALID;
         }
+        List<String> values = fieldValues(raw);
+        if (values == null) {
+            return INVALID;
+        }
+        ctx.responseHeaders().set(name, values);
+        return OK;
+    }
+
+    /** Header values read from the guest as UTF-8 text, or null if one is not a field value. */
+    static List<String> fieldValues(List<byte[]> raw) {
         List<String> values = new ArrayList<>(raw.size());
         for (byte[] v : raw) {
             String value = new String(v, UTF_8);
             if (!isFieldValue(value)) {
-                return INVALID;
+                return null;
             }
             values.add(value);
         }
-        ctx.responseHeaders().set(name, values);
-        return OK;
+        return values;
     }
 
     /** {@code hostcall_resp_set_body}: replaces the outgoing body. */
