@@ -29,7 +29,8 @@ public final class GuestMemory {
         return memory;
     }
 
-    private long size() {
+    /** The memory's current size in bytes. */
+    long size() {
         return (long) memory.pages() * Memory.PAGE_SIZE;
     }
 

@@ -70,7 +70,9 @@ public final class Hostcalls {
      */
     public static ImportValues importsFor(WasmModule module, Slot slot) {
         List<HostFunction> functions = new ArrayList<>();
-        for (Import imp : module.importSection().stream().toList()) {
+        var imports = module.importSection();
+        for (int i = 0; i < imports.importCount(); i++) {
+            Import imp = imports.getImport(i);
             if (imp instanceof FunctionImport) {
                 Hostcall hc = BY_NAME.get(imp.name());
                 if (hc == null || !MODULE.equals(imp.module())) {

@@ -85,8 +85,7 @@ public final class SystemHostcalls implements HostcallFamily {
      */
     private static String cString(GuestMemory mem, int ptr, String what) {
         mem.check(ptr, 0, what);
-        long size = (long) mem.memory().pages() * com.dylibso.chicory.runtime.Memory.PAGE_SIZE;
-        int max = (int) Math.min(MAX_MESSAGE, size - Integer.toUnsignedLong(ptr));
+        int max = (int) Math.min(MAX_MESSAGE, mem.size() - Integer.toUnsignedLong(ptr));
         byte[] bytes = mem.read(ptr, max, what);
         int end = 0;
         while (end < bytes.length && bytes[end] != 0) {
