@@ -39,13 +39,23 @@ for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:$core/hello" >/dev/null 2>&1 && break
   sleep 1
 done
-for u in "$port/plain" "$port/hello" "$core/plain" "$core/hello"; do
-  curl -sf "http://127.0.0.1:$u" >/dev/null || { echo "bench server did not start ($u)" >&2; cat /tmp/vivarium-bench-server.log >&2; exit 1; }
-done
-
 targets=("$port/plain" "$port/hello" "$port/hello-c" "$port/counter" "$core/plain" "$core/hello" "$core/hello-c")
 names=("servlet /plain" "filter  /hello (Rust)" "filter  /hello-c (C)" "filter  /counter (KV)" "core    /plain" "handler /hello (Rust)" "handler /hello-c (C)")
-rps() { wrk -t2 -c"$conns" -d"$1"s "http://127.0.0.1:$2" | awk '/Requests\/sec/ {print $2}'; }
+for u in "${targets[@]}"; do
+  curl -sf "http://127.0.0.1:$u" >/dev/null || { echo "bench server did not start or $u fails" >&2; cat /tmp/vivarium-bench-server.log >&2; exit 1; }
+done
+
+# Requests/s of one wrk run. Error answers would count as fast requests, so any non-2xx stops
+# the run; socket errors (e.g. a timeout) are shown but do not.
+rps() {
+  local out
+  out=$(wrk -t2 -c"$conns" -d"$1"s "http://127.0.0.1:$2")
+  if grep -q 'Non-2xx' <<<"$out"; then
+    echo "wrk got error answers from $2:" >&2; echo "$out" >&2; return 1
+  fi
+  grep 'Socket errors' <<<"$out" | sed "s|^|$2: |" >&2 || true
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
 
 echo "warming up (5 s per target)"
 for t in "${targets[@]}"; do rps 5 "$t" >/dev/null; done

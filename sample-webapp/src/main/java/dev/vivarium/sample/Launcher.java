@@ -39,6 +39,9 @@ public final class Launcher {
         webapp.setContextPath("/");
         webapp.setWar(war.toString());
         webapp.setThrowUnavailableOnStartupException(true);
+        // The WAR carries slf4j-api for other containers; loaded from WEB-INF/lib it would not see
+        // this jar's slf4j-simple ("not a subtype") and the webapp's logs would go nowhere.
+        webapp.getProtectedClassMatcher().add("org.slf4j.");
         server.setHandler(webapp);
         try {
             server.start();

@@ -24,6 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Collections;
+import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -121,9 +123,12 @@ public final class VivariumFilter implements Filter {
             return engine.requestTooLarge();
         }
         Headers headers = new Headers();
-        for (String name : Collections.list(request.getHeaderNames())) {
-            for (String value : Collections.list(request.getHeaders(name))) {
-                headers.add(name, value);
+        // walked in place: Collections.list would copy every header into two lists per request
+        for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements(); ) {
+            String name = names.nextElement();
+            for (Enumeration<String> values = request.getHeaders(name);
+                    values.hasMoreElements(); ) {
+                headers.add(name, values.nextElement());
             }
         }
         String query = request.getQueryString();
@@ -193,7 +198,7 @@ public final class VivariumFilter implements Filter {
     private static void write(Outcome outcome, HttpServletResponse response) throws IOException {
         response.setStatus(outcome.status());
         Headers h = outcome.headers();
-        Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int i = 0; i < h.size(); i++) {
             String name = h.nameAt(i);
             if (Headers.isHopByHop(name)) {
