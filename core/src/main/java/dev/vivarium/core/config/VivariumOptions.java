@@ -33,6 +33,9 @@ public final class VivariumOptions {
     public static final long DEFAULT_MAX_BODY = 8L << 20;
     public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
 
+    /** The largest body a Java array (and so a guest request or response) can hold. */
+    public static final long MAX_BODY_LIMIT = Integer.MAX_VALUE - 8;
+
     private final List<RouteSpec> routes;
     private final Path guestDirectory;
     private final Duration deadline;
@@ -195,16 +198,23 @@ public final class VivariumOptions {
         }
 
         public Builder maxRequestBodySize(long max) {
-            if (max < 0) {
-                throw Settings.bad("maxRequestBodySize", String.valueOf(max), "0 or more bytes");
+            // bodies are handed to the guest as one array
+            if (max < 0 || max > MAX_BODY_LIMIT) {
+                throw Settings.bad(
+                        "maxRequestBodySize",
+                        String.valueOf(max),
+                        "0 to " + MAX_BODY_LIMIT + " bytes");
             }
             this.maxRequestBodySize = max;
             return this;
         }
 
         public Builder maxResponseBodySize(long max) {
-            if (max < 0) {
-                throw Settings.bad("maxResponseBodySize", String.valueOf(max), "0 or more bytes");
+            if (max < 0 || max > MAX_BODY_LIMIT) {
+                throw Settings.bad(
+                        "maxResponseBodySize",
+                        String.valueOf(max),
+                        "0 to " + MAX_BODY_LIMIT + " bytes");
             }
             this.maxResponseBodySize = max;
             return this;

@@ -114,6 +114,19 @@ class RoutingAndSettingsTest {
     }
 
     @Test
+    void bodyLimitsStayWithinWhatAnArrayHolds() {
+        assertEquals(
+                "invalid value '4294967296' for Vivarium setting 'maxRequestBodySize': expected 0 to"
+                        + " 2147483639 bytes",
+                error(
+                        () ->
+                                VivariumOptions.parse(
+                                        Map.of("maxRequestBodySize", "4GB"),
+                                        Path.of("."),
+                                        Path.of("."))));
+    }
+
+    @Test
     void unknownAndMalformedSettingsNameTheSetting() {
         String m =
                 error(
