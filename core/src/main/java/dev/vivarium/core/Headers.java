@@ -111,6 +111,30 @@ public final class Headers {
         return values.get(i);
     }
 
+    /** Receives one header of a guest's response that an adapter writes. */
+    @FunctionalInterface
+    public interface Writer {
+        /**
+         * @param first the name's first value: it replaces whatever the container already set
+         *     (Jetty sets Server and Date up front); later values are added
+         */
+        void write(String name, String value, boolean first);
+    }
+
+    /**
+     * Writes the end-to-end headers, in order, skipping {@link #isHopByHop hop-by-hop} ones, which
+     * stay the container's. Both adapters write guest responses with this.
+     */
+    public void writeEndToEnd(Writer writer) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            if (!isHopByHop(name)) {
+                writer.write(name, values.get(i), seen.add(name));
+            }
+        }
+    }
+
     public Headers copy() {
         Headers h = new Headers();
         h.names.addAll(names);

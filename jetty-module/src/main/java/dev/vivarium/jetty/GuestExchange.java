@@ -122,33 +122,17 @@ final class GuestExchange implements Runnable, Invocable {
         }
         response.setStatus(outcome.status());
         HttpFields.Mutable fields = response.getHeaders();
-        Headers headers = outcome.headers();
-        for (int i = 0; i < headers.size(); i++) {
-            String name = headers.nameAt(i);
-            // framing and connection management stay Jetty's
-            if (Headers.isHopByHop(name)) {
-                continue;
-            }
-            // Jetty has already put Server and Date: a guest's own value of a name replaces what is
-            // there (as the servlet filter's setHeader does), and its further values are added
-            if (isFirst(headers, name, i)) {
-                fields.put(name, headers.valueAt(i));
-            } else {
-                fields.add(name, headers.valueAt(i));
-            }
-        }
+        outcome.headers()
+                .writeEndToEnd(
+                        (name, value, first) -> {
+                            if (first) {
+                                fields.put(name, value);
+                            } else {
+                                fields.add(name, value);
+                            }
+                        });
         // one last write: Jetty adds the Content-Length itself
         response.write(true, ByteBuffer.wrap(outcome.body()), callback);
-    }
-
-    /** Whether {@code i} is the first index of {@code name}; names are lower case in Headers. */
-    private static boolean isFirst(Headers headers, String name, int i) {
-        for (int j = 0; j < i; j++) {
-            if (headers.nameAt(j).equals(name)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void releaseBody() {

@@ -56,6 +56,7 @@ class AdapterScenariosTest {
                                 "/bad-pointer -> wat/fixtures/bad_pointer.wat",
                                 "/isolation -> wat/fixtures/isolation.wat",
                                 "/echo/* -> wat/fixtures/echo_request.wat",
+                                "/server-header -> wat/fixtures/server_header.wat",
                                 "*.example.com/site/* -> wat/fixtures/hello_raw.wat"));
         // Rust guests from guests/dist, when they have been built
         if (Files.exists(RUST_ECHO)) {
@@ -97,6 +98,16 @@ class AdapterScenariosTest {
         assertEquals("Hello, world!", response.getContent());
         assertTrue(response.get("content-type").startsWith("text/plain"), response.toString());
         assertNull(response.get(TestApplication.HEADER), "the application must not be reached");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void guestHeadersReplaceTheContainersAndKeepEveryValue(Adapter adapter) throws Exception {
+        HttpTester.Response response = server(adapter).get("/server-header");
+
+        assertEquals(200, response.getStatus());
+        assertEquals(List.of("guest"), response.getValuesList("server"), response.toString());
+        assertEquals(List.of("a", "b"), response.getValuesList("x-multi"), response.toString());
     }
 
     @ParameterizedTest(name = "{0}")

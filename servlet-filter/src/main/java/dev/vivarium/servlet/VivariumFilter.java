@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.Enumeration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -197,19 +196,15 @@ public final class VivariumFilter implements Filter {
 
     private static void write(Outcome outcome, HttpServletResponse response) throws IOException {
         response.setStatus(outcome.status());
-        Headers h = outcome.headers();
-        Set<String> seen = new HashSet<>();
-        for (int i = 0; i < h.size(); i++) {
-            String name = h.nameAt(i);
-            if (Headers.isHopByHop(name)) {
-                continue;
-            }
-            if (seen.add(name)) {
-                response.setHeader(name, h.valueAt(i));
-            } else {
-                response.addHeader(name, h.valueAt(i));
-            }
-        }
+        outcome.headers()
+                .writeEndToEnd(
+                        (name, value, first) -> {
+                            if (first) {
+                                response.setHeader(name, value);
+                            } else {
+                                response.addHeader(name, value);
+                            }
+                        });
         byte[] body = outcome.body();
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
