@@ -130,6 +130,10 @@ public final class VivariumFilter implements Filter {
                 headers.add(name, values.nextElement());
             }
         }
+        // HTTP/2 and HTTP/3 carry the host as :authority, not as a Host field: guests read Host
+        if (headers.first("host") == null && !request.getProtocol().startsWith("HTTP/1")) {
+            headers.add("host", authority(request));
+        }
         String query = request.getQueryString();
         String target = request.getRequestURI() + (query == null ? "" : "?" + query);
         return engine.handle(
@@ -208,6 +212,16 @@ public final class VivariumFilter implements Filter {
         byte[] body = outcome.body();
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
+    }
+
+    /** {@code host[:port]}, the port left out when it is the scheme's default. */
+    private static String authority(HttpServletRequest request) {
+        int port = request.getServerPort();
+        boolean defaultPort =
+                port <= 0
+                        || (port == 80 && "http".equals(request.getScheme()))
+                        || (port == 443 && "https".equals(request.getScheme()));
+        return request.getServerName() + (defaultPort ? "" : ":" + port);
     }
 
     /** The request path inside this webapp, decoded and normalized by the container. */
