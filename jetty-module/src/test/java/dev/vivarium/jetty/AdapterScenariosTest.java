@@ -112,6 +112,26 @@ class AdapterScenariosTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("adapters")
+    void http2RequestsGiveTheGuestAHostHeader(Adapter adapter) throws Exception {
+        int port = server(adapter).port();
+        java.net.http.HttpClient h2 =
+                java.net.http.HttpClient.newBuilder()
+                        .version(java.net.http.HttpClient.Version.HTTP_2)
+                        .build();
+        java.net.http.HttpRequest get =
+                java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create("http://127.0.0.1:" + port + "/echo/h2"))
+                        .build();
+        // the first request upgrades the connection to h2c; the second is plain HTTP/2
+        h2.send(get, java.net.http.HttpResponse.BodyHandlers.ofString());
+        var response = h2.send(get, java.net.http.HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(java.net.http.HttpClient.Version.HTTP_2, response.version());
+        assertEquals("127.0.0.1:" + port, response.headers().firstValue("x-host").orElse(null));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
     void passesNonRoutedPathsToTheApplicationUntouched(Adapter adapter) throws Exception {
         HttpTester.Response response = server(adapter).get("/other/page?x=1&y=%20");
 

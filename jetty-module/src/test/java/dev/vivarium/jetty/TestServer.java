@@ -8,6 +8,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpTester;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -29,7 +32,13 @@ final class TestServer implements AutoCloseable {
 
     static TestServer start(Adapter adapter, Map<String, String> settings) throws Exception {
         Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
+        // HTTP/1.1, and HTTP/2 in clear text (h2c), whose requests carry no Host field
+        HttpConfiguration http = new HttpConfiguration();
+        ServerConnector connector =
+                new ServerConnector(
+                        server,
+                        new HttpConnectionFactory(http),
+                        new HTTP2CServerConnectionFactory(http));
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);

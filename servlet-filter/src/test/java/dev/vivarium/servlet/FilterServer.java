@@ -14,9 +14,6 @@ import java.util.EnumSet;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -28,13 +25,7 @@ final class FilterServer implements AutoCloseable {
     private final ServerConnector connector;
 
     FilterServer(Map<String, String> initParams) {
-        // HTTP/1.1, and HTTP/2 in clear text (h2c) for requests without a Host field
-        HttpConfiguration http = new HttpConfiguration();
-        connector =
-                new ServerConnector(
-                        server,
-                        new HttpConnectionFactory(http),
-                        new HTTP2CServerConnectionFactory(http));
+        connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         FilterHolder filter = new FilterHolder(VivariumFilter.class);

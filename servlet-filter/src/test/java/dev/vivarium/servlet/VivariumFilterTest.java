@@ -41,7 +41,6 @@ class VivariumFilterTest {
                                                 "/grow -> grow_memory.wat",
                                                 "/ip -> client_ip.wat",
                                                 "/echo/* -> echo_path.wat",
-                                                "/request/* -> echo_request.wat",
                                                 "*.guests.test/* -> hello_raw.wat")))
                         .start();
     }
@@ -91,19 +90,6 @@ class VivariumFilterTest {
                                 .PUT(HttpRequest.BodyPublishers.ofString("hi")));
         assertEquals(200, r.statusCode());
         assertEquals("PUT /echo/a%20b?x=1&y", r.body());
-    }
-
-    @Test
-    void http2RequestsGiveTheGuestAHostHeader() throws Exception {
-        java.net.http.HttpClient h2 =
-                java.net.http.HttpClient.newBuilder()
-                        .version(java.net.http.HttpClient.Version.HTTP_2)
-                        .build();
-        HttpRequest get = HttpRequest.newBuilder(server.uri("/request/x")).build();
-        h2.send(get, HttpResponse.BodyHandlers.ofString()); // upgrades the connection to h2c
-        HttpResponse<String> r = h2.send(get, HttpResponse.BodyHandlers.ofString());
-        assertEquals(java.net.http.HttpClient.Version.HTTP_2, r.version());
-        assertEquals(server.uri("/").getAuthority(), r.headers().firstValue("x-host").orElse(null));
     }
 
     @Test
