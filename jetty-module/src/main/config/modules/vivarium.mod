@@ -64,11 +64,20 @@ etc/vivarium.xml
 ## Largest outbound response body a guest may receive; larger ones fail the request (-1).
 # jetty.vivarium.outbound.maxResponseSize=8MB
 
+## All outbound response bodies one guest request may receive together; past it, the request that crosses it fails (-1).
+# jetty.vivarium.outbound.maxTotalResponseSize=32MB
+
 ## Most outbound requests one guest request may send (as Fastly).
 # jetty.vivarium.outbound.maxSubrequests=32
 
 ## Most outbound requests one guest request may have in flight at once.
 # jetty.vivarium.outbound.maxPending=32
+
+## CA certificates trusted for https destinations, instead of the JDK's (relative to jetty.base): a PKCS12 or JKS key store, or a PEM file.
+# jetty.vivarium.outbound.trustStore=
+
+## Password of outbound.trustStore, if it has one.
+# jetty.vivarium.outbound.trustStorePassword=
 
 ## DNS server for the DNS hostcalls: host:port, or system for the one in /etc/resolv.conf.
 # jetty.vivarium.dns.resolver=system

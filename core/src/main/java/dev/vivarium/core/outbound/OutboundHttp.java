@@ -4,12 +4,14 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.dns.DnsResolver;
 import java.net.SocketTimeoutException;
+import java.security.cert.CertPathBuilderException;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
@@ -17,6 +19,8 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
@@ -101,8 +105,10 @@ public final class OutboundHttp implements AutoCloseable {
      * OutboundFailure} saying why there is none.
      *
      * @param timeoutMillis the total time the request may take, at least 1
+     * @param budget what the guest request may still receive in response bodies, shared by its
+     *     requests
      */
-    InFlight send(OutboundRequest request, long timeoutMillis) {
+    InFlight send(OutboundRequest request, long timeoutMillis, ResponseBudget budget) {
         Request req =
                 client().newRequest(request.url().toUri())
                         .method(request.method())
@@ -120,6 +126,19 @@ public final class OutboundHttp implements AutoCloseable {
             // null content type: the guest's own content-type header, if any, is the only one
             req.body(new BytesRequestContent((String) null, request.body()));
         }
+        req.onResponseHeaders(
+                response -> {
+                    long declared = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+                    if (declared > budget.remaining()) {
+                        response.abort(budget.exceeded());
+                    }
+                });
+        req.onResponseContent(
+                (response, content) -> {
+                    if (!budget.take(content.remaining())) {
+                        response.abort(budget.exceeded());
+                    }
+                });
         CompletableFuture<OutboundResponse> result = new CompletableFuture<>();
         new CompletableResponseListener(req, (int) options.maxResponseSize())
                 .send()
@@ -156,6 +175,21 @@ public final class OutboundHttp implements AutoCloseable {
                 return f;
             }
         }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SSLException) {
+                if (hasCause(c, CertPathBuilderException.class)) {
+                    // no chain from the server's certificate to a trusted CA
+                    return new OutboundFailure(
+                            "TLS: the server's certificate is not issued by a trusted CA"
+                                    + " (outbound.trustStore: "
+                                    + (options.trustStore() == null
+                                            ? "the JDK's default CAs"
+                                            : options.trustStore())
+                                    + ")");
+                }
+                return new OutboundFailure("TLS handshake failed: " + c.getMessage());
+            }
+        }
         String m = String.valueOf(t.getMessage());
         if (t instanceof TimeoutException) {
             return new OutboundFailure(
@@ -177,6 +211,15 @@ public final class OutboundHttp implements AutoCloseable {
                             + " ms (outbound.connectTimeout)");
         }
         return new OutboundFailure("upstream error: " + OutboundFailure.of(t).getMessage());
+    }
+
+    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The client, started on first use. */
@@ -206,6 +249,13 @@ public final class OutboundHttp implements AutoCloseable {
         c.setUserAgentField(null);
         c.setDefaultRequestContentType(null);
         c.setMaxConnectionsPerDestination(Math.max(8, options.maxPending() * 2));
+        if (options.trusted() != null) {
+            // replaces the JDK's trusted CAs; host names are verified either way (the client's
+            // endpoint identification algorithm is HTTPS by default)
+            SslContextFactory.Client tls = new SslContextFactory.Client();
+            tls.setTrustStore(options.trusted());
+            c.setSslContextFactory(tls);
+        }
         try {
             c.start();
         } catch (Exception e) {

@@ -2,6 +2,8 @@ package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -18,15 +20,25 @@ import java.util.Objects;
  *   <li>{@code outbound.timeout} - total time of one request, default 10s; never past the guest
  *       request's own deadline;
  *   <li>{@code outbound.maxResponseSize} - largest response body, default 8MB;
+ *   <li>{@code outbound.maxTotalResponseSize} - all response bodies one guest request receives
+ *       together, default 32MB (what bounds the host memory one guest request can hold in
+ *       responses, since {@code send_async} keeps several in flight);
  *   <li>{@code outbound.maxSubrequests} - requests one guest request may send, default 32;
  *   <li>{@code outbound.maxPending} - requests one guest request may have in flight with {@code
- *       send_async}, default 32.
+ *       send_async}, default 32;
+ *   <li>{@code outbound.trustStore} - the CA certificates trusted for {@code https} destinations,
+ *       instead of the JDK's default ones: a PKCS12 or JKS key store, or a PEM file of one or more
+ *       certificates; default: the JDK's trusted CAs;
+ *   <li>{@code outbound.trustStorePassword} - the key store's password, if it has one.
  * </ul>
+ *
+ * <p>Host names are always verified against the certificate of an {@code https} destination.
  */
 public final class OutboundOptions {
     static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     static final long DEFAULT_MAX_RESPONSE_SIZE = 8L << 20;
+    static final long DEFAULT_MAX_TOTAL_RESPONSE_SIZE = 32L << 20;
     static final int DEFAULT_MAX_SUBREQUESTS = 32;
     static final int DEFAULT_MAX_PENDING = 32;
 
@@ -37,18 +49,31 @@ public final class OutboundOptions {
     private final Duration connectTimeout;
     private final Duration timeout;
     private final long maxResponseSize;
+    private final long maxTotalResponseSize;
     private final int maxSubrequests;
     private final int maxPending;
+    private final Path trustStore;
+    private final String trustStorePassword;
+    private final KeyStore trusted;
 
     private OutboundOptions(Builder b) {
         this.allow = List.copyOf(b.allow);
         this.connectTimeout = b.connectTimeout;
         this.timeout = b.timeout;
         this.maxResponseSize = b.maxResponseSize;
+        this.maxTotalResponseSize = b.maxTotalResponseSize;
         this.maxSubrequests = b.maxSubrequests;
         this.maxPending = b.maxPending;
+        this.trustStore = b.trustStore;
+        this.trustStorePassword = b.trustStorePassword;
         // fail at start, naming the setting, rather than at the first request
         OutboundPolicy.parse("(all routes)", allow, "Vivarium setting 'outbound.allow'");
+        if (trustStore == null && trustStorePassword != null) {
+            throw new ConfigurationException(
+                    "outbound.trustStorePassword is set but outbound.trustStore is not");
+        }
+        this.trusted =
+                trustStore == null ? null : OutboundTrust.load(trustStore, trustStorePassword);
     }
 
     public static Builder builder() {
@@ -70,8 +95,15 @@ public final class OutboundOptions {
                     "outbound.maxResponseSize", Long.toString(size), "a size from 1 byte to 1GB");
         }
         b.maxResponseSize(size);
+        b.maxTotalResponseSize(
+                s.size("outbound.maxTotalResponseSize", DEFAULT_MAX_TOTAL_RESPONSE_SIZE));
         b.maxSubrequests(s.integer("outbound.maxSubrequests", DEFAULT_MAX_SUBREQUESTS, 0, 10_000));
         b.maxPending(s.integer("outbound.maxPending", DEFAULT_MAX_PENDING, 0, 10_000));
+        String trustStore = s.string("outbound.trustStore");
+        if (trustStore != null) {
+            b.trustStore(Path.of(trustStore));
+        }
+        b.trustStorePassword(s.string("outbound.trustStorePassword"));
         return b.build();
     }
 
@@ -96,12 +128,26 @@ public final class OutboundOptions {
         return maxResponseSize;
     }
 
+    public long maxTotalResponseSize() {
+        return maxTotalResponseSize;
+    }
+
     public int maxSubrequests() {
         return maxSubrequests;
     }
 
     public int maxPending() {
         return maxPending;
+    }
+
+    /** {@code outbound.trustStore}, or null for the JDK's trusted CAs. */
+    public Path trustStore() {
+        return trustStore;
+    }
+
+    /** The certificates of {@link #trustStore()}, read once; null for the JDK's trusted CAs. */
+    KeyStore trusted() {
+        return trusted;
     }
 
     @Override
@@ -114,10 +160,14 @@ public final class OutboundOptions {
                 + timeout.toMillis()
                 + "ms, maxResponseSize="
                 + maxResponseSize
+                + ", maxTotalResponseSize="
+                + maxTotalResponseSize
                 + ", maxSubrequests="
                 + maxSubrequests
                 + ", maxPending="
                 + maxPending
+                + ", trustStore="
+                + (trustStore == null ? "(JDK default)" : trustStore)
                 + ")";
     }
 
@@ -127,8 +177,11 @@ public final class OutboundOptions {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration timeout = DEFAULT_TIMEOUT;
         private long maxResponseSize = DEFAULT_MAX_RESPONSE_SIZE;
+        private long maxTotalResponseSize = DEFAULT_MAX_TOTAL_RESPONSE_SIZE;
         private int maxSubrequests = DEFAULT_MAX_SUBREQUESTS;
         private int maxPending = DEFAULT_MAX_PENDING;
+        private Path trustStore;
+        private String trustStorePassword;
 
         private Builder() {}
 
@@ -153,6 +206,31 @@ public final class OutboundOptions {
                         "outbound.maxResponseSize must be from 1 byte to 1GB, got " + bytes);
             }
             this.maxResponseSize = bytes;
+            return this;
+        }
+
+        /** All response bodies of one guest request together, at least 1 byte. */
+        public Builder maxTotalResponseSize(long bytes) {
+            if (bytes < 1) {
+                throw new ConfigurationException(
+                        "outbound.maxTotalResponseSize must be at least 1 byte, got " + bytes);
+            }
+            this.maxTotalResponseSize = bytes;
+            return this;
+        }
+
+        /**
+         * CA certificates for {@code https} destinations, replacing the JDK's: a PKCS12 or JKS key
+         * store, or a PEM file; null for the JDK's. Read (and checked) by {@link #build()}.
+         */
+        public Builder trustStore(Path file) {
+            this.trustStore = file;
+            return this;
+        }
+
+        /** The trust store's password; null if it has none. */
+        public Builder trustStorePassword(String password) {
+            this.trustStorePassword = password;
             return this;
         }
 

@@ -42,6 +42,7 @@ public final class OutboundSession implements AutoCloseable {
     private final HandleTable<OutboundRequest> requests;
     private final HandleTable<InFlight> pending;
     private final HandleTable<OutboundResponse> responses;
+    private final ResponseBudget budget;
     private int sent;
 
     OutboundSession(
@@ -56,6 +57,7 @@ public final class OutboundSession implements AutoCloseable {
         this.requests = new HandleTable<>("request", max);
         this.pending = new HandleTable<>("pending request", limits.maxPending());
         this.responses = new HandleTable<>("response", max);
+        this.budget = new ResponseBudget(limits.maxTotalResponseSize());
     }
 
     /** The result of {@link #select}: which pending handle finished, and its response or -1. */
@@ -272,7 +274,7 @@ public final class OutboundSession implements AutoCloseable {
         }
         sent++;
         try {
-            return http.send(r, Math.min(limits.timeout().toMillis(), remainingMillis));
+            return http.send(r, Math.min(limits.timeout().toMillis(), remainingMillis), budget);
         } catch (RuntimeException e) {
             refuse("failed to start " + r + ": " + OutboundFailure.of(e).getMessage());
             return null;

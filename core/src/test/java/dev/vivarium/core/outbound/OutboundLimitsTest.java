@@ -90,6 +90,42 @@ class OutboundLimitsTest {
     }
 
     @Test
+    void maxTotalResponseSizeCountsEveryResponseOfOneGuestRequest() throws Exception {
+        try (OutboundHttp limited =
+                OutboundHttp.start(
+                        OutboundOptions.builder().maxTotalResponseSize(2500).build(), null)) {
+            try (OutboundSession s = open(limited, upstream.base())) {
+                assertTrue(s.send(s.create("GET", upstream.base() + "/big?size=1000")) >= 1);
+                assertTrue(s.send(s.create("GET", upstream.base() + "/big?size=1000")) >= 1);
+                // 500 left: a declared length of 1000 fails at the headers
+                assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/big?size=1000")));
+                // chunked: counted as the body arrives
+                assertTrue(s.send(s.create("GET", upstream.base() + "/big?size=400&chunked")) >= 1);
+                assertEquals(
+                        ERROR, s.send(s.create("GET", upstream.base() + "/big?size=200&chunked")));
+                assertEquals(
+                        ERROR,
+                        s.send(s.create("GET", upstream.base() + "/big?size=1&chunked")),
+                        "the budget was used up by the failed one");
+            }
+            try (OutboundSession next = open(limited, upstream.base())) {
+                int r = next.send(next.create("GET", upstream.base() + "/big?size=2500"));
+                assertTrue(r >= 1, "the next guest request has its own budget");
+                assertEquals(2500, next.response(r).body().length);
+            }
+            try (OutboundSession s = open(limited, upstream.base())) {
+                // two at once: both pass the header check (2500 left each time), but their
+                // bodies together do not fit
+                int a = s.sendAsync(s.create("GET", upstream.base() + "/big?size=2000&chunked"));
+                int b = s.sendAsync(s.create("GET", upstream.base() + "/big?size=2000&chunked"));
+                int ra = s.await(a);
+                int rb = s.await(b);
+                assertTrue(ra == ERROR || rb == ERROR, "not both: " + ra + ", " + rb);
+            }
+        }
+    }
+
+    @Test
     void timeoutFailsASlowUpstream() throws Exception {
         try (OutboundHttp limited =
                         OutboundHttp.start(

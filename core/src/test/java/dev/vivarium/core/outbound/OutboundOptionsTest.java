@@ -1,6 +1,7 @@
 package dev.vivarium.core.outbound;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,7 @@ class OutboundOptionsTest {
         assertEquals(Duration.ofSeconds(2), o.connectTimeout());
         assertEquals(Duration.ofSeconds(10), o.timeout());
         assertEquals(8L << 20, o.maxResponseSize());
+        assertEquals(32L << 20, o.maxTotalResponseSize());
         assertEquals(32, o.maxSubrequests());
         assertEquals(32, o.maxPending());
     }
@@ -39,6 +41,7 @@ class OutboundOptionsTest {
                                 "outbound.connectTimeout", "500ms",
                                 "outbound.timeout", "3s",
                                 "outbound.maxResponseSize", "64KB",
+                                "outbound.maxTotalResponseSize", "1MB",
                                 "outbound.maxSubrequests", "4",
                                 "outbound.maxPending", "2"));
         assertEquals(
@@ -50,6 +53,8 @@ class OutboundOptionsTest {
         assertEquals(Duration.ofMillis(500), o.connectTimeout());
         assertEquals(Duration.ofSeconds(3), o.timeout());
         assertEquals(65536, o.maxResponseSize());
+        assertEquals(1 << 20, o.maxTotalResponseSize());
+        assertNull(o.trustStore(), "the JDK's CAs by default");
         assertEquals(4, o.maxSubrequests());
         assertEquals(2, o.maxPending());
     }
@@ -64,6 +69,9 @@ class OutboundOptionsTest {
                 "outbound.timeout | 0s",
                 "outbound.maxResponseSize | 2GB",
                 "outbound.maxResponseSize | 0",
+                "outbound.maxTotalResponseSize | 0",
+                "outbound.trustStore | /nonexistent/ca.pem",
+                "outbound.trustStorePassword | secret",
                 "outbound.maxSubrequests | -1",
                 "outbound.maxPending | many",
             })

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
@@ -18,6 +19,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -46,12 +48,35 @@ public final class TestUpstream implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch closing =
             new java.util.concurrent.CountDownLatch(1);
 
+    private final String scheme;
+
     public TestUpstream() throws Exception {
+        this(null, null);
+    }
+
+    /**
+     * An {@code https} upstream (TLS only) with the key and certificate in {@code keyStore}, e.g.
+     * one made by {@link TestCertificates}.
+     */
+    public static TestUpstream tls(Path keyStore, String password) throws Exception {
+        return new TestUpstream(keyStore, password);
+    }
+
+    private TestUpstream(Path keyStore, String password) throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("test-upstream");
         threads.setDaemon(true);
         server = new Server(threads);
-        connector = new ServerConnector(server);
+        if (keyStore == null) {
+            scheme = "http";
+            connector = new ServerConnector(server);
+        } else {
+            scheme = "https";
+            SslContextFactory.Server tls = new SslContextFactory.Server();
+            tls.setKeyStorePath(keyStore.toString());
+            tls.setKeyStorePassword(password);
+            connector = new ServerConnector(server, tls);
+        }
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -63,9 +88,9 @@ public final class TestUpstream implements AutoCloseable {
         return connector.getLocalPort();
     }
 
-    /** {@code http://127.0.0.1:PORT}, no trailing slash. */
+    /** {@code http://127.0.0.1:PORT} ({@code https} for {@link #tls}), no trailing slash. */
     public String base() {
-        return "http://127.0.0.1:" + port();
+        return scheme + "://127.0.0.1:" + port();
     }
 
     /** {@code http://127.0.0.1:PORT} for a port nothing listens on: connecting is refused. */
