@@ -53,7 +53,6 @@ public final class OutboundOptions {
     private final int maxSubrequests;
     private final int maxPending;
     private final Path trustStore;
-    private final String trustStorePassword;
     private final KeyStore trusted;
 
     private OutboundOptions(Builder b) {
@@ -65,15 +64,14 @@ public final class OutboundOptions {
         this.maxSubrequests = b.maxSubrequests;
         this.maxPending = b.maxPending;
         this.trustStore = b.trustStore;
-        this.trustStorePassword = b.trustStorePassword;
         // fail at start, naming the setting, rather than at the first request
         OutboundPolicy.parse("(all routes)", allow, "Vivarium setting 'outbound.allow'");
-        if (trustStore == null && trustStorePassword != null) {
+        if (trustStore == null && b.trustStorePassword != null) {
             throw new ConfigurationException(
                     "outbound.trustStorePassword is set but outbound.trustStore is not");
         }
         this.trusted =
-                trustStore == null ? null : OutboundTrust.load(trustStore, trustStorePassword);
+                trustStore == null ? null : OutboundTrust.load(trustStore, b.trustStorePassword);
     }
 
     public static Builder builder() {
