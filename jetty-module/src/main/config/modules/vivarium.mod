@@ -79,6 +79,24 @@ etc/vivarium.xml
 ## Password of outbound.trustStore, if it has one.
 # jetty.vivarium.outbound.trustStorePassword=
 
+## Bearer token of the admin API (upload, list and remove deployments at run time); the API is off unless set. At least 16 characters.
+# jetty.vivarium.admin.token=
+
+## Path of the admin API, on every host name.
+# jetty.vivarium.admin.path=/_vivarium
+
+## Where uploaded deployments are kept until they expire (relative to jetty.base); default: .uploads in the KV directory.
+# jetty.vivarium.deployments.directory=
+
+## Most deployments uploaded at once.
+# jetty.vivarium.deployments.max=16
+
+## Lifetime of an upload that gives no ttl; when it ends the deployment and its KV store are deleted.
+# jetty.vivarium.deployments.defaultTtl=1h
+
+## Longest lifetime an upload may ask for.
+# jetty.vivarium.deployments.maxTtl=24h
+
 ## DNS server for the DNS hostcalls: host:port, or system for the one in /etc/resolv.conf.
 # jetty.vivarium.dns.resolver=system
 

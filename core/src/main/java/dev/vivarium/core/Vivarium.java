@@ -5,6 +5,9 @@ import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.RouteTable;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.deploy.AdminApi;
+import dev.vivarium.core.deploy.DeploymentInfo;
+import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.engine.Deployment;
 import dev.vivarium.core.engine.Dispatcher;
@@ -15,8 +18,11 @@ import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.JvmCheck;
 import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.outbound.OutboundHttp;
+import dev.vivarium.core.outbound.OutboundPolicy;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -46,7 +52,8 @@ import java.util.random.RandomGenerator;
  */
 public final class Vivarium implements AutoCloseable {
     private final VivariumOptions options;
-    private final RouteTable<Route> routes;
+    private final Map<RouteSpec, Route> configured;
+    private volatile RouteTable<Route> routes;
     private final List<InstancePool> pools;
     private final Dispatcher dispatcher;
     private final EngineMetrics metrics;
@@ -55,6 +62,9 @@ public final class Vivarium implements AutoCloseable {
     private final DnsResolver dns;
     private final KvStores kvStores;
     private final OutboundHttp outbound;
+    private final Uploads uploads;
+    private final AdminApi admin;
+    private final Route adminRoute;
 
     private Vivarium(
             Builder b,
@@ -64,6 +74,11 @@ public final class Vivarium implements AutoCloseable {
             Services services) {
         this.options = b.options;
         this.routes = routes;
+        Map<RouteSpec, Route> byspec = new LinkedHashMap<>();
+        for (Route r : routes.targets()) {
+            byspec.put(r.spec(), r);
+        }
+        this.configured = Map.copyOf(byspec);
         this.pools = List.copyOf(pools);
         this.metrics = metrics;
         this.clock = b.clock;
@@ -72,6 +87,102 @@ public final class Vivarium implements AutoCloseable {
         this.kvStores = services.kv;
         this.outbound = services.outbound;
         this.dispatcher = new Dispatcher(this::context, metrics);
+        Set<String> configuredIds = new HashSet<>();
+        configured.keySet().forEach(spec -> configuredIds.add(spec.id()));
+        // last: restoring kept uploads publishes routes
+        this.uploads =
+                new Uploads(
+                        options.uploads(),
+                        options.maxMemoryPages(),
+                        configuredIds,
+                        kvStores,
+                        clock,
+                        new UploadHooks());
+        Gauge.builder("vivarium.deployments.uploaded", uploads, Uploads::count)
+                .description("deployments uploaded at run time")
+                .register(metrics.registry());
+        if (options.uploads().adminEnabled()) {
+            this.admin = new AdminApi(uploads, this::configuredDeployments);
+            String path = options.uploads().adminPath();
+            this.adminRoute =
+                    new Route(
+                            new RouteSpec(
+                                    path + "/*",
+                                    null,
+                                    path + "/*",
+                                    "vivarium-admin",
+                                    "vivarium-admin",
+                                    null,
+                                    List.of()),
+                            null,
+                            new Deployment("vivarium-admin", null),
+                            options.deadline(),
+                            OutboundPolicy.parse(path, List.of(), "admin"));
+        } else {
+            this.admin = null;
+            this.adminRoute = null;
+        }
+    }
+
+    /** How {@link Uploads} reaches the engine's parts. */
+    private final class UploadHooks implements Uploads.Engine {
+        @Override
+        public void check(List<RouteSpec> uploaded) {
+            String adminPath =
+                    options.uploads().adminEnabled() ? options.uploads().adminPath() : null;
+            for (RouteSpec s : uploaded) {
+                if (adminPath != null
+                        && (s.path().equals(adminPath) || s.path().startsWith(adminPath + "/"))) {
+                    throw new ConfigurationException(
+                            "route '" + s + "' is under the admin API's path " + adminPath);
+                }
+            }
+            List<RouteSpec> all = new ArrayList<>(configured.keySet());
+            all.addAll(uploaded);
+            new RouteTable<>(all, spec -> spec);
+        }
+
+        @Override
+        public Route bind(RouteSpec spec, GuestModule guest, KvStore kv) {
+            InstancePool pool = new InstancePool(guest, options.poolSize());
+            pool.warm(options.poolSize());
+            metrics.register(pool);
+            return new Route(
+                    spec,
+                    pool,
+                    new Deployment(spec.id(), kv),
+                    spec.deadline() != null ? spec.deadline() : options.deadline(),
+                    outbound.policy(spec));
+        }
+
+        @Override
+        public void publish(List<Route> uploaded) {
+            Map<RouteSpec, Route> all = new LinkedHashMap<>(configured);
+            uploaded.forEach(r -> all.put(r.spec(), r));
+            routes = new RouteTable<>(new ArrayList<>(all.keySet()), all::get);
+        }
+
+        @Override
+        public void retire(Route route) {
+            route.pool().close();
+            metrics.unregister(route.pool());
+        }
+    }
+
+    private List<DeploymentInfo> configuredDeployments() {
+        List<DeploymentInfo> out = new ArrayList<>();
+        for (Route r : configured.values()) {
+            out.add(
+                    new DeploymentInfo(
+                            r.deployment().id(),
+                            r.spec().toString(),
+                            false,
+                            null,
+                            null,
+                            r.pool().guest().size(),
+                            r.deployment().kv() != null));
+        }
+        return out;
     }
 
     /** The engine-wide services every deployment shares; closed with the engine. */
@@ -81,8 +192,14 @@ public final class Vivarium implements AutoCloseable {
         return new Builder(options);
     }
 
-    /** The route that takes a request for this host and path, or null: let it pass. */
+    /**
+     * The route that takes a request for this host and path, or null: let it pass. With {@code
+     * admin.token} set, paths under {@code admin.path} go to the admin API, on any host.
+     */
     public Route route(String host, String path) {
+        if (admin != null && admin.matches(path)) {
+            return adminRoute;
+        }
         return routes.match(host, path);
     }
 
@@ -91,6 +208,9 @@ public final class Vivarium implements AutoCloseable {
         Objects.requireNonNull(route, "route");
         if (request.body().length > options.maxRequestBodySize()) {
             return requestTooLarge();
+        }
+        if (route.isAdmin()) {
+            return admin.handle(request);
         }
         request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
         return dispatcher.dispatch(route, request);
@@ -122,6 +242,14 @@ public final class Vivarium implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * Deployments uploaded at run time: upload, replace, remove, list (the admin API's operations,
+     * for Java code that wants its own endpoint or none).
+     */
+    public Uploads uploads() {
+        return uploads;
+    }
+
     /** The key-value stores of all deployments, for operators (inspect, clear). */
     public KvStores kvStores() {
         return kvStores;
@@ -136,8 +264,11 @@ public final class Vivarium implements AutoCloseable {
         return routes.targets();
     }
 
+    /** The pools of the configured guests, then those of the uploaded ones. */
     public List<InstancePool> pools() {
-        return pools;
+        List<InstancePool> all = new ArrayList<>(pools);
+        uploads.routes().forEach(r -> all.add(r.pool()));
+        return all;
     }
 
     public MeterRegistry meterRegistry() {
@@ -150,7 +281,10 @@ public final class Vivarium implements AutoCloseable {
         for (RouteSpec s : routes.specs()) {
             sb.append("route ").append(s).append('\n');
         }
-        for (InstancePool p : pools) {
+        if (admin != null) {
+            sb.append("admin API at ").append(options.uploads().adminPath()).append('\n');
+        }
+        for (InstancePool p : pools()) {
             sb.append(p).append('\n');
         }
         return sb.toString();
@@ -158,6 +292,7 @@ public final class Vivarium implements AutoCloseable {
 
     @Override
     public void close() {
+        uploads.close();
         dispatcher.close();
         pools.forEach(InstancePool::close);
         outbound.close();
@@ -203,9 +338,9 @@ public final class Vivarium implements AutoCloseable {
          * @throws ConfigurationException naming the route and the problem
          */
         public Vivarium start() {
-            if (options.routes().isEmpty()) {
+            if (options.routes().isEmpty() && !options.uploads().adminEnabled()) {
                 throw new ConfigurationException(
-                        "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm'");
+                        "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm' (or set admin.token to upload deployments at run time)");
             }
             // guests first: a bad route fails before anything is opened
             Map<Path, GuestModule> guests = loadGuests();
@@ -284,7 +419,7 @@ public final class Vivarium implements AutoCloseable {
                 Map<Path, GuestModule> guests, KvStores kv) {
             Set<String> kvUsers = new HashSet<>();
             for (RouteSpec spec : options.routes()) {
-                if (usesKv(guests.get(guestFile(spec)))) {
+                if (guests.get(guestFile(spec)).usesKv()) {
                     kvUsers.add(spec.id());
                 }
             }
@@ -304,11 +439,6 @@ public final class Vivarium implements AutoCloseable {
                         e);
             }
             return deployments;
-        }
-
-        private static boolean usesKv(GuestModule guest) {
-            return guest.module().importSection().stream()
-                    .anyMatch(i -> i.name().startsWith("hostcall_kvstore_"));
         }
     }
 }

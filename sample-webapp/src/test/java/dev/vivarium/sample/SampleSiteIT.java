@@ -45,6 +45,7 @@ class SampleSiteIT {
                                 "-XX:-DontCompileHugeMethods",
                                 "-Djetty.http.port=" + port,
                                 "-Djava.io.tmpdir=" + kv,
+                                "-Dvivarium.admin.token=" + ADMIN_TOKEN,
                                 "-jar",
                                 jar.toString())
                         .redirectErrorStream(true)
@@ -90,12 +91,35 @@ class SampleSiteIT {
         }
     }
 
+    private static final String ADMIN_TOKEN = "sample-site-test-token-0123";
+
     private static HttpResponse<String> get(String path) throws Exception {
         HttpRequest req =
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                         .timeout(Duration.ofSeconds(30))
                         .build();
         return CLIENT.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aDeploymentUploadedThroughTheAdminApiAnswersOnItsRoute() throws Exception {
+        byte[] wasm = Files.readAllBytes(Path.of("../guests/dist/hello_c.wasm"));
+        HttpRequest put =
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        "http://127.0.0.1:"
+                                                + port
+                                                + "/_vivarium/deployments/try?route=/try/*&ttl=10m"))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(wasm))
+                        .timeout(Duration.ofSeconds(30))
+                        .build();
+        HttpResponse<String> created = CLIENT.send(put, HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, created.statusCode(), created.body());
+        HttpResponse<String> r = get("/try/anything");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().startsWith("Hello"), r.body());
+        assertEquals(401, get("/_vivarium/deployments").statusCode(), "no token, no admin");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.vivarium.core.config;
 
+import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.dns.DnsOptions;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.outbound.OutboundOptions;
@@ -46,6 +47,7 @@ public final class VivariumOptions {
     private final KvOptions kv;
     private final OutboundOptions outbound;
     private final DnsOptions dns;
+    private final UploadOptions uploads;
 
     private VivariumOptions(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -58,6 +60,11 @@ public final class VivariumOptions {
         this.kv = b.kv != null ? b.kv : KvOptions.defaults(Path.of("vivarium-kv"));
         this.outbound = b.outbound;
         this.dns = b.dns;
+        this.uploads =
+                b.uploads != null
+                        ? b.uploads
+                        : UploadOptions.builder(UploadOptions.defaultDirectory(kv.directory()))
+                                .build();
     }
 
     public static Builder builder() {
@@ -86,6 +93,7 @@ public final class VivariumOptions {
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));
         b.dns(DnsOptions.parse(s));
+        b.uploads(UploadOptions.parse(s, b.kv.directory()));
         s.rejectUnknown();
         return b.build();
     }
@@ -133,6 +141,13 @@ public final class VivariumOptions {
         return dns;
     }
 
+    /**
+     * The {@code admin.*} and {@code deployments.*} settings (deployments uploaded at run time).
+     */
+    public UploadOptions uploads() {
+        return uploads;
+    }
+
     /** Builds options; every setter checks its value. */
     public static final class Builder {
         private List<RouteSpec> routes = List.of();
@@ -145,8 +160,14 @@ public final class VivariumOptions {
         private KvOptions kv;
         private OutboundOptions outbound = OutboundOptions.defaults();
         private DnsOptions dns = DnsOptions.defaults();
+        private UploadOptions uploads;
 
         private Builder() {}
+
+        public Builder uploads(UploadOptions uploads) {
+            this.uploads = Objects.requireNonNull(uploads, "uploads");
+            return this;
+        }
 
         public Builder kv(KvOptions kv) {
             this.kv = Objects.requireNonNull(kv, "kv");

@@ -3,9 +3,11 @@ package dev.vivarium.core.engine;
 import dev.vivarium.core.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,7 @@ import java.util.function.ToDoubleFunction;
 public final class EngineMetrics {
     private final MeterRegistry registry;
     private final Map<String, GuestMeters> byGuest = new ConcurrentHashMap<>();
+    private final Map<InstancePool, List<Meter>> poolMeters = new ConcurrentHashMap<>();
 
     public EngineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -30,14 +33,27 @@ public final class EngineMetrics {
     }
 
     public void register(InstancePool pool) {
-        poolGauge("vivarium.pool.idle", pool, InstancePool::idle);
-        poolGauge("vivarium.pool.in.use", pool, InstancePool::inUse);
-        poolGauge("vivarium.pool.created", pool, InstancePool::created);
-        poolGauge("vivarium.pool.discarded", pool, InstancePool::discarded);
+        poolMeters.put(
+                pool,
+                List.of(
+                        poolGauge("vivarium.pool.idle", pool, InstancePool::idle),
+                        poolGauge("vivarium.pool.in.use", pool, InstancePool::inUse),
+                        poolGauge("vivarium.pool.created", pool, InstancePool::created),
+                        poolGauge("vivarium.pool.discarded", pool, InstancePool::discarded)));
     }
 
-    private void poolGauge(String name, InstancePool pool, ToDoubleFunction<InstancePool> value) {
-        Gauge.builder(name, pool, value).tag("guest", pool.guest().name()).register(registry);
+    /** Removes a pool's gauges (its deployment was removed or replaced). */
+    public void unregister(InstancePool pool) {
+        List<Meter> meters = poolMeters.remove(pool);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+    }
+
+    private Meter poolGauge(String name, InstancePool pool, ToDoubleFunction<InstancePool> value) {
+        return Gauge.builder(name, pool, value)
+                .tag("guest", pool.guest().name())
+                .register(registry);
     }
 
     void record(Route route, Outcome outcome, long nanos) {

@@ -33,4 +33,10 @@ public record GuestModule(
     public boolean resettable() {
         return resetBlocker == null;
     }
+
+    /** True when the guest imports a KV hostcall (and so its deployment gets a store). */
+    public boolean usesKv() {
+        return module.importSection().stream()
+                .anyMatch(i -> i.name().startsWith("hostcall_kvstore_"));
+    }
 }

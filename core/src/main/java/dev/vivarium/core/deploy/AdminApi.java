@@ -1,0 +1,266 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.Settings;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin HTTP API under {@code admin.path} (default {@code /_vivarium}), answered by the host on
+ * any host name, only with {@code Authorization: Bearer <admin.token>}:
+ *
+ * <ul>
+ *   <li>{@code GET /_vivarium/deployments} - every deployment, configured and uploaded (JSON);
+ *   <li>{@code GET /_vivarium/deployments/ID} - one;
+ *   <li>{@code PUT /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...}
+ *       with the module ({@code .wasm} bytes or WebAssembly text) as the body - uploads or
+ *       replaces; 201 (new) or 200 (replaced) with the deployment;
+ *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204.
+ * </ul>
+ *
+ * <p>Errors are JSON {@code {"error": "..."}} with 400 (bad input: the message names it), 401, 404,
+ * 405, 409 (route conflict, configured id, {@code deployments.max}) or 500.
+ */
+public final class AdminApi {
+    private static final Logger LOG = LoggerFactory.getLogger("vivarium.admin");
+
+    private final String prefix;
+    private final byte[] expected;
+    private final Uploads uploads;
+    private final Supplier<List<DeploymentInfo>> configured;
+
+    /**
+     * @param configured the deployments configured in {@code routes}, for listing
+     */
+    public AdminApi(Uploads uploads, Supplier<List<DeploymentInfo>> configured) {
+        this.uploads = Objects.requireNonNull(uploads, "uploads");
+        UploadOptions o = uploads.options();
+        if (!o.adminEnabled()) {
+            throw new IllegalArgumentException("admin.token is not set");
+        }
+        this.prefix = o.adminPath();
+        this.expected = ("Bearer " + o.adminToken()).getBytes(StandardCharsets.UTF_8);
+        this.configured = Objects.requireNonNull(configured, "configured");
+    }
+
+    /** Whether a request path is the admin API's. */
+    public boolean matches(String path) {
+        return path.equals(prefix) || path.startsWith(prefix + "/");
+    }
+
+    /** Answers one admin request; never throws for bad input. */
+    public Outcome handle(GuestRequest r) {
+        String auth = r.headers().first("authorization");
+        if (auth == null
+                || !MessageDigest.isEqual(
+                        auth.strip().getBytes(StandardCharsets.UTF_8), expected)) {
+            LOG.info(
+                    "refused admin request {} {} from {}: {}",
+                    r.method(),
+                    r.path(),
+                    r.clientAddress(),
+                    auth == null ? "no Authorization header" : "wrong token");
+            Headers h = jsonHeaders();
+            h.add("www-authenticate", "Bearer realm=\"vivarium\"");
+            return Outcome.response(401, h, error("missing or wrong bearer token"));
+        }
+        if (!matches(r.path())) {
+            // routed on the decoded path, but the raw one spells the prefix differently
+            return json(404, error("write the admin path " + prefix + " without escapes"));
+        }
+        String rest = r.path().substring(prefix.length());
+        try {
+            if (rest.isEmpty()
+                    || rest.equals("/")
+                    || rest.equals("/deployments")
+                    || rest.equals("/deployments/")) {
+                if (!r.method().equals("GET")) {
+                    return notAllowed("GET");
+                }
+                return json(200, "{\"deployments\":[" + join(all()) + "]}");
+            }
+            if (!rest.startsWith("/deployments/")) {
+                return json(404, error("no such admin resource: " + r.path()));
+            }
+            String id =
+                    URLDecoder.decode(
+                            rest.substring("/deployments/".length()), StandardCharsets.UTF_8);
+            return switch (r.method()) {
+                case "GET" -> get(id);
+                case "PUT" -> put(id, r);
+                case "DELETE" -> delete(id, r);
+                default -> notAllowed("GET, PUT, DELETE");
+            };
+        } catch (UploadException e) {
+            return json(e.status(), error(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            return json(400, error(e.getMessage()));
+        }
+    }
+
+    private Outcome get(String id) {
+        for (DeploymentInfo d : all()) {
+            if (d.id().equals(id)) {
+                return json(200, d.toJson());
+            }
+        }
+        return json(404, error("no deployment '" + id + "'"));
+    }
+
+    private Outcome put(String id, GuestRequest r) {
+        Map<String, List<String>> q = query(r.pathAndQuery());
+        for (String name : q.keySet()) {
+            if (!List.of("route", "ttl", "deadline", "outbound").contains(name)) {
+                throw new UploadException(
+                        400,
+                        "unknown parameter '"
+                                + name
+                                + "'; expected route, ttl, deadline, outbound");
+            }
+        }
+        if (r.body().length == 0) {
+            throw new UploadException(
+                    400, "the body must be the module (.wasm or WebAssembly text)");
+        }
+        List<String> outbound = new ArrayList<>();
+        for (String v : q.getOrDefault("outbound", List.of())) {
+            for (String e : v.strip().split("[\\s,]+")) {
+                if (!e.isEmpty()) {
+                    outbound.add(e);
+                }
+            }
+        }
+        boolean existed = uploads.get(id) != null;
+        DeploymentInfo d =
+                uploads.deploy(
+                        id,
+                        single(q, "route"),
+                        duration(q, "ttl"),
+                        duration(q, "deadline"),
+                        outbound,
+                        r.body());
+        LOG.info(
+                "admin {} deployment {} from {}",
+                existed ? "replaced" : "uploaded",
+                id,
+                r.clientAddress());
+        return json(existed ? 200 : 201, d.toJson());
+    }
+
+    private Outcome delete(String id, GuestRequest r) {
+        if (uploads.remove(id)) {
+            LOG.info("admin removed deployment {} from {}", id, r.clientAddress());
+            return Outcome.response(204, new Headers(), new byte[0]);
+        }
+        for (DeploymentInfo d : configured.get()) {
+            if (d.id().equals(id)) {
+                return json(
+                        409,
+                        error(
+                                "deployment '"
+                                        + id
+                                        + "' is configured in 'routes'; it cannot be removed here"));
+            }
+        }
+        return json(404, error("no uploaded deployment '" + id + "'"));
+    }
+
+    private List<DeploymentInfo> all() {
+        List<DeploymentInfo> all = new ArrayList<>(configured.get());
+        all.addAll(uploads.list());
+        return all;
+    }
+
+    private static Map<String, List<String>> query(String pathAndQuery) {
+        Map<String, List<String>> q = new LinkedHashMap<>();
+        int i = pathAndQuery.indexOf('?');
+        if (i < 0) {
+            return q;
+        }
+        for (String pair : pathAndQuery.substring(i + 1).split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String k =
+                    URLDecoder.decode(
+                            eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v =
+                    eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            q.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+        }
+        return q;
+    }
+
+    private static String single(Map<String, List<String>> q, String name) {
+        List<String> v = q.get(name);
+        if (v == null) {
+            return null;
+        }
+        if (v.size() > 1) {
+            throw new UploadException(400, "parameter '" + name + "' is given more than once");
+        }
+        return v.get(0);
+    }
+
+    private static Duration duration(Map<String, List<String>> q, String name) {
+        String v = single(q, name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Settings.parseDuration(name, v);
+        } catch (ConfigurationException e) {
+            throw new UploadException(
+                    400,
+                    "invalid "
+                            + name
+                            + " '"
+                            + v
+                            + "': expected a duration such as 500ms, 2s, 5m, 1h or 7d");
+        }
+    }
+
+    private static String join(List<DeploymentInfo> ds) {
+        return ds.stream().map(DeploymentInfo::toJson).collect(Collectors.joining(","));
+    }
+
+    private static Outcome notAllowed(String allow) {
+        Headers h = jsonHeaders();
+        h.add("allow", allow);
+        return Outcome.response(405, h, error("method not allowed; allowed: " + allow));
+    }
+
+    private static Outcome json(int status, String body) {
+        return Outcome.response(status, jsonHeaders(), body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Outcome json(int status, byte[] body) {
+        return Outcome.response(status, jsonHeaders(), body);
+    }
+
+    private static byte[] error(String message) {
+        return ("{\"error\":" + Json.string(message) + "}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Headers jsonHeaders() {
+        Headers h = new Headers();
+        h.add("content-type", "application/json");
+        h.add("cache-control", "no-store");
+        return h;
+    }
+}

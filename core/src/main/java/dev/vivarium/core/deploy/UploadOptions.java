@@ -1,0 +1,197 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}).
+ *
+ * <ul>
+ *   <li>{@code admin.token} - the bearer token of the admin API; the API is off unless it is set
+ *       (at least 16 characters);
+ *   <li>{@code admin.path} - where the admin API answers, default {@code /_vivarium};
+ *   <li>{@code deployments.directory} - where uploaded modules are kept so they survive a restart
+ *       until they expire; default {@code .uploads} in {@code kv.directory} (a name no KV store
+ *       directory can have);
+ *   <li>{@code deployments.max} - uploaded deployments at once, default 16;
+ *   <li>{@code deployments.defaultTtl} - lifetime of an upload that names none, default 1h;
+ *   <li>{@code deployments.maxTtl} - longest lifetime an upload may ask for, default 24h.
+ * </ul>
+ */
+public final class UploadOptions {
+    static final String DEFAULT_ADMIN_PATH = "/_vivarium";
+    static final int DEFAULT_MAX = 16;
+    static final Duration DEFAULT_TTL = Duration.ofHours(1);
+    static final Duration DEFAULT_MAX_TTL = Duration.ofHours(24);
+    static final int MIN_TOKEN_LENGTH = 16;
+
+    private final String adminToken;
+    private final String adminPath;
+    private final Path directory;
+    private final int max;
+    private final Duration defaultTtl;
+    private final Duration maxTtl;
+
+    private UploadOptions(Builder b) {
+        this.adminToken = b.adminToken;
+        this.adminPath = b.adminPath;
+        this.directory = Objects.requireNonNull(b.directory, "deployments.directory");
+        this.max = b.max;
+        this.defaultTtl = b.defaultTtl;
+        this.maxTtl = b.maxTtl;
+        if (defaultTtl.compareTo(maxTtl) > 0) {
+            throw new ConfigurationException(
+                    "deployments.defaultTtl ("
+                            + defaultTtl
+                            + ") is longer than deployments.maxTtl ("
+                            + maxTtl
+                            + ")");
+        }
+    }
+
+    /** Reads the settings; uploaded modules go into {@code kvDirectory} by default. */
+    public static UploadOptions parse(Settings s, Path kvDirectory) {
+        Builder b = builder(defaultDirectory(kvDirectory));
+        b.adminToken(s.string("admin.token"));
+        b.adminPath(s.string("admin.path", DEFAULT_ADMIN_PATH));
+        String dir = s.string("deployments.directory");
+        if (dir != null) {
+            b.directory(Path.of(dir));
+        }
+        b.max(s.integer("deployments.max", DEFAULT_MAX, 0, 10_000));
+        b.defaultTtl(s.duration("deployments.defaultTtl", DEFAULT_TTL));
+        b.maxTtl(s.duration("deployments.maxTtl", DEFAULT_MAX_TTL));
+        return b.build();
+    }
+
+    /**
+     * {@code .uploads} in the KV directory: everything deployments leave on disk stays in one
+     * place, and KV store directories never start with a dot.
+     */
+    public static Path defaultDirectory(Path kvDirectory) {
+        return kvDirectory.resolve(".uploads");
+    }
+
+    public static Builder builder(Path directory) {
+        return new Builder(directory);
+    }
+
+    /** Whether the admin API answers (a token is set). */
+    public boolean adminEnabled() {
+        return adminToken != null;
+    }
+
+    /** The admin API's bearer token, or null when the API is off. */
+    String adminToken() {
+        return adminToken;
+    }
+
+    public String adminPath() {
+        return adminPath;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public int max() {
+        return max;
+    }
+
+    public Duration defaultTtl() {
+        return defaultTtl;
+    }
+
+    public Duration maxTtl() {
+        return maxTtl;
+    }
+
+    @Override
+    public String toString() {
+        return "deployments(admin="
+                + (adminEnabled() ? adminPath : "off")
+                + ", directory="
+                + directory
+                + ", max="
+                + max
+                + ", defaultTtl="
+                + defaultTtl
+                + ", maxTtl="
+                + maxTtl
+                + ")";
+    }
+
+    /** Builds options; every value defaults as documented on the class. */
+    public static final class Builder {
+        private String adminToken;
+        private String adminPath = DEFAULT_ADMIN_PATH;
+        private Path directory;
+        private int max = DEFAULT_MAX;
+        private Duration defaultTtl = DEFAULT_TTL;
+        private Duration maxTtl = DEFAULT_MAX_TTL;
+
+        private Builder(Path directory) {
+            this.directory = directory;
+        }
+
+        /** Turns the admin API on with this bearer token (null: off). */
+        public Builder adminToken(String token) {
+            if (token != null && token.strip().length() < MIN_TOKEN_LENGTH) {
+                throw new ConfigurationException(
+                        "admin.token must be at least "
+                                + MIN_TOKEN_LENGTH
+                                + " characters (it guards uploading code to this server)");
+            }
+            this.adminToken = token == null ? null : token.strip();
+            return this;
+        }
+
+        public Builder adminPath(String path) {
+            if (path == null || !path.matches("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")) {
+                throw new ConfigurationException(
+                        "admin.path must be a path like /_vivarium (no trailing slash), got '"
+                                + path
+                                + "'");
+            }
+            this.adminPath = path;
+            return this;
+        }
+
+        public Builder directory(Path dir) {
+            this.directory = Objects.requireNonNull(dir, "deployments.directory");
+            return this;
+        }
+
+        public Builder max(int n) {
+            if (n < 0) {
+                throw new ConfigurationException("deployments.max must not be negative, got " + n);
+            }
+            this.max = n;
+            return this;
+        }
+
+        public Builder defaultTtl(Duration d) {
+            this.defaultTtl = positive("deployments.defaultTtl", d);
+            return this;
+        }
+
+        public Builder maxTtl(Duration d) {
+            this.maxTtl = positive("deployments.maxTtl", d);
+            return this;
+        }
+
+        public UploadOptions build() {
+            return new UploadOptions(this);
+        }
+
+        private static Duration positive(String name, Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new ConfigurationException(name + " must be greater than zero, got " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package dev.vivarium.core.deploy;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.testing.TestGuests;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The admin HTTP API through the engine, configured by settings as the adapters do. */
+@Timeout(120)
+class AdminApiTest {
+    static final String TOKEN = "s3cret-admin-token-for-tests";
+
+    @TempDir Path kvDir;
+
+    Vivarium start(Map<String, String> extra) {
+        Map<String, String> s = new java.util.HashMap<>(extra);
+        s.put("routes", "/static -> wat/fixtures/hello_raw.wat; id=static");
+        s.put("poolSize", "1");
+        return Vivarium.builder(VivariumOptions.parse(s, TestGuests.root(), kvDir)).start();
+    }
+
+    Vivarium start() {
+        return start(Map.of("admin.token", TOKEN));
+    }
+
+    static Outcome send(Vivarium v, String method, String pathAndQuery, String token, byte[] body) {
+        Headers h = new Headers();
+        if (token != null) {
+            h.add("Authorization", "Bearer " + token);
+        }
+        GuestRequest r = new GuestRequest(method, pathAndQuery, "any.host", h, body, "192.0.2.7");
+        Route route = v.route("any.host", r.path());
+        if (route == null) {
+            return null;
+        }
+        return v.handle(route, r);
+    }
+
+    static String text(Outcome o) {
+        return new String(o.body(), UTF_8);
+    }
+
+    static byte[] hello() throws Exception {
+        return Files.readAllBytes(TestGuests.root().resolve("wat/fixtures/hello_raw.wat"));
+    }
+
+    @Test
+    void uploadListGetAndRemoveADeployment() throws Exception {
+        try (Vivarium v = start()) {
+            Outcome put =
+                    send(
+                            v,
+                            "PUT",
+                            "/_vivarium/deployments/demo?route=/demo/*&ttl=10m",
+                            TOKEN,
+                            hello());
+            assertEquals(201, put.status(), text(put));
+            assertEquals("application/json", put.headers().first("content-type"));
+            assertTrue(text(put).contains("\"id\":\"demo\""), text(put));
+            assertTrue(text(put).contains("\"route\":\"/demo/* -> demo.wat\""), text(put));
+
+            Outcome guest = send(v, "GET", "/demo/page", null, null);
+            assertEquals(200, guest.status());
+            assertEquals("Hello, world!", text(guest));
+
+            Outcome again =
+                    send(v, "PUT", "/_vivarium/deployments/demo?route=/demo/*", TOKEN, hello());
+            assertEquals(200, again.status(), "replaced: " + text(again));
+
+            Outcome list = send(v, "GET", "/_vivarium/deployments", TOKEN, null);
+            assertEquals(200, list.status());
+            assertTrue(text(list).startsWith("{\"deployments\":["), text(list));
+            assertTrue(text(list).contains("\"id\":\"static\",\"route\":"), text(list));
+            assertTrue(text(list).contains("\"uploaded\":false"), text(list));
+            assertTrue(text(list).contains("\"id\":\"demo\""), text(list));
+
+            Outcome one = send(v, "GET", "/_vivarium/deployments/demo", TOKEN, null);
+            assertEquals(200, one.status());
+            assertTrue(text(one).contains("\"expiresAt\":\""), text(one));
+
+            Outcome del = send(v, "DELETE", "/_vivarium/deployments/demo", TOKEN, null);
+            assertEquals(204, del.status());
+            assertNull(send(v, "GET", "/demo/page", null, null), "gone: passes to the site");
+            assertEquals(404, send(v, "GET", "/_vivarium/deployments/demo", TOKEN, null).status());
+            assertEquals(
+                    404, send(v, "DELETE", "/_vivarium/deployments/demo", TOKEN, null).status());
+        }
+    }
+
+    @Test
+    void withoutTheRightTokenNothingHappens() throws Exception {
+        try (Vivarium v = start()) {
+            for (String token : new String[] {null, "wrong-token-wrong-token", TOKEN + "x"}) {
+                Outcome o = send(v, "PUT", "/_vivarium/deployments/x?route=/x", token, hello());
+                assertEquals(401, o.status(), String.valueOf(token));
+                assertEquals("Bearer realm=\"vivarium\"", o.headers().first("www-authenticate"));
+                assertEquals(401, send(v, "GET", "/_vivarium/deployments", token, null).status());
+            }
+            assertNull(send(v, "GET", "/x", null, null), "nothing was deployed");
+        }
+    }
+
+    @Test
+    void badRequestsGetAStatusAndAMessage() throws Exception {
+        try (Vivarium v = start()) {
+            Outcome o =
+                    send(v, "PUT", "/_vivarium/deployments/x?route=/x&ttl=soon", TOKEN, hello());
+            assertEquals(400, o.status());
+            assertTrue(text(o).contains("invalid ttl 'soon'"), text(o));
+
+            o = send(v, "PUT", "/_vivarium/deployments/x?route=/x&color=red", TOKEN, hello());
+            assertEquals(400, o.status());
+            assertTrue(text(o).contains("unknown parameter 'color'"), text(o));
+
+            o = send(v, "PUT", "/_vivarium/deployments/x?route=/x", TOKEN, new byte[0]);
+            assertEquals(400, o.status());
+            assertTrue(text(o).contains("the body must be the module"), text(o));
+
+            o =
+                    send(
+                            v,
+                            "PUT",
+                            "/_vivarium/deployments/x?route=/x",
+                            TOKEN,
+                            "(module".getBytes(UTF_8));
+            assertEquals(400, o.status());
+            assertTrue(text(o).contains("x.wat"), text(o));
+
+            o = send(v, "DELETE", "/_vivarium/deployments/static", TOKEN, null);
+            assertEquals(409, o.status());
+            assertTrue(text(o).contains("configured"), text(o));
+
+            o = send(v, "POST", "/_vivarium/deployments/x", TOKEN, hello());
+            assertEquals(405, o.status());
+            assertEquals("GET, PUT, DELETE", o.headers().first("allow"));
+
+            o = send(v, "GET", "/_vivarium/other", TOKEN, null);
+            assertEquals(404, o.status());
+
+            assertEquals("Hello, world!", text(send(v, "GET", "/static", null, null)));
+        }
+    }
+
+    @Test
+    void theAdminPathIsOrdinaryWhenNoTokenIsSetAndCanBeMoved() throws Exception {
+        try (Vivarium v = start(Map.of())) {
+            assertNull(v.route("h", "/_vivarium/deployments"), "off: the site gets the request");
+        }
+        try (Vivarium v = start(Map.of("admin.token", TOKEN, "admin.path", "/ops/edge"))) {
+            assertNull(v.route("h", "/_vivarium/deployments"));
+            Outcome o = send(v, "GET", "/ops/edge/deployments", TOKEN, null);
+            assertEquals(200, o.status());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.vivarium.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.testing.TestGuests;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpTester;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Uploading, using and removing a deployment through the admin API of a real server, with each
+ * adapter: the module travels as an HTTP body, the uploaded guest answers on its route, and after
+ * removal the request reaches the application again.
+ */
+@Timeout(120)
+class AdminScenariosTest {
+    static final String TOKEN = "adapter-test-token-0123456789";
+
+    @TempDir Path kvDirectory;
+
+    static List<Adapter> adapters() {
+        return List.of(Adapter.HANDLER, Adapter.FILTER);
+    }
+
+    private TestServer start(Adapter adapter) throws Exception {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("routes", "/hello -> wat/fixtures/hello_raw.wat");
+        s.put("guestDirectory", TestGuests.root().toString());
+        s.put("kv.directory", kvDirectory.resolve(adapter.toString()).toString());
+        s.put("admin.token", TOKEN);
+        s.put("poolSize", "1");
+        return TestServer.start(adapter, s);
+    }
+
+    private static HttpTester.Request admin(String method, String uri, String token) {
+        HttpTester.Request r = TestServer.request(method, uri);
+        if (token != null) {
+            r.setHeader("Authorization", "Bearer " + token);
+        }
+        return r;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void uploadServeAndRemoveADeployment(Adapter adapter) throws Exception {
+        byte[] module =
+                Files.readAllBytes(TestGuests.root().resolve("wat/fixtures/echo_request.wat"));
+        try (TestServer server = start(adapter)) {
+            HttpTester.Response before = server.get("/up/x");
+            assertEquals("reached", before.get(TestApplication.HEADER), "the application's");
+
+            HttpTester.Request put =
+                    admin("PUT", "/_vivarium/deployments/up?route=/up/*&ttl=5m", TOKEN);
+            put.setHeader("Content-Type", "application/wasm");
+            put.setContent(ByteBuffer.wrap(module));
+            HttpTester.Response created = server.send(put);
+            assertEquals(201, created.getStatus(), created.getContent());
+            assertTrue(created.get("content-type").startsWith("application/json"));
+            assertTrue(created.getContent().contains("\"id\":\"up\""), created.getContent());
+
+            HttpTester.Response guest = server.get("/up/x?q=1");
+            assertEquals(200, guest.getStatus(), guest.getContent());
+            assertEquals("/up/x?q=1", guest.get("x-path"), "the uploaded guest answered");
+            assertNull(guest.get(TestApplication.HEADER));
+
+            HttpTester.Response list = server.send(admin("GET", "/_vivarium/deployments", TOKEN));
+            assertEquals(200, list.getStatus());
+            assertTrue(list.getContent().contains("\"id\":\"up\""), list.getContent());
+            assertTrue(list.getContent().contains("\"id\":\"hello_raw\""), list.getContent());
+
+            HttpTester.Response refused =
+                    server.send(
+                            admin("DELETE", "/_vivarium/deployments/up", "not-the-token-at-all"));
+            assertEquals(401, refused.getStatus());
+
+            HttpTester.Response deleted =
+                    server.send(admin("DELETE", "/_vivarium/deployments/up", TOKEN));
+            assertEquals(204, deleted.getStatus(), deleted.getContent());
+            HttpTester.Response after = server.get("/up/x");
+            assertEquals("reached", after.get(TestApplication.HEADER), "the application's again");
+            assertEquals("Hello, world!", server.get("/hello").getContent());
+        }
+    }
+}
