@@ -28,6 +28,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +79,7 @@ public final class Vivarium implements AutoCloseable {
         for (Route r : routes.targets()) {
             byspec.put(r.spec(), r);
         }
-        this.configured = Map.copyOf(byspec);
+        this.configured = Collections.unmodifiableMap(byspec);
         this.pools = List.copyOf(pools);
         this.metrics = metrics;
         this.clock = b.clock;
