@@ -92,6 +92,7 @@ class JettyDistributionIT {
                         "jetty.vivarium.routes=/hello -> hello_raw.wat, /trap -> trap_div.wat",
                         "jetty.vivarium.deadline=5s",
                         "jetty.vivarium.poolSize=2",
+                        "jetty.vivarium.admin.token=" + ADMIN_TOKEN,
                         ""),
                 StandardOpenOption.APPEND);
 
@@ -115,6 +116,26 @@ class JettyDistributionIT {
                 trap.body().contains("guest trapped: integer divide by zero in trap_div.wat"),
                 trap.body());
         assertEquals("Hello, world!", get(client, port, "/hello").body(), "still serving");
+
+        // the admin API, enabled by jetty.vivarium.admin.token: upload a guest at run time
+        HttpRequest put =
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        "http://127.0.0.1:"
+                                                + port
+                                                + "/_vivarium/deployments/up?route=/up"))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .PUT(
+                                HttpRequest.BodyPublishers.ofFile(
+                                        TestGuests.watFixtures().resolve("hello_raw.wat")))
+                        .timeout(STEP_TIMEOUT)
+                        .build();
+        HttpResponse<String> created = client.send(put, HttpResponse.BodyHandlers.ofString(UTF_8));
+        assertEquals(201, created.statusCode(), created.body());
+        assertEquals("Hello, world!", get(client, port, "/up").body(), "the uploaded guest");
+        assertTrue(
+                Files.isRegularFile(base.resolve("vivarium/kv/.uploads/up.wat")),
+                "kept under jetty.base");
 
         String output = Files.readString(log);
         assertTrue(output.contains("VivariumHandler@"), "the server dump shows the handler");
@@ -177,6 +198,8 @@ class JettyDistributionIT {
         fail("Jetty did not start within " + STEP_TIMEOUT + ":\n" + Files.readString(log));
         return -1;
     }
+
+    private static final String ADMIN_TOKEN = "distribution-test-token-42";
 
     private static HttpResponse<String> get(HttpClient client, int port, String path)
             throws Exception {
