@@ -182,15 +182,20 @@ public final class Uploads implements AutoCloseable {
         }
         Instant now = clock.instant();
         Instant expiresAt = now.plus(lifetime);
-        boolean isNew = !byId.containsKey(id);
+        // a failed upload must not leave a store behind, nor touch one that was there
+        boolean newStore = !kv.deployments().contains(id);
         Route route;
         try {
             route = engine.bind(spec, guest, store(id, guest, lifetime));
         } catch (RuntimeException e) {
-            // e.g. instantiation failed while warming the pool
-            if (isNew) {
+            if (newStore) {
                 kv.delete(id);
             }
+            if (e instanceof ConfigurationException) {
+                // a bad outbound allowlist entry
+                throw new UploadException(400, e.getMessage(), e);
+            }
+            // e.g. instantiation failed while warming the pool
             throw new UploadException(
                     400, fileName + ": cannot be instantiated: " + e.getMessage(), e);
         }
@@ -198,7 +203,7 @@ public final class Uploads implements AutoCloseable {
             write(id, fileName, module, spec, now, expiresAt);
         } catch (IOException | UncheckedIOException e) {
             engine.retire(route);
-            if (isNew) {
+            if (newStore) {
                 kv.delete(id);
             }
             throw new UploadException(500, "cannot keep the upload in " + dir() + ": " + e, e);

@@ -288,6 +288,21 @@ class UploadsTest {
             assertEquals(400, e.status());
             assertTrue(e.getMessage().contains("run"), "no run export: " + e.getMessage());
 
+            e =
+                    assertThrows(
+                            UploadException.class,
+                            () ->
+                                    v.uploads()
+                                            .deploy(
+                                                    "two",
+                                                    "/two",
+                                                    null,
+                                                    null,
+                                                    List.of("ftp://files.example"),
+                                                    hello));
+            assertEquals(400, e.status());
+            assertTrue(e.getMessage().contains("ftp://files.example"), e.getMessage());
+
             e = refused(v, "two", null, hello);
             assertEquals(400, e.status());
             assertTrue(e.getMessage().contains("MATCH"), e.getMessage());
