@@ -1,9 +1,14 @@
 package dev.vivarium.bench;
 
+import dev.vivarium.core.GuestRequest;
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.engine.Route;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Finds the repository's {@code guests} directory from the working directory. */
+/** Finds the repository's {@code guests} directory; sends benchmark requests. */
 final class Guests {
     private Guests() {}
 
@@ -22,5 +27,18 @@ final class Guests {
 
     static Path dist() {
         return root().resolve("dist");
+    }
+
+    /** One {@code GET path} through the engine; fails unless the guest answers 200. */
+    static Outcome get(Vivarium engine, Route route, String path) {
+        Outcome o =
+                engine.handle(
+                        route,
+                        new GuestRequest(
+                                "GET", path, "localhost", new Headers(), null, "127.0.0.1"));
+        if (o.status() != 200) {
+            throw new IllegalStateException(o.toString());
+        }
+        return o;
     }
 }

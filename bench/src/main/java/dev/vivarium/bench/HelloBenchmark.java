@@ -1,7 +1,5 @@
 package dev.vivarium.bench;
 
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
@@ -62,14 +60,6 @@ public class HelloBenchmark {
 
     @Benchmark
     public Outcome request() {
-        Outcome o =
-                engine.handle(
-                        route,
-                        new GuestRequest(
-                                "GET", "/hello", "localhost", new Headers(), null, "127.0.0.1"));
-        if (o.status() != 200) {
-            throw new IllegalStateException(o.toString());
-        }
-        return o;
+        return Guests.get(engine, route, "/hello");
     }
 }

@@ -1,7 +1,5 @@
 package dev.vivarium.bench;
 
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
@@ -63,15 +61,7 @@ public class MemoryBenchmark {
     /** One request to the guest (instance reset included, as in production). */
     @Benchmark
     public Outcome guest() {
-        Outcome o =
-                engine.handle(
-                        route,
-                        new GuestRequest(
-                                "GET", "/m", "localhost", new Headers(), null, "127.0.0.1"));
-        if (o.status() != 200) {
-            throw new IllegalStateException(o.toString());
-        }
-        return o;
+        return Guests.get(engine, route, "/m");
     }
 
     /** The same work in Java on a byte array of the guest's memory size: the baseline. */
