@@ -1,57 +1,104 @@
 package dev.vivarium.core.engine;
 
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Interrupts a thread running a guest when its deadline passes. Chicory's compiled code checks the
  * interrupt flag at calls and backward jumps, so the guest stops within milliseconds.
+ *
+ * <p>Arming and disarming touch only a concurrent set: no thread is woken per request (a timer
+ * queue would signal its thread on every request whose deadline becomes the earliest, which
+ * measured as the largest host cost after memory reset). One daemon thread sweeps the set every
+ * {@link #TICK_MILLIS} ms, so an interrupt comes at most that late; after {@link #IDLE_MILLIS} ms
+ * with nothing armed it parks until the next {@link #arm}.
  *
  * <p>The interrupt and {@link Armed#disarm()} are serialized on the {@link Armed} object, so once
  * disarm returns no interrupt can still arrive, and an interrupt that did arrive is cleared before
  * the thread goes back to the container.
  */
 final class Watchdog implements AutoCloseable {
-    private final ScheduledThreadPoolExecutor timer;
+    static final long TICK_MILLIS = 5;
+    static final long IDLE_MILLIS = 1000;
+
+    private final Set<Armed> armed = ConcurrentHashMap.newKeySet();
+    private final Thread sweeper;
+    private volatile boolean parked;
+    private volatile boolean closed;
 
     Watchdog() {
-        timer =
-                new ScheduledThreadPoolExecutor(
-                        1,
-                        r -> {
-                            Thread t = new Thread(r, "vivarium-watchdog");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        timer.setRemoveOnCancelPolicy(true);
+        sweeper = new Thread(this::sweep, "vivarium-watchdog");
+        sweeper.setDaemon(true);
+        sweeper.start();
     }
 
     /** Interrupts the calling thread at {@code deadlineNanos} ({@code System.nanoTime()}). */
     Armed arm(long deadlineNanos) {
-        Armed a = new Armed(Thread.currentThread());
-        a.future = timer.schedule(a, deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+        Armed a = new Armed(this, Thread.currentThread(), deadlineNanos);
+        armed.add(a);
+        // the sweeper sets parked before its last look at the set, so it cannot miss this one
+        if (parked) {
+            LockSupport.unpark(sweeper);
+        }
         return a;
+    }
+
+    /** Deadlines being watched now; for tests. */
+    int armedCount() {
+        return armed.size();
     }
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        closed = true;
+        LockSupport.unpark(sweeper);
     }
 
-    static final class Armed implements Runnable {
+    private void sweep() {
+        long tick = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+        long idleTicks = IDLE_MILLIS / TICK_MILLIS;
+        long idle = 0;
+        while (!closed) {
+            if (armed.isEmpty()) {
+                if (++idle >= idleTicks) {
+                    parked = true;
+                    if (armed.isEmpty() && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                    idle = 0;
+                    continue;
+                }
+            } else {
+                idle = 0;
+                long now = System.nanoTime();
+                for (Armed a : armed) {
+                    if (now - a.deadlineNanos >= 0) {
+                        a.fire();
+                    }
+                }
+            }
+            LockSupport.parkNanos(this, tick);
+        }
+    }
+
+    static final class Armed {
+        private final Watchdog watchdog;
         private final Thread thread;
-        private volatile ScheduledFuture<?> future;
+        private final long deadlineNanos;
         private boolean done;
         private boolean fired;
 
-        private Armed(Thread thread) {
+        private Armed(Watchdog watchdog, Thread thread, long deadlineNanos) {
+            this.watchdog = watchdog;
             this.thread = thread;
+            this.deadlineNanos = deadlineNanos;
         }
 
-        @Override
-        public synchronized void run() {
-            if (!done) {
+        private synchronized void fire() {
+            if (!done && !fired) {
                 fired = true;
                 thread.interrupt();
             }
@@ -64,10 +111,7 @@ final class Watchdog implements AutoCloseable {
                 done = true;
                 didFire = fired;
             }
-            ScheduledFuture<?> f = future;
-            if (f != null) {
-                f.cancel(false);
-            }
+            watchdog.armed.remove(this);
             if (didFire) {
                 Thread.interrupted();
             }
