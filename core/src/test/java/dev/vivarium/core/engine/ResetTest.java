@@ -2,6 +2,7 @@ package dev.vivarium.core.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** A reset instance is indistinguishable from a new one: memory, its size and every global. */
 @Timeout(60)
@@ -32,15 +35,61 @@ class ResetTest {
     }
 
     private static void run(InstancePool pool, PooledInstance p) {
+        run(pool, p, "reset_state.wat", "run", "/");
+    }
+
+    /** Calls {@code export} with a request context bound, as the dispatcher calls run. */
+    private static void run(
+            InstancePool pool, PooledInstance p, String name, String export, String path) {
         CallContext ctx =
-                CallContext.builder(
-                                "reset_state.wat",
-                                TestMemory.request("GET", "/", new Headers(), null))
+                CallContext.builder(name, TestMemory.request("GET", path, new Headers(), null))
                         .build();
         ctx.bind(p.instance);
         p.slot.set(ctx);
-        p.run.apply();
+        p.instance.export(export).apply();
         p.slot.set(null);
+    }
+
+    /** Each way of writing memory, alone, then a reset: the instance equals a new one again. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "run",
+                "w_host_bytes",
+                "w_i32",
+                "w_i64",
+                "w_i16",
+                "w_i8",
+                "w_f32",
+                "w_f64",
+                "w_fill",
+                "w_copy",
+                "w_init",
+                "w_data",
+                "w_spill"
+            })
+    void aResetUndoesEveryKindOfWrite(String export) throws Exception {
+        GuestModule guest =
+                GuestLoader.load(TestGuests.watFixtures().resolve("reset_writes.wat"), 16);
+        assertTrue(guest.resettable(), guest.resetBlocker());
+        InstancePool pool = new InstancePool(guest, 1);
+        State fresh = state(pool.acquire().instance);
+        PooledInstance used = pool.acquire();
+        for (int round = 0; round < 2; round++) {
+            if (export.equals("run") || export.equals("w_host_bytes")) {
+                // a path of 9000 bytes: the host's buffer write spans three chunks
+                run(pool, used, "reset_writes.wat", export, "/" + "a".repeat(9000));
+            } else {
+                used.instance.export(export).apply();
+            }
+            State dirty = state(used.instance);
+            assertFalse(
+                    java.util.Arrays.equals(fresh.memory(), dirty.memory()),
+                    export + " changed memory");
+            used.reset();
+            assertArrayEquals(fresh.memory(), state(used.instance).memory(), export);
+            assertEquals(0, ((ResettableMemory) used.instance.memory()).writtenChunks());
+        }
     }
 
     @Test
