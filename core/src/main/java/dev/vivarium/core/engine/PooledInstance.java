@@ -43,14 +43,13 @@ final class PooledInstance {
     /**
      * Brings the instance back to the state a new instance has.
      *
-     * <p>Memory goes back to its initial size ({@link ResettableMemory}), is zero where it was
-     * written since the last reset (it knows; the rest is untouched) and gets its data segments
-     * again; globals get their initial values. Tables need nothing: a resettable module has no
-     * instruction that changes a table or drops a segment ({@link GuestLoader}), so they still hold
-     * exactly what instantiation put there. This is what {@code Instance.initialize} does, minus
-     * re-evaluating every table element and global initializer, which was a third of a small
-     * guest's request time. Modules with a start function use {@code Instance.initialize}, which
-     * runs it.
+     * <p>Memory goes back to its initial size ({@link ResettableMemory}), is zero and gets its data
+     * segments again; globals get their initial values. Tables need nothing: a resettable module
+     * has no instruction that changes a table or drops a segment ({@link GuestLoader}), so they
+     * still hold exactly what instantiation put there. This is what {@code Instance.initialize}
+     * does, minus re-evaluating every table element and global initializer, which was a third of a
+     * small guest's request time. Modules with a start function use {@code Instance.initialize},
+     * which runs it.
      */
     void reset() {
         Memory memory = instance.memory();
@@ -61,10 +60,7 @@ final class PooledInstance {
             return;
         }
         if (memory != null) {
-            if (memory instanceof ResettableMemory m) {
-                // only what was written since the last reset (a replaced memory is all zero)
-                m.zeroWritten();
-            } else if (!fresh) {
+            if (!fresh) {
                 memory.zero();
             }
             memory.initialize(instance, dataSegments);

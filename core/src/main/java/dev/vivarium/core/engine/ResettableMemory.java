@@ -25,34 +25,9 @@ final class ResettableMemory implements Memory {
     private final MemoryLimits limits;
     private ByteArrayMemory delegate;
 
-    /** Memory is tracked in chunks of {@code 1 << CHUNK_SHIFT} = 4 KiB. */
-    static final int CHUNK_SHIFT = 12;
-
-    private static final int CHUNK = 1 << CHUNK_SHIFT;
-
-    /** The widest single write instruction (i64/f64) minus one: how far it can spill over. */
-    private static final int SPILL = 7;
-
-    /**
-     * The chunks of the initial pages written since the last reset, by the guest or by the host;
-     * every other chunk still holds what instantiation put there. A reset zeroes only these (then
-     * rewrites the data segments): a small guest touches a few chunks of its pages, and zeroing all
-     * of them was the largest host cost of a request. Every write method below marks the chunk its
-     * first byte is in (bulk writes: every chunk they cover) before writing; a scalar write that
-     * starts at the end of a chunk can spill up to {@link #SPILL} bytes into the next one, so a
-     * reset zeroes that much past each marked chunk. Writes past the initial pages need no mark:
-     * memory that grew is replaced whole ({@link #shrinkToInitial()}).
-     */
-    private final boolean[] written;
-
-    /** The chunk marked last, or -1: a write there needs no new mark. */
-    private int lastMarked = -1;
-
     ResettableMemory(MemoryLimits limits) {
         this.limits = limits;
         this.delegate = new ByteArrayMemory(limits);
-        this.written =
-                new boolean[(int) ((long) limits.initialPages() * PAGE_SIZE >>> CHUNK_SHIFT)];
     }
 
     /**
@@ -66,77 +41,7 @@ final class ResettableMemory implements Memory {
             return false;
         }
         delegate = new ByteArrayMemory(limits);
-        clean();
         return true;
-    }
-
-    /**
-     * Zeroes what was written since the last reset (memory still of its initial size), so the
-     * memory is all zero except where nothing was written: the data segments, which the reset
-     * writes again anyway.
-     */
-    void zeroWritten() {
-        int size = written.length << CHUNK_SHIFT;
-        int c = 0;
-        while (c < written.length) {
-            if (!written[c]) {
-                c++;
-                continue;
-            }
-            int first = c;
-            while (c < written.length && written[c]) {
-                written[c++] = false;
-            }
-            // one fill per run of written chunks, plus what a write could spill past the run
-            int from = first << CHUNK_SHIFT;
-            int to = Math.min(size, (c << CHUNK_SHIFT) + SPILL);
-            delegate.fill((byte) 0, from, to);
-        }
-        lastMarked = -1;
-    }
-
-    /** Chunks a reset would zero now; for tests. */
-    int writtenChunks() {
-        int n = 0;
-        for (boolean w : written) {
-            if (w) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private void clean() {
-        java.util.Arrays.fill(written, false);
-        lastMarked = -1;
-    }
-
-    /** Marks the chunk of a scalar write (it may spill into the next: see {@link #SPILL}). */
-    private void mark(int addr) {
-        int c = addr >>> CHUNK_SHIFT;
-        // most writes land in the chunk of the write before: one compare, no array access
-        if (c != lastMarked) {
-            markChunk(c);
-        }
-    }
-
-    private void markChunk(int c) {
-        if (c < written.length) {
-            written[c] = true;
-            lastMarked = c;
-        }
-    }
-
-    /** Marks every chunk of a bulk write; the guest's address (out-of-bounds ones trap later). */
-    private void mark(int addr, int size) {
-        if (size <= 0) {
-            return;
-        }
-        long last =
-                Math.min(written.length - 1L, ((addr & 0xFFFFFFFFL) + size - 1) >>> CHUNK_SHIFT);
-        for (long c = (addr & 0xFFFFFFFFL) >>> CHUNK_SHIFT; c <= last; c++) {
-            written[(int) c] = true;
-        }
     }
 
     @Override
@@ -196,13 +101,11 @@ final class ResettableMemory implements Memory {
 
     @Override
     public void initPassiveSegment(int segmentId, int dest, int offset, int size) {
-        mark(dest, size);
         delegate.initPassiveSegment(segmentId, dest, offset, size);
     }
 
     @Override
     public void write(int addr, byte[] data, int offset, int size) {
-        mark(addr, size);
         delegate.write(addr, data, offset, size);
     }
 
@@ -218,7 +121,6 @@ final class ResettableMemory implements Memory {
 
     @Override
     public void writeI32(int addr, int data) {
-        mark(addr);
         delegate.writeI32(addr, data);
     }
 
@@ -229,7 +131,6 @@ final class ResettableMemory implements Memory {
 
     @Override
     public void writeLong(int addr, long data) {
-        mark(addr);
         delegate.writeLong(addr, data);
     }
 
@@ -240,7 +141,6 @@ final class ResettableMemory implements Memory {
 
     @Override
     public void writeShort(int addr, short data) {
-        mark(addr);
         delegate.writeShort(addr, data);
     }
 
@@ -256,13 +156,11 @@ final class ResettableMemory implements Memory {
 
     @Override
     public void writeByte(int addr, byte data) {
-        mark(addr);
         delegate.writeByte(addr, data);
     }
 
     @Override
     public void writeF32(int addr, float data) {
-        mark(addr);
         delegate.writeF32(addr, data);
     }
 
@@ -278,7 +176,6 @@ final class ResettableMemory implements Memory {
 
     @Override
     public void writeF64(int addr, double data) {
-        mark(addr);
         delegate.writeF64(addr, data);
     }
 
@@ -295,18 +192,15 @@ final class ResettableMemory implements Memory {
     @Override
     public void zero() {
         delegate.zero();
-        clean();
     }
 
     @Override
     public void fill(byte value, int fromIndex, int toIndex) {
-        mark(fromIndex, toIndex - fromIndex);
         delegate.fill(value, fromIndex, toIndex);
     }
 
     @Override
     public void copy(int dest, int src, int size) {
-        mark(dest, size);
         delegate.copy(dest, src, size);
     }
 
