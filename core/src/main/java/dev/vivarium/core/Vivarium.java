@@ -103,7 +103,7 @@ public final class Vivarium implements AutoCloseable {
                 .description("deployments uploaded at run time")
                 .register(metrics.registry());
         if (options.uploads().adminEnabled()) {
-            this.admin = new AdminApi(uploads, this::configuredDeployments);
+            this.admin = new AdminApi(uploads, configuredDeployments());
             String path = options.uploads().adminPath();
             this.adminRoute =
                     new Route(
@@ -129,13 +129,13 @@ public final class Vivarium implements AutoCloseable {
     private final class UploadHooks implements Uploads.Engine {
         @Override
         public void check(List<RouteSpec> uploaded) {
-            String adminPath =
-                    options.uploads().adminEnabled() ? options.uploads().adminPath() : null;
             for (RouteSpec s : uploaded) {
-                if (adminPath != null
-                        && (s.path().equals(adminPath) || s.path().startsWith(adminPath + "/"))) {
+                if (options.uploads().isAdminPath(s.path())) {
                     throw new ConfigurationException(
-                            "route '" + s + "' is under the admin API's path " + adminPath);
+                            "route '"
+                                    + s
+                                    + "' is under the admin API's path "
+                                    + options.uploads().adminPath());
                 }
             }
             List<RouteSpec> all = new ArrayList<>(configured.keySet());

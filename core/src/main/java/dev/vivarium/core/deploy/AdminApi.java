@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,28 +37,29 @@ import org.slf4j.LoggerFactory;
 public final class AdminApi {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.admin");
 
+    private final UploadOptions options;
     private final String prefix;
     private final byte[] expected;
     private final Uploads uploads;
-    private final Supplier<List<DeploymentInfo>> configured;
+    private final List<DeploymentInfo> configured;
 
     /**
      * @param configured the deployments configured in {@code routes}, for listing
      */
-    public AdminApi(Uploads uploads, Supplier<List<DeploymentInfo>> configured) {
+    public AdminApi(Uploads uploads, List<DeploymentInfo> configured) {
         this.uploads = Objects.requireNonNull(uploads, "uploads");
-        UploadOptions o = uploads.options();
-        if (!o.adminEnabled()) {
+        this.options = uploads.options();
+        if (!options.adminEnabled()) {
             throw new IllegalArgumentException("admin.token is not set");
         }
-        this.prefix = o.adminPath();
-        this.expected = ("Bearer " + o.adminToken()).getBytes(StandardCharsets.UTF_8);
-        this.configured = Objects.requireNonNull(configured, "configured");
+        this.prefix = options.adminPath();
+        this.expected = ("Bearer " + options.adminToken()).getBytes(StandardCharsets.UTF_8);
+        this.configured = List.copyOf(configured);
     }
 
     /** Whether a request path is the admin API's. */
     public boolean matches(String path) {
-        return path.equals(prefix) || path.startsWith(prefix + "/");
+        return options.isAdminPath(path);
     }
 
     /** Answers one admin request; never throws for bad input. */
@@ -166,7 +166,7 @@ public final class AdminApi {
             LOG.info("admin removed deployment {} from {}", id, r.clientAddress());
             return Outcome.response(204, new Headers(), new byte[0]);
         }
-        for (DeploymentInfo d : configured.get()) {
+        for (DeploymentInfo d : configured) {
             if (d.id().equals(id)) {
                 return json(
                         409,
@@ -180,7 +180,7 @@ public final class AdminApi {
     }
 
     private List<DeploymentInfo> all() {
-        List<DeploymentInfo> all = new ArrayList<>(configured.get());
+        List<DeploymentInfo> all = new ArrayList<>(configured);
         all.addAll(uploads.list());
         return all;
     }

@@ -93,6 +93,11 @@ public final class UploadOptions {
         return adminPath;
     }
 
+    /** Whether the admin API is on and {@code path} is at or under {@link #adminPath()}. */
+    public boolean isAdminPath(String path) {
+        return adminEnabled() && (path.equals(adminPath) || path.startsWith(adminPath + "/"));
+    }
+
     public Path directory() {
         return directory;
     }

@@ -174,12 +174,7 @@ public final class Uploads implements AutoCloseable {
         } catch (ConfigurationException e) {
             throw new UploadException(409, e.getMessage(), e);
         }
-        GuestModule guest;
-        try {
-            guest = GuestLoader.load(fileName, module, maxMemoryPages);
-        } catch (GuestLoadException e) {
-            throw new UploadException(400, e.getMessage(), e);
-        }
+        GuestModule guest = load(fileName, module);
         Instant now = clock.instant();
         Instant expiresAt = now.plus(lifetime);
         // a failed upload must not leave a store behind, nor touch one that was there
@@ -312,6 +307,15 @@ public final class Uploads implements AutoCloseable {
                             + id
                             + "' must be 1 to 64 letters, digits, '.', '_' or '-', starting with a"
                             + " letter or digit");
+        }
+    }
+
+    /** Loads and compiles an uploaded module; a bad one is a 400 with the loader's message. */
+    private GuestModule load(String fileName, byte[] module) {
+        try {
+            return GuestLoader.load(fileName, module, maxMemoryPages);
+        } catch (GuestLoadException e) {
+            throw new UploadException(400, e.getMessage(), e);
         }
     }
 
@@ -471,12 +475,7 @@ public final class Uploads implements AutoCloseable {
         List<RouteSpec> specs = new ArrayList<>(routes().stream().map(Route::spec).toList());
         specs.add(spec);
         engine.check(specs);
-        GuestModule guest;
-        try {
-            guest = GuestLoader.load(fileName, module, maxMemoryPages);
-        } catch (GuestLoadException e) {
-            throw new UploadException(400, e.getMessage(), e);
-        }
+        GuestModule guest = load(fileName, module);
         Duration left = Duration.between(now, expiresAt);
         Route route = engine.bind(spec, guest, store(id, guest, left));
         byId.put(
