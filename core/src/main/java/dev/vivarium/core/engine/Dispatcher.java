@@ -1,7 +1,9 @@
 package dev.vivarium.core.engine;
 
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.UninstantiableException;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.abi.CallContext;
@@ -39,30 +41,15 @@ public final class Dispatcher implements AutoCloseable {
 
     private Outcome run(Route route, GuestRequest request) {
         InstancePool pool = route.pool();
-        PooledInstance instance;
-        try {
-            instance = pool.acquire();
-        } catch (RuntimeException e) {
-            LOG.error("{}: cannot instantiate the guest", route.guestName(), e);
-            return Outcome.failure(
-                    Outcome.Kind.HOST_ERROR,
-                    500,
-                    "cannot instantiate " + route.guestName() + ": " + e.getMessage());
-        }
-        CallContext ctx;
-        Watchdog.Armed armed;
-        try {
-            ctx = contexts.apply(route, request);
-            // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline
-            armed = watchdog.arm(ctx.deadlineNanos());
-        } catch (RuntimeException e) {
-            // nothing ran in the instance, but it must go back or the pool counts it in use
-            pool.release(instance, false);
-            throw e;
-        }
+        CallContext ctx = contexts.apply(route, request);
+        // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
+        // building an instance too, which runs the guest's start function if it has one
+        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
+        PooledInstance instance = null;
         Throwable failure = null;
         boolean interrupted;
         try {
+            instance = pool.acquire();
             ctx.bind(instance.instance);
             instance.slot.set(ctx);
             if (instance.initialize != null) {
@@ -73,13 +60,17 @@ public final class Dispatcher implements AutoCloseable {
             failure = t;
         } finally {
             interrupted = armed.disarm();
-            instance.slot.set(null);
+            if (instance != null) {
+                instance.slot.set(null);
+            }
             try {
                 ctx.close();
             } catch (RuntimeException e) {
                 LOG.warn("{}: releasing request resources failed", route.guestName(), e);
             }
-            pool.release(instance, failure == null && !interrupted);
+            if (instance != null) {
+                pool.release(instance, failure == null && !interrupted);
+            }
         }
         if (failure instanceof VirtualMachineError vme
                 && !(failure instanceof StackOverflowError)) {
@@ -98,7 +89,28 @@ public final class Dispatcher implements AutoCloseable {
         if (failure == null) {
             return Outcome.response(ctx.status(), ctx.responseHeaders(), ctx.responseBody());
         }
+        if (instance == null) {
+            return instantiationFailed(route, failure);
+        }
         return classify(route, ctx, failure);
+    }
+
+    /** Building the instance failed: its start function trapped, or the host failed. */
+    private static Outcome instantiationFailed(Route route, Throwable failure) {
+        String guest = route.guestName();
+        // Chicory wraps a trap in the start function; a segment that does not fit has no cause
+        if (failure instanceof UninstantiableException
+                && failure.getCause() instanceof TrapException) {
+            return Outcome.failure(
+                    Outcome.Kind.TRAP,
+                    500,
+                    "guest trapped in its start function: " + cause(failure) + " in " + guest);
+        }
+        LOG.error("{}: cannot instantiate the guest", guest, failure);
+        return Outcome.failure(
+                Outcome.Kind.HOST_ERROR,
+                500,
+                "cannot instantiate " + guest + ": " + cause(failure));
     }
 
     /** Maps a failed run to its outcome; the instance has already been discarded. */

@@ -172,6 +172,13 @@ public final class GuestLoader {
         if (section.isEmpty() || section.get().memoryCount() == 0) {
             return null;
         }
+        if (section.get().memoryCount() > 1) {
+            throw new GuestLoadException(
+                    name
+                            + ": defines "
+                            + section.get().memoryCount()
+                            + " memories; a guest may have one (the ABI's pointers address one memory)");
+        }
         MemoryLimits declared = section.get().getMemory(0).limits();
         if (declared.initialPages() > maxPages) {
             throw new GuestLoadException(
@@ -199,6 +206,10 @@ public final class GuestLoader {
     }
 
     private static String resetBlocker(WasmModule module) {
+        if (module.startSection().isPresent()) {
+            // it runs at instantiation, which happens under the request's deadline (Dispatcher)
+            return "has a start function, which runs at instantiation";
+        }
         FunctionBody[] bodies = module.codeSection().functionBodies();
         for (FunctionBody body : bodies) {
             for (Instruction ins : body.instructions()) {

@@ -12,12 +12,12 @@ import org.slf4j.LoggerFactory;
  * Instances of one guest, each handed out with exactly the state a brand-new instance has.
  *
  * <p>After a request an instance is reset ({@link PooledInstance#reset()}: memory back to its
- * initial size and content, globals to their initial values; {@code Instance.initialize} for
- * modules with a start function) and kept for the next request, which costs a few microseconds per
- * memory page instead of building a new instance. An instance is discarded instead when its run
- * trapped or was interrupted (its state is unknown), or when the module uses instructions whose
- * effects a reset does not undo ({@link GuestModule#resetBlocker()}); such modules get a new
- * instance per request.
+ * initial size and content, globals to their initial values) and kept for the next request, which
+ * costs a few microseconds per memory page instead of building a new instance. An instance is
+ * discarded instead when its run trapped or was interrupted (its state is unknown), or when the
+ * module uses instructions whose effects a reset does not undo or has a start function ({@link
+ * GuestModule#resetBlocker()}); such modules get a new instance per request, built under the
+ * request's deadline (a start function is guest code).
  *
  * <p>At most {@code maxIdle} instances are kept; more are built on demand under load and dropped
  * when released. Thread-safe; each instance is used by one thread at a time.

@@ -19,7 +19,6 @@ final class PooledInstance {
 
     private final long[] globalHigh;
     private final DataSegment[] dataSegments;
-    private final boolean directReset;
 
     PooledInstance(Instance instance, Hostcalls.Slot slot, GuestModule guest) {
         this.instance = instance;
@@ -36,8 +35,7 @@ final class PooledInstance {
             globalHigh[i] = g.getValueHigh();
         }
         // Guests import nothing but functions (GuestLoader), so global initial values are
-        // constants and can be restored from the snapshot. A start function must run again.
-        this.directReset = guest.resettable() && guest.module().startSection().isEmpty();
+        // constants and can be restored from the snapshot.
     }
 
     /**
@@ -48,17 +46,13 @@ final class PooledInstance {
      * has no instruction that changes a table or drops a segment ({@link GuestLoader}), so they
      * still hold exactly what instantiation put there. This is what {@code Instance.initialize}
      * does, minus re-evaluating every table element and global initializer, which was a third of a
-     * small guest's request time. Modules with a start function use {@code Instance.initialize},
-     * which runs it.
+     * small guest's request time. Only instances of resettable modules are reset ({@link
+     * GuestModule#resettable()}), and those have no start function to run again.
      */
     void reset() {
         Memory memory = instance.memory();
         // a replaced memory is new and all zero: zeroing it again would touch every page twice
         boolean fresh = memory instanceof ResettableMemory m && m.shrinkToInitial();
-        if (!directReset) {
-            instance.initialize(false);
-            return;
-        }
         if (memory != null) {
             if (!fresh) {
                 memory.zero();

@@ -14,9 +14,9 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
  * keeps its size, so without this every request that grows memory would cost a new instance. That
  * is every request of a Rust guest: its allocator (dlmalloc) takes heap with {@code memory.grow},
  * never from the initial pages. {@link #shrinkToInitial()} swaps in a fresh memory of the initial
- * size, after which {@link PooledInstance#reset()} writes the data segments (or {@code initialize}
- * does, for modules with a start function) and it is exactly what a new instance has. Compiled
- * guest code holds this object, never the delegate, so the swap is safe between requests.
+ * size, after which {@link PooledInstance#reset()} writes the data segments and it is exactly what
+ * a new instance has. Compiled guest code holds this object, never the delegate, so the swap is
+ * safe between requests.
  *
  * <p>Every method delegates to a {@link ByteArrayMemory}; methods that it overrides for speed are
  * delegated too, the rest (atomics) use the interface's defaults, built on these.

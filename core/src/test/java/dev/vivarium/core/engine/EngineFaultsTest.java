@@ -35,7 +35,10 @@ class EngineFaultsTest {
                         "/noinit -> no_init_mm.wat",
                         "/empty -> empty_body_no_init_mm.wat",
                         "/echo/* -> echo_path.wat",
-                        "/reactor -> initialize_reactor.wat");
+                        "/reactor -> initialize_reactor.wat",
+                        "/start -> start_function.wat",
+                        "/start-loop -> start_loop_forever.wat; deadline=300ms",
+                        "/start-trap -> start_trap.wat");
     }
 
     @AfterAll
@@ -89,6 +92,38 @@ class EngineFaultsTest {
             assertTrue(
                     !Thread.currentThread().isInterrupted(), "interrupt cleared before returning");
         }
+    }
+
+    @Test
+    void aStartFunctionRunsUnderTheRequestsDeadline() {
+        Outcome o = t.get("/start-loop");
+        assertEquals(Outcome.Kind.DEADLINE, o.kind(), o.toString());
+        assertEquals(
+                "guest exceeded its deadline of 300 ms in start_loop_forever.wat", o.message());
+        assertTrue(!Thread.currentThread().isInterrupted(), "interrupt cleared before returning");
+    }
+
+    @Test
+    void aTrapInTheStartFunctionIsATrapOutcome() {
+        Outcome o = t.get("/start-trap");
+        assertEquals(Outcome.Kind.TRAP, o.kind(), o.toString());
+        assertEquals(500, o.status());
+        assertTrue(
+                o.message().startsWith("guest trapped in its start function: ")
+                        && o.message().endsWith(" in start_trap.wat"),
+                o.message());
+    }
+
+    @Test
+    void everyRequestSeesItsStartFunctionRunOnceOnFreshMemory() {
+        InstancePool pool = t.engine.route("h", "/start").pool();
+        long created = pool.created();
+        for (int i = 0; i < 3; i++) {
+            Outcome o = t.get("/start");
+            assertEquals("1", body(o), o.toString());
+        }
+        assertEquals(created + 3, pool.created(), "a new instance per request");
+        assertEquals(0, pool.idle());
     }
 
     @Test

@@ -91,6 +91,67 @@ class GuestLoaderTest {
     }
 
     @Test
+    void guestsWithAStartFunctionAreNotReset() throws Exception {
+        GuestModule g = GuestLoader.load(fixture("start_function.wat"), 256);
+        assertFalse(g.resettable());
+        assertEquals("has a start function, which runs at instantiation", g.resetBlocker());
+    }
+
+    @Test
+    void aSecondMemoryIsRefused(@TempDir Path dir) throws Exception {
+        // (module (memory 1) (memory 1) (func (export "run"))): multi-memory, which WAT tools
+        // here do not assemble without a flag, written out by hand
+        byte[] module = {
+            0x00,
+            0x61,
+            0x73,
+            0x6d,
+            0x01,
+            0x00,
+            0x00,
+            0x00, // magic, version
+            0x01,
+            0x04,
+            0x01,
+            0x60,
+            0x00,
+            0x00, // types: () -> ()
+            0x03,
+            0x02,
+            0x01,
+            0x00, // functions: one of type 0
+            0x05,
+            0x05,
+            0x02,
+            0x00,
+            0x01,
+            0x00,
+            0x01, // memories: two, 1 page each
+            0x07,
+            0x07,
+            0x01,
+            0x03,
+            'r',
+            'u',
+            'n',
+            0x00,
+            0x00, // export "run"
+            0x0a,
+            0x04,
+            0x01,
+            0x02,
+            0x00,
+            0x0b // code: an empty body
+        };
+        Path file = dir.resolve("two_memories.wasm");
+        Files.write(file, module);
+        assertEquals(
+                "two_memories.wasm: defines 2 memories; a guest may have one (the ABI's pointers"
+                        + " address one memory)",
+                failure(file));
+    }
+
+    @Test
     void initialMemoryAboveTheCapIsRefused() {
         String m =
                 assertThrows(
