@@ -145,6 +145,8 @@ public final class Vivarium implements AutoCloseable {
 
         @Override
         public Route bind(RouteSpec spec, GuestModule guest, KvStore kv) {
+            // first what can refuse the upload, so a refused one leaves no pool behind
+            OutboundPolicy policy = outbound.policy(spec);
             InstancePool pool = new InstancePool(guest, options.poolSize());
             pool.warm(options.poolSize());
             metrics.register(pool);
@@ -153,7 +155,7 @@ public final class Vivarium implements AutoCloseable {
                     pool,
                     new Deployment(spec.id(), kv),
                     spec.deadline() != null ? spec.deadline() : options.deadline(),
-                    outbound.policy(spec));
+                    policy);
         }
 
         @Override
@@ -295,7 +297,11 @@ public final class Vivarium implements AutoCloseable {
     public void close() {
         uploads.close();
         dispatcher.close();
-        pools.forEach(InstancePool::close);
+        pools.forEach(
+                p -> {
+                    p.close();
+                    metrics.unregister(p);
+                });
         outbound.close();
         kvStores.close();
     }
