@@ -129,15 +129,7 @@ public final class Vivarium implements AutoCloseable {
     private final class UploadHooks implements Uploads.Engine {
         @Override
         public void check(List<RouteSpec> uploaded) {
-            for (RouteSpec s : uploaded) {
-                if (options.uploads().isAdminPath(s.path())) {
-                    throw new ConfigurationException(
-                            "route '"
-                                    + s
-                                    + "' is under the admin API's path "
-                                    + options.uploads().adminPath());
-                }
-            }
+            uploaded.forEach(spec -> refuseAdminPath(options, spec));
             List<RouteSpec> all = new ArrayList<>(configured.keySet());
             all.addAll(uploaded);
             new RouteTable<>(all, spec -> spec);
@@ -169,6 +161,19 @@ public final class Vivarium implements AutoCloseable {
         public void retire(Route route) {
             route.pool().close();
             metrics.unregister(route.pool());
+        }
+    }
+
+    /** The admin API takes every request under its path, so no route may be there. */
+    private static void refuseAdminPath(VivariumOptions options, RouteSpec spec) {
+        if (options.uploads().isAdminPath(spec.path())) {
+            throw new ConfigurationException(
+                    "route '"
+                            + spec
+                            + "' is under the admin API's path "
+                            + options.uploads().adminPath()
+                            + ", which takes every request there: move the route or set"
+                            + " admin.path");
         }
     }
 
@@ -349,6 +354,7 @@ public final class Vivarium implements AutoCloseable {
                 throw new ConfigurationException(
                         "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm' (or set admin.token to upload deployments at run time)");
             }
+            options.routes().forEach(spec -> refuseAdminPath(options, spec));
             // guests first: a bad route fails before anything is opened
             Map<Path, GuestModule> guests = loadGuests();
             JvmCheck.warnIfHugeMethodsStayInterpreted();
@@ -435,7 +441,10 @@ public final class Vivarium implements AutoCloseable {
                 for (RouteSpec spec : options.routes()) {
                     deployments.computeIfAbsent(
                             spec.id(),
-                            id -> new Deployment(id, kvUsers.contains(id) ? kv.store(id) : null));
+                            id ->
+                                    new Deployment(
+                                            id,
+                                            kvUsers.contains(id) ? kv.permanentStore(id) : null));
                 }
             } catch (RuntimeException e) {
                 throw new ConfigurationException(

@@ -181,7 +181,7 @@ public final class Uploads implements AutoCloseable {
         boolean newStore = !kv.deployments().contains(id);
         Route route;
         try {
-            route = engine.bind(spec, guest, store(id, guest, lifetime));
+            route = engine.bind(spec, guest, store(id, guest, newStore, lifetime));
         } catch (RuntimeException e) {
             if (newStore) {
                 kv.delete(id);
@@ -202,6 +202,10 @@ public final class Uploads implements AutoCloseable {
                 kv.delete(id);
             }
             throw new UploadException(500, "cannot keep the upload in " + dir() + ": " + e, e);
+        }
+        if (!newStore) {
+            // only now that nothing can refuse the upload: the store ends with this version
+            kv.expireAfter(id, lifetime);
         }
         Uploaded u = new Uploaded(route, now, expiresAt, module.length);
         Uploaded old = byId.put(id, u);
@@ -294,7 +298,7 @@ public final class Uploads implements AutoCloseable {
         engine.publish(routes());
         engine.retire(u.route());
         deleteFiles(id);
-        kv.delete(id);
+        kv.deleteWithDeployment(id);
         LOG.info("{} deployment {} ({}) and its KV store", why, id, u.route().spec());
         return true;
     }
@@ -362,16 +366,16 @@ public final class Uploads implements AutoCloseable {
         }
     }
 
-    /** The deployment's store when its guest uses one, living as long as the deployment. */
-    private KvStore store(String id, GuestModule guest, Duration lifetime) {
-        if (guest.usesKv()) {
-            return kv.create(id, lifetime);
+    /**
+     * The deployment's store when its guest uses one. A new store gets the deployment's lifetime
+     * now; an existing one (which an earlier version may have used even if this one does not) is
+     * given it by the caller once nothing can refuse the deployment.
+     */
+    private KvStore store(String id, GuestModule guest, boolean newStore, Duration lifetime) {
+        if (!guest.usesKv()) {
+            return null;
         }
-        if (kv.deployments().contains(id)) {
-            // an earlier version used it: it still ends with the deployment
-            kv.expireAfter(id, lifetime);
-        }
-        return null;
+        return newStore ? kv.create(id, lifetime) : kv.store(id);
     }
 
     private Path dir() {
@@ -458,16 +462,22 @@ public final class Uploads implements AutoCloseable {
         try (Reader r = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
             p.load(r);
         }
+        checkId(id);
+        if (configuredIds.contains(id)) {
+            // the configured deployment owns the id now, and with it the KV store
+            deleteFiles(id);
+            LOG.warn(
+                    "uploaded deployment {} dropped: its id is now configured in 'routes', whose"
+                            + " deployment keeps the KV store",
+                    id);
+            return;
+        }
         Instant expiresAt = Instant.parse(Objects.requireNonNull(p.getProperty("expiresAt")));
         if (!now.isBefore(expiresAt)) {
             deleteFiles(id);
-            kv.delete(id);
+            kv.deleteWithDeployment(id);
             LOG.info("deployment {} expired while the server was down; deleted", id);
             return;
-        }
-        checkId(id);
-        if (configuredIds.contains(id)) {
-            throw new UploadException(409, "its id is now configured in 'routes'");
         }
         RouteSpec spec = RouteSpec.parse(Objects.requireNonNull(p.getProperty("route")));
         String fileName = Objects.requireNonNull(p.getProperty("module"));
@@ -477,7 +487,11 @@ public final class Uploads implements AutoCloseable {
         engine.check(specs);
         GuestModule guest = load(fileName, module);
         Duration left = Duration.between(now, expiresAt);
-        Route route = engine.bind(spec, guest, store(id, guest, left));
+        boolean newStore = !kv.deployments().contains(id);
+        Route route = engine.bind(spec, guest, store(id, guest, newStore, left));
+        if (!newStore) {
+            kv.expireAfter(id, left);
+        }
         byId.put(
                 id,
                 new Uploaded(

@@ -8,6 +8,7 @@ import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.abi.HostcallTrap;
+import dev.vivarium.core.kv.KvUnavailableException;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,6 +135,11 @@ public final class Dispatcher implements AutoCloseable {
         if (failure instanceof StackOverflowError) {
             return Outcome.failure(
                     Outcome.Kind.TRAP, 500, "guest trapped: call stack exhausted in " + guest);
+        }
+        if (failure instanceof KvUnavailableException e) {
+            // its deployment went away while the request ran, or the store failed
+            LOG.warn("{}: {}", guest, e.getMessage());
+            return Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.getMessage());
         }
         LOG.error("{}: host failure while running the guest", guest, failure);
         return Outcome.failure(

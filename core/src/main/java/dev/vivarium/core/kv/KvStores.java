@@ -120,6 +120,26 @@ public final class KvStores implements AutoCloseable {
         return new StoreHandle(this, deploymentId, live(deploymentId));
     }
 
+    /**
+     * {@link #store} for a deployment configured to live until it is configured away: a lifetime
+     * the store still has from an uploaded deployment of the same id is removed.
+     */
+    public KvStore permanentStore(String deploymentId) {
+        MapDbKvStore s =
+                open.compute(
+                                deploymentId,
+                                (id, cur) -> {
+                                    Open o = usable(cur) ? cur : openStore(id);
+                                    if (o.store.lifetimeEnd() != 0) {
+                                        files.clearLifetimeEnd(id);
+                                        o.store.lifetimeEnd(0);
+                                    }
+                                    return o;
+                                })
+                        .store;
+        return new StoreHandle(this, deploymentId, s);
+    }
+
     /** {@link #store} for a deployment that lives {@code lifetime}, counted from now. */
     public KvStore create(String deploymentId, Duration lifetime) {
         MapDbKvStore s = setLifetime(deploymentId, lifetime);
@@ -171,18 +191,34 @@ public final class KvStores implements AutoCloseable {
      * @return whether there was a store
      */
     public boolean delete(String deploymentId) {
+        return delete(deploymentId, MapDbKvStore.Closed.DELETED);
+    }
+
+    private boolean delete(String deploymentId, MapDbKvStore.Closed reason) {
         boolean[] existed = {false};
         open.compute(
                 deploymentId,
                 (id, o) -> {
                     existed[0] = o != null || files.exists(id);
                     if (o != null) {
-                        closeOpen(o, MapDbKvStore.Closed.DELETED);
+                        closeOpen(o, reason);
                     }
                     files.delete(id);
                     return null;
                 });
         return existed[0];
+    }
+
+    /**
+     * Deletes the store of a deployment that is gone (removed, or its lifetime ended) and its
+     * files. Unlike {@link #delete}, operations still running on it (a request that was routed
+     * before the deployment went away) fail instead of starting a new store; a later deployment
+     * with the same id starts a new, empty one.
+     *
+     * @return whether there was a store
+     */
+    public boolean deleteWithDeployment(String deploymentId) {
+        return delete(deploymentId, MapDbKvStore.Closed.REMOVED);
     }
 
     /** Sizes and operation counts of a deployment's store. */

@@ -26,6 +26,7 @@ final class MapDbKvStore implements KvStore {
     /** Why a store no longer serves. */
     enum Closed {
         DELETED("was deleted"),
+        REMOVED("was deleted with its deployment"),
         EXPIRED("was deleted when its lifetime ended"),
         CLOSED("is closed (the engine is stopping)");
 

@@ -100,6 +100,16 @@ final class StoreFiles {
         }
     }
 
+    /** Removes the store's end of life: it lives until deleted. */
+    void clearLifetimeEnd(String deploymentId) {
+        Path file = directory(deploymentId).resolve(LIFETIME_FILE);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the lifetime of KV store " + file, e);
+        }
+    }
+
     /** Deletes the store's directory and everything in it; nothing if it does not exist. */
     void delete(String deploymentId) {
         Path dir = directory(deploymentId);

@@ -384,4 +384,96 @@ class UploadsTest {
                                         .build());
         assertTrue(e.getMessage().contains("deployments.maxTtl"), e.getMessage());
     }
+
+    @Test
+    void aRefusedReplacementLeavesTheLiveDeploymentAndItsStoreAlone() throws Exception {
+        byte[] counter = module("wat/fixtures/kv_counter.wat");
+        try (Vivarium v = start()) {
+            v.uploads().deploy("counter", "/c", Duration.ofHours(24), null, List.of(), counter);
+            assertEquals("1\n", body(get(v, "/c")));
+            var before = v.kvStores().stats("counter").expiresAt();
+            UploadException e =
+                    assertThrows(
+                            UploadException.class,
+                            () ->
+                                    v.uploads()
+                                            .deploy(
+                                                    "counter",
+                                                    "/c",
+                                                    Duration.ofSeconds(1),
+                                                    null,
+                                                    List.of("ftp://x.example"),
+                                                    counter));
+            assertEquals(400, e.status());
+            assertEquals(before, v.kvStores().stats("counter").expiresAt(), "lifetime kept");
+            clock.advance(Duration.ofSeconds(2));
+            assertEquals(List.of(), v.kvStores().runExpiry().deletedStores());
+            assertEquals(List.of(), v.uploads().expire());
+            assertEquals("2\n", body(get(v, "/c")), "the live version and its store go on");
+        }
+    }
+
+    @Test
+    void aRequestRoutedBeforeItsDeploymentWasRemovedDoesNotBringTheStoreBack() throws Exception {
+        byte[] counter = module("wat/fixtures/kv_counter.wat");
+        try (Vivarium v = start()) {
+            v.uploads().deploy("counter", "/c", null, null, List.of(), counter);
+            assertEquals("1\n", body(get(v, "/c")));
+            var routed = v.route("localhost", "/c");
+            v.uploads().remove("counter");
+            Outcome late =
+                    v.handle(
+                            routed,
+                            new GuestRequest(
+                                    "GET", "/c", "localhost", new Headers(), null, "127.0.0.1"));
+            assertEquals(503, late.status(), late::toString);
+            assertTrue(late.message().contains("was deleted with its deployment"), late.message());
+            assertFalse(v.kvStores().deployments().contains("counter"), "no store re-created");
+            v.uploads().deploy("counter", "/c", null, null, List.of(), counter);
+            assertEquals("1\n", body(get(v, "/c")), "a new deployment starts empty");
+        }
+    }
+
+    @Test
+    void aConfiguredDeploymentThatTakesAnUploadedIdKeepsTheStoreForGood() throws Exception {
+        byte[] counter = module("wat/fixtures/kv_counter.wat");
+        try (Vivarium v = start()) {
+            v.uploads().deploy("counter", "/up", Duration.ofHours(1), null, List.of(), counter);
+            assertEquals("1\n", body(get(v, "/up")));
+        }
+        try (Vivarium v =
+                start(
+                        u -> {},
+                        "/static -> wat/fixtures/hello_raw.wat; id=static",
+                        "/c -> wat/fixtures/kv_counter.wat; id=counter")) {
+            assertEquals(List.of(), v.uploads().list(), "the upload is dropped");
+            assertFalse(Files.exists(deployDir.resolve("counter.deployment")));
+            assertFalse(Files.exists(deployDir.resolve("counter.wat")));
+            assertEquals("2\n", body(get(v, "/c")), "the configured deployment has the store");
+            assertNull(v.kvStores().stats("counter").expiresAt(), "no lifetime left");
+            clock.advance(Duration.ofHours(2));
+            assertEquals(List.of(), v.kvStores().runExpiry().deletedStores());
+            assertEquals("3\n", body(get(v, "/c")));
+        }
+    }
+
+    @Test
+    void aConfiguredRouteUnderTheAdminPathIsRefused() {
+        ConfigurationException e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () ->
+                                start(
+                                        u -> u.adminToken("0123456789abcdef0123"),
+                                        "/_vivarium/x -> wat/fixtures/hello_raw.wat"));
+        assertEquals(
+                "route '/_vivarium/x -> wat/fixtures/hello_raw.wat' is under the admin API's path"
+                        + " /_vivarium, which takes every request there: move the route or set"
+                        + " admin.path",
+                e.getMessage());
+        // without the admin API the path is the site's
+        try (Vivarium v = start(u -> {}, "/_vivarium/x -> wat/fixtures/hello_raw.wat")) {
+            assertEquals("Hello, world!", body(get(v, "/_vivarium/x")));
+        }
+    }
 }
