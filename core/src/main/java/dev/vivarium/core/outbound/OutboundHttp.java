@@ -20,6 +20,7 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
@@ -126,8 +127,13 @@ public final class OutboundHttp implements AutoCloseable {
             // null content type: the guest's own content-type header, if any, is the only one
             req.body(new BytesRequestContent((String) null, request.body()));
         }
+        boolean head = HttpMethod.HEAD.is(request.method());
         req.onResponseHeaders(
                 response -> {
+                    // HEAD, 204 and 304 declare a length but carry no body (RFC 9110 8.6)
+                    if (head || response.getStatus() == 204 || response.getStatus() == 304) {
+                        return;
+                    }
                     long declared = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
                     if (declared > budget.remaining()) {
                         response.abort(budget.exceeded());

@@ -126,6 +126,26 @@ class OutboundLimitsTest {
     }
 
     @Test
+    void responsesWithoutABodyAreNotCountedByTheirDeclaredLength() throws Exception {
+        try (OutboundHttp limited =
+                        OutboundHttp.start(
+                                OutboundOptions.builder()
+                                        .maxResponseSize(1000)
+                                        .maxTotalResponseSize(2500)
+                                        .build(),
+                                null);
+                OutboundSession s = open(limited, upstream.base())) {
+            // HEAD answers with the length a GET would get, and no body
+            int head = s.send(s.create("HEAD", upstream.base() + "/big?size=3000"));
+            assertTrue(head >= 1, "HEAD of a resource larger than both limits");
+            assertEquals("3000", s.response(head).headers().first("content-length"));
+            assertEquals(0, s.response(head).body().length);
+            int get = s.send(s.create("GET", upstream.base() + "/big?size=1000"));
+            assertEquals(1000, s.response(get).body().length, "the HEAD took nothing");
+        }
+    }
+
+    @Test
     void timeoutFailsASlowUpstream() throws Exception {
         try (OutboundHttp limited =
                         OutboundHttp.start(
