@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,6 +20,9 @@ public final class Settings {
             Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)", Pattern.CASE_INSENSITIVE);
     private static final Pattern SIZE =
             Pattern.compile("(\\d+)\\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?", Pattern.CASE_INSENSITIVE);
+
+    /** The longest duration a setting takes: {@code Long.MAX_VALUE} nanoseconds (106751d). */
+    public static final Duration LONGEST_DURATION = Duration.ofNanos(Long.MAX_VALUE);
 
     private final Map<String, String> values;
     private final Set<String> known = new TreeSet<>();
@@ -82,21 +86,41 @@ public final class Settings {
     }
 
     public static Duration parseDuration(String name, String v) {
+        return parseDuration(v, why -> invalid(name, v, why));
+    }
+
+    /**
+     * Parses a duration such as {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h} or {@code 7d}; at
+     * most {@link #LONGEST_DURATION} (time is counted in nanoseconds, in a {@code long}).
+     *
+     * @param error turns what is wrong with {@code v} (e.g. {@code "too large; ..."}) into the
+     *     exception to throw, for callers whose values are not settings
+     */
+    public static Duration parseDuration(
+            String v, Function<String, ? extends RuntimeException> error) {
         Matcher m = DURATION.matcher(v.trim());
         if (!m.matches()) {
-            throw bad(name, v, "a duration such as 500ms, 2s, 5m, 1h or 7d");
+            throw error.apply("expected a duration such as 500ms, 2s, 5m, 1h or 7d");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d =
-                switch (m.group(2).toLowerCase(Locale.ROOT)) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                };
+        Duration d;
+        try {
+            long n = Long.parseLong(m.group(1));
+            d =
+                    switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                        case "ms" -> Duration.ofMillis(n);
+                        case "s" -> Duration.ofSeconds(n);
+                        case "m" -> Duration.ofMinutes(n);
+                        case "h" -> Duration.ofHours(n);
+                        default -> Duration.ofDays(n);
+                    };
+        } catch (NumberFormatException | ArithmeticException e) {
+            d = null; // only digits matched: the number does not fit
+        }
+        if (d == null || d.compareTo(LONGEST_DURATION) > 0) {
+            throw error.apply("too large; the longest duration is 106751d (about 292 years)");
+        }
         if (d.isZero()) {
-            throw bad(name, v, "a duration greater than zero");
+            throw error.apply("expected a duration greater than zero");
         }
         return d;
     }
@@ -133,12 +157,11 @@ public final class Settings {
     }
 
     public static ConfigurationException bad(String name, String value, String expected) {
+        return invalid(name, value, "expected " + expected);
+    }
+
+    private static ConfigurationException invalid(String name, String value, String why) {
         return new ConfigurationException(
-                "invalid value '"
-                        + value
-                        + "' for Vivarium setting '"
-                        + name
-                        + "': expected "
-                        + expected);
+                "invalid value '" + value + "' for Vivarium setting '" + name + "': " + why);
     }
 }

@@ -3,7 +3,6 @@ package dev.vivarium.core.deploy;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
-import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -62,7 +61,10 @@ public final class AdminApi {
         return options.isAdminPath(path);
     }
 
-    /** Answers one admin request; never throws for bad input. */
+    /**
+     * Answers one admin request; never throws: bad input gets a 4xx, anything unexpected a logged
+     * 500, both with a JSON message.
+     */
     public Outcome handle(GuestRequest r) {
         String auth = r.headers().first("authorization");
         if (auth == null
@@ -109,6 +111,14 @@ public final class AdminApi {
             return json(e.status(), error(e.getMessage()));
         } catch (IllegalArgumentException e) {
             return json(400, error(e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.error(
+                    "admin request {} {} from {} failed",
+                    r.method(),
+                    r.path(),
+                    r.clientAddress(),
+                    e);
+            return json(500, error("internal error (" + e + "); the server log has the details"));
         }
     }
 
@@ -222,17 +232,8 @@ public final class AdminApi {
         if (v == null) {
             return null;
         }
-        try {
-            return Settings.parseDuration(name, v);
-        } catch (ConfigurationException e) {
-            throw new UploadException(
-                    400,
-                    "invalid "
-                            + name
-                            + " '"
-                            + v
-                            + "': expected a duration such as 500ms, 2s, 5m, 1h or 7d");
-        }
+        return Settings.parseDuration(
+                v, why -> new UploadException(400, "invalid " + name + " '" + v + "': " + why));
     }
 
     private static String join(List<DeploymentInfo> ds) {

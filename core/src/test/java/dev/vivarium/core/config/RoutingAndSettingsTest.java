@@ -127,6 +127,27 @@ class RoutingAndSettingsTest {
     }
 
     @Test
+    void durationsThatDoNotFitAreRefusedByName() {
+        String tooLarge = "too large; the longest duration is 106751d (about 292 years)";
+        for (String v : List.of("106751991167301d", "99999999999999999999s", "106752d")) {
+            assertEquals(
+                    "invalid value '" + v + "' for Vivarium setting 'deadline': " + tooLarge,
+                    error(
+                            () ->
+                                    VivariumOptions.parse(
+                                            Map.of("deadline", v), Path.of("."), Path.of("."))));
+        }
+        assertEquals(
+                Duration.ofDays(106751),
+                VivariumOptions.parse(Map.of("deadline", "106751d"), Path.of("."), Path.of("."))
+                        .deadline());
+        assertEquals(
+                "invalid value '9223372037s' for Vivarium setting 'deadline of route /a': "
+                        + tooLarge,
+                error(() -> RouteSpec.parse("/a -> a.wasm; deadline=9223372037s")));
+    }
+
+    @Test
     void unknownAndMalformedSettingsNameTheSetting() {
         String m =
                 error(

@@ -156,6 +156,52 @@ class AdminApiTest {
     }
 
     @Test
+    void durationsThatDoNotFitGetA400NamingTheParameter() throws Exception {
+        try (Vivarium v = start()) {
+            for (String q :
+                    new String[] {
+                        "ttl=106751991167301d", "ttl=99999999999999999999s", "deadline=106752d"
+                    }) {
+                Outcome o =
+                        send(v, "PUT", "/_vivarium/deployments/x?route=/x&" + q, TOKEN, hello());
+                assertEquals(400, o.status(), q + ": " + text(o));
+                String name = q.substring(0, q.indexOf('='));
+                String value = q.substring(q.indexOf('=') + 1);
+                assertEquals(
+                        "{\"error\":\"invalid "
+                                + name
+                                + " '"
+                                + value
+                                + "': too large; the longest duration is 106751d (about 292"
+                                + " years)\"}",
+                        text(o));
+            }
+            assertNull(send(v, "GET", "/x", null, null), "nothing was deployed");
+        }
+    }
+
+    @Test
+    void anUnexpectedFailureIsAJson500() throws Exception {
+        try (Vivarium v = start()) {
+            // a configured deployment without a route: listing it fails inside the API
+            DeploymentInfo broken = new DeploymentInfo("broken", null, false, null, null, 0, false);
+            AdminApi api = new AdminApi(v.uploads(), java.util.List.of(broken));
+            Headers h = new Headers();
+            h.add("Authorization", "Bearer " + TOKEN);
+            Outcome o =
+                    api.handle(
+                            new GuestRequest(
+                                    "GET", "/_vivarium/deployments", "h", h, null, "192.0.2.7"));
+            assertEquals(500, o.status());
+            assertEquals("application/json", o.headers().first("content-type"));
+            assertTrue(
+                    text(o).startsWith(
+                                    "{\"error\":\"internal error (java.lang.NullPointerException"),
+                    text(o));
+        }
+    }
+
+    @Test
     void theAdminPathIsOrdinaryWhenNoTokenIsSetAndCanBeMoved() throws Exception {
         try (Vivarium v = start(Map.of())) {
             assertNull(v.route("h", "/_vivarium/deployments"), "off: the site gets the request");
