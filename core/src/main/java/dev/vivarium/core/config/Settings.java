@@ -134,14 +134,27 @@ public final class Settings {
             throw bad(
                     name, v, "a size in bytes such as 65536, 64KB, 8MB or 1GB (1KB = 1024 bytes)");
         }
-        long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
-        return switch (unit.charAt(0)) {
-            case 'k' -> n << 10;
-            case 'm' -> n << 20;
-            case 'g' -> n << 30;
-            default -> n;
-        };
+        int shift =
+                switch (unit.charAt(0)) {
+                    case 'k' -> 10;
+                    case 'm' -> 20;
+                    case 'g' -> 30;
+                    default -> 0;
+                };
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            n = -1; // only digits matched: the number does not fit
+        }
+        if (n < 0 || n > Long.MAX_VALUE >> shift) {
+            throw invalid(
+                    name,
+                    v,
+                    "too large; the largest size is 9223372036854775807 bytes (just under 8 EiB)");
+        }
+        return n << shift;
     }
 
     public static int parseInt(String name, String v, int min, int max) {

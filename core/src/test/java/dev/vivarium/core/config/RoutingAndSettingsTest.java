@@ -127,6 +127,25 @@ class RoutingAndSettingsTest {
     }
 
     @Test
+    void sizesThatDoNotFitAreRefusedByName() {
+        for (String v : List.of("18014398509481985KB", "8589934592GB", "99999999999999999999")) {
+            assertEquals(
+                    "invalid value '"
+                            + v
+                            + "' for Vivarium setting 'maxRequestBodySize': too large; the largest"
+                            + " size is 9223372036854775807 bytes (just under 8 EiB)",
+                    error(
+                            () ->
+                                    VivariumOptions.parse(
+                                            Map.of("maxRequestBodySize", v),
+                                            Path.of("."),
+                                            Path.of("."))));
+        }
+        assertEquals(Long.MAX_VALUE >> 30 << 30, Settings.parseSize("s", "8589934591GB"));
+        assertEquals(Long.MAX_VALUE, Settings.parseSize("s", "9223372036854775807"));
+    }
+
+    @Test
     void durationsThatDoNotFitAreRefusedByName() {
         String tooLarge = "too large; the longest duration is 106751d (about 292 years)";
         for (String v : List.of("106751991167301d", "99999999999999999999s", "106752d")) {
