@@ -170,11 +170,31 @@ public record RouteSpec(
         return requestPath.equals(path);
     }
 
-    /** Higher is more specific: host routes first, exact paths before prefixes, longer first. */
-    int specificity() {
-        int hostScore = host == null ? 0 : host.startsWith("*.") ? 1 : 2;
-        int exact = path.endsWith("/*") ? 0 : 1;
-        return hostScore * 1_000_000 + exact * 100_000 + path.length();
+    /**
+     * Most specific first: an exact host, then {@code *.} hosts with the longer suffix first, then
+     * no host; within those, exact paths before prefixes, longer paths first. Routes still tied
+     * never take the same request (or are duplicates) and are ordered by host and path, so the
+     * order never depends on how the routes were listed.
+     */
+    static int mostSpecificFirst(RouteSpec a, RouteSpec b) {
+        int c = Integer.compare(b.hostRank(), a.hostRank());
+        if (c == 0 && a.host != null) {
+            c = Integer.compare(b.host.length(), a.host.length());
+        }
+        if (c == 0) {
+            c = Boolean.compare(!b.path.endsWith("/*"), !a.path.endsWith("/*"));
+        }
+        if (c == 0) {
+            c = Integer.compare(b.path.length(), a.path.length());
+        }
+        if (c == 0) {
+            c = String.valueOf(a.host).compareTo(String.valueOf(b.host));
+        }
+        return c != 0 ? c : a.path.compareTo(b.path);
+    }
+
+    private int hostRank() {
+        return host == null ? 0 : host.startsWith("*.") ? 1 : 2;
     }
 
     /** The route as it would be written in {@code routes}, with every parameter it has. */

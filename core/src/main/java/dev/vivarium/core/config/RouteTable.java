@@ -1,13 +1,13 @@
 package dev.vivarium.core.config;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 
 /**
  * Routes ordered from most to least specific, so the first match wins: host routes before host-less
- * ones, exact paths before prefixes, longer prefixes before shorter.
+ * ones (an exact host before {@code *.} hosts, a longer {@code *.} suffix before a shorter one),
+ * exact paths before prefixes, longer prefixes before shorter; never the order they were listed in.
  *
  * @param <T> what a route resolves to (the engine's deployment)
  */
@@ -17,13 +17,11 @@ public final class RouteTable<T> {
 
     public RouteTable(List<RouteSpec> routes, Function<RouteSpec, T> target) {
         List<RouteSpec> sorted = new ArrayList<>(routes);
-        sorted.sort(Comparator.comparingInt(RouteSpec::specificity).reversed());
+        sorted.sort(RouteSpec::mostSpecificFirst);
         for (int i = 1; i < sorted.size(); i++) {
             RouteSpec a = sorted.get(i - 1);
             RouteSpec b = sorted.get(i);
-            if (a.specificity() == b.specificity()
-                    && String.valueOf(a.host()).equals(String.valueOf(b.host()))
-                    && a.path().equals(b.path())) {
+            if (RouteSpec.mostSpecificFirst(a, b) == 0) {
                 throw new ConfigurationException(
                         "routes '" + a + "' and '" + b + "' match the same requests");
             }

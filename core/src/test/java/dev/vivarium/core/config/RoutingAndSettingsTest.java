@@ -74,6 +74,21 @@ class RoutingAndSettingsTest {
     }
 
     @Test
+    void theLongerWildcardHostWinsInEitherOrder() {
+        String broad = "*.example.com/x -> broad.wasm, *.example.com/* -> broadall.wasm";
+        String narrow =
+                "*.shop.example.com/x -> narrow.wasm, *.shop.example.com/* -> narrowall.wasm";
+        for (String routes : List.of(broad + ", " + narrow, narrow + ", " + broad)) {
+            RouteTable<String> t = new RouteTable<>(RouteSpec.parseAll(routes), RouteSpec::guest);
+            assertEquals("narrow.wasm", t.match("a.shop.example.com", "/x"), routes);
+            assertEquals("narrowall.wasm", t.match("a.shop.example.com", "/y"), routes);
+            assertEquals("broad.wasm", t.match("a.example.com", "/x"), routes);
+            assertEquals("broad.wasm", t.match("shop.example.com", "/x"), routes);
+            assertEquals("broadall.wasm", t.match("a.example.com", "/y"), routes);
+        }
+    }
+
+    @Test
     void noRouteMeansPassThrough() {
         RouteTable<String> t =
                 new RouteTable<>(RouteSpec.parseAll("/hello -> h.wasm"), RouteSpec::guest);
@@ -88,6 +103,15 @@ class RoutingAndSettingsTest {
                                 () ->
                                         new RouteTable<>(
                                                 RouteSpec.parseAll("/a -> a.wasm, /a -> b.wasm"),
+                                                RouteSpec::guest))
+                        .contains("match the same requests"));
+        assertTrue(
+                error(
+                                () ->
+                                        new RouteTable<>(
+                                                RouteSpec.parseAll(
+                                                        "a.com/x -> a.wasm, b.com/x -> b.wasm,"
+                                                                + " a.com/x -> c.wasm"),
                                                 RouteSpec::guest))
                         .contains("match the same requests"));
     }
