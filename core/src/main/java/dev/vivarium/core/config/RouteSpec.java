@@ -1,11 +1,17 @@
 package dev.vivarium.core.config;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One configured route: which requests it takes and which guest answers them.
@@ -14,7 +20,7 @@ import java.util.Objects;
  * {@code /api/* -> api.wasm; deadline=2s} or {@code *.shop.example.com/* -> shop.wasm; id=shop}.
  * MATCH is an optional host ({@code example.com} exact, {@code *.example.com} any subdomain)
  * followed by a path ({@code /x} exact, {@code /x/*} the prefix {@code /x} and below, {@code /*}
- * everything).
+ * everything), written decoded and normalized as requests are routed.
  *
  * @param match the MATCH text as written
  * @param host exact host, {@code *.suffix}, or null for any host
@@ -32,6 +38,8 @@ public record RouteSpec(
         String id,
         Duration deadline,
         List<String> outbound) {
+
+    private static final Pattern ESCAPE = Pattern.compile("%([0-9A-Fa-f]{2})");
 
     /** The {@code key=value} parameters a route entry accepts. */
     public static final List<String> PARAMETERS = List.of("id", "deadline", "outbound");
@@ -93,6 +101,26 @@ public record RouteSpec(
                     entry,
                     "path '" + path + "' may only end in '/*' (a prefix); no other wildcards");
         }
+        String normal = normalized(path);
+        if (ESCAPE.matcher(path).find()) {
+            throw invalid(
+                    entry,
+                    "path '"
+                            + path
+                            + "' has %-escapes, but requests are routed on their decoded path: write '"
+                            + normal
+                            + "'");
+        }
+        if (!normal.equals(path)) {
+            throw invalid(
+                    entry,
+                    "path '"
+                            + path
+                            + "' is not normalized (requests are routed on their normalized path,"
+                            + " without '.', '..' or empty segments): write '"
+                            + normal
+                            + "'");
+        }
         String id = baseName(guest);
         Duration deadline = null;
         List<String> outbound = List.of();
@@ -125,6 +153,50 @@ public record RouteSpec(
             }
         }
         return new RouteSpec(match, host, path, guest, id, deadline, outbound);
+    }
+
+    /**
+     * {@code path} as a request path looks when it is routed: %-escapes decoded (UTF-8), empty,
+     * {@code .} and {@code ..} segments removed (RFC 3986 section 5.2.4; a trailing slash stays).
+     */
+    static String normalized(String path) {
+        String[] segments = decode(path).split("/", -1);
+        Deque<String> out = new ArrayDeque<>();
+        boolean trailingSlash = false;
+        for (int i = 1; i < segments.length; i++) {
+            String segment = segments[i];
+            boolean last = i == segments.length - 1;
+            switch (segment) {
+                case "", "." -> trailingSlash = last;
+                case ".." -> {
+                    out.pollLast();
+                    trailingSlash = last;
+                }
+                default -> {
+                    out.addLast(segment);
+                    trailingSlash = false;
+                }
+            }
+        }
+        String joined = "/" + String.join("/", out);
+        return trailingSlash && !out.isEmpty() ? joined + "/" : joined;
+    }
+
+    /** Decodes every {@code %XX}; a {@code %} not followed by two hex digits stays as it is. */
+    private static String decode(String path) {
+        Matcher m = ESCAPE.matcher(path);
+        if (!m.find()) {
+            return path;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int from = 0;
+        do {
+            bytes.writeBytes(path.substring(from, m.start()).getBytes(StandardCharsets.UTF_8));
+            bytes.write(Integer.parseInt(m.group(1), 16));
+            from = m.end();
+        } while (m.find());
+        bytes.writeBytes(path.substring(from).getBytes(StandardCharsets.UTF_8));
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static String baseName(String guest) {

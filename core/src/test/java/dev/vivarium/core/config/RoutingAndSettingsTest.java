@@ -54,6 +54,43 @@ class RoutingAndSettingsTest {
     }
 
     @Test
+    void pathsNoRoutedRequestHasAreRefusedWithTheirNormalForm() {
+        String notNormalized =
+                "' is not normalized (requests are routed on their normalized path, without '.',"
+                        + " '..' or empty segments): write '";
+        for (String[] c :
+                new String[][] {
+                    {"/a/../hello", "/hello"},
+                    {"/./x", "/x"},
+                    {"/x//y", "/x/y"},
+                    {"//x/*", "/x/*"},
+                    {"/x/.", "/x/"},
+                    {"/../x", "/x"}
+                }) {
+            assertEquals(
+                    "invalid route '"
+                            + c[0]
+                            + " -> x.wasm' in Vivarium setting 'routes': path '"
+                            + c[0]
+                            + notNormalized
+                            + c[1]
+                            + "'",
+                    error(() -> RouteSpec.parse(c[0] + " -> x.wasm")));
+        }
+        assertEquals(
+                "invalid route '/hel%6Co -> x.wasm' in Vivarium setting 'routes': path '/hel%6Co'"
+                        + " has %-escapes, but requests are routed on their decoded path: write"
+                        + " '/hello'",
+                error(() -> RouteSpec.parse("/hel%6Co -> x.wasm")));
+        assertTrue(
+                error(() -> RouteSpec.parse("shop.example.com/caf%C3%A9/%2e%2e/x -> x.wasm"))
+                        .endsWith("write '/x'"));
+        for (String path : List.of("/", "/x/", "/x/*", "/*", "/a.b/..c/...", "/100%", "/café")) {
+            assertEquals(path, RouteSpec.parse(path + " -> x.wasm").path());
+        }
+    }
+
+    @Test
     void mostSpecificRouteWins() {
         RouteTable<String> t =
                 new RouteTable<>(
