@@ -52,7 +52,7 @@ public final class AdminApi {
             throw new IllegalArgumentException("admin.token is not set");
         }
         this.prefix = options.adminPath();
-        this.expected = ("Bearer " + options.adminToken()).getBytes(StandardCharsets.UTF_8);
+        this.expected = options.adminToken().getBytes(StandardCharsets.UTF_8);
         this.configured = List.copyOf(configured);
     }
 
@@ -67,15 +67,14 @@ public final class AdminApi {
      */
     public Outcome handle(GuestRequest r) {
         String auth = r.headers().first("authorization");
-        if (auth == null
-                || !MessageDigest.isEqual(
-                        auth.strip().getBytes(StandardCharsets.UTF_8), expected)) {
+        String refused = auth == null ? "no Authorization header" : refusal(auth);
+        if (refused != null) {
             LOG.info(
                     "refused admin request {} {} from {}: {}",
                     r.method(),
                     r.path(),
                     r.clientAddress(),
-                    auth == null ? "no Authorization header" : "wrong token");
+                    refused);
             Headers h = jsonHeaders();
             h.add("www-authenticate", "Bearer realm=\"vivarium\"");
             return Outcome.response(401, h, error("missing or wrong bearer token"));
@@ -120,6 +119,22 @@ public final class AdminApi {
                     e);
             return json(500, error("internal error (" + e + "); the server log has the details"));
         }
+    }
+
+    /**
+     * Why {@code Authorization: auth} is refused, or null when it is {@code Bearer <admin.token>}.
+     * The scheme is case-insensitive (RFC 9110 section 11.1); the token is compared in constant
+     * time.
+     */
+    private String refusal(String auth) {
+        String[] schemeAndToken = auth.strip().split("[ \t]+", 2);
+        if (!schemeAndToken[0].equalsIgnoreCase("Bearer")) {
+            return "not a Bearer token";
+        }
+        String token = schemeAndToken.length < 2 ? "" : schemeAndToken[1];
+        return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), expected)
+                ? null
+                : "wrong token";
     }
 
     private Outcome get(String id) {

@@ -115,6 +115,30 @@ class AdminApiTest {
     }
 
     @Test
+    void theAuthSchemeIsCaseInsensitive() throws Exception {
+        try (Vivarium v = start()) {
+            for (String auth :
+                    new String[] {"bearer " + TOKEN, "BEARER " + TOKEN, "Bearer  " + TOKEN}) {
+                Headers h = new Headers();
+                h.add("Authorization", auth);
+                GuestRequest r =
+                        new GuestRequest(
+                                "GET", "/_vivarium/deployments", "h", h, null, "192.0.2.7");
+                Outcome o = v.handle(v.route("h", r.path()), r);
+                assertEquals(200, o.status(), auth + ": " + text(o));
+            }
+            for (String auth : new String[] {"Basic " + TOKEN, "Bearer" + TOKEN, "Bearer", TOKEN}) {
+                Headers h = new Headers();
+                h.add("Authorization", auth);
+                GuestRequest r =
+                        new GuestRequest(
+                                "GET", "/_vivarium/deployments", "h", h, null, "192.0.2.7");
+                assertEquals(401, v.handle(v.route("h", r.path()), r).status(), auth);
+            }
+        }
+    }
+
+    @Test
     void badRequestsGetAStatusAndAMessage() throws Exception {
         try (Vivarium v = start()) {
             Outcome o =
