@@ -65,26 +65,36 @@ public record RouteSpec(
         return out;
     }
 
-    /** Parses one {@code MATCH -> GUEST [; key=value]...} entry. */
+    /** Parses one {@code MATCH -> GUEST [; key=value]...} entry of setting {@code routes}. */
     public static RouteSpec parse(String entry) {
+        return parse(entry, "Vivarium setting 'routes'");
+    }
+
+    /**
+     * Parses one {@code MATCH -> GUEST [; key=value]...} entry.
+     *
+     * @param where where the entry came from, for messages, e.g. {@code Vivarium setting 'routes'}
+     */
+    public static RouteSpec parse(String entry, String where) {
         String[] parts = entry.split(";");
         String head = parts[0];
         int arrow = head.indexOf("->");
         if (arrow < 0) {
-            throw invalid(entry, "expected MATCH -> GUEST, e.g. '/hello -> hello.wasm'");
+            throw invalid(where, entry, "expected MATCH -> GUEST, e.g. '/hello -> hello.wasm'");
         }
         String match = head.substring(0, arrow).trim();
         String guest = head.substring(arrow + 2).trim();
         if (guest.isEmpty() || guest.contains(" ")) {
-            throw invalid(entry, "the guest must be one .wasm or .wat file name");
+            throw invalid(where, entry, "the guest must be one .wasm or .wat file name");
         }
         String lower = guest.toLowerCase(Locale.ROOT);
         if (!lower.endsWith(".wasm") && !lower.endsWith(".wat")) {
-            throw invalid(entry, "the guest '" + guest + "' must end in .wasm or .wat");
+            throw invalid(where, entry, "the guest '" + guest + "' must end in .wasm or .wat");
         }
         int slash = match.indexOf('/');
         if (slash < 0) {
             throw invalid(
+                    where,
                     entry,
                     "MATCH '" + match + "' needs a path starting with '/', e.g. 'example.com/*'");
         }
@@ -93,17 +103,31 @@ public record RouteSpec(
         if (host != null
                 && !host.matches(
                         "(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")) {
-            throw invalid(entry, "host '" + host + "' is not a host name or *.domain pattern");
+            throw invalid(
+                    where, entry, "host '" + host + "' is not a host name or *.domain pattern");
         }
         if (path.indexOf('*') >= 0
                 && !(path.endsWith("/*") && path.indexOf('*') == path.length() - 1)) {
             throw invalid(
+                    where,
                     entry,
                     "path '" + path + "' may only end in '/*' (a prefix); no other wildcards");
+        }
+        int query = path.indexOf('?') >= 0 ? path.indexOf('?') : path.indexOf('#');
+        if (query >= 0) {
+            throw invalid(
+                    where,
+                    entry,
+                    "path '"
+                            + path
+                            + "' has a query or fragment, but routes match the path alone: write '"
+                            + path.substring(0, query)
+                            + "'");
         }
         String normal = normalized(path);
         if (ESCAPE.matcher(path).find()) {
             throw invalid(
+                    where,
                     entry,
                     "path '"
                             + path
@@ -113,6 +137,7 @@ public record RouteSpec(
         }
         if (!normal.equals(path)) {
             throw invalid(
+                    where,
                     entry,
                     "path '"
                             + path
@@ -136,7 +161,9 @@ public record RouteSpec(
                 case "id" -> {
                     if (!value.matches("[A-Za-z0-9._-]{1,64}")) {
                         throw invalid(
-                                entry, "id '" + value + "' must be 1-64 of A-Z a-z 0-9 . _ -");
+                                where,
+                                entry,
+                                "id '" + value + "' must be 1-64 of A-Z a-z 0-9 . _ -");
                     }
                     id = value;
                 }
@@ -145,6 +172,7 @@ public record RouteSpec(
                 case "outbound" -> outbound = Arrays.asList(value.trim().split("\\s+"));
                 default ->
                         throw invalid(
+                                where,
                                 entry,
                                 "unknown route parameter '"
                                         + key
@@ -205,9 +233,8 @@ public record RouteSpec(
         return id.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
-    private static ConfigurationException invalid(String entry, String why) {
-        return new ConfigurationException(
-                "invalid route '" + entry + "' in Vivarium setting 'routes': " + why);
+    private static ConfigurationException invalid(String where, String entry, String why) {
+        return new ConfigurationException("invalid route '" + entry + "' in " + where + ": " + why);
     }
 
     /** True if this route takes a request for {@code requestHost} and {@code requestPath}. */

@@ -87,6 +87,7 @@ public final class Uploads implements AutoCloseable {
     private final Engine engine;
     private final Map<String, Uploaded> byId = new LinkedHashMap<>();
     private final ScheduledExecutorService expiry;
+    private boolean closed;
 
     /**
      * Restores the uploads kept in the directory that have not expired, and starts the expiry check
@@ -137,6 +138,9 @@ public final class Uploads implements AutoCloseable {
             Duration deadline,
             List<String> outbound,
             byte[] module) {
+        if (closed) {
+            throw new UploadException(503, "the engine is stopping; nothing can be uploaded");
+        }
         checkId(id);
         if (configuredIds.contains(id)) {
             throw new UploadException(
@@ -275,6 +279,7 @@ public final class Uploads implements AutoCloseable {
     /** Stops the expiry check and releases every upload's pool; files stay for the next start. */
     @Override
     public synchronized void close() {
+        closed = true;
         expiry.shutdownNow();
         byId.values().forEach(u -> engine.retire(u.route()));
         byId.clear();
@@ -360,7 +365,7 @@ public final class Uploads implements AutoCloseable {
             entry.append("; outbound=").append(String.join(" ", outbound));
         }
         try {
-            return RouteSpec.parse(entry.toString());
+            return RouteSpec.parse(entry.toString(), "the upload's parameters");
         } catch (ConfigurationException e) {
             throw new UploadException(400, e.getMessage(), e);
         }

@@ -85,6 +85,11 @@ class RoutingAndSettingsTest {
         assertTrue(
                 error(() -> RouteSpec.parse("shop.example.com/caf%C3%A9/%2e%2e/x -> x.wasm"))
                         .endsWith("write '/x'"));
+        assertEquals(
+                "invalid route '/search?q=x -> x.wasm' in Vivarium setting 'routes': path"
+                        + " '/search?q=x' has a query or fragment, but routes match the path alone:"
+                        + " write '/search'",
+                error(() -> RouteSpec.parse("/search?q=x -> x.wasm")));
         for (String path : List.of("/", "/x/", "/x/*", "/*", "/a.b/..c/...", "/100%", "/café")) {
             assertEquals(path, RouteSpec.parse(path + " -> x.wasm").path());
         }

@@ -476,4 +476,28 @@ class UploadsTest {
             assertEquals("Hello, world!", body(get(v, "/_vivarium/x")));
         }
     }
+
+    @Test
+    void aBadRouteIsNamedAsTheUploadsNotTheSettings() throws Exception {
+        byte[] hello = module("wat/fixtures/hello_raw.wat");
+        try (Vivarium v = start()) {
+            UploadException e = refused(v, "q", "/q?x=1", hello);
+            assertEquals(400, e.status());
+            assertEquals(
+                    "invalid route '/q?x=1 -> q.wat; id=q' in the upload's parameters: path"
+                            + " '/q?x=1' has a query or fragment, but routes match the path alone:"
+                            + " write '/q'",
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void nothingCanBeUploadedOnceTheEngineIsClosed() throws Exception {
+        byte[] hello = module("wat/fixtures/hello_raw.wat");
+        Vivarium v = start();
+        v.close();
+        UploadException e = refused(v, "late", "/late", hello);
+        assertEquals(503, e.status());
+        assertFalse(Files.exists(deployDir.resolve("late.deployment")), "nothing written");
+    }
 }
