@@ -36,6 +36,11 @@ public final class Outcome {
     private final String message;
 
     private Outcome(Kind kind, int status, Headers headers, byte[] body, String message) {
+        if (!isFinalStatus(status)) {
+            // a 1xx would go out as an interim response and desynchronise the connection
+            throw new IllegalArgumentException(
+                    "an outcome needs a final status (200..599), not " + status);
+        }
         this.kind = kind;
         this.status = status;
         this.headers = headers;
@@ -43,6 +48,11 @@ public final class Outcome {
         this.message = message;
     }
 
+    /**
+     * The guest's (or the admin API's) response.
+     *
+     * @throws IllegalArgumentException if {@code status} is not a {@link #isFinalStatus final} one
+     */
     public static Outcome response(int status, Headers headers, byte[] body) {
         return new Outcome(
                 Kind.OK,
@@ -52,11 +62,25 @@ public final class Outcome {
                 null);
     }
 
+    /**
+     * A failure the adapter sends as an error response.
+     *
+     * @throws IllegalArgumentException if {@code kind} is {@link Kind#OK} or {@code status} is not
+     *     a {@link #isFinalStatus final} one
+     */
     public static Outcome failure(Kind kind, int status, String message) {
         if (kind == Kind.OK) {
             throw new IllegalArgumentException("a failure needs a failure kind");
         }
         return new Outcome(kind, status, new Headers(), new byte[0], message);
+    }
+
+    /**
+     * Whether {@code status} is a final HTTP status, 200..599: the only ones an outcome, and so the
+     * response on the wire, may have.
+     */
+    public static boolean isFinalStatus(int status) {
+        return status >= 200 && status <= 599;
     }
 
     public Kind kind() {

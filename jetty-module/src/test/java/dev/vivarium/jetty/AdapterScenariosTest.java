@@ -57,6 +57,7 @@ class AdapterScenariosTest {
                                 "/isolation -> wat/fixtures/isolation.wat",
                                 "/echo/* -> wat/fixtures/echo_request.wat",
                                 "/server-header -> wat/fixtures/server_header.wat",
+                                "/status/* -> wat/fixtures/set_status.wat",
                                 "*.example.com/site/* -> wat/fixtures/hello_raw.wat"));
         // Rust guests from guests/dist, when they have been built
         if (Files.exists(RUST_ECHO)) {
@@ -108,6 +109,38 @@ class AdapterScenariosTest {
         assertEquals(200, response.getStatus());
         assertEquals(List.of("guest"), response.getValuesList("server"), response.toString());
         assertEquals(List.of("a", "b"), response.getValuesList("x-multi"), response.toString());
+    }
+
+    /**
+     * A 1xx would go out as an interim response, so the next pipelined request's response would
+     * become this one's; 600 and above are not statuses. The guest's call is refused and the
+     * response keeps its status.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void aGuestCannotPutANonFinalStatusOnAKeepAliveConnection(Adapter adapter) throws Exception {
+        for (int code : new int[] {100, 101, 103, 199, 600, 999}) {
+            List<HttpTester.Response> responses =
+                    server(adapter)
+                            .sendPipelined(
+                                    2,
+                                    "GET /status/"
+                                            + code
+                                            + " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                            + "GET /echo/next HTTP/1.1\r\nHost: localhost\r\n"
+                                            + "Connection: close\r\n\r\n");
+
+            HttpTester.Response refused = responses.get(0);
+            assertEquals(200, refused.getStatus(), code + ": " + refused);
+            assertEquals("1", refused.get("x-set-status"), code + ": the call returns invalid");
+            assertEquals("body", refused.getContent());
+            HttpTester.Response next = responses.get(1);
+            assertEquals(200, next.getStatus(), code + ": " + next);
+            assertEquals("/echo/next", next.get("x-path"), code + ": its own answer");
+        }
+        HttpTester.Response created = server(adapter).get("/status/201");
+        assertEquals(201, created.getStatus());
+        assertEquals("0", created.get("x-set-status"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -6,6 +6,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpTester;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
@@ -109,6 +111,33 @@ final class TestServer implements AutoCloseable {
                 throw new IOException("the server closed the connection without a response");
             }
             return response;
+        }
+    }
+
+    /**
+     * Sends raw bytes holding several requests, pipelined on one keep-alive connection, and parses
+     * {@code count} responses from it, in order.
+     */
+    List<HttpTester.Response> sendPipelined(int count, String raw) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port()), READ_TIMEOUT_MS);
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+            socket.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            HttpTester.Input in = HttpTester.from(socket.getInputStream());
+            List<HttpTester.Response> responses = new ArrayList<>();
+            while (responses.size() < count) {
+                HttpTester.Response response = HttpTester.parseResponse(in);
+                if (response == null) {
+                    throw new IOException(
+                            "the server closed the connection after "
+                                    + responses.size()
+                                    + " responses: "
+                                    + responses);
+                }
+                responses.add(response);
+            }
+            return responses;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.vivarium.core.abi;
 import static dev.vivarium.core.abi.RequestHostcalls.i;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.vivarium.core.Outcome;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -81,9 +82,13 @@ public final class ResponseHostcalls implements HostcallFamily {
         return OK;
     }
 
-    /** {@code hostcall_resp_set_response_code}: a status in 100..999, as the http crate allows. */
+    /**
+     * {@code hostcall_resp_set_response_code}: a final status, 200..599. Anything else (the http
+     * crate allows 100..999) is {@link #INVALID} and leaves the status as it was: a 1xx would go
+     * out as an interim response, and 600 and above are not HTTP statuses.
+     */
     public static int respSetResponseCode(CallContext ctx, int resp, int code) {
-        if (resp != 0 || code < 100 || code > 999) {
+        if (resp != 0 || !Outcome.isFinalStatus(code)) {
             return INVALID;
         }
         ctx.setStatus(code);

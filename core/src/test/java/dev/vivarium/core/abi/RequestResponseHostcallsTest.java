@@ -95,6 +95,21 @@ class RequestResponseHostcallsTest {
     }
 
     @Test
+    void respSetResponseCodeTakesOnlyFinalStatusesAndKeepsTheStatusOtherwise() {
+        assertEquals(ResponseHostcalls.OK, ResponseHostcalls.respSetResponseCode(ctx, 0, 418));
+        for (int code : new int[] {-1, 0, 99, 100, 101, 103, 199, 600, 999, 1000}) {
+            assertEquals(
+                    ResponseHostcalls.INVALID,
+                    ResponseHostcalls.respSetResponseCode(ctx, 0, code),
+                    "status " + code);
+            assertEquals(418, ctx.status(), "unchanged after " + code);
+        }
+        assertEquals(ResponseHostcalls.OK, ResponseHostcalls.respSetResponseCode(ctx, 0, 200));
+        assertEquals(ResponseHostcalls.OK, ResponseHostcalls.respSetResponseCode(ctx, 0, 599));
+        assertEquals(599, ctx.status());
+    }
+
+    @Test
     void respSettersRejectBadHandlesCodesAndHeaderInjection() {
         assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetResponseCode(ctx, 0, 99));
         assertEquals(ResponseHostcalls.INVALID, ResponseHostcalls.respSetResponseCode(ctx, 1, 200));
