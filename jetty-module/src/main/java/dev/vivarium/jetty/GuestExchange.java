@@ -105,7 +105,9 @@ final class GuestExchange implements Runnable, Invocable {
         if (headers.first("host") == null && uri.getAuthority() != null) {
             headers.add("host", uri.getAuthority());
         }
-        String pathAndQuery = uri.getPathQuery();
+        // guests see the path as the client sent it; the admin API reads the path below its
+        // admin.path, which is relative to the context this handler is in
+        String pathAndQuery = route.isAdmin() ? pathQueryInContext(uri) : uri.getPathQuery();
         return new GuestRequest(
                 request.getMethod(),
                 pathAndQuery == null || pathAndQuery.isEmpty() ? "/" : pathAndQuery,
@@ -113,6 +115,19 @@ final class GuestExchange implements Runnable, Invocable {
                 headers,
                 bytes,
                 Request.getRemoteAddr(request));
+    }
+
+    /**
+     * The raw path and query without the context path of the {@code ContextHandler} this handler is
+     * in, if any. A client that spells the context path differently (escaped) keeps the whole path,
+     * which the admin API refuses with a message saying to write the path without escapes.
+     */
+    private String pathQueryInContext(HttpURI uri) {
+        String pathQuery = uri.getPathQuery();
+        String context = Request.getContextPath(request);
+        return context != null && !context.equals("/") && pathQuery.startsWith(context)
+                ? pathQuery.substring(context.length())
+                : pathQuery;
     }
 
     private void respond(Outcome outcome) {

@@ -15,12 +15,13 @@ import org.eclipse.jetty.http.HttpTester;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Uploading, using and removing a deployment through the admin API of a real server, with each
- * adapter: the module travels as an HTTP body, the uploaded guest answers on its route, and after
- * removal the request reaches the application again.
+ * adapter, at the root and below a context path: the module travels as an HTTP body, the uploaded
+ * guest answers on its route, and after removal the request reaches the application again.
  */
 @Timeout(120)
 class AdminScenariosTest {
@@ -28,15 +29,20 @@ class AdminScenariosTest {
 
     @TempDir Path kvDirectory;
 
-    static List<Adapter> adapters() {
-        return List.of(Adapter.HANDLER, Adapter.FILTER);
+    /** Each adapter at the root and at context path {@code /shop}, with that context path. */
+    static List<Arguments> adapters() {
+        return List.of(
+                Arguments.of(Adapter.HANDLER, ""),
+                Arguments.of(Adapter.FILTER, ""),
+                Arguments.of(Adapter.handler("/shop"), "/shop"),
+                Arguments.of(Adapter.filter("/shop"), "/shop"));
     }
 
     private TestServer start(Adapter adapter) throws Exception {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("routes", "/hello -> wat/fixtures/hello_raw.wat");
         s.put("guestDirectory", TestGuests.root().toString());
-        s.put("kv.directory", kvDirectory.resolve(adapter.toString()).toString());
+        s.put("kv.directory", kvDirectory.toString());
         s.put("admin.token", TOKEN);
         s.put("poolSize", "1");
         return TestServer.start(adapter, s);
@@ -52,15 +58,15 @@ class AdminScenariosTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("adapters")
-    void uploadServeAndRemoveADeployment(Adapter adapter) throws Exception {
+    void uploadServeAndRemoveADeployment(Adapter adapter, String context) throws Exception {
         byte[] module =
                 Files.readAllBytes(TestGuests.root().resolve("wat/fixtures/echo_request.wat"));
         try (TestServer server = start(adapter)) {
-            HttpTester.Response before = server.get("/up/x");
+            HttpTester.Response before = server.get(context + "/up/x");
             assertEquals("reached", before.get(TestApplication.HEADER), "the application's");
 
             HttpTester.Request put =
-                    admin("PUT", "/_vivarium/deployments/up?route=/up/*&ttl=5m", TOKEN);
+                    admin("PUT", context + "/_vivarium/deployments/up?route=/up/*&ttl=5m", TOKEN);
             put.setHeader("Content-Type", "application/wasm");
             put.setContent(ByteBuffer.wrap(module));
             HttpTester.Response created = server.send(put);
@@ -68,27 +74,32 @@ class AdminScenariosTest {
             assertTrue(created.get("content-type").startsWith("application/json"));
             assertTrue(created.getContent().contains("\"id\":\"up\""), created.getContent());
 
-            HttpTester.Response guest = server.get("/up/x?q=1");
+            HttpTester.Response guest = server.get(context + "/up/x?q=1");
             assertEquals(200, guest.getStatus(), guest.getContent());
-            assertEquals("/up/x?q=1", guest.get("x-path"), "the uploaded guest answered");
+            // the guest sees the path as the client sent it, context path included
+            assertEquals(context + "/up/x?q=1", guest.get("x-path"), "the uploaded guest answered");
             assertNull(guest.get(TestApplication.HEADER));
 
-            HttpTester.Response list = server.send(admin("GET", "/_vivarium/deployments", TOKEN));
+            HttpTester.Response list =
+                    server.send(admin("GET", context + "/_vivarium/deployments", TOKEN));
             assertEquals(200, list.getStatus());
             assertTrue(list.getContent().contains("\"id\":\"up\""), list.getContent());
             assertTrue(list.getContent().contains("\"id\":\"hello_raw\""), list.getContent());
 
             HttpTester.Response refused =
                     server.send(
-                            admin("DELETE", "/_vivarium/deployments/up", "not-the-token-at-all"));
+                            admin(
+                                    "DELETE",
+                                    context + "/_vivarium/deployments/up",
+                                    "not-the-token-at-all"));
             assertEquals(401, refused.getStatus());
 
             HttpTester.Response deleted =
-                    server.send(admin("DELETE", "/_vivarium/deployments/up", TOKEN));
+                    server.send(admin("DELETE", context + "/_vivarium/deployments/up", TOKEN));
             assertEquals(204, deleted.getStatus(), deleted.getContent());
-            HttpTester.Response after = server.get("/up/x");
+            HttpTester.Response after = server.get(context + "/up/x");
             assertEquals("reached", after.get(TestApplication.HEADER), "the application's again");
-            assertEquals("Hello, world!", server.get("/hello").getContent());
+            assertEquals("Hello, world!", server.get(context + "/hello").getContent());
         }
     }
 }

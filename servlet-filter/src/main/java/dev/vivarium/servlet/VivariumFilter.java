@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * {@link VivariumOptions}). Guest files are looked up in {@code guestDirectory}, by default the
  * webapp's {@code /WEB-INF/guests}; KV stores live in {@code kv.directory}, by default under the
  * webapp's temp dir. A bad setting or guest stops the webapp at start with a message naming it.
- * Paths in routes are relative to the webapp's context path.
+ * Paths in routes, and the admin API's {@code admin.path}, are relative to the webapp's context
+ * path; a guest sees the request URI as the client sent it, context path included.
  */
 public final class VivariumFilter implements Filter {
     private static final Logger LOG = LoggerFactory.getLogger(VivariumFilter.class);
@@ -135,7 +136,10 @@ public final class VivariumFilter implements Filter {
             headers.add("host", authority(request));
         }
         String query = request.getQueryString();
-        String target = request.getRequestURI() + (query == null ? "" : "?" + query);
+        // guests see the path as the client sent it; the admin API reads the path below its
+        // admin.path, which is relative to this webapp
+        String path = route.isAdmin() ? uriInContext(request) : request.getRequestURI();
+        String target = path + (query == null ? "" : "?" + query);
         return engine.handle(
                 route,
                 new GuestRequest(
@@ -222,6 +226,17 @@ public final class VivariumFilter implements Filter {
                         || (port == 80 && "http".equals(request.getScheme()))
                         || (port == 443 && "https".equals(request.getScheme()));
         return request.getServerName() + (defaultPort ? "" : ":" + port);
+    }
+
+    /**
+     * The request URI as sent (not decoded) without this webapp's context path. A client that
+     * spells the context path differently (escaped) keeps the whole URI, which the admin API
+     * refuses with a message saying to write the path without escapes.
+     */
+    private static String uriInContext(HttpServletRequest request) {
+        String uri = request.getRequestURI();
+        String context = request.getContextPath();
+        return uri.startsWith(context) ? uri.substring(context.length()) : uri;
     }
 
     /** The request path inside this webapp, decoded and normalized by the container. */
