@@ -261,6 +261,34 @@ class AdapterScenariosTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("adapters")
+    void aLimitOfZeroRefusesAnyChunkedBodyAndServesRequestsWithout(Adapter adapter)
+            throws Exception {
+        Map<String, String> settings = settings();
+        settings.put("maxRequestBodySize", "0");
+        try (TestServer server = TestServer.start(adapter, settings)) {
+            HttpTester.Response chunked =
+                    server.send(
+                            "POST /echo/upload HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    + "3\r\nabc\r\n0\r\n\r\n");
+            assertEquals(413, chunked.getStatus(), chunked.getContent());
+            assertTrue(
+                    chunked.getContent().contains("maxRequestBodySize (0 bytes)"),
+                    chunked.getContent());
+
+            HttpTester.Response empty =
+                    server.send(
+                            "POST /echo/empty HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    + "0\r\n\r\n");
+            assertEquals(200, empty.getStatus(), empty.getContent());
+            assertEquals("/echo/empty", empty.get("x-path"));
+            assertEquals(200, server.get("/echo/get").getStatus());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
     void acceptsABodyOfExactlyTheLimit(Adapter adapter) throws Exception {
         HttpTester.Request request = TestServer.request("POST", "/echo/upload");
         request.setContent("z".repeat(MAX_BODY));

@@ -189,8 +189,11 @@ public final class VivariumFilter implements Filter {
             if (first < 0) {
                 return new byte[0];
             }
+            if (max < 1) {
+                return null;
+            }
             byte[] rest = in.readNBytes((int) Math.min(max - 1, Integer.MAX_VALUE - 9));
-            if (max < 1 || in.read() != -1) {
+            if (in.read() != -1) {
                 return null;
             }
             byte[] body = new byte[rest.length + 1];
