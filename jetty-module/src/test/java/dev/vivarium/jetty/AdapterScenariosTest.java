@@ -1,11 +1,13 @@
 package dev.vivarium.jetty;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vivarium.core.testing.TestGuests;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,6 +60,7 @@ class AdapterScenariosTest {
                                 "/echo/* -> wat/fixtures/echo_request.wat",
                                 "/server-header -> wat/fixtures/server_header.wat",
                                 "/status/* -> wat/fixtures/set_status.wat",
+                                "/octets -> wat/fixtures/header_octets.wat",
                                 "*.example.com/site/* -> wat/fixtures/hello_raw.wat"));
         // Rust guests from guests/dist, when they have been built
         if (Files.exists(RUST_ECHO)) {
@@ -377,6 +380,49 @@ class AdapterScenariosTest {
         assertEquals("127.0.0.1", response.get("x-client-ip"));
         assertEquals("vivarium.test:8080", response.get("x-host"));
         assertEquals("ping", response.getContent());
+    }
+
+    /**
+     * Header bytes cross the guest boundary unchanged both ways, whatever their encoding: UTF-8 "é"
+     * and a lone Latin-1 "é" reach the guest as sent and reach the client as the guest set them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void headerBytesReachTheGuestAndTheClientUnchanged(Adapter adapter) throws Exception {
+        byte[] octets = {'c', 'a', 'f', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xe9};
+        String onTheWire = new String(octets, StandardCharsets.ISO_8859_1);
+
+        HttpTester.Response response =
+                server(adapter)
+                        .send(
+                                "GET /octets HTTP/1.1\r\nHost: localhost\r\nX-Octets: "
+                                        + onTheWire
+                                        + "\r\nConnection: close\r\n\r\n");
+
+        assertEquals(200, response.getStatus(), response.toString());
+        assertArrayEquals(octets, response.getContentBytes(), "what the guest got");
+        // the client reads each header byte as one char, as it was sent
+        assertEquals(onTheWire, response.get("x-octets"), "echoed by the guest");
+        assertEquals(onTheWire, response.get("x-constant"), "set by the guest");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void aRustGuestSeesAUtf8HeaderAsUtf8(Adapter adapter) throws Exception {
+        assumeTrue(Files.exists(RUST_ECHO), "guests/dist/echo.wasm is not built");
+        String utf8OnTheWire =
+                new String("café".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+
+        HttpTester.Response response =
+                server(adapter)
+                        .send(
+                                "GET /rust/echo HTTP/1.1\r\nHost: localhost\r\nX-Test: "
+                                        + utf8OnTheWire
+                                        + "\r\nConnection: close\r\n\r\n");
+
+        assertEquals(200, response.getStatus(), response.getContent());
+        String echo = new String(response.getContentBytes(), StandardCharsets.UTF_8);
+        assertTrue(echo.contains("\nx-test: café\n"), echo);
     }
 
     @ParameterizedTest(name = "{0}")

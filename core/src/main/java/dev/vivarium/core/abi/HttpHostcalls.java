@@ -105,7 +105,7 @@ public final class HttpHostcalls implements HostcallFamily {
                 || Integer.toUnsignedLong(valuesLen) > MAX_HEADER_VALUES) {
             return INVALID;
         }
-        String name = mem.readString(namePtr, nameLen, "header name");
+        String name = mem.readHeaderText(namePtr, nameLen, "header name");
         List<byte[]> raw = mem.readSlices(valuesPtr, valuesLen, "header values");
         OutboundSession s = session(ctx, req);
         if (s == null || s.request(req) == null || !ResponseHostcalls.isToken(name)) {
@@ -200,20 +200,21 @@ public final class HttpHostcalls implements HostcallFamily {
             return;
         }
         ctx.memory()
-                .writeSlicesOut(namesPtrP, namesLenP, RequestHostcalls.utf8(r.headers().names()));
+                .writeSlicesOut(namesPtrP, namesLenP, RequestHostcalls.octets(r.headers().names()));
     }
 
     /** {@code hostcall_resp_get_header}: all values of one header of a received response. */
     public static void respGetHeader(
             CallContext ctx, int valuesPtrP, int valuesLenP, int resp, int namePtr, int nameLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readString(namePtr, nameLen, "header name");
+        String name = mem.readHeaderText(namePtr, nameLen, "header name");
         OutboundResponse r = response(ctx, resp);
         if (r == null) {
             mem.writeNothing(valuesPtrP, valuesLenP);
             return;
         }
-        mem.writeSlicesOut(valuesPtrP, valuesLenP, RequestHostcalls.utf8(r.headers().values(name)));
+        mem.writeSlicesOut(
+                valuesPtrP, valuesLenP, RequestHostcalls.octets(r.headers().values(name)));
     }
 
     /** {@code hostcall_resp_get_body}: the body of a received response; empty is {@code (0, 0)}. */

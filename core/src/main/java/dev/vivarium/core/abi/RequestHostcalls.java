@@ -1,5 +1,6 @@
 package dev.vivarium.core.abi;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.vivarium.core.GuestRequest;
@@ -62,13 +63,13 @@ public final class RequestHostcalls implements HostcallFamily {
     public static void reqGetHeader(
             CallContext ctx, int valuesPtrP, int valuesLenP, int req, int namePtr, int nameLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readString(namePtr, nameLen, "header name");
+        String name = mem.readHeaderText(namePtr, nameLen, "header name");
         GuestRequest incoming = incoming(ctx, req);
         if (incoming == null) {
             mem.writeNothing(valuesPtrP, valuesLenP);
             return;
         }
-        mem.writeSlicesOut(valuesPtrP, valuesLenP, utf8(incoming.headers().values(name)));
+        mem.writeSlicesOut(valuesPtrP, valuesLenP, octets(incoming.headers().values(name)));
     }
 
     /** {@code hostcall_req_get_headers}: all header names, as a GuestSlice array. */
@@ -78,7 +79,7 @@ public final class RequestHostcalls implements HostcallFamily {
             ctx.memory().writeNothing(namesPtrP, namesLenP);
             return;
         }
-        ctx.memory().writeSlicesOut(namesPtrP, namesLenP, utf8(incoming.headers().names()));
+        ctx.memory().writeSlicesOut(namesPtrP, namesLenP, octets(incoming.headers().names()));
     }
 
     /** {@code hostcall_req_get_method}. */
@@ -109,10 +110,15 @@ public final class RequestHostcalls implements HostcallFamily {
         return req == 0 ? ctx.request() : HttpHostcalls.createdRequest(ctx, req);
     }
 
-    static List<byte[]> utf8(List<String> strings) {
+    /**
+     * Header names or values as the octets they arrived as: Jetty reads each header byte as one
+     * char (ISO-8859-1), so this gives the guest the bytes on the wire. A char above U+00FF (none
+     * comes from the wire) becomes {@code ?}, as Jetty writes it.
+     */
+    static List<byte[]> octets(List<String> strings) {
         List<byte[]> out = new ArrayList<>(strings.size());
         for (String s : strings) {
-            out.add(s.getBytes(UTF_8));
+            out.add(s.getBytes(ISO_8859_1));
         }
         return out;
     }

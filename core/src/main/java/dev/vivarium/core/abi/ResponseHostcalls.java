@@ -1,7 +1,7 @@
 package dev.vivarium.core.abi;
 
 import static dev.vivarium.core.abi.RequestHostcalls.i;
-import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import dev.vivarium.core.Outcome;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ public final class ResponseHostcalls implements HostcallFamily {
     public static int respSetHeader(
             CallContext ctx, int resp, int namePtr, int nameLen, int valuesPtr, int valuesLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readString(namePtr, nameLen, "header name");
+        String name = mem.readHeaderText(namePtr, nameLen, "header name");
         List<byte[]> raw = mem.readSlices(valuesPtr, valuesLen, "header values");
         if (resp != 0 || !isToken(name)) {
             return INVALID;
@@ -52,11 +52,14 @@ public final class ResponseHostcalls implements HostcallFamily {
         return OK;
     }
 
-    /** Header values read from the guest as UTF-8 text, or null if one is not a field value. */
+    /**
+     * Header values from the guest, one char per byte (ISO-8859-1), so Jetty writes exactly the
+     * guest's bytes; null if one is not a field value.
+     */
     static List<String> fieldValues(List<byte[]> raw) {
         List<String> values = new ArrayList<>(raw.size());
         for (byte[] v : raw) {
-            String value = new String(v, UTF_8);
+            String value = new String(v, ISO_8859_1);
             if (!isFieldValue(value)) {
                 return null;
             }

@@ -1,5 +1,6 @@
 package dev.vivarium.core.abi;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -77,6 +78,27 @@ class HttpHostcallsTest extends HttpHostcallsTestBase {
         out = heap.outParams();
         HttpHostcalls.respGetHeader(ctx, out, out + 4, resp, absent, 8);
         assertEquals(List.of(0, 0), heap.pairOut(out));
+    }
+
+    @Test
+    void headerBytesCrossToAndFromTheUpstreamUnchanged() {
+        // UTF-8 "é", then a lone Latin-1 "é" that is not UTF-8 at all
+        byte[] octets = {'c', 'a', 'f', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xe9};
+        int req = get("/octets");
+        int name = heap.put("x-octets");
+        assertEquals(0, HttpHostcalls.reqSetHeader(ctx, req, name, 8, heap.byteSlices(octets), 1));
+        int out = heap.outParams();
+        RequestHostcalls.reqGetHeader(ctx, out, out + 4, req, name, 8);
+        assertArrayEquals(octets, heap.rawSlicesOut(out).get(0), "the created request's header");
+
+        int resp = HttpHostcalls.reqSend(ctx, req);
+        assertTrue(resp >= 1);
+        out = heap.outParams();
+        HttpHostcalls.respGetBody(ctx, out, out + 4, resp);
+        assertArrayEquals(octets, heap.bytesOut(out), "the bytes the upstream received");
+        out = heap.outParams();
+        HttpHostcalls.respGetHeader(ctx, out, out + 4, resp, name, 8);
+        assertArrayEquals(octets, heap.rawSlicesOut(out).get(0), "the bytes the upstream sent");
     }
 
     @Test

@@ -1,11 +1,13 @@
 package dev.vivarium.core.abi;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.testing.TestMemory;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +37,31 @@ class RequestResponseHostcallsTest {
         assertEquals(List.of("a", "b"), mem.slicesOut(100));
         RequestHostcalls.reqGetHeaders(ctx, 108, 112, 0);
         assertEquals(List.of("x-multi", "accept"), mem.slicesOut(108));
+    }
+
+    /**
+     * Jetty reads each header byte as one char (ISO-8859-1): the guest gets those bytes back, and
+     * the bytes it sets become the chars Jetty writes as the same bytes.
+     */
+    @Test
+    void headerNamesAndValuesCrossAsTheOctetsOnTheWire() {
+        byte[] wire = {'c', 'a', 'f', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xe9};
+        String asJettyReadsIt = new String(wire, StandardCharsets.ISO_8859_1);
+        CallContext c =
+                mem.context(
+                        TestMemory.request(
+                                "GET", "/", new Headers().add("x-\u00e9", asJettyReadsIt), null));
+        int name = mem.put("x-\u00e9".getBytes(StandardCharsets.ISO_8859_1));
+        RequestHostcalls.reqGetHeader(c, 100, 104, 0, name, 3);
+        assertArrayEquals(wire, mem.rawSlicesOut(100).get(0));
+        RequestHostcalls.reqGetHeaders(c, 108, 112, 0);
+        assertArrayEquals(new byte[] {'x', '-', (byte) 0xe9}, mem.rawSlicesOut(108).get(0));
+
+        int out = mem.putAt(200, "x-out");
+        assertEquals(
+                ResponseHostcalls.OK,
+                ResponseHostcalls.respSetHeader(c, 0, 200, out, mem.byteSlices(wire), 1));
+        assertEquals(List.of(asJettyReadsIt), c.responseHeaders().values("x-out"));
     }
 
     @Test

@@ -30,6 +30,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   <li>{@code /slow} - 200 {@code slow} after {@link #SLOW_MILLIS} ms; counts how many overlap;
  *   <li>{@code /hang} - answers after 20 s (for timeouts and aborts);
  *   <li>{@code /echo} - 200, the method, every header as {@code name: value} and the body;
+ *   <li>{@code /octets} - 200, request header {@code x-octets} back as a header and, as the bytes
+ *       received, as the body;
  *   <li>{@code /status/N} - status N;
  *   <li>{@code /big?size=N[&chunked]} - N bytes of {@code x} (default 1 MiB), chunked if asked;
  *   <li>{@code /redirect} - 302 to {@code /fast};
@@ -163,6 +165,17 @@ public final class TestUpstream implements AutoCloseable {
                 ByteBuffer body = Content.Source.asByteBuffer(request);
                 sb.append('\n').append(StandardCharsets.UTF_8.decode(body));
                 return send(response, callback, 200, sb.toString());
+            }
+            if (path.equals("/octets")) {
+                // Jetty reads each header byte as one char: these are the bytes received
+                String value = request.getHeaders().get("x-octets");
+                response.getHeaders().put("x-octets", value);
+                response.setStatus(200);
+                response.write(
+                        true,
+                        ByteBuffer.wrap(value.getBytes(StandardCharsets.ISO_8859_1)),
+                        callback);
+                return true;
             }
             if (path.startsWith("/status/")) {
                 return send(response, callback, Integer.parseInt(path.substring(8)), "");

@@ -83,11 +83,19 @@ public final class TestMemory implements GuestAllocator {
 
     /** An array of GuestSlices pointing at copies of {@code values}; returns its pointer. */
     public int slices(String... values) {
+        byte[][] bytes = new byte[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            bytes[i] = values[i].getBytes(UTF_8);
+        }
+        return byteSlices(bytes);
+    }
+
+    /** An array of GuestSlices pointing at copies of raw {@code values}; returns its pointer. */
+    public int byteSlices(byte[]... values) {
         int array = bump(values.length * 8);
         for (int i = 0; i < values.length; i++) {
-            byte[] b = values[i].getBytes(UTF_8);
-            memory.writeI32(array + i * 8, put(b));
-            memory.writeI32(array + i * 8 + 4, b.length);
+            memory.writeI32(array + i * 8, put(values[i]));
+            memory.writeI32(array + i * 8 + 4, values[i].length);
         }
         return array;
     }
