@@ -101,7 +101,8 @@ final class GuestExchange implements Runnable, Invocable {
             headers.add(field.getName(), field.getValue());
         }
         HttpURI uri = request.getHttpURI();
-        // HTTP/2 and HTTP/3 carry the host as :authority, not as a Host field: guests read Host
+        // HTTP/2 and HTTP/3 carry the host as :authority, and HTTP/1.0 may leave it out (Jetty's
+        // authority is then the address the request came in on): guests read Host
         if (headers.first("host") == null && uri.getAuthority() != null) {
             headers.add("host", uri.getAuthority());
         }

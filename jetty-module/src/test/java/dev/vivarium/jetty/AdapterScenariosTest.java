@@ -166,6 +166,17 @@ class AdapterScenariosTest {
         assertEquals("127.0.0.1:" + port, response.headers().firstValue("x-host").orElse(null));
     }
 
+    /** HTTP/1.0 needs no Host field; guests get the address the request came in on instead. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void http10RequestsWithoutHostGiveTheGuestTheServersAddressAsHost(Adapter adapter)
+            throws Exception {
+        HttpTester.Response response = server(adapter).send("GET /echo/h10 HTTP/1.0\r\n\r\n");
+
+        assertEquals(200, response.getStatus(), response.toString());
+        assertEquals("127.0.0.1:" + server(adapter).port(), response.get("x-host"));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("adapters")
     void passesNonRoutedPathsToTheApplicationUntouched(Adapter adapter) throws Exception {

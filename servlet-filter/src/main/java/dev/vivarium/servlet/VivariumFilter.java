@@ -131,8 +131,10 @@ public final class VivariumFilter implements Filter {
                 headers.add(name, values.nextElement());
             }
         }
-        // HTTP/2 and HTTP/3 carry the host as :authority, not as a Host field: guests read Host
-        if (headers.first("host") == null && !request.getProtocol().startsWith("HTTP/1")) {
+        // HTTP/2 and HTTP/3 carry the host as :authority, and HTTP/1.0 may leave it out; guests
+        // read Host, so they get the authority the container made of the request (for HTTP/1.0
+        // without Host, the address it came in on), as the Jetty handler gives them
+        if (headers.first("host") == null) {
             headers.add("host", authority(request));
         }
         String query = request.getQueryString();
