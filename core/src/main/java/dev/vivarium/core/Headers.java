@@ -17,6 +17,7 @@ import java.util.Objects;
 public final class Headers {
     private final List<String> names = new ArrayList<>();
     private final List<String> values = new ArrayList<>();
+    private long length;
 
     private static final java.util.Set<String> HOP_BY_HOP =
             java.util.Set.of(
@@ -43,8 +44,10 @@ public final class Headers {
 
     /** Adds one value, keeping any existing values of the same name. */
     public Headers add(String name, String value) {
-        names.add(normalize(Objects.requireNonNull(name, "name")));
+        String n = normalize(Objects.requireNonNull(name, "name"));
+        names.add(n);
         values.add(Objects.requireNonNull(value, "value"));
+        length += n.length() + value.length();
         return this;
     }
 
@@ -61,8 +64,7 @@ public final class Headers {
         String n = normalize(name);
         for (int i = names.size() - 1; i >= 0; i--) {
             if (names.get(i).equals(n)) {
-                names.remove(i);
-                values.remove(i);
+                length -= names.remove(i).length() + values.remove(i).length();
             }
         }
         return this;
@@ -103,6 +105,14 @@ public final class Headers {
         return names.size();
     }
 
+    /**
+     * The chars of every name and value together: for headers that cross the guest boundary (one
+     * char per byte) their bytes on the wire, without separators.
+     */
+    public long length() {
+        return length;
+    }
+
     public String nameAt(int i) {
         return names.get(i);
     }
@@ -139,6 +149,7 @@ public final class Headers {
         Headers h = new Headers();
         h.names.addAll(names);
         h.values.addAll(values);
+        h.length = length;
         return h;
     }
 

@@ -84,12 +84,30 @@ public final class GuestMemory {
         memory.write(ptr, data);
     }
 
-    /** Reads an array of {@code count} GuestSlices and the bytes each one points to. */
-    public List<byte[]> readSlices(int ptr, int count, String what) {
+    /**
+     * Reads an array of {@code count} GuestSlices and the bytes each one points to. Every slice is
+     * checked, and their lengths added up, before anything is copied.
+     *
+     * @param maxBytes the most the slices may hold together
+     * @throws HostcallTrap a {@linkplain HostcallTrap#limit limit trap} naming {@code limit} when
+     *     they hold more
+     */
+    public List<byte[]> readSlices(int ptr, int count, String what, long maxBytes, String limit) {
         if (count < 0 || count > Integer.MAX_VALUE / SLICE_SIZE) {
             throw new HostcallTrap(what + " has an impossible length " + count);
         }
         check(ptr, count * SLICE_SIZE, what);
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            int p = memory.readInt(ptr + i * SLICE_SIZE);
+            int l = memory.readInt(ptr + i * SLICE_SIZE + 4);
+            check(p, l, what + "[" + i + "]");
+            total += Integer.toUnsignedLong(l);
+        }
+        if (total > maxBytes) {
+            throw HostcallTrap.limit(
+                    what + " of " + total + " bytes exceed " + limit + " (" + maxBytes + " bytes)");
+        }
         List<byte[]> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int p = memory.readInt(ptr + i * SLICE_SIZE);

@@ -106,13 +106,18 @@ public final class HttpHostcalls implements HostcallFamily {
             return INVALID;
         }
         String name = mem.readHeaderText(namePtr, nameLen, "header name");
-        List<byte[]> raw = mem.readSlices(valuesPtr, valuesLen, "header values");
+        List<byte[]> raw = ResponseHostcalls.headerValues(mem, valuesPtr, valuesLen, name);
         OutboundSession s = session(ctx, req);
-        if (s == null || s.request(req) == null || !ResponseHostcalls.isToken(name)) {
+        OutboundRequest r = s == null ? null : s.request(req);
+        if (r == null || !ResponseHostcalls.isToken(name)) {
             return INVALID;
         }
         List<String> values = ResponseHostcalls.fieldValues(raw);
-        return values != null && s.setHeader(req, name, values) ? OK : INVALID;
+        if (values == null) {
+            return INVALID;
+        }
+        ResponseHostcalls.checkHeaderLimit(r.headers(), name, values, "request " + req);
+        return s.setHeader(req, name, values) ? OK : INVALID;
     }
 
     /** {@code hostcall_req_set_body}: replaces the body of a created request; status. */

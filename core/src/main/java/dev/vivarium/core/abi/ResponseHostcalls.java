@@ -3,6 +3,7 @@ package dev.vivarium.core.abi;
 import static dev.vivarium.core.abi.RequestHostcalls.i;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
+import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,12 +36,19 @@ public final class ResponseHostcalls implements HostcallFamily {
                         (c, a) -> respSetResponseCode(c, i(a[0]), i(a[1]))));
     }
 
+    /**
+     * The most header bytes (names and values) one message a guest builds may have: the outgoing
+     * response, or one request it sends. Far above what servers accept (Jetty: 8 KiB by default),
+     * it bounds what a guest can make the host hold.
+     */
+    public static final int MAX_HEADER_BYTES = 64 * 1024;
+
     /** {@code hostcall_resp_set_header}: replaces one header with N values. */
     public static int respSetHeader(
             CallContext ctx, int resp, int namePtr, int nameLen, int valuesPtr, int valuesLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readHeaderText(namePtr, nameLen, "header name");
-        List<byte[]> raw = mem.readSlices(valuesPtr, valuesLen, "header values");
+        String name = headerName(mem, namePtr, nameLen);
+        List<byte[]> raw = headerValues(mem, valuesPtr, valuesLen, name);
         if (resp != 0 || !isToken(name)) {
             return INVALID;
         }
@@ -48,8 +56,58 @@ public final class ResponseHostcalls implements HostcallFamily {
         if (values == null) {
             return INVALID;
         }
+        checkHeaderLimit(ctx.responseHeaders(), name, values, "the response");
         ctx.responseHeaders().set(name, values);
         return OK;
+    }
+
+    /** Reads a header name the guest sets; one longer than all headers may be is a limit trap. */
+    static String headerName(GuestMemory mem, int namePtr, int nameLen) {
+        mem.check(namePtr, nameLen, "header name");
+        if (Integer.toUnsignedLong(nameLen) > MAX_HEADER_BYTES) {
+            throw HostcallTrap.limit(
+                    "header name of "
+                            + Integer.toUnsignedLong(nameLen)
+                            + " bytes exceeds the header limit ("
+                            + MAX_HEADER_BYTES
+                            + " bytes)");
+        }
+        return mem.readHeaderText(namePtr, nameLen, "header name");
+    }
+
+    /** Reads the values of a header the guest sets, refusing more than all headers may hold. */
+    static List<byte[]> headerValues(GuestMemory mem, int valuesPtr, int valuesLen, String name) {
+        return mem.readSlices(
+                valuesPtr,
+                valuesLen,
+                "values of header " + name,
+                MAX_HEADER_BYTES - name.length(),
+                "the header limit");
+    }
+
+    /**
+     * A limit trap if replacing header {@code name} with {@code values} would take the message's
+     * headers past {@link #MAX_HEADER_BYTES}.
+     */
+    static void checkHeaderLimit(
+            Headers headers, String name, List<String> values, String message) {
+        long after = headers.length();
+        for (String v : headers.values(name)) {
+            after -= name.length() + v.length();
+        }
+        for (String v : values) {
+            after += name.length() + v.length();
+        }
+        if (after > MAX_HEADER_BYTES) {
+            throw HostcallTrap.limit(
+                    "headers of "
+                            + message
+                            + " would have "
+                            + after
+                            + " bytes, more than the header limit ("
+                            + MAX_HEADER_BYTES
+                            + " bytes)");
+        }
     }
 
     /**

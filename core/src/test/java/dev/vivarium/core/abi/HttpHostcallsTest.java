@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.Outcome;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -99,6 +100,41 @@ class HttpHostcallsTest extends HttpHostcallsTestBase {
         out = heap.outParams();
         HttpHostcalls.respGetHeader(ctx, out, out + 4, resp, name, 8);
         assertArrayEquals(octets, heap.rawSlicesOut(out).get(0), "the bytes the upstream sent");
+    }
+
+    @Test
+    void aSentRequestsHeadersAreCappedBeforeTheyAreCopied() {
+        int req = get("/fast");
+        byte[] v = new byte[40_000];
+        java.util.Arrays.fill(v, (byte) 'v');
+        int value = heap.put(v);
+        int one = heap.byteSlices(v);
+        assertEquals(0, HttpHostcalls.reqSetHeader(ctx, req, heap.put("x-one"), 5, one, 1));
+        var e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> HttpHostcalls.reqSetHeader(ctx, req, heap.put("x-two"), 5, one, 1));
+        assertEquals(Outcome.Kind.LIMIT, e.kind());
+        assertEquals(
+                "headers of request "
+                        + req
+                        + " would have 80010 bytes, more than the header limit (65536 bytes)",
+                e.getMessage());
+        // 1024 slices (the most values) over the same 40,000 bytes
+        int many = heap.i32s(new int[2048]);
+        for (int i = 0; i < 1024; i++) {
+            heap.memory.writeI32(many + i * 8, value);
+            heap.memory.writeI32(many + i * 8 + 4, 40_000);
+        }
+        e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () ->
+                                HttpHostcalls.reqSetHeader(
+                                        ctx, req, heap.put("x-many"), 6, many, 1024));
+        assertEquals(
+                "values of header x-many of 40960000 bytes exceed the header limit (65530 bytes)",
+                e.getMessage());
     }
 
     @Test

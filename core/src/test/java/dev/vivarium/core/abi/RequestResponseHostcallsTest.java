@@ -167,6 +167,55 @@ class RequestResponseHostcallsTest {
     }
 
     @Test
+    void headersThatWouldHoldMoreThanTheLimitAreALimitTrapBeforeAnythingIsCopied() {
+        TestMemory big = new TestMemory(2);
+        CallContext c = big.context(TestMemory.request("GET", "/", new Headers(), null));
+        int name = big.put("x-big");
+        // 1000 slices over the same 60,000 bytes: 60 MB if the host copied them all
+        int array = big.i32s(new int[2000]);
+        for (int i = 0; i < 1000; i++) {
+            big.memory.writeI32(array + i * 8, 0);
+            big.memory.writeI32(array + i * 8 + 4, 60_000);
+        }
+        var e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> ResponseHostcalls.respSetHeader(c, 0, name, 5, array, 1000));
+        assertEquals(dev.vivarium.core.Outcome.Kind.LIMIT, e.kind());
+        assertEquals(
+                "values of header x-big of 60000000 bytes exceed the header limit (65531 bytes)",
+                e.getMessage());
+
+        // one at a time they fit; together they do not
+        int value = big.put(new byte[40_000]);
+        big.memory.writeI32(array, value);
+        big.memory.writeI32(array + 4, 40_000);
+        big.memory.fill((byte) 'v', value, value + 40_000);
+        assertEquals(0, ResponseHostcalls.respSetHeader(c, 0, big.put("x-one"), 5, array, 1));
+        e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> ResponseHostcalls.respSetHeader(c, 0, big.put("x-two"), 5, array, 1));
+        assertEquals(
+                "headers of the response would have 80010 bytes, more than the header limit"
+                        + " (65536 bytes)",
+                e.getMessage());
+        assertEquals(
+                0,
+                ResponseHostcalls.respSetHeader(c, 0, big.put("x-one"), 5, array, 1),
+                "replacing a header counts what it replaces");
+        assertEquals(List.of("x-one"), c.responseHeaders().names());
+
+        e =
+                assertThrows(
+                        HostcallTrap.class,
+                        () -> ResponseHostcalls.respSetHeader(c, 0, 0, 70_000, array, 0));
+        assertEquals(
+                "header name of 70000 bytes exceeds the header limit (65536 bytes)",
+                e.getMessage());
+    }
+
+    @Test
     void timeNowWritesSubsecondNanosUnlessNull() {
         CallContext fixed =
                 mem.builder()
