@@ -75,7 +75,9 @@ public final class CallContext implements AutoCloseable {
     /** Binds the context to the instance that runs this request (memory and allocator). */
     public void bind(Instance instance) {
         this.instance = instance;
-        this.memory = new GuestMemory(instance.memory(), this::malloc);
+        // a guest without memory may still call hostcalls that take no pointers
+        this.memory =
+                instance.memory() == null ? null : new GuestMemory(instance.memory(), this::malloc);
     }
 
     public GuestMemory memory() {

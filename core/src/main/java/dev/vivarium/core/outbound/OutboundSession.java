@@ -35,6 +35,10 @@ public final class OutboundSession implements AutoCloseable {
     private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final OutboundHttp http;
+
+    /** Refusals logged per guest request; later ones are counted and reported at close. */
+    private static final int LOGGED_REFUSALS = 10;
+
     private final OutboundOptions limits;
     private final String guestName;
     private final OutboundPolicy policy;
@@ -42,6 +46,7 @@ public final class OutboundSession implements AutoCloseable {
     private final HandleTable<OutboundRequest> requests;
     private final HandleTable<InFlight> pending;
     private final HandleTable<OutboundResponse> responses;
+    private int refusals;
     private final ResponseBudget budget;
     private int sent;
 
@@ -245,6 +250,13 @@ public final class OutboundSession implements AutoCloseable {
     /** Aborts everything still in flight and forgets every handle. */
     @Override
     public void close() {
+        if (refusals > LOGGED_REFUSALS) {
+            LOG.info(
+                    "outbound: {} (route {}) had {} requests refused in one guest request",
+                    guestName,
+                    policy.route(),
+                    refusals);
+        }
         pending.closeAll(InFlight::abort);
         requests.closeAll(r -> {});
         responses.closeAll(r -> {});
@@ -325,7 +337,15 @@ public final class OutboundSession implements AutoCloseable {
     }
 
     private int refuse(String why) {
-        LOG.info("outbound request from {} (route {}) {}", guestName, policy.route(), why);
+        // a guest looping on a refused call must not flood the log: the first few say why
+        if (++refusals <= LOGGED_REFUSALS) {
+            LOG.info(
+                    "outbound request from {} (route {}) {}{}",
+                    guestName,
+                    policy.route(),
+                    why,
+                    refusals == LOGGED_REFUSALS ? "; further refusals are only counted" : "");
+        }
         return ERROR;
     }
 

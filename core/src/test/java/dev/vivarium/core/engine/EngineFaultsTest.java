@@ -38,7 +38,9 @@ class EngineFaultsTest {
                         "/reactor -> initialize_reactor.wat",
                         "/start -> start_function.wat",
                         "/start-loop -> start_loop_forever.wat; deadline=300ms",
-                        "/start-trap -> start_trap.wat");
+                        "/start-trap -> start_trap.wat",
+                        "/no-memory -> no_memory.wat",
+                        "/no-memory-ok -> no_memory_ok.wat");
     }
 
     @AfterAll
@@ -124,6 +126,17 @@ class EngineFaultsTest {
         }
         assertEquals(created + 3, pool.created(), "a new instance per request");
         assertEquals(0, pool.idle());
+    }
+
+    @Test
+    void aGuestWithoutMemoryRunsAndGetsATrapOnlyForAHostcallThatNeedsMemory() {
+        Outcome ok = t.get("/no-memory-ok");
+        assertEquals(204, ok.status(), ok.toString());
+        Outcome o = t.get("/no-memory");
+        assertEquals(Outcome.Kind.TRAP, o.kind(), o.toString());
+        assertEquals(
+                "guest trapped: hostcall_debug: the guest has no linear memory in no_memory.wat",
+                o.message());
     }
 
     @Test
