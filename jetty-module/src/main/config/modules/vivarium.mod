@@ -67,6 +67,9 @@ etc/vivarium.xml
 ## All outbound response bodies one guest request may receive together; past it, the request that crosses it fails (-1).
 # jetty.vivarium.outbound.maxTotalResponseSize=32MB
 
+## The bodies of all outbound requests one guest request creates, together; past it, req_set_body is refused (1).
+# jetty.vivarium.outbound.maxTotalRequestSize=32MB
+
 ## Most outbound requests one guest request may send (as Fastly).
 # jetty.vivarium.outbound.maxSubrequests=32
 

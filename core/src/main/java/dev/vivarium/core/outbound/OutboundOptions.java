@@ -23,6 +23,9 @@ import java.util.Objects;
  *   <li>{@code outbound.maxTotalResponseSize} - all response bodies one guest request receives
  *       together, default 32MB (what bounds the host memory one guest request can hold in
  *       responses, since {@code send_async} keeps several in flight);
+ *   <li>{@code outbound.maxTotalRequestSize} - the bodies of all requests one guest request
+ *       creates, together, default 32MB (with a body up to the guest's memory size per request,
+ *       {@code maxSubrequests} of them would otherwise be held at once);
  *   <li>{@code outbound.maxSubrequests} - requests one guest request may send, default 32;
  *   <li>{@code outbound.maxPending} - requests one guest request may have in flight with {@code
  *       send_async}, default 32;
@@ -39,6 +42,7 @@ public final class OutboundOptions {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     static final long DEFAULT_MAX_RESPONSE_SIZE = 8L << 20;
     static final long DEFAULT_MAX_TOTAL_RESPONSE_SIZE = 32L << 20;
+    static final long DEFAULT_MAX_TOTAL_REQUEST_SIZE = 32L << 20;
     static final int DEFAULT_MAX_SUBREQUESTS = 32;
     static final int DEFAULT_MAX_PENDING = 32;
 
@@ -50,6 +54,7 @@ public final class OutboundOptions {
     private final Duration timeout;
     private final long maxResponseSize;
     private final long maxTotalResponseSize;
+    private final long maxTotalRequestSize;
     private final int maxSubrequests;
     private final int maxPending;
     private final Path trustStore;
@@ -61,6 +66,7 @@ public final class OutboundOptions {
         this.timeout = b.timeout;
         this.maxResponseSize = b.maxResponseSize;
         this.maxTotalResponseSize = b.maxTotalResponseSize;
+        this.maxTotalRequestSize = b.maxTotalRequestSize;
         this.maxSubrequests = b.maxSubrequests;
         this.maxPending = b.maxPending;
         this.trustStore = b.trustStore;
@@ -95,6 +101,8 @@ public final class OutboundOptions {
         b.maxResponseSize(size);
         b.maxTotalResponseSize(
                 s.size("outbound.maxTotalResponseSize", DEFAULT_MAX_TOTAL_RESPONSE_SIZE));
+        b.maxTotalRequestSize(
+                s.size("outbound.maxTotalRequestSize", DEFAULT_MAX_TOTAL_REQUEST_SIZE));
         b.maxSubrequests(s.integer("outbound.maxSubrequests", DEFAULT_MAX_SUBREQUESTS, 0, 10_000));
         b.maxPending(s.integer("outbound.maxPending", DEFAULT_MAX_PENDING, 0, 10_000));
         String trustStore = s.string("outbound.trustStore");
@@ -130,6 +138,10 @@ public final class OutboundOptions {
         return maxTotalResponseSize;
     }
 
+    public long maxTotalRequestSize() {
+        return maxTotalRequestSize;
+    }
+
     public int maxSubrequests() {
         return maxSubrequests;
     }
@@ -160,6 +172,8 @@ public final class OutboundOptions {
                 + maxResponseSize
                 + ", maxTotalResponseSize="
                 + maxTotalResponseSize
+                + ", maxTotalRequestSize="
+                + maxTotalRequestSize
                 + ", maxSubrequests="
                 + maxSubrequests
                 + ", maxPending="
@@ -176,6 +190,7 @@ public final class OutboundOptions {
         private Duration timeout = DEFAULT_TIMEOUT;
         private long maxResponseSize = DEFAULT_MAX_RESPONSE_SIZE;
         private long maxTotalResponseSize = DEFAULT_MAX_TOTAL_RESPONSE_SIZE;
+        private long maxTotalRequestSize = DEFAULT_MAX_TOTAL_REQUEST_SIZE;
         private int maxSubrequests = DEFAULT_MAX_SUBREQUESTS;
         private int maxPending = DEFAULT_MAX_PENDING;
         private Path trustStore;
@@ -214,6 +229,16 @@ public final class OutboundOptions {
                         "outbound.maxTotalResponseSize must be at least 1 byte, got " + bytes);
             }
             this.maxTotalResponseSize = bytes;
+            return this;
+        }
+
+        /** The bodies of all requests one guest request creates, together; 0 allows none. */
+        public Builder maxTotalRequestSize(long bytes) {
+            if (bytes < 0) {
+                throw new ConfigurationException(
+                        "outbound.maxTotalRequestSize must not be negative, got " + bytes);
+            }
+            this.maxTotalRequestSize = bytes;
             return this;
         }
 

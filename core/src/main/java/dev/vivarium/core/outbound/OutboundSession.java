@@ -47,6 +47,7 @@ public final class OutboundSession implements AutoCloseable {
     private final HandleTable<InFlight> pending;
     private final HandleTable<OutboundResponse> responses;
     private int refusals;
+    private long requestBodyBytes;
     private final ResponseBudget budget;
     private int sent;
 
@@ -117,12 +118,30 @@ public final class OutboundSession implements AutoCloseable {
         return true;
     }
 
-    /** {@code req_set_body} on a created request; false if the handle is not one. */
+    /**
+     * {@code req_set_body} on a created request; false if the handle is not one, or if the bodies
+     * of this guest request's requests would exceed {@code outbound.maxTotalRequestSize} (a sent
+     * request's body counts until the guest request ends: the client may still be sending it).
+     */
     public boolean setBody(int handle, byte[] body) {
         OutboundRequest r = requests.get(handle);
         if (r == null) {
             return false;
         }
+        long after = requestBodyBytes - r.body().length + body.length;
+        if (after > limits.maxTotalRequestSize()) {
+            refuse(
+                    "refused a body of "
+                            + body.length
+                            + " bytes for "
+                            + r
+                            + ": request bodies of this guest request would exceed"
+                            + " outbound.maxTotalRequestSize ("
+                            + limits.maxTotalRequestSize()
+                            + " bytes)");
+            return false;
+        }
+        requestBodyBytes = after;
         r.setBody(body);
         return true;
     }

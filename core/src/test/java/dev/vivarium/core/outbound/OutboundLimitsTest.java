@@ -2,6 +2,7 @@ package dev.vivarium.core.outbound;
 
 import static dev.vivarium.core.outbound.OutboundSession.ERROR;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -142,6 +143,27 @@ class OutboundLimitsTest {
             assertEquals(0, s.response(head).body().length);
             int get = s.send(s.create("GET", upstream.base() + "/big?size=1000"));
             assertEquals(1000, s.response(get).body().length, "the HEAD took nothing");
+        }
+    }
+
+    @Test
+    void maxTotalRequestSizeCountsTheBodiesOfEveryRequestOfOneGuestRequest() throws Exception {
+        try (OutboundHttp limited =
+                        OutboundHttp.start(
+                                OutboundOptions.builder().maxTotalRequestSize(2500).build(), null);
+                OutboundSession s = open(limited, upstream.base())) {
+            int a = s.create("POST", upstream.base() + "/echo");
+            int b = s.create("POST", upstream.base() + "/echo");
+            assertTrue(s.setBody(a, new byte[2000]));
+            assertFalse(s.setBody(b, new byte[1000]), "2000 + 1000 > 2500");
+            assertTrue(s.setBody(a, new byte[1500]), "a replaced body counts once");
+            assertTrue(s.setBody(b, new byte[1000]));
+            int r = s.send(a);
+            assertTrue(r >= 1);
+            assertTrue(s.response(r).body().length > 1500, "echoed with its 1500-byte body");
+            int c = s.create("POST", upstream.base() + "/echo");
+            assertFalse(s.setBody(c, new byte[1]), "a sent request's body still counts");
+            assertTrue(s.setBody(c, new byte[0]));
         }
     }
 

@@ -27,6 +27,7 @@ class OutboundOptionsTest {
         assertEquals(Duration.ofSeconds(10), o.timeout());
         assertEquals(8L << 20, o.maxResponseSize());
         assertEquals(32L << 20, o.maxTotalResponseSize());
+        assertEquals(32L << 20, o.maxTotalRequestSize());
         assertEquals(32, o.maxSubrequests());
         assertEquals(32, o.maxPending());
     }
@@ -42,6 +43,7 @@ class OutboundOptionsTest {
                                 "outbound.timeout", "3s",
                                 "outbound.maxResponseSize", "64KB",
                                 "outbound.maxTotalResponseSize", "1MB",
+                                "outbound.maxTotalRequestSize", "2MB",
                                 "outbound.maxSubrequests", "4",
                                 "outbound.maxPending", "2"));
         assertEquals(
@@ -54,6 +56,7 @@ class OutboundOptionsTest {
         assertEquals(Duration.ofSeconds(3), o.timeout());
         assertEquals(65536, o.maxResponseSize());
         assertEquals(1 << 20, o.maxTotalResponseSize());
+        assertEquals(2 << 20, o.maxTotalRequestSize());
         assertNull(o.trustStore(), "the JDK's CAs by default");
         assertEquals(4, o.maxSubrequests());
         assertEquals(2, o.maxPending());
@@ -70,6 +73,7 @@ class OutboundOptionsTest {
                 "outbound.maxResponseSize | 2GB",
                 "outbound.maxResponseSize | 0",
                 "outbound.maxTotalResponseSize | 0",
+                "outbound.maxTotalRequestSize | -1KB",
                 "outbound.trustStore | /nonexistent/ca.pem",
                 "outbound.trustStorePassword | secret",
                 "outbound.maxSubrequests | -1",
