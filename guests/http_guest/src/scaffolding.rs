@@ -7,7 +7,8 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, Uri};
 
 use crate::hostcalls::{
-    get_bytes_with, get_slices_with, raw, GuestSlice, RequestHandle, ResponseHandle,
+    get_bytes_with, get_slices_with, raw, GuestSlice, HostcallStatus, RequestHandle,
+    ResponseHandle,
 };
 use crate::kvstore::KVStore;
 
@@ -193,5 +194,15 @@ fn write_resp(resp: Response<Vec<u8>>) {
         };
     }
     out.set_body(resp.body());
-    out.set_response_code(resp.status().as_u16());
+    if out.set_response_code(resp.status().as_u16()) != HostcallStatus::Ok {
+        refused_status();
+    }
+}
+
+/// The host sends only final statuses (200..599); the `http` crate allows
+/// 100..999. A panic says so, where answering 200 would hide the mistake.
+#[cold]
+#[inline(never)]
+fn refused_status() -> ! {
+    panic!("http_guest: the host refused the response's status: only 200..599 can be sent")
 }

@@ -30,7 +30,7 @@ class RustFixturesTest {
                         "/fixture_request/* -> fixture_request.wasm",
                         "/fixture_response -> fixture_response.wasm",
                         "/fixture_misc -> fixture_misc.wasm",
-                        "/fixture_panic -> fixture_panic.wasm");
+                        "/fixture_panic/* -> fixture_panic.wasm");
     }
 
     @AfterAll
@@ -69,5 +69,15 @@ class RustFixturesTest {
         assertEquals(500, o.status());
         assertEquals(Outcome.Kind.PANIC, o.kind());
         assertEquals(true, o.message().contains("fixture panic: expected"), o.message());
+    }
+
+    @Test
+    void fixture_panic_onAStatusTheHostRefuses() {
+        Outcome o = t.get("/fixture_panic/status");
+        assertEquals(Outcome.Kind.PANIC, o.kind(), o.toString());
+        assertEquals(
+                "panicked at 'http_guest: the host refused the response's status: only 200..599"
+                        + " can be sent', http_guest/src/scaffolding.rs:207:5",
+                o.message());
     }
 }
