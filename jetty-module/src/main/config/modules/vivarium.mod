@@ -88,6 +88,9 @@ etc/vivarium.xml
 ## Path of the admin API, on every host name.
 # jetty.vivarium.admin.path=/_vivarium
 
+## Client addresses the admin API answers (addresses, CIDR blocks, ranges; spaces or commas between); any if unset.
+# jetty.vivarium.admin.allowFrom=
+
 ## Where uploaded deployments are kept until they expire (relative to jetty.base); default: .uploads in the KV directory.
 # jetty.vivarium.deployments.directory=
 

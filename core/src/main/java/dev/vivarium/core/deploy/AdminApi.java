@@ -66,6 +66,14 @@ public final class AdminApi {
      * 500, both with a JSON message.
      */
     public Outcome handle(GuestRequest r) {
+        if (!options.adminAllows(r.clientAddress())) {
+            LOG.info(
+                    "refused admin request {} {} from {}: not in admin.allowFrom",
+                    r.method(),
+                    r.path(),
+                    r.clientAddress());
+            return json(403, error("the admin API does not answer this client's address"));
+        }
         String auth = r.headers().first("authorization");
         String refused = auth == null ? "no Authorization header" : refusal(auth);
         if (refused != null) {

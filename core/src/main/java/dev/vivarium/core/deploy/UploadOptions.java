@@ -2,9 +2,14 @@ package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.outbound.OutboundUrl;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import org.eclipse.jetty.util.InetAddressSet;
 
 /**
  * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}).
@@ -13,6 +18,9 @@ import java.util.Objects;
  *   <li>{@code admin.token} - the bearer token of the admin API; the API is off unless it is set
  *       (at least 16 characters);
  *   <li>{@code admin.path} - where the admin API answers, default {@code /_vivarium};
+ *   <li>{@code admin.allowFrom} - client addresses the admin API answers, separated by spaces or
+ *       commas: addresses, CIDR blocks ({@code 10.0.0.0/8}) or ranges ({@code a-b}); default: any
+ *       (the token alone guards it);
  *   <li>{@code deployments.directory} - where uploaded modules are kept so they survive a restart
  *       until they expire; default {@code .uploads} in {@code kv.directory} (a name no KV store
  *       directory can have);
@@ -30,6 +38,8 @@ public final class UploadOptions {
 
     private final String adminToken;
     private final String adminPath;
+    private final List<String> adminAllowFrom;
+    private final InetAddressSet allowed = new InetAddressSet();
     private final Path directory;
     private final int max;
     private final Duration defaultTtl;
@@ -38,6 +48,8 @@ public final class UploadOptions {
     private UploadOptions(Builder b) {
         this.adminToken = b.adminToken;
         this.adminPath = b.adminPath;
+        this.adminAllowFrom = b.adminAllowFrom;
+        allowed.addAll(adminAllowFrom);
         this.directory = Objects.requireNonNull(b.directory, "deployments.directory");
         this.max = b.max;
         this.defaultTtl = b.defaultTtl;
@@ -57,6 +69,10 @@ public final class UploadOptions {
         Builder b = builder(defaultDirectory(kvDirectory));
         b.adminToken(s.string("admin.token"));
         b.adminPath(s.string("admin.path", DEFAULT_ADMIN_PATH));
+        String allowFrom = s.string("admin.allowFrom");
+        if (allowFrom != null && !allowFrom.isBlank()) {
+            b.adminAllowFrom(Arrays.asList(allowFrom.trim().split("[\\s,]+")));
+        }
         String dir = s.string("deployments.directory");
         if (dir != null) {
             b.directory(Path.of(dir));
@@ -98,6 +114,23 @@ public final class UploadOptions {
         return adminEnabled() && (path.equals(adminPath) || path.startsWith(adminPath + "/"));
     }
 
+    /** The patterns of {@code admin.allowFrom}; empty: any address. */
+    public List<String> adminAllowFrom() {
+        return adminAllowFrom;
+    }
+
+    /**
+     * Whether the admin API answers a client at {@code clientAddress} (an IP literal, as adapters
+     * report it); false for anything that is not one when {@code admin.allowFrom} is set.
+     */
+    public boolean adminAllows(String clientAddress) {
+        if (adminAllowFrom.isEmpty()) {
+            return true;
+        }
+        InetAddress a = clientAddress == null ? null : OutboundUrl.ipLiteral(clientAddress);
+        return a != null && allowed.test(a);
+    }
+
     public Path directory() {
         return directory;
     }
@@ -118,6 +151,7 @@ public final class UploadOptions {
     public String toString() {
         return "deployments(admin="
                 + (adminEnabled() ? adminPath : "off")
+                + (adminAllowFrom.isEmpty() ? "" : " from " + adminAllowFrom)
                 + ", directory="
                 + directory
                 + ", max="
@@ -133,6 +167,7 @@ public final class UploadOptions {
     public static final class Builder {
         private String adminToken;
         private String adminPath = DEFAULT_ADMIN_PATH;
+        private List<String> adminAllowFrom = List.of();
         private Path directory;
         private int max = DEFAULT_MAX;
         private Duration defaultTtl = DEFAULT_TTL;
@@ -163,6 +198,43 @@ public final class UploadOptions {
             }
             this.adminPath = path;
             return this;
+        }
+
+        /**
+         * Client addresses the admin API answers: IP addresses, CIDR blocks or ranges, no host
+         * names; empty for any.
+         */
+        public Builder adminAllowFrom(List<String> patterns) {
+            for (String p : patterns) {
+                if (!isAddressPattern(p)) {
+                    throw new ConfigurationException(
+                            "admin.allowFrom: '"
+                                    + p
+                                    + "' is not an IP address, a CIDR block (10.0.0.0/8) or a"
+                                    + " range (192.0.2.10-192.0.2.20)");
+                }
+            }
+            this.adminAllowFrom = List.copyOf(patterns);
+            return this;
+        }
+
+        /** An address, {@code address/bits} or {@code address-address}, with literals only. */
+        private static boolean isAddressPattern(String p) {
+            int slash = p.lastIndexOf('/');
+            if (slash > 0) {
+                InetAddress a = OutboundUrl.ipLiteral(p.substring(0, slash));
+                String bits = p.substring(slash + 1);
+                return a != null
+                        && bits.matches("[0-9]{1,3}")
+                        && Integer.parseInt(bits) <= a.getAddress().length * 8;
+            }
+            int dash = p.indexOf('-');
+            if (dash > 0) {
+                InetAddress lo = OutboundUrl.ipLiteral(p.substring(0, dash));
+                InetAddress hi = OutboundUrl.ipLiteral(p.substring(dash + 1));
+                return lo != null && hi != null && lo.getAddress().length == hi.getAddress().length;
+            }
+            return OutboundUrl.ipLiteral(p) != null;
         }
 
         public Builder directory(Path dir) {

@@ -49,7 +49,7 @@ final class GuardedResolver implements SocketAddressResolver {
             Map<String, Object> context,
             Promise<List<InetSocketAddress>> promise) {
         String h = host.toLowerCase(Locale.ROOT);
-        InetAddress literal = literal(h);
+        InetAddress literal = OutboundUrl.ipLiteral(h);
         if (literal != null) {
             promise.succeeded(List.of(new InetSocketAddress(literal, port)));
             return;
@@ -108,16 +108,6 @@ final class GuardedResolver implements SocketAddressResolver {
             out.add(new InetSocketAddress(a, port));
         }
         return out;
-    }
-
-    /** The address if {@code host} is an IP literal (with or without brackets), else null. */
-    private static InetAddress literal(String host) {
-        String h = host.startsWith("[") || host.indexOf(':') < 0 ? host : "[" + host + "]";
-        try {
-            return OutboundUrl.parseHost(h, false).address();
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     private static InetAddress loopback6() {

@@ -182,6 +182,19 @@ public record OutboundUrl(
     }
 
     /** Canonicalizes a host: bracketed IPv6, strict dotted quad, or a DNS name. */
+    /**
+     * The address if {@code host} is an IP literal (IPv6 with or without brackets), else null;
+     * never a DNS lookup, and the same strict forms URLs accept.
+     */
+    public static InetAddress ipLiteral(String host) {
+        String h = host.startsWith("[") || host.indexOf(':') < 0 ? host : "[" + host + "]";
+        try {
+            return parseHost(h, false).address();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     static Host parseHost(String raw, boolean allowWildcard) {
         String h = raw.toLowerCase(Locale.ROOT);
         if (h.startsWith("[")) {

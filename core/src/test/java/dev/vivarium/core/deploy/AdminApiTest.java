@@ -38,11 +38,21 @@ class AdminApiTest {
     }
 
     static Outcome send(Vivarium v, String method, String pathAndQuery, String token, byte[] body) {
+        return send(v, method, pathAndQuery, token, body, "192.0.2.7");
+    }
+
+    static Outcome send(
+            Vivarium v,
+            String method,
+            String pathAndQuery,
+            String token,
+            byte[] body,
+            String clientAddress) {
         Headers h = new Headers();
         if (token != null) {
             h.add("Authorization", "Bearer " + token);
         }
-        GuestRequest r = new GuestRequest(method, pathAndQuery, "any.host", h, body, "192.0.2.7");
+        GuestRequest r = new GuestRequest(method, pathAndQuery, "any.host", h, body, clientAddress);
         Route route = v.route("any.host", r.path());
         if (route == null) {
             return null;
@@ -234,6 +244,48 @@ class AdminApiTest {
             assertNull(v.route("h", "/_vivarium/deployments"));
             Outcome o = send(v, "GET", "/ops/edge/deployments", TOKEN, null);
             assertEquals(200, o.status());
+        }
+    }
+
+    @Test
+    void adminAllowFromLimitsTheClientsTheApiAnswers() {
+        try (Vivarium v =
+                start(
+                        Map.of(
+                                "admin.token",
+                                TOKEN,
+                                "admin.allowFrom",
+                                "127.0.0.1, 10.0.0.0/8 192.0.2.100-192.0.2.200,::1"))) {
+            for (String allowed : new String[] {"127.0.0.1", "10.1.2.3", "192.0.2.150", "::1"}) {
+                Outcome o = send(v, "GET", "/_vivarium/deployments", TOKEN, null, allowed);
+                assertEquals(200, o.status(), allowed + ": " + text(o));
+            }
+            for (String refused : new String[] {"192.0.2.7", "11.0.0.1", "::2", "", "localhost"}) {
+                Outcome o = send(v, "GET", "/_vivarium/deployments", TOKEN, null, refused);
+                assertEquals(403, o.status(), refused);
+                assertEquals(
+                        "{\"error\":\"the admin API does not answer this client's address\"}",
+                        text(o));
+            }
+            // refused before the token is looked at: no answer tells a stranger about tokens
+            assertEquals(403, send(v, "GET", "/_vivarium/deployments", null, null).status());
+            assertEquals(200, send(v, "GET", "/static", null, null).status(), "guests: any");
+        }
+    }
+
+    @Test
+    void adminAllowFromTakesAddressesOnly() {
+        for (String bad : new String[] {"localhost", "10.0.0.0/33", "10.0.0.1-::1", "10.0.0.x"}) {
+            var e =
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            dev.vivarium.core.config.ConfigurationException.class,
+                            () -> start(Map.of("admin.token", TOKEN, "admin.allowFrom", bad)));
+            assertEquals(
+                    "admin.allowFrom: '"
+                            + bad
+                            + "' is not an IP address, a CIDR block (10.0.0.0/8) or a range"
+                            + " (192.0.2.10-192.0.2.20)",
+                    e.getMessage());
         }
     }
 }
