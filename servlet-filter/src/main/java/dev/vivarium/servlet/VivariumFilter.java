@@ -81,6 +81,16 @@ public final class VivariumFilter implements Filter {
                             tmp.resolve("vivarium-kv"));
             engine = Vivarium.builder(options).start();
             LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
+            if (!settings.containsKey("kv.directory")
+                    && (!engine.kvStores().deployments().isEmpty()
+                            || options.uploads().adminEnabled())) {
+                LOG.warn(
+                        "Vivarium in {} keeps KV stores and uploaded deployments in the webapp's"
+                                + " temp dir {}, which the container may delete on redeploy or"
+                                + " restart: set kv.directory to keep them",
+                        contextName(context),
+                        options.kv().directory());
+            }
         } catch (ConfigurationException e) {
             throw new UnavailableException(
                     "Vivarium filter '"
