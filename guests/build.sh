@@ -128,7 +128,8 @@ fi
 mkdir -p "$CARGO_HOME"
 
 # ---------------------------------------------------------------------------
-# Rust guests (one cargo workspace: http_guest, examples/*, fixtures/*)
+# Rust guests (one cargo workspace: http_guest, examples/*, fixtures/*, and
+# compat/*, which must compile but is not shipped)
 # ---------------------------------------------------------------------------
 # Later --remap-path-prefix options win, so the sysroot (/usr on Debian)
 # comes first and the more specific registry path after it.

@@ -63,11 +63,11 @@ impl DNS {
                 &mut len,
                 name.as_ptr(),
                 name.len(),
-                if ipv6 { 1 } else { 0 },
+                ipv6,
             )
         };
         if p.is_null() {
-            return if ret != 0 {
+            return if ret {
                 Ok(Vec::new())
             } else {
                 Err(DNSError::from("Unable to resolve an IP query"))

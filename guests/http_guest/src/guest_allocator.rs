@@ -12,6 +12,7 @@
 //!   are copied into `Vec`s and freed.
 
 use crate::hostcalls::raw;
+use std::os::raw::c_void;
 
 #[cfg(not(all(feature = "allocator", target_arch = "wasm32")))]
 mod imp {
@@ -94,13 +95,20 @@ pub(crate) unsafe fn free<T>(ptr: *mut T) {
 
 /// Register [`guest_malloc`] and [`guest_free`] with the host.
 ///
-/// The function pointers are passed as their indices in the module's
-/// function table. Called by [`guest_app!`](crate::guest_app) and
+/// The host calls them through the module's function table. Called by [`guest_app!`](crate::guest_app) and
 /// [`guest_app_kvs!`](crate::guest_app_kvs); calling it more than once is
 /// harmless.
 pub fn init_mm_default() {
-    // A function pointer's integer value is its function-table index.
-    let malloc_idx = guest_malloc as extern "C" fn(usize) -> *mut u8 as usize as i32;
-    let free_idx = guest_free as unsafe extern "C" fn(*mut u8) as usize as i32;
-    unsafe { raw::hostcall_init_mm(malloc_idx, free_idx) }
+    unsafe { raw::hostcall_init_mm(host_malloc, host_free) }
+}
+
+/// [`guest_malloc`] as `hostcall_init_mm` takes it.
+extern "C" fn host_malloc(size: usize) -> *mut c_void {
+    guest_malloc(size) as *mut c_void
+}
+
+/// [`guest_free`] as `hostcall_init_mm` takes it: the host frees only what it
+/// allocated with [`host_malloc`].
+extern "C" fn host_free(ptr: *mut c_void) {
+    unsafe { guest_free(ptr as *mut u8) }
 }

@@ -209,7 +209,7 @@ impl RequestHandle {
     /// Replace header `name` of a created request with raw byte `values`.
     pub fn set_header_bytes(&mut self, name: &str, values: &[&[u8]]) -> HostcallStatus {
         let slices = slices_of(values);
-        HostcallStatus::from_raw(unsafe {
+        unsafe {
             raw::hostcall_req_set_header(
                 self.into(),
                 name.as_ptr(),
@@ -217,14 +217,12 @@ impl RequestHandle {
                 slices.as_ptr(),
                 slices.len(),
             )
-        })
+        }
     }
 
     /// Set the body of a created request.
     pub fn set_body(&mut self, body: &[u8]) -> HostcallStatus {
-        HostcallStatus::from_raw(unsafe {
-            raw::hostcall_req_set_body(self.into(), body.as_ptr(), body.len())
-        })
+        unsafe { raw::hostcall_req_set_body(self.into(), body.as_ptr(), body.len()) }
     }
 }
 
@@ -261,7 +259,7 @@ impl ResponseHandle {
     /// Panics if the host returns a value outside `0..=65535`.
     pub fn get_response_code(&self) -> u16 {
         let code = unsafe { raw::hostcall_resp_get_response_code(self.into()) };
-        if code < 0 || code > i32::from(u16::MAX) {
+        if code > u32::from(u16::MAX) {
             panic!(
                 "response code returned from host was out of range: {}",
                 code
@@ -279,7 +277,7 @@ impl ResponseHandle {
     /// Replace header `name` of the outgoing response with raw byte `values`.
     pub fn set_header_bytes(&mut self, name: &str, values: &[&[u8]]) -> HostcallStatus {
         let slices = slices_of(values);
-        HostcallStatus::from_raw(unsafe {
+        unsafe {
             raw::hostcall_resp_set_header(
                 self.into(),
                 name.as_ptr(),
@@ -287,21 +285,17 @@ impl ResponseHandle {
                 slices.as_ptr(),
                 slices.len(),
             )
-        })
+        }
     }
 
     /// Set the outgoing body.
     pub fn set_body(&mut self, body: &[u8]) -> HostcallStatus {
-        HostcallStatus::from_raw(unsafe {
-            raw::hostcall_resp_set_body(self.into(), body.as_ptr(), body.len())
-        })
+        unsafe { raw::hostcall_resp_set_body(self.into(), body.as_ptr(), body.len()) }
     }
 
     /// Set the outgoing status code.
     pub fn set_response_code(&mut self, code: u16) -> HostcallStatus {
-        HostcallStatus::from_raw(unsafe {
-            raw::hostcall_resp_set_response_code(self.into(), i32::from(code))
-        })
+        unsafe { raw::hostcall_resp_set_response_code(self.into(), code) }
     }
 }
 
@@ -358,14 +352,14 @@ pub fn select(
 /// `hostcall_kvstore_insert`: put (overwrite); `true` if the key was absent.
 pub fn kvstore_insert(key: &str, value: &[u8]) -> bool {
     unsafe {
-        raw::hostcall_kvstore_insert(key.as_ptr(), key.len(), value.as_ptr(), value.len()) != 0
+        raw::hostcall_kvstore_insert(key.as_ptr(), key.len(), value.as_ptr(), value.len())
     }
 }
 
 /// `hostcall_kvstore_upsert`: insert only if absent; `true` if it was absent.
 pub fn kvstore_upsert(key: &str, value: &[u8]) -> bool {
     unsafe {
-        raw::hostcall_kvstore_upsert(key.as_ptr(), key.len(), value.as_ptr(), value.len()) != 0
+        raw::hostcall_kvstore_upsert(key.as_ptr(), key.len(), value.as_ptr(), value.len())
     }
 }
 
@@ -373,7 +367,7 @@ pub fn kvstore_upsert(key: &str, value: &[u8]) -> bool {
 /// absent.
 pub fn kvstore_append(key: &str, value: &[u8]) -> bool {
     unsafe {
-        raw::hostcall_kvstore_append(key.as_ptr(), key.len(), value.as_ptr(), value.len()) != 0
+        raw::hostcall_kvstore_append(key.as_ptr(), key.len(), value.as_ptr(), value.len())
     }
 }
 
@@ -388,7 +382,7 @@ pub fn kvstore_insert_ttl(key: &str, value: &[u8], ttl_millis: i64) -> bool {
             value.as_ptr(),
             value.len(),
             ttl_millis,
-        ) != 0
+        )
     }
 }
 
@@ -399,7 +393,7 @@ pub fn kvstore_get(key: &str) -> Option<Vec<u8>> {
     let found = unsafe { raw::hostcall_kvstore_get(&mut p, &mut len, key.as_ptr(), key.len()) };
     // Free whatever the host allocated, found or not.
     let value = unsafe { take_bytes(p, len) };
-    if found != 0 {
+    if found {
         Some(value)
     } else {
         None
@@ -408,7 +402,7 @@ pub fn kvstore_get(key: &str) -> Option<Vec<u8>> {
 
 /// `hostcall_kvstore_remove`: `true` if the key was present and removed.
 pub fn kvstore_remove(key: &str) -> bool {
-    unsafe { raw::hostcall_kvstore_remove(key.as_ptr(), key.len()) != 0 }
+    unsafe { raw::hostcall_kvstore_remove(key.as_ptr(), key.len()) }
 }
 
 /// Write one line to the host's debug log.

@@ -1,12 +1,13 @@
 //! The raw hostcall imports, exactly as the host provides them.
 //!
 //! Every function here is imported from wasm module `"env"` under its own
-//! name. At the wasm level pointers, `usize`, booleans and status values are
-//! `i32`, and `u64` is `i64`; the Rust types below are chosen to produce
-//! exactly the wasm types listed in `guests/ABI.md`. Results that the host
-//! produces as plain integers (booleans, statuses, handles) are declared as
-//! `i32` here so that no host value can be undefined behaviour in Rust; the
-//! safe wrappers in [`crate::hostcalls`] turn them into richer types.
+//! name, with the Rust types Terrarium's `http_guest` 0.1 declared, so guests
+//! that call these directly compile unchanged. At the wasm level pointers,
+//! `usize`, `u16`, `u32`, `bool`, [`HostcallStatus`] and function pointers
+//! are `i32`, and `u64` is `i64`: exactly the wasm types listed in
+//! `guests/ABI.md`. Results declared `bool` or [`HostcallStatus`] rely on the
+//! host returning only 0 or 1 there, as Vivarium does (any other value would
+//! be undefined behaviour in Rust).
 //!
 //! Out-parameters (`*_ptr_p`, `*_len_p`) are written by the host: a pointer to
 //! a buffer allocated with the guest's registered `malloc` (see
@@ -18,7 +19,8 @@
 //! All of these are `unsafe`: the host reads and writes guest memory through
 //! the pointers given.
 
-use super::types::GuestSlice;
+use super::types::{GuestSlice, HostcallStatus};
+use std::os::raw::c_void;
 
 #[link(wasm_import_module = "env")]
 extern "C" {
@@ -90,7 +92,7 @@ extern "C" {
     pub fn hostcall_req_get_path(path_ptr_p: *mut *mut u8, path_len_p: *mut usize, req: i32);
 
     /// Replace header `name` of a created request with `values_len` values.
-    /// Returns 0 (ok) or 1 (invalid; e.g. handle 0).
+    /// Returns ok or invalid (e.g. handle 0).
     /// Wasm type `(i32 i32 i32 i32 i32) -> i32`.
     pub fn hostcall_req_set_header(
         req: i32,
@@ -98,11 +100,11 @@ extern "C" {
         name_len: usize,
         values_ptr: *const GuestSlice<u8>,
         values_len: usize,
-    ) -> i32;
+    ) -> HostcallStatus;
 
-    /// Set the body of a created request. Returns 0 (ok) or 1 (invalid; e.g.
-    /// handle 0). Wasm type `(i32 i32 i32) -> i32`.
-    pub fn hostcall_req_set_body(req: i32, body_ptr: *const u8, body_len: usize) -> i32;
+    /// Set the body of a created request. Returns ok or invalid (e.g. handle
+    /// 0). Wasm type `(i32 i32 i32) -> i32`.
+    pub fn hostcall_req_set_body(req: i32, body_ptr: *const u8, body_len: usize) -> HostcallStatus;
 
     /// Header names of a received response.
     /// Wasm type `(i32 i32 i32) -> ()`.
@@ -125,11 +127,12 @@ extern "C" {
     /// Body of a received response. Wasm type `(i32 i32 i32) -> ()`.
     pub fn hostcall_resp_get_body(body_ptr_p: *mut *mut u8, body_len_p: *mut usize, resp: i32);
 
-    /// Status code of a received response. Wasm type `(i32) -> i32`.
-    pub fn hostcall_resp_get_response_code(resp: i32) -> i32;
+    /// Status code of a received response; `u32::MAX` (-1) for an invalid
+    /// handle. Wasm type `(i32) -> i32`.
+    pub fn hostcall_resp_get_response_code(resp: i32) -> u32;
 
     /// Replace header `name` of the outgoing response (handle 0) with
-    /// `values_len` values. Returns 0 (ok) or 1 (invalid).
+    /// `values_len` values. Returns ok or invalid.
     /// Wasm type `(i32 i32 i32 i32 i32) -> i32`.
     pub fn hostcall_resp_set_header(
         resp: i32,
@@ -137,54 +140,55 @@ extern "C" {
         name_len: usize,
         values_ptr: *const GuestSlice<u8>,
         values_len: usize,
-    ) -> i32;
+    ) -> HostcallStatus;
 
-    /// Set the outgoing body. Returns 0 (ok) or 1 (invalid).
+    /// Set the outgoing body. Returns ok or invalid.
     /// Wasm type `(i32 i32 i32) -> i32`.
-    pub fn hostcall_resp_set_body(resp: i32, body_ptr: *const u8, body_len: usize) -> i32;
+    pub fn hostcall_resp_set_body(resp: i32, body_ptr: *const u8, body_len: usize)
+        -> HostcallStatus;
 
-    /// Set the outgoing status code. Returns 0 (ok) or 1 (invalid).
+    /// Set the outgoing status code. Returns ok or invalid.
     /// Wasm type `(i32 i32) -> i32`.
-    pub fn hostcall_resp_set_response_code(resp: i32, code: i32) -> i32;
+    pub fn hostcall_resp_set_response_code(resp: i32, code: u16) -> HostcallStatus;
 
-    /// Put (overwrite) a KV entry; returns 1 if the key was absent before.
+    /// Put (overwrite) a KV entry; `true` if the key was absent before.
     /// Wasm type `(i32 i32 i32 i32) -> i32`.
     pub fn hostcall_kvstore_insert(
         key_ptr: *const u8,
         key_len: usize,
         value_ptr: *const u8,
         value_len: usize,
-    ) -> i32;
+    ) -> bool;
 
-    /// Insert a KV entry only if the key is absent; returns 1 if it was
+    /// Insert a KV entry only if the key is absent; `true` if it was
     /// absent. Wasm type `(i32 i32 i32 i32) -> i32`.
     pub fn hostcall_kvstore_upsert(
         key_ptr: *const u8,
         key_len: usize,
         value_ptr: *const u8,
         value_len: usize,
-    ) -> i32;
+    ) -> bool;
 
-    /// Append to an existing KV value, or insert if absent; returns 1 if it
+    /// Append to an existing KV value, or insert if absent; `true` if it
     /// was absent. Wasm type `(i32 i32 i32 i32) -> i32`.
     pub fn hostcall_kvstore_append(
         key_ptr: *const u8,
         key_len: usize,
         value_ptr: *const u8,
         value_len: usize,
-    ) -> i32;
+    ) -> bool;
 
-    /// Look a key up: returns 1 and a malloc'd copy of the value (non-NULL
-    /// even when empty), or 0 with ptr=0, len=0. Wasm type `(i32 i32 i32 i32) -> i32`.
+    /// Look a key up: `true` and a malloc'd copy of the value (non-NULL
+    /// even when empty), or `false` with ptr=0, len=0. Wasm type `(i32 i32 i32 i32) -> i32`.
     pub fn hostcall_kvstore_get(
         value_ptr_p: *mut *mut u8,
         value_len_p: *mut usize,
         key_ptr: *const u8,
         key_len: usize,
-    ) -> i32;
+    ) -> bool;
 
-    /// Remove a key: 1 if removed, 0 if absent. Wasm type `(i32 i32) -> i32`.
-    pub fn hostcall_kvstore_remove(key_ptr: *const u8, key_len: usize) -> i32;
+    /// Remove a key: `true` if removed, `false` if absent. Wasm type `(i32 i32) -> i32`.
+    pub fn hostcall_kvstore_remove(key_ptr: *const u8, key_len: usize) -> bool;
 
     /// **Vivarium extension.** Like [`hostcall_kvstore_insert`], but the key
     /// expires `ttl_millis` milliseconds after the write; `ttl_millis <= 0`
@@ -195,18 +199,20 @@ extern "C" {
         value_ptr: *const u8,
         value_len: usize,
         ttl_millis: i64,
-    ) -> i32;
+    ) -> bool;
 
     /// Report a panic message; the guest traps right after.
     /// Wasm type `(i32 i32) -> ()`.
     pub fn hostcall_panic_hook(msg_ptr: *const u8, msg_len: usize);
 
-    /// Register the guest's allocator as two function-table indices:
-    /// `malloc(size: i32) -> i32` and `free(ptr: i32)`. In Rust a function
-    /// pointer cast to an integer is its table index:
-    /// `hostcall_init_mm(my_malloc as usize as i32, my_free as usize as i32)`.
+    /// Register the guest's allocator: `malloc_impl(size)` and
+    /// `free_impl(ptr)`, which the host calls through the function table (a
+    /// function pointer is its table index at the wasm level).
     /// Wasm type `(i32 i32) -> ()`.
-    pub fn hostcall_init_mm(malloc_idx: i32, free_idx: i32);
+    pub fn hostcall_init_mm(
+        malloc_impl: extern "C" fn(size: usize) -> *mut c_void,
+        free_impl: extern "C" fn(ptr: *mut c_void),
+    );
 
     /// A cryptographically strong random number. Wasm type `() -> i64`.
     pub fn hostcall_rng_next_u64() -> u64;
@@ -223,7 +229,7 @@ extern "C" {
         response_len_p: *mut usize,
         query_ptr: *const u8,
         query_len: usize,
-    ) -> i32;
+    ) -> bool;
 
     /// Resolve `name` to its A (`ipv6` = 0) or AAAA (`ipv6` = 1) records, as a
     /// [`GuestSlice`] array of 4- or 16-byte addresses; failure = NULL array
@@ -233,8 +239,8 @@ extern "C" {
         addrs_len_p: *mut usize,
         name_ptr: *const u8,
         name_len: usize,
-        ipv6: i32,
-    ) -> i32;
+        ipv6: bool,
+    ) -> bool;
 
     /// Log one debug line. Wasm type `(i32 i32) -> ()`.
     pub fn hostcall_debug(msg_ptr: *const u8, msg_len: usize);
