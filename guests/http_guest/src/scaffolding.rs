@@ -136,7 +136,7 @@ fn build_req() -> Request<Vec<u8>> {
         Err(_) => invalid("method"),
     };
     let path = get_bytes_with(|p, l| unsafe { raw::hostcall_req_get_path(p, l, h) });
-    let uri = match Uri::try_from(path) {
+    let uri = match Uri::try_from(escape_uri(path)) {
         Ok(u) => u,
         Err(_) => invalid("path"),
     };
@@ -163,6 +163,32 @@ fn build_req() -> Request<Vec<u8>> {
     *req.uri_mut() = uri;
     *req.headers_mut() = headers;
     req
+}
+
+/// The path as the `http` crate accepts it. Servers pass on some bytes in a
+/// request target that `http` refuses (`"`, `<`, `>`, `{`, `|`, `}` and
+/// other ASCII it does not allow in a URI, and any non-ASCII byte, e.g. raw
+/// UTF-8 in a query): those are percent-encoded, which names the same
+/// resource. Anything else is returned as it came, without a copy.
+fn escape_uri(path: Vec<u8>) -> Vec<u8> {
+    fn plain(b: u8) -> bool {
+        b > b' '
+            && b < 0x7f
+            && !matches!(b, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}')
+    }
+    if path.iter().all(|&b| plain(b)) {
+        return path;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(path.len() + 16);
+    for b in path {
+        if plain(b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+    out
 }
 
 /// The host broke the ABI; not worth more code than a fixed message.

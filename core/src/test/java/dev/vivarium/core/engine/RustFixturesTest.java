@@ -2,6 +2,7 @@ package dev.vivarium.core.engine;
 
 import static dev.vivarium.core.testing.TestEngine.body;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
@@ -75,9 +76,11 @@ class RustFixturesTest {
     void fixture_panic_onAStatusTheHostRefuses() {
         Outcome o = t.get("/fixture_panic/status");
         assertEquals(Outcome.Kind.PANIC, o.kind(), o.toString());
-        assertEquals(
-                "panicked at 'http_guest: the host refused the response's status: only 200..599"
-                        + " can be sent', http_guest/src/scaffolding.rs:207:5",
+        assertTrue(
+                o.message()
+                        .startsWith(
+                                "panicked at 'http_guest: the host refused the response's status:"
+                                        + " only 200..599 can be sent', http_guest/src/scaffolding.rs:"),
                 o.message());
     }
 }
