@@ -26,7 +26,7 @@ vivarium/kv/
 etc/vivarium.xml
 
 [ini-template]
-## Routes (required): comma separated 'MATCH -> GUEST [; key=value]' entries.
+## Routes (required unless admin.token is set): comma separated 'MATCH -> GUEST [; key=value]' entries.
 ## MATCH is an optional host (example.com, *.example.com) then a path (/x exact,
 ## /x/* a prefix); GUEST is a .wasm or .wat file; parameters: id, deadline, outbound.
 # jetty.vivarium.routes=/hello -> hello.wasm

@@ -215,7 +215,7 @@ public final class Vivarium implements AutoCloseable {
     public Outcome handle(Route route, GuestRequest request) {
         Objects.requireNonNull(route, "route");
         if (request.body().length > options.maxRequestBodySize()) {
-            return requestTooLarge();
+            return requestTooLarge(route);
         }
         if (route.isAdmin()) {
             return admin.handle(request);
@@ -224,8 +224,14 @@ public final class Vivarium implements AutoCloseable {
         return dispatcher.dispatch(route, request);
     }
 
-    /** The 413 outcome, for adapters that stop reading a body once it passes the limit. */
-    public Outcome requestTooLarge() {
+    /**
+     * The 413 outcome for a request to {@code route}, for adapters that stop reading a body once it
+     * passes the limit: the admin API's is a JSON response, like its other errors.
+     */
+    public Outcome requestTooLarge(Route route) {
+        if (route.isAdmin()) {
+            return admin.tooLarge(options.maxRequestBodySize());
+        }
         return Outcome.failure(
                 Outcome.Kind.REQUEST_TOO_LARGE,
                 413,

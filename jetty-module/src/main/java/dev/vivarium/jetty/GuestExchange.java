@@ -55,6 +55,12 @@ final class GuestExchange implements Runnable, Invocable {
     @Override
     public void run() {
         try {
+            if (request.getLength() > engine.options().maxRequestBodySize()) {
+                // refused on its Content-Length, before reading a byte of it
+                releaseBody();
+                respond(engine.requestTooLarge(route));
+                return;
+            }
             while (true) {
                 Content.Chunk chunk = request.read();
                 if (chunk == null) {
@@ -75,7 +81,7 @@ final class GuestExchange implements Runnable, Invocable {
                 chunk.release();
                 if (!appended) {
                     releaseBody();
-                    writeFailure(engine.requestTooLarge());
+                    respond(engine.requestTooLarge(route));
                     return;
                 }
                 if (last) {

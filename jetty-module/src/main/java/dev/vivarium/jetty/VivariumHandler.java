@@ -1,6 +1,5 @@
 package dev.vivarium.jetty;
 
-import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.engine.Route;
@@ -84,12 +83,6 @@ public final class VivariumHandler extends Handler.Wrapper {
                                 Request.getServerName(request), Request.getPathInContext(request));
         if (route == null) {
             return super.handle(request, response, callback);
-        }
-        if (request.getLength() > vivarium.options().maxRequestBodySize()) {
-            // refused on its Content-Length, before reading a byte of it
-            Outcome tooLarge = vivarium.requestTooLarge();
-            Response.writeError(request, response, callback, tooLarge.status(), tooLarge.message());
-            return true;
         }
         new GuestExchange(vivarium, route, request, response, callback).run();
         return true;

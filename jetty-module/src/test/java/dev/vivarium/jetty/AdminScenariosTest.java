@@ -45,6 +45,7 @@ class AdminScenariosTest {
         s.put("kv.directory", kvDirectory.toString());
         s.put("admin.token", TOKEN);
         s.put("poolSize", "1");
+        s.put("maxRequestBodySize", "16KB");
         return TestServer.start(adapter, s);
     }
 
@@ -100,6 +101,35 @@ class AdminScenariosTest {
             HttpTester.Response after = server.get(context + "/up/x");
             assertEquals("reached", after.get(TestApplication.HEADER), "the application's again");
             assertEquals("Hello, world!", server.get(context + "/hello").getContent());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void anUploadOverTheBodyLimitGetsAJson413(Adapter adapter, String context) throws Exception {
+        try (TestServer server = start(adapter)) {
+            String put = "PUT " + context + "/_vivarium/deployments/big?route=/big HTTP/1.1\r\n";
+            String auth = "Authorization: Bearer " + TOKEN + "\r\n";
+            // refused on its Content-Length, and while reading a chunked body
+            for (String framing :
+                    List.of(
+                            "Content-Length: 20000\r\n\r\n" + "x".repeat(20000),
+                            "Transfer-Encoding: chunked\r\n\r\n4e20\r\n"
+                                    + "x".repeat(20000)
+                                    + "\r\n0\r\n\r\n")) {
+                HttpTester.Response r =
+                        server.send(
+                                put
+                                        + "Host: localhost\r\n"
+                                        + auth
+                                        + "Connection: close\r\n"
+                                        + framing);
+                assertEquals(413, r.getStatus(), r.getContent());
+                assertTrue(r.get("content-type").startsWith("application/json"), r.toString());
+                assertEquals(
+                        "{\"error\":\"the upload is larger than maxRequestBodySize (16384 bytes)\"}",
+                        r.getContent());
+            }
         }
     }
 }

@@ -12,13 +12,25 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * Runs the sample WAR on an embedded Jetty: {@code java -jar target/vivarium-sample.jar}.
  *
- * <p>System properties: {@code jetty.http.port} (default 8080, 0 for any free port) and {@code
- * jetty.http.host} (default 127.0.0.1; use 0.0.0.0 to listen on every interface).
+ * <p>System properties: {@code jetty.http.port} (default 8080, 0 for any free port), {@code
+ * jetty.http.host} (default 127.0.0.1; use 0.0.0.0 to listen on every interface) and {@code
+ * vivarium.kv.directory} (where KV stores and uploaded deployments are kept across restarts;
+ * default {@code vivarium-data/kv} next to the jar).
  */
 public final class Launcher {
+    /** The system property the sample's web.xml reads {@code kv.directory} from. */
+    static final String KV_DIRECTORY = "vivarium.kv.directory";
+
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty(KV_DIRECTORY) == null) {
+            // the webapp's temp dir, the filter's default, goes when the server stops
+            System.setProperty(KV_DIRECTORY, defaultDataDirectory().toString());
+        }
+        System.out.printf(
+                "KV stores and uploaded deployments in %s (-D%s=... to move them)%n",
+                System.getProperty(KV_DIRECTORY), KV_DIRECTORY);
         Server server =
                 start(
                         Integer.getInteger("jetty.http.port", 8080),
@@ -54,6 +66,13 @@ public final class Launcher {
                 "Vivarium sample site on http://%s:%d/ (try /hello, /echo/x?y=1, /counter, /c/hello)%n",
                 "0.0.0.0".equals(host) ? "localhost" : host, connector.getLocalPort());
         return server;
+    }
+
+    /** {@code vivarium-data/kv} next to this jar (or its classes directory). */
+    private static Path defaultDataDirectory() throws Exception {
+        Path code =
+                Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return code.toAbsolutePath().getParent().resolve("vivarium-data").resolve("kv");
     }
 
     /** The WAR travels inside this jar; Jetty deploys it from a file. */

@@ -81,7 +81,8 @@ public final class VivariumFilter implements Filter {
                             tmp.resolve("vivarium-kv"));
             engine = Vivarium.builder(options).start();
             LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
-            if (!settings.containsKey("kv.directory")
+            String kvDirectory = settings.get("kv.directory");
+            if ((kvDirectory == null || kvDirectory.isBlank())
                     && (!engine.kvStores().deployments().isEmpty()
                             || options.uploads().adminEnabled())) {
                 LOG.warn(
@@ -126,11 +127,11 @@ public final class VivariumFilter implements Filter {
     private Outcome handle(Route route, HttpServletRequest request) throws IOException {
         long max = engine.options().maxRequestBodySize();
         if (request.getContentLengthLong() > max) {
-            return engine.requestTooLarge();
+            return engine.requestTooLarge(route);
         }
         byte[] body = readBody(request, max);
         if (body == null) {
-            return engine.requestTooLarge();
+            return engine.requestTooLarge(route);
         }
         Headers headers = new Headers();
         // walked in place: Collections.list would copy every header into two lists per request

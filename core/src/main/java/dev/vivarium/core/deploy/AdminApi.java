@@ -56,6 +56,11 @@ public final class AdminApi {
         this.configured = List.copyOf(configured);
     }
 
+    /** The answer to an upload larger than {@code maxRequestBodySize}. */
+    public Outcome tooLarge(long max) {
+        return json(413, error("the upload is larger than maxRequestBodySize (" + max + " bytes)"));
+    }
+
     /** Whether a request path is the admin API's. */
     public boolean matches(String path) {
         return options.isAdminPath(path);
