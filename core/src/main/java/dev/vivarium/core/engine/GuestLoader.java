@@ -2,7 +2,6 @@ package dev.vivarium.core.engine;
 
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
-import com.dylibso.chicory.wabt.Wat2Wasm;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.Export;
@@ -17,7 +16,6 @@ import com.dylibso.chicory.wasm.types.OpCode;
 import dev.vivarium.core.abi.Hostcall;
 import dev.vivarium.core.abi.Hostcalls;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -86,11 +84,7 @@ public final class GuestLoader {
     }
 
     private static byte[] watToWasm(String name, byte[] text) throws GuestLoadException {
-        try {
-            return Wat2Wasm.parse(new String(text, StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            throw new GuestLoadException(name + ": invalid WebAssembly text: " + firstLine(e), e);
-        }
+        return WatText.toWasm(name, text);
     }
 
     private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {

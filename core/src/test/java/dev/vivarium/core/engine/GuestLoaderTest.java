@@ -76,7 +76,17 @@ class GuestLoaderTest {
         Path badText = dir.resolve("typo.wat");
         Files.writeString(
                 badText, "(module (func (export \"run\") (i32.konst 1)))", StandardCharsets.UTF_8);
-        assertTrue(failure(badText).startsWith("typo.wat: invalid WebAssembly text: "));
+        // wat2wasm's own message, with the line and column of the mistake
+        assertEquals(
+                "typo.wat: invalid WebAssembly text: typo.wat:1:31: error: unexpected token"
+                        + " \"i32.konst\", expected an instr.",
+                failure(badText));
+        Path notText = dir.resolve("notes.wat");
+        Files.writeString(notText, "hello world", StandardCharsets.UTF_8);
+        assertTrue(
+                failure(notText)
+                        .startsWith("notes.wat: invalid WebAssembly text: notes.wat:1:1: error: "),
+                failure(notText));
 
         assertTrue(
                 failure(dir.resolve("absent.wasm"))
