@@ -17,12 +17,10 @@ import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
-import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
@@ -39,13 +37,16 @@ public final class DnsJavaResolver implements DnsResolver {
     /** Longest CNAME chain followed inside one answer. */
     private static final int MAX_CNAMES = 16;
 
-    private final Resolver upstream;
+    /** The servers in order; a lookup moves on to the next when one does not answer in time. */
+    private final List<SimpleResolver> upstream;
+
     private final Duration timeout;
     private final String description;
     private final SecureRandom random = new SecureRandom();
 
     /**
-     * @param servers the upstream servers, tried in order
+     * @param servers the upstream servers, tried in order: each but the last gets an equal share of
+     *     the lookup's time, so a silent server leaves time for the next
      * @param timeout the longest one lookup may take ({@code dns.timeout})
      */
     public DnsJavaResolver(List<InetSocketAddress> servers, Duration timeout) {
@@ -54,16 +55,13 @@ public final class DnsJavaResolver implements DnsResolver {
         }
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.description = servers.toString();
-        if (servers.size() == 1) {
-            upstream = new SimpleResolver(servers.get(0));
-        } else {
-            List<Resolver> each = new ArrayList<>();
-            for (InetSocketAddress s : servers) {
-                each.add(new SimpleResolver(s));
-            }
-            upstream = new ExtendedResolver(each);
+        List<SimpleResolver> each = new ArrayList<>();
+        for (InetSocketAddress s : servers) {
+            SimpleResolver r = new SimpleResolver(s);
+            r.setTimeout(timeout);
+            each.add(r);
         }
-        upstream.setTimeout(timeout);
+        this.upstream = List.copyOf(each);
     }
 
     @Override
@@ -113,7 +111,10 @@ public final class DnsJavaResolver implements DnsResolver {
         return addresses(answer, qname, type);
     }
 
-    /** The addresses for {@code qname} in the answer section, following a CNAME chain. */
+    /**
+     * The addresses for {@code qname} in the answer section, following a CNAME chain; null (a
+     * failure, not "no records") for a chain that loops or is longer than {@link #MAX_CNAMES}.
+     */
     private static List<InetAddress> addresses(Message answer, Name qname, int type) {
         List<Record> records = answer.getSection(Section.ANSWER);
         Name target = qname;
@@ -137,17 +138,39 @@ public final class DnsJavaResolver implements DnsResolver {
             }
             target = next;
         }
-        return List.of();
+        LOG.debug("DNS answer for {}: CNAME chain loops or is over {} long", qname, MAX_CNAMES);
+        return null;
     }
 
-    /** Sends {@code q} and returns a checked answer, or null after logging why there is none. */
+    /**
+     * Sends {@code q} to the servers in turn until one gives a checked answer; null after logging
+     * why there is none. Each server but the last may take an equal share of the time.
+     */
     private Message exchange(Message q, Duration callerTimeout) throws InterruptedException {
-        long waitNanos = Math.min(callerTimeout.toNanos(), timeout.toNanos());
-        if (waitNanos <= 0) {
+        long budget = Math.min(callerTimeout.toNanos(), timeout.toNanos());
+        if (budget <= 0) {
             LOG.debug("DNS query not sent: no time left");
             return null;
         }
-        CompletableFuture<Message> f = upstream.sendAsync(q).toCompletableFuture();
+        long deadline = System.nanoTime() + budget;
+        long share = budget / upstream.size();
+        for (int i = 0; i < upstream.size(); i++) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            boolean last = i == upstream.size() - 1;
+            Message answer = exchange(upstream.get(i), q, last ? left : Math.min(left, share));
+            if (answer != null) {
+                return answer;
+            }
+        }
+        return null;
+    }
+
+    private Message exchange(SimpleResolver server, Message q, long waitNanos)
+            throws InterruptedException {
+        CompletableFuture<Message> f = server.sendAsync(q).toCompletableFuture();
         Message answer;
         try {
             answer = f.get(waitNanos, TimeUnit.NANOSECONDS);
@@ -156,16 +179,19 @@ public final class DnsJavaResolver implements DnsResolver {
             throw e;
         } catch (TimeoutException e) {
             f.cancel(true);
-            LOG.debug("DNS query to {} timed out after {} ms", description, waitNanos / 1_000_000);
+            LOG.debug(
+                    "DNS query to {} timed out after {} ms",
+                    server.getAddress(),
+                    waitNanos / 1_000_000);
             return null;
         } catch (ExecutionException e) {
-            LOG.debug("DNS query to {} failed: {}", description, e.getCause().toString());
+            LOG.debug("DNS query to {} failed: {}", server.getAddress(), e.getCause().toString());
             return null;
         }
         try {
             DnsMessages.checkAnswer(answer, q);
         } catch (IllegalArgumentException e) {
-            LOG.debug("DNS answer from {} refused: {}", description, e.getMessage());
+            LOG.debug("DNS answer from {} refused: {}", server.getAddress(), e.getMessage());
             return null;
         }
         return answer;

@@ -75,6 +75,29 @@ class DnsJavaResolverTest {
     }
 
     @Test
+    void aCnameChainThatLoopsIsAFailureNotAnEmptyAnswer() throws Exception {
+        server.cname("l1.test", "l2.test").cname("l2.test", "l1.test");
+        assertNull(resolver.queryIp("l1.test", false, LONG));
+    }
+
+    @Test
+    void aSilentFirstServerLeavesTimeForTheNext() throws Exception {
+        try (TestDnsServer silent = new TestDnsServer()) {
+            silent.mode(TestDnsServer.Mode.SILENT);
+            DnsJavaResolver two =
+                    new DnsJavaResolver(
+                            List.of(silent.address(), server.address()), Duration.ofMillis(600));
+            for (int i = 0; i < 5; i++) {
+                assertEquals(
+                        List.of(InetAddress.getByName("192.0.2.1")),
+                        two.queryIp(TestDnsServer.NAME, false, LONG),
+                        "lookup " + i);
+            }
+            assertTrue(silent.idsSeen().size() >= 5, "the first server was asked first");
+        }
+    }
+
+    @Test
     void unknownNameHasNoAddresses() throws Exception {
         assertEquals(List.of(), resolver.queryIp("nowhere.test", false, LONG));
     }
