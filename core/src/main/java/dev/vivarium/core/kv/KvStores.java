@@ -188,6 +188,7 @@ public final class KvStores implements AutoCloseable {
      * Deletes a deployment's store and its files. The deployment's next operation starts a new,
      * empty store.
      *
+     * @throws KvUnavailableException if another engine has the store open (nothing is deleted)
      * @return whether there was a store
      */
     public boolean delete(String deploymentId) {
@@ -202,6 +203,16 @@ public final class KvStores implements AutoCloseable {
                     existed[0] = o != null || files.exists(id);
                     if (o != null) {
                         closeOpen(o, reason);
+                    } else if (existed[0]) {
+                        // not ours to delete while another engine has it open: its lock says so
+                        MapDbOpener.open(
+                                        id,
+                                        files.directory(id),
+                                        files.lifetimeEnd(id),
+                                        writers,
+                                        options,
+                                        clock)
+                                .close(reason);
                     }
                     files.delete(id);
                     return null;

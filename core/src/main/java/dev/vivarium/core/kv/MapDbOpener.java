@@ -34,7 +34,10 @@ final class MapDbOpener {
             WriterThreads writers,
             KvOptions options,
             Clock clock) {
-        return writers.call(() -> openNow(id, dir, lifetimeEnd, writers, options, clock));
+        // a caller interrupted while it opens would leave the file open and locked
+        return writers.call(
+                () -> openNow(id, dir, lifetimeEnd, writers, options, clock),
+                store -> store.close(MapDbKvStore.Closed.CLOSED));
     }
 
     private static MapDbKvStore openNow(

@@ -1,13 +1,14 @@
 package dev.vivarium.core.kv;
 
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Runs the store operations that touch file channels (opening, writes, commits) on threads that are
@@ -48,18 +49,37 @@ final class WriterThreads implements AutoCloseable {
 
     /** Runs {@code work} on a writer thread and waits for it; runs inline on a writer thread. */
     <T> T call(Callable<T> work) {
+        return call(work, null);
+    }
+
+    /**
+     * {@link #call(Callable)} for work whose result holds a resource (an open store): if the caller
+     * is interrupted before the work is done, {@code release} gets the result once it is, since
+     * nobody else will.
+     */
+    <T> T call(Callable<T> work, Consumer<? super T> release) {
         if (Thread.currentThread() instanceof Writer) {
             return callInline(work);
         }
-        FutureTask<T> task = new FutureTask<>(work);
+        CompletableFuture<T> result = new CompletableFuture<>();
         try {
-            pool.execute(task);
+            pool.execute(
+                    () -> {
+                        try {
+                            result.complete(work.call());
+                        } catch (Throwable t) {
+                            result.completeExceptionally(t);
+                        }
+                    });
         } catch (RejectedExecutionException e) {
             throw new KvUnavailableException("the KV stores are closed (the engine is stopping)");
         }
         try {
-            return task.get();
+            return result.get();
         } catch (InterruptedException e) {
+            if (release != null) {
+                result.thenAccept(release);
+            }
             Thread.currentThread().interrupt();
             throw new KvUnavailableException(
                     "interrupted before the KV operation was known to be done");

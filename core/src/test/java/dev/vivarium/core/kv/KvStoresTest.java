@@ -302,4 +302,43 @@ class KvStoresTest {
                 3.0, registry.get("vivarium.kv.bytes").tag("deployment", "app").gauge().value());
         assertEquals(1.0, registry.get("vivarium.kv.stores").gauge().value());
     }
+
+    @Test
+    void aSecondEngineOnTheSameDirectoryCanNeitherOpenNorDeleteAStoreInUse() {
+        KvStore mine = open().store("app");
+        mine.insert("k", b("v"));
+        try (KvStores other = KvStores.open(KvOptions.defaults(dir), clock, registry)) {
+            KvUnavailableException e =
+                    assertThrows(KvUnavailableException.class, () -> other.store("app"));
+            assertTrue(e.getMessage().contains("is in use elsewhere"), e.getMessage());
+            e = assertThrows(KvUnavailableException.class, () -> other.delete("app"));
+            assertTrue(e.getMessage().contains("is in use elsewhere"), e.getMessage());
+        }
+        assertTrue(mine.insert("k2", b("w")), "the store and its files are intact");
+        assertArrayEquals(b("v"), mine.get("k"));
+    }
+
+    @Test
+    void anOpenInterruptedByTheDeadlineDoesNotLeaveTheStoreLocked() throws Exception {
+        KvStore handle = open().store("app");
+        handle.insert("k", b("1"));
+        stores.delete("app"); // an operator's delete: the handle reopens on next use
+        Thread.currentThread().interrupt(); // the watchdog, while the store opens
+        assertThrows(KvUnavailableException.class, () -> handle.insert("k", b("2")));
+        assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+        // the abandoned open is closed once it finishes, without waiting for a GC
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (true) {
+            try {
+                assertTrue(handle.insert("k", b("3")));
+                break;
+            } catch (KvUnavailableException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+        assertArrayEquals(b("3"), stores.store("app").get("k"));
+    }
 }
