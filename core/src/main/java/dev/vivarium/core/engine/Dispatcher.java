@@ -138,8 +138,12 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (failure instanceof KvUnavailableException e) {
             // its deployment went away while the request ran, or the store failed
-            LOG.warn("{}: {}", guest, e.getMessage());
-            return Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.getMessage());
+            if (e.getCause() == null) {
+                LOG.warn("{}: {}", guest, e.getMessage());
+            } else {
+                LOG.warn("{}: {}", guest, e.getMessage(), e.getCause());
+            }
+            return Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.clientMessage());
         }
         LOG.error("{}: host failure while running the guest", guest, failure);
         return Outcome.failure(

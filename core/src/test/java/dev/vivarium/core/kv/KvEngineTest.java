@@ -196,4 +196,23 @@ class KvEngineTest {
             assertEquals(List.of(), v.kvStores().keys("kv_big_value", 10));
         }
     }
+
+    @Test
+    void aStoreThatFailsGivesTheClientA503WithoutTheServersPaths() {
+        String route = "/c -> wat/fixtures/kv_counter.wat; id=counter";
+        try (Vivarium a = start(route)) {
+            assertEquals("1\n", body(get(a, "/c")));
+            a.kvStores().delete("counter");
+            // another engine on the same directory takes the store while a is not looking
+            try (Vivarium b = start(route)) {
+                Outcome o = get(a, "/c");
+                assertEquals(503, o.status(), o::toString);
+                assertEquals(
+                        "the deployment's KV store is unavailable (the server log has the details)",
+                        o.message());
+                assertEquals("1\n", body(get(b, "/c")));
+            }
+            assertEquals("2\n", body(get(a, "/c")), "usable again once the other engine is gone");
+        }
+    }
 }
