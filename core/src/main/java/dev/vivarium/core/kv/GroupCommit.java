@@ -15,7 +15,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * load one fsync serves many writes.
  *
  * <p>A failed commit is sticky: the store's state on disk is then only what earlier commits wrote,
- * so every waiter and every later write fails rather than report a write that may be lost.
+ * so every waiter and every later operation on this store object fails rather than report a write
+ * that may be lost or show one that was; {@link KvStores} then opens the store again from disk.
  */
 final class GroupCommit {
     /** A commit of everything applied so far; runs under the write lock. */
@@ -141,6 +142,11 @@ final class GroupCommit {
 
     boolean failed() {
         return failure != null;
+    }
+
+    /** Throws the failure if a commit failed. */
+    void checkNotFailed() {
+        checkFailure();
     }
 
     private void checkFailure() {

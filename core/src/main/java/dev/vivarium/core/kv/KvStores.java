@@ -129,7 +129,7 @@ public final class KvStores implements AutoCloseable {
                 open.compute(
                                 deploymentId,
                                 (id, cur) -> {
-                                    Open o = usable(cur) ? cur : openStore(id);
+                                    Open o = usable(cur) ? cur : reopen(id, cur);
                                     if (o.store.lifetimeEnd() != 0) {
                                         files.clearLifetimeEnd(id);
                                         o.store.lifetimeEnd(0);
@@ -327,10 +327,10 @@ public final class KvStores implements AutoCloseable {
     /** The open store of a deployment, opening or creating it. */
     MapDbKvStore live(String deploymentId) {
         Open o = open.get(deploymentId);
-        if (o != null && o.store.closedReason() == null) {
+        if (usable(o)) {
             return o.store;
         }
-        return open.compute(deploymentId, (id, cur) -> usable(cur) ? cur : openStore(id)).store;
+        return open.compute(deploymentId, (id, cur) -> usable(cur) ? cur : reopen(id, cur)).store;
     }
 
     /** The store of a deployment that has one (open or on disk). */
@@ -360,7 +360,7 @@ public final class KvStores implements AutoCloseable {
         return open.compute(
                         deploymentId,
                         (id, cur) -> {
-                            Open o = usable(cur) ? cur : openStore(id);
+                            Open o = usable(cur) ? cur : reopen(id, cur);
                             files.writeLifetimeEnd(id, end);
                             o.store.lifetimeEnd(end);
                             return o;
@@ -369,7 +369,19 @@ public final class KvStores implements AutoCloseable {
     }
 
     private static boolean usable(Open o) {
-        return o != null && o.store.closedReason() == null;
+        return o != null && o.store.closedReason() == null && !o.store.failed();
+    }
+
+    /**
+     * Opens a store whose open instance is missing, closed or failed; a failed one is closed first
+     * (it still holds the file) and the store comes back as its last commit left it.
+     */
+    private Open reopen(String deploymentId, Open cur) {
+        if (cur != null && cur.store.closedReason() == null) {
+            LOG.warn("KV store of deployment '{}' failed; opening it again", deploymentId);
+            closeOpen(cur, MapDbKvStore.Closed.FAILED);
+        }
+        return openStore(deploymentId);
     }
 
     /** Opens a store; one whose lifetime already ended is deleted first and starts empty. */

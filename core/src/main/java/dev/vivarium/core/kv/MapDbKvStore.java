@@ -11,6 +11,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mapdb.DB;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One deployment's store in its own MapDB file with a write-ahead log, memory-mapped.
@@ -23,10 +25,13 @@ import org.mapdb.Serializer;
  * caller's thread.
  */
 final class MapDbKvStore implements KvStore {
+    private static final Logger LOG = LoggerFactory.getLogger(MapDbKvStore.class);
+
     /** Why a store no longer serves. */
     enum Closed {
         DELETED("was deleted"),
         REMOVED("was deleted with its deployment"),
+        FAILED("could not write to disk; it is opened again from its last commit"),
         EXPIRED("was deleted when its lifetime ended"),
         CLOSED("is closed (the engine is stopping)");
 
@@ -406,10 +411,23 @@ final class MapDbKvStore implements KvStore {
                 return;
             }
             closed = reason;
-            db.close();
+            try {
+                db.close();
+            } catch (RuntimeException e) {
+                // e.g. after a failed commit; the store is closed for its users either way
+                LOG.warn("closing the KV store of deployment '{}' failed: {}", id, e.toString());
+            }
         } finally {
             lifecycle.writeLock().unlock();
         }
+    }
+
+    /**
+     * Whether a commit failed: what is on disk is only what earlier commits wrote, and the store
+     * must be opened again from it ({@link KvStores} does, on the next operation).
+     */
+    boolean failed() {
+        return commits.failed();
     }
 
     private void ensureOpen() {
@@ -417,5 +435,7 @@ final class MapDbKvStore implements KvStore {
         if (c != null) {
             throw new KvUnavailableException("the KV store of deployment '" + id + "' " + c.text);
         }
+        // a failed store must not show the writes whose commit failed
+        commits.checkNotFailed();
     }
 }

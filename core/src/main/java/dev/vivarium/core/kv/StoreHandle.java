@@ -5,8 +5,9 @@ import java.util.function.Function;
 
 /**
  * What {@link KvStores#store} hands out: one deployment's store that stays usable when an operator
- * deletes the store (the next operation starts a new, empty one), but not once the store's lifetime
- * ended (the deployment is gone with it).
+ * deletes the store (the next operation starts a new, empty one) or when a commit failed (the next
+ * operation opens it again from its last commit), but not once the store's lifetime ended or its
+ * deployment was removed (the deployment is gone with it).
  */
 final class StoreHandle implements KvStore {
     private final KvStores owner;
@@ -24,7 +25,12 @@ final class StoreHandle implements KvStore {
         try {
             return op.apply(s);
         } catch (KvUnavailableException e) {
-            if (s.closedReason() != MapDbKvStore.Closed.DELETED) {
+            MapDbKvStore.Closed reason = s.closedReason();
+            boolean reopen =
+                    reason == MapDbKvStore.Closed.DELETED
+                            || reason == MapDbKvStore.Closed.FAILED
+                            || (reason == null && s.failed());
+            if (!reopen) {
                 throw e;
             }
             MapDbKvStore fresh = owner.live(id);

@@ -341,4 +341,38 @@ class KvStoresTest {
         }
         assertArrayEquals(b("3"), stores.store("app").get("k"));
     }
+
+    @Test
+    void afterAFailedCommitTheStoreIsOpenedAgainAndNeverShowsTheFailedWrite() throws Exception {
+        KvStore kv = open().store("app");
+        kv.insert("k", b("committed"));
+        // the disk fails under the open store: its directory goes, and a file takes its name,
+        // so opening it again fails too
+        Path store = dir.resolve("app");
+        try (var files = java.nio.file.Files.walk(store)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        java.nio.file.Files.writeString(store, "in the way");
+        assertThrows(KvUnavailableException.class, () -> kv.insert("k", b("never committed")));
+        assertThrows(
+                KvUnavailableException.class,
+                () -> kv.get("k"),
+                "the failed store does not answer reads with what it could not commit");
+        // the disk is back: the next operation opens the store again, without a restart
+        java.nio.file.Files.delete(store);
+        assertTrue(kv.insert("k2", b("v")));
+        assertArrayEquals(b("v"), kv.get("k2"));
+        assertNull(kv.get("k"), "what was on the lost disk is gone, nothing else appears");
+    }
+
+    @Test
+    void aWriteWhoseCommitFailedIsRetriedOnceOnTheStoreOpenedAgain() throws Exception {
+        KvStore kv = open().store("app");
+        kv.insert("k", b("1"));
+        try (var files = java.nio.file.Files.walk(dir.resolve("app"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        assertTrue(kv.append("log", b("a")), "applied once, to the store opened again");
+        assertArrayEquals(b("a"), kv.get("log"));
+    }
 }
