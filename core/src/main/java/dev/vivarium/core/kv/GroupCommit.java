@@ -15,8 +15,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * load one fsync serves many writes.
  *
  * <p>A failed commit is sticky: the store's state on disk is then only what earlier commits wrote,
- * so every waiter and every later operation on this store object fails rather than report a write
- * that may be lost or show one that was; {@link KvStores} then opens the store again from disk.
+ * so every write no successful commit covered, and every later operation on this store object,
+ * fails rather than report a write that may be lost or show one that was; {@link KvStores} then
+ * opens the store again from disk. A write an earlier commit covered is reported durable even if
+ * its writer only learns so after a later commit failed (it is on disk, and must not be retried).
  */
 final class GroupCommit {
     /** A commit of everything applied so far; runs under the write lock. */
@@ -56,12 +58,12 @@ final class GroupCommit {
 
     /** Commits now, under the write lock the caller holds: one commit per write, no grouping. */
     void commitHeld(long seq) {
-        checkFailure();
         synchronized (monitor) {
             if (durable >= seq) {
                 return;
             }
         }
+        checkFailure();
         try {
             committer.commit();
             commits.increment();
@@ -83,10 +85,11 @@ final class GroupCommit {
     void awaitDurable(long seq) {
         synchronized (monitor) {
             while (true) {
-                checkFailure();
+                // a write an earlier commit covered is durable, whatever failed after it
                 if (durable >= seq) {
                     return;
                 }
+                checkFailure();
                 if (!committing) {
                     committing = true;
                     break;
@@ -101,6 +104,11 @@ final class GroupCommit {
             }
         }
         lead();
+        synchronized (monitor) {
+            if (durable >= seq) {
+                return;
+            }
+        }
         checkFailure();
     }
 
@@ -155,8 +163,9 @@ final class GroupCommit {
         }
     }
 
+    /** Thrown only for operations no successful commit covered: they had no effect on disk. */
     private KvUnavailableException unavailable() {
-        return new KvUnavailableException(failure.getMessage(), failure.getCause());
+        return KvUnavailableException.notApplied(failure.getMessage(), failure.getCause());
     }
 
     /** Commits done so far (fewer than writes when writers shared commits). */

@@ -5,12 +5,32 @@ package dev.vivarium.core.kv;
  * closing, or an I/O failure closed it. The message says which.
  */
 public final class KvUnavailableException extends RuntimeException {
+    private final boolean notApplied;
+
     KvUnavailableException(String message) {
-        super(message);
+        this(message, null, false);
     }
 
     KvUnavailableException(String message, Throwable cause) {
+        this(message, cause, false);
+    }
+
+    private KvUnavailableException(String message, Throwable cause, boolean notApplied) {
         super(message, cause);
+        this.notApplied = notApplied;
+    }
+
+    /**
+     * For an operation known to have had no effect on disk: a commit failed before one covered it,
+     * so it may be tried again on the store opened again from its last commit.
+     */
+    static KvUnavailableException notApplied(String message, Throwable cause) {
+        return new KvUnavailableException(message, cause, true);
+    }
+
+    /** Whether the operation is known to have had no effect on disk (see {@link #notApplied}). */
+    boolean isNotApplied() {
+        return notApplied;
     }
 
     /**

@@ -231,7 +231,7 @@ final class MapDbKvStore implements KvStore {
     /**
      * Runs one complete change under the write lock, then waits until a commit covers it. A change
      * that throws a limit exception has changed nothing; any other failure may have left memory and
-     * disk apart, so the store stops taking writes.
+     * disk apart, so the store stops taking writes and is opened again from its last commit.
      */
     private <T> T locked(java.util.function.Supplier<T> change) {
         lifecycle.readLock().lock();
@@ -250,7 +250,8 @@ final class MapDbKvStore implements KvStore {
                 throw e;
             } catch (RuntimeException e) {
                 commits.fail(e);
-                throw new KvUnavailableException(
+                // nothing is committed after this, so the change had no effect on disk
+                throw KvUnavailableException.notApplied(
                         "the KV store of deployment '" + id + "' failed: " + e, e);
             } finally {
                 writeLock.unlock();

@@ -26,10 +26,11 @@ final class StoreHandle implements KvStore {
             return op.apply(s);
         } catch (KvUnavailableException e) {
             MapDbKvStore.Closed reason = s.closedReason();
+            // again only what had no effect: never a write a commit may have covered
             boolean reopen =
                     reason == MapDbKvStore.Closed.DELETED
                             || reason == MapDbKvStore.Closed.FAILED
-                            || (reason == null && s.failed());
+                            || e.isNotApplied();
             if (!reopen) {
                 throw e;
             }
