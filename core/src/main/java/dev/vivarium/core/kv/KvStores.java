@@ -204,15 +204,7 @@ public final class KvStores implements AutoCloseable {
                     if (o != null) {
                         closeOpen(o, reason);
                     } else if (existed[0]) {
-                        // not ours to delete while another engine has it open: its lock says so
-                        MapDbOpener.open(
-                                        id,
-                                        files.directory(id),
-                                        files.lifetimeEnd(id),
-                                        writers,
-                                        options,
-                                        clock)
-                                .close(reason);
+                        refuseIfOpenElsewhere(id, reason);
                     }
                     files.delete(id);
                     return null;
@@ -311,9 +303,7 @@ public final class KvStores implements AutoCloseable {
                     if (o != null) {
                         closeOpen(o, MapDbKvStore.Closed.EXPIRED);
                     } else {
-                        // not ours to delete while another process has it open: its lock says so
-                        MapDbOpener.open(id, files.directory(id), end, writers, options, clock)
-                                .close(MapDbKvStore.Closed.EXPIRED);
+                        refuseIfOpenElsewhere(id, MapDbKvStore.Closed.EXPIRED);
                     }
                     files.delete(id);
                     expired[0] = true;
@@ -366,6 +356,32 @@ public final class KvStores implements AutoCloseable {
                             return o;
                         })
                 .store;
+    }
+
+    /**
+     * Before deleting the files of a store this engine does not have open: throws if another engine
+     * (or process) has it open, which its file lock says. A store that cannot be opened for another
+     * reason (a corrupt file) may be deleted: that is how an operator gets rid of it.
+     */
+    private void refuseIfOpenElsewhere(String deploymentId, MapDbKvStore.Closed reason) {
+        try {
+            MapDbOpener.open(
+                            deploymentId,
+                            files.directory(deploymentId),
+                            files.lifetimeEnd(deploymentId),
+                            writers,
+                            options,
+                            clock)
+                    .close(reason);
+        } catch (KvUnavailableException e) {
+            if (e.getCause() instanceof StoreLock.InUse) {
+                throw e;
+            }
+            LOG.warn(
+                    "KV store of deployment '{}' does not open ({}); deleting it anyway",
+                    deploymentId,
+                    e.getMessage());
+        }
     }
 
     private static boolean usable(Open o) {

@@ -61,6 +61,7 @@ final class MapDbKvStore implements KvStore {
     private volatile long nextExpiry = Long.MAX_VALUE;
     private volatile long lifetimeEnd;
     private volatile Closed closed;
+    private final StoreLock lock;
 
     /** Wraps an open database; see {@link MapDbOpener} for how it is opened. */
     MapDbKvStore(
@@ -69,13 +70,15 @@ final class MapDbKvStore implements KvStore {
             KvOptions options,
             Clock clock,
             DB db,
-            long lifetimeEnd) {
+            long lifetimeEnd,
+            StoreLock lock) {
         this.id = id;
         this.lifetimeEnd = lifetimeEnd;
         this.writers = writers;
         this.options = options;
         this.clock = clock;
         this.db = db;
+        this.lock = lock;
         this.values =
                 db.hashMap("values", Serializer.STRING, StoredValue.Codec.INSTANCE).createOrOpen();
         this.expiries = db.hashMap("expiries", Serializer.STRING, Serializer.LONG).createOrOpen();
@@ -417,6 +420,8 @@ final class MapDbKvStore implements KvStore {
             } catch (RuntimeException e) {
                 // e.g. after a failed commit; the store is closed for its users either way
                 LOG.warn("closing the KV store of deployment '{}' failed: {}", id, e.toString());
+            } finally {
+                lock.release();
             }
         } finally {
             lifecycle.writeLock().unlock();

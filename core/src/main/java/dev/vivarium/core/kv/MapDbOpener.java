@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.mapdb.DB;
-import org.mapdb.DBException;
 import org.mapdb.DBMaker;
 
 /**
@@ -20,7 +19,10 @@ import org.mapdb.DBMaker;
  *       Not {@code fileMmapEnableIfSupported}: in 3.1.0 that still reads through {@code
  *       RandomAccessFile};
  *   <li>{@code cleanerHackEnable}: unmaps on close, so a deleted store frees its disk space at
- *       once. Safe because a store is closed only once no operation is inside it.
+ *       once. Safe because a store is closed only once no operation is inside it;
+ *   <li>{@code fileLockDisable}: a {@link StoreLock} (a lock file in the store's directory, held
+ *       while the store is open) keeps two engines out of one store instead, because MapDB does not
+ *       release its own lock when opening a file it cannot read fails.
  * </ul>
  */
 final class MapDbOpener {
@@ -47,27 +49,39 @@ final class MapDbOpener {
             WriterThreads writers,
             KvOptions options,
             Clock clock) {
-        DB db;
+        StoreLock lock;
         try {
             Files.createDirectories(dir);
-            db =
-                    DBMaker.fileDB(dir.resolve(StoreFiles.DB_FILE).toFile())
-                            .transactionEnable()
-                            .fileMmapEnable()
-                            .cleanerHackEnable()
-                            .make();
-        } catch (DBException.FileLocked e) {
-            throw new KvUnavailableException(
-                    "the KV store of deployment '" + id + "' in " + dir + " is in use elsewhere",
-                    e);
+            lock = StoreLock.take(dir);
         } catch (IOException | RuntimeException e) {
             throw new KvUnavailableException(
                     "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
         }
+        if (lock == null) {
+            throw new KvUnavailableException(
+                    "the KV store of deployment '" + id + "' in " + dir + " is in use elsewhere",
+                    new StoreLock.InUse());
+        }
+        DB db;
         try {
-            return new MapDbKvStore(id, writers, options, clock, db, lifetimeEnd);
+            // our lock, not MapDB's: MapDB keeps its lock when opening a corrupt file fails
+            db =
+                    DBMaker.fileDB(dir.resolve(StoreFiles.DB_FILE).toFile())
+                            .fileLockDisable()
+                            .transactionEnable()
+                            .fileMmapEnable()
+                            .cleanerHackEnable()
+                            .make();
+        } catch (RuntimeException e) {
+            lock.release();
+            throw new KvUnavailableException(
+                    "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
+        }
+        try {
+            return new MapDbKvStore(id, writers, options, clock, db, lifetimeEnd, lock);
         } catch (RuntimeException e) {
             db.close();
+            lock.release();
             throw new KvUnavailableException(
                     "cannot read the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
         }

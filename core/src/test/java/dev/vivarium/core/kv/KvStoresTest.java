@@ -375,4 +375,17 @@ class KvStoresTest {
         assertTrue(kv.append("log", b("a")), "applied once, to the store opened again");
         assertArrayEquals(b("a"), kv.get("log"));
     }
+
+    @Test
+    void aStoreWhoseFilesAreCorruptCanStillBeDeleted() throws Exception {
+        open().store("app").insert("k", b("v"));
+        stores.close();
+        Path db = dir.resolve("app").resolve("store.db");
+        java.nio.file.Files.write(db, b("not a MapDB file at all"));
+        KvStores reopened = open();
+        assertThrows(KvUnavailableException.class, () -> reopened.get("app", "k"));
+        assertTrue(reopened.delete("app"), "an operator's way out of a broken store");
+        assertFalse(java.nio.file.Files.exists(dir.resolve("app")));
+        assertNull(reopened.store("app").get("k"), "a new, empty store");
+    }
 }
