@@ -90,39 +90,34 @@ public final class Dispatcher implements AutoCloseable {
         if (failure == null) {
             return Outcome.response(ctx.status(), ctx.responseHeaders(), ctx.responseBody());
         }
-        if (instance == null) {
-            return instantiationFailed(route, failure);
-        }
-        return classify(route, ctx, failure);
+        return classify(route, ctx, failure, instance == null);
     }
 
-    /** Building the instance failed: its start function trapped, or the host failed. */
-    private static Outcome instantiationFailed(Route route, Throwable failure) {
+    /**
+     * Maps a failed run to its outcome; the instance has already been discarded.
+     *
+     * @param starting whether building the instance failed (its start function ran then), not the
+     *     run
+     */
+    private static Outcome classify(
+            Route route, CallContext ctx, Throwable failure, boolean starting) {
         String guest = route.guestName();
-        // Chicory wraps a trap in the start function; a segment that does not fit has no cause
-        if (failure instanceof UninstantiableException
-                && failure.getCause() instanceof TrapException) {
-            return Outcome.failure(
-                    Outcome.Kind.TRAP,
-                    500,
-                    "guest trapped in its start function: " + cause(failure) + " in " + guest);
+        if (starting && failure instanceof UninstantiableException u) {
+            if (!(u.getCause() instanceof TrapException trap)) {
+                // a data or element segment that does not fit
+                return Outcome.failure(
+                        Outcome.Kind.TRAP,
+                        500,
+                        "guest cannot be instantiated: " + cause(u) + " in " + guest);
+            }
+            failure = trap; // Chicory wraps a trap in the start function
         }
-        LOG.error("{}: cannot instantiate the guest", guest, failure);
-        return Outcome.failure(
-                Outcome.Kind.HOST_ERROR,
-                500,
-                "cannot instantiate " + guest + ": " + cause(failure));
-    }
-
-    /** Maps a failed run to its outcome; the instance has already been discarded. */
-    private static Outcome classify(Route route, CallContext ctx, Throwable failure) {
-        String guest = route.guestName();
+        String trapped = starting ? "guest trapped in its start function: " : "guest trapped: ";
         if (ctx.panicMessage() != null) {
             return Outcome.failure(Outcome.Kind.PANIC, 500, ctx.panicMessage());
         }
         if (failure instanceof HostcallTrap trap) {
-            return Outcome.failure(
-                    trap.kind(), 500, "guest trapped: " + trap.getMessage() + " in " + guest);
+            return Outcome.failure(trap.kind(), 500, trapped + trap.getMessage() + " in " + guest);
         }
         if (failure instanceof ChicoryInterruptedException) {
             // interrupted by something other than our watchdog, e.g. the container stopping
@@ -130,11 +125,11 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (failure instanceof ChicoryException || failure instanceof ArithmeticException) {
             return Outcome.failure(
-                    Outcome.Kind.TRAP, 500, "guest trapped: " + cause(failure) + " in " + guest);
+                    Outcome.Kind.TRAP, 500, trapped + cause(failure) + " in " + guest);
         }
         if (failure instanceof StackOverflowError) {
             return Outcome.failure(
-                    Outcome.Kind.TRAP, 500, "guest trapped: call stack exhausted in " + guest);
+                    Outcome.Kind.TRAP, 500, trapped + "call stack exhausted in " + guest);
         }
         if (failure instanceof KvUnavailableException e) {
             // its deployment went away while the request ran, or the store failed
@@ -145,9 +140,15 @@ public final class Dispatcher implements AutoCloseable {
             }
             return Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.clientMessage());
         }
-        LOG.error("{}: host failure while running the guest", guest, failure);
+        LOG.error(
+                "{}: host failure while {} the guest",
+                guest,
+                starting ? "instantiating" : "running",
+                failure);
         return Outcome.failure(
-                Outcome.Kind.HOST_ERROR, 500, "internal error while running " + guest);
+                Outcome.Kind.HOST_ERROR,
+                500,
+                "internal error while " + (starting ? "instantiating " : "running ") + guest);
     }
 
     private static String cause(Throwable t) {

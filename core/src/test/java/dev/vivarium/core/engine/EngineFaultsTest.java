@@ -39,6 +39,8 @@ class EngineFaultsTest {
                         "/start -> start_function.wat",
                         "/start-loop -> start_loop_forever.wat; deadline=300ms",
                         "/start-trap -> start_trap.wat",
+                        "/start-divide -> start_divide.wat",
+                        "/start-hostcall -> start_hostcall.wat",
                         "/no-memory -> no_memory.wat",
                         "/no-memory-ok -> no_memory_ok.wat");
     }
@@ -113,6 +115,20 @@ class EngineFaultsTest {
         assertTrue(
                 o.message().startsWith("guest trapped in its start function: ")
                         && o.message().endsWith(" in start_trap.wat"),
+                o.message());
+    }
+
+    @Test
+    void everyFaultInTheStartFunctionIsTheGuestsLikeTheSameFaultInRun() {
+        Outcome o = t.get("/start-divide");
+        assertEquals(Outcome.Kind.TRAP, o.kind(), o.toString());
+        assertEquals(
+                "guest trapped in its start function: integer divide by zero in start_divide.wat",
+                o.message());
+        o = t.get("/start-hostcall");
+        assertEquals(Outcome.Kind.TRAP, o.kind(), o.toString());
+        assertTrue(
+                o.message().startsWith("guest trapped in its start function: hostcall_debug"),
                 o.message());
     }
 
