@@ -23,16 +23,6 @@ impl HostcallStatus {
         }
     }
 
-    /// Interpret the `i32` a raw hostcall returned: `0` is `Ok`, anything
-    /// else is treated as `Invalid`.
-    pub fn from_raw(v: i32) -> HostcallStatus {
-        if v == 0 {
-            HostcallStatus::Ok
-        } else {
-            HostcallStatus::Invalid
-        }
-    }
-
     /// `true` for [`HostcallStatus::Ok`].
     pub fn is_ok(&self) -> bool {
         *self == HostcallStatus::Ok

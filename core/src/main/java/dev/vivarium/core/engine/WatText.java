@@ -10,7 +10,6 @@ import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
@@ -61,8 +60,9 @@ final class WatText {
                             name + ": invalid WebAssembly text: " + firstError(err, file, name));
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | RuntimeException e) {
+            // anything but a non-zero exit (which names the mistake) is still bad text to the user
+            throw new GuestLoadException(name + ": invalid WebAssembly text: " + e, e);
         }
         return out.toByteArray();
     }

@@ -181,7 +181,6 @@ public record OutboundUrl(
         return p;
     }
 
-    /** Canonicalizes a host: bracketed IPv6, strict dotted quad, or a DNS name. */
     /**
      * The address if {@code host} is an IP literal (IPv6 with or without brackets), else null;
      * never a DNS lookup, and the same strict forms URLs accept.
@@ -195,6 +194,7 @@ public record OutboundUrl(
         }
     }
 
+    /** Canonicalizes a host: bracketed IPv6, strict dotted quad, or a DNS name. */
     static Host parseHost(String raw, boolean allowWildcard) {
         String h = raw.toLowerCase(Locale.ROOT);
         if (h.startsWith("[")) {
