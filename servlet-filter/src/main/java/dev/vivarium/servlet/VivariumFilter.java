@@ -7,6 +7,7 @@ import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.engine.Route;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
@@ -107,7 +108,8 @@ public final class VivariumFilter implements Filter {
     public void doFilter(ServletRequest req, ServletResponse resp, FilterChain chain)
             throws IOException, ServletException {
         if (!(req instanceof HttpServletRequest request)
-                || !(resp instanceof HttpServletResponse response)) {
+                || !(resp instanceof HttpServletResponse response)
+                || !answers(request.getDispatcherType())) {
             chain.doFilter(req, resp);
             return;
         }
@@ -122,6 +124,15 @@ public final class VivariumFilter implements Filter {
         } else {
             response.sendError(outcome.status(), outcome.message());
         }
+    }
+
+    /**
+     * Guests answer requests, and forwards (the target's route answers): never an include, which
+     * writes into another page's response, an error dispatch (a guest's own error would run a guest
+     * again) or an async dispatch, whatever dispatcher types the filter is mapped for.
+     */
+    private static boolean answers(DispatcherType type) {
+        return type == DispatcherType.REQUEST || type == DispatcherType.FORWARD;
     }
 
     private Outcome handle(Route route, HttpServletRequest request) throws IOException {

@@ -25,13 +25,19 @@ final class FilterServer implements AutoCloseable {
     private final ServerConnector connector;
 
     FilterServer(Map<String, String> initParams) {
+        this(initParams, EnumSet.of(DispatcherType.REQUEST));
+    }
+
+    /** With the filter mapped for {@code dispatches}; {@code /dispatch/*} includes or forwards. */
+    FilterServer(Map<String, String> initParams, EnumSet<DispatcherType> dispatches) {
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         FilterHolder filter = new FilterHolder(VivariumFilter.class);
         filter.setName("vivarium");
         filter.setInitParameters(initParams);
-        context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
+        context.addFilter(filter, "/*", dispatches);
+        context.addServlet(DispatchingServlet.class, "/dispatch/*");
         context.addServlet(PlainServlet.class, "/*");
         server.setHandler(context);
     }
@@ -71,6 +77,27 @@ final class FilterServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         server.stop();
+    }
+
+    /**
+     * {@code /dispatch/include?to=/x} includes {@code /x} between two lines of its own; {@code
+     * /dispatch/forward?to=/x} forwards to it.
+     */
+    public static final class DispatchingServlet extends HttpServlet {
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp)
+                throws IOException, jakarta.servlet.ServletException {
+            var target = req.getRequestDispatcher(req.getParameter("to"));
+            if (req.getPathInfo().equals("/forward")) {
+                target.forward(req, resp);
+                return;
+            }
+            resp.setContentType("text/plain");
+            resp.getWriter().println("before");
+            target.include(req, resp);
+            resp.getWriter().println();
+            resp.getWriter().print("after");
+        }
     }
 
     /** The site's own content, which unrouted requests must reach untouched. */

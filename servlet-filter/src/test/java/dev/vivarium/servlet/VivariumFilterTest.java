@@ -199,4 +199,48 @@ class VivariumFilterTest {
         }
         return sb.toString();
     }
+
+    @Test
+    void includedAndErrorDispatchesReachTheSiteAndForwardsTheGuest() throws Exception {
+        try (FilterServer all =
+                new FilterServer(
+                                Map.of(
+                                        "guestDirectory",
+                                        TestGuests.watFixtures().toString(),
+                                        "routes",
+                                        "/hello -> hello_raw.wat"),
+                                java.util.EnumSet.allOf(jakarta.servlet.DispatcherType.class))
+                        .start()) {
+            // an include writes into the including page's response: a guest never answers it
+            HttpResponse<String> included = all.get("/dispatch/include?to=/hello");
+            assertEquals(200, included.statusCode());
+            assertEquals(
+                    "before\nservlet GET /dispatch/include\nafter",
+                    included.body(),
+                    "the site's servlet served the included path");
+            // a forward hands the whole request over: the route of its target answers
+            HttpResponse<String> forwarded = all.get("/dispatch/forward?to=/hello");
+            assertEquals("Hello, world!", forwarded.body());
+        }
+    }
+
+    @Test
+    void aGuestsErrorIsRenderedByTheSitesErrorPageNotByAGuestAgain() throws Exception {
+        try (FilterServer all =
+                new FilterServer(
+                        Map.of(
+                                "guestDirectory",
+                                TestGuests.watFixtures().toString(),
+                                "routes",
+                                "/* -> panic.wat"),
+                        java.util.EnumSet.allOf(jakarta.servlet.DispatcherType.class))) {
+            var errors = new org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler();
+            errors.addErrorPage(500, "/site-error");
+            all.context.setErrorHandler(errors);
+            all.start();
+            HttpResponse<String> r = all.get("/anything");
+            assertEquals(500, r.statusCode());
+            assertEquals("servlet GET /site-error", r.body(), "the site's error page");
+        }
+    }
 }
