@@ -98,11 +98,11 @@ final class SampleProcess implements AutoCloseable {
                         .PUT(HttpRequest.BodyPublishers.ofByteArray(module)));
     }
 
-    private URI uri(String path) {
+    URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
-    private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+    static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
         return CLIENT.send(
                 b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -87,6 +87,37 @@ class SampleSiteIT {
     }
 
     @Test
+    void theAbTestKeepsAVisitorOnTheirVariant() throws Exception {
+        HttpResponse<String> first = get("/ab");
+        assertEquals(200, first.statusCode());
+        String variant = first.headers().firstValue("x-ab-variant").orElseThrow();
+        String cookie = first.headers().firstValue("set-cookie").orElseThrow();
+        assertTrue(cookie.startsWith("ab=" + variant + ";"), cookie);
+        HttpResponse<String> again =
+                SampleProcess.send(
+                        java.net.http.HttpRequest.newBuilder(site.uri("/ab"))
+                                .header("Cookie", "ab=" + variant));
+        assertEquals(variant, again.headers().firstValue("x-ab-variant").orElseThrow());
+        assertTrue(again.headers().firstValue("set-cookie").isEmpty(), "already assigned");
+        assertTrue(again.body().startsWith("variant " + variant + ": "), again.body());
+    }
+
+    @Test
+    void theAuthGateLetsOnlyTheTokenThroughToTheSite() throws Exception {
+        HttpResponse<String> denied = get("/gate/fast");
+        assertEquals(401, denied.statusCode());
+        assertEquals(
+                "Bearer realm=\"gate\"",
+                denied.headers().firstValue("www-authenticate").orElseThrow());
+        HttpResponse<String> through =
+                SampleProcess.send(
+                        java.net.http.HttpRequest.newBuilder(site.uri("/gate/slow?ms=10"))
+                                .header("Authorization", "Bearer let-me-in"));
+        assertEquals(200, through.statusCode(), through.body());
+        assertEquals("slow 10ms", through.body(), "answered by the site's own servlet");
+    }
+
+    @Test
     void aPanickingGuestGives500AndTheSiteGoesOn() throws Exception {
         HttpResponse<String> r = get("/panic");
         assertEquals(500, r.statusCode());
