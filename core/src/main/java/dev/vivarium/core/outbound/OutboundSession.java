@@ -1,6 +1,7 @@
 package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.abi.HandleTable;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -298,14 +299,14 @@ public final class OutboundSession implements AutoCloseable {
                             + " requests (outbound.maxSubrequests)");
             return null;
         }
-        long remainingMillis = TimeUnit.NANOSECONDS.toMillis(remainingNanos());
-        if (remainingMillis < 1) {
+        long remainingNanos = remainingNanos();
+        if (remainingNanos <= 0) {
             refuse("refused " + r + ": the guest request's deadline has passed");
             return null;
         }
         sent++;
         try {
-            return http.send(r, Math.min(limits.timeout().toMillis(), remainingMillis), budget);
+            return http.send(r, timeoutMillis(remainingNanos, limits.timeout()), budget);
         } catch (RuntimeException e) {
             refuse("failed to start " + r + ": " + OutboundFailure.of(e).getMessage());
             return null;
@@ -366,6 +367,16 @@ public final class OutboundSession implements AutoCloseable {
                     refusals == LOGGED_REFUSALS ? "; further refusals are only counted" : "");
         }
         return ERROR;
+    }
+
+    /**
+     * The outbound request's own timeout: {@code outbound.timeout}, but never before the guest's
+     * deadline. Rounded up to whole milliseconds: rounded down it could fire just before the
+     * deadline, and the guest would get -1 in time to answer, where it must end with 504.
+     */
+    static long timeoutMillis(long remainingNanos, Duration outboundTimeout) {
+        long untilDeadline = (remainingNanos + 999_999) / 1_000_000;
+        return Math.max(1, Math.min(outboundTimeout.toMillis(), untilDeadline));
     }
 
     private long remainingNanos() {

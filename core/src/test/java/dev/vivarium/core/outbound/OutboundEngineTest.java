@@ -109,6 +109,42 @@ class OutboundEngineTest {
         }
     }
 
+    /**
+     * Found by the soak run: the outbound request's own timeout was the time left rounded down to
+     * whole milliseconds, so it could fire just before the deadline and the guest answered 200.
+     */
+    @Test
+    void aBlockingCallPastTheDeadlineIsA504EveryTime() {
+        try (Vivarium v =
+                engine(
+                        TestGuests.watFixtures(),
+                        "/b -> http_block.wat; deadline=20ms; outbound=" + upstream.base())) {
+            java.util.List<String> wrong = new java.util.ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                for (String mode : new String[] {"send", "wait", "xselect"}) {
+                    Outcome o =
+                            get(
+                                    v,
+                                    "/b",
+                                    Map.of("x-url", upstream.base() + "/hang", "x-mode", mode));
+                    if (o.status() != 504) {
+                        wrong.add(mode + ": " + describe(o));
+                    }
+                }
+            }
+            assertEquals(java.util.List.of(), wrong);
+        }
+    }
+
+    @Test
+    void theOutboundTimeoutNeverEndsBeforeTheDeadline() {
+        Duration tenSeconds = Duration.ofSeconds(10);
+        assertEquals(2, OutboundSession.timeoutMillis(1_500_000, tenSeconds), "rounded up");
+        assertEquals(1, OutboundSession.timeoutMillis(300_000, tenSeconds));
+        assertEquals(3, OutboundSession.timeoutMillis(3_000_000, tenSeconds), "exact stays");
+        assertEquals(10_000, OutboundSession.timeoutMillis(60_000_000_000L, tenSeconds));
+    }
+
     @Test
     void withoutAnAllowlistNothingIsReachable() {
         try (Vivarium v = engine(TestGuests.watFixtures(), "/a -> http_async.wat")) {
