@@ -107,6 +107,8 @@ public final class Uploads implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.engine = Objects.requireNonNull(engine, "engine");
         restore();
+        // the store and the deployment end together: whichever expiry runs first removes both
+        kv.onExpired(this::storeExpired);
         this.expiry =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -286,6 +288,14 @@ public final class Uploads implements AutoCloseable {
     }
 
     // --- internals ----------------------------------------------------------------------------
+
+    /** The KV store of {@code id} ended its lifetime: so did the deployment, if it is uploaded. */
+    private synchronized void storeExpired(String id) {
+        Uploaded u = byId.get(id);
+        if (u != null && !clock.instant().isBefore(u.expiresAt())) {
+            remove(id, "expired");
+        }
+    }
 
     private void expireSafely() {
         try {

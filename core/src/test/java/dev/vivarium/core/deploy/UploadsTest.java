@@ -218,6 +218,25 @@ class UploadsTest {
     }
 
     @Test
+    void whenTheStoresExpiryRunsFirstTheDeploymentGoesWithIt() throws Exception {
+        try (Vivarium v = start()) {
+            v.uploads()
+                    .deploy(
+                            "short",
+                            "/short",
+                            Duration.ofMinutes(1),
+                            null,
+                            List.of(),
+                            module("wat/fixtures/kv_counter.wat"));
+            assertEquals("1\n", body(get(v, "/short")));
+            clock.advance(Duration.ofMinutes(1));
+            assertEquals(List.of("short"), v.kvStores().runExpiry().deletedStores());
+            assertNull(get(v, "/short"), "no route left that would answer 503 until the next tick");
+            assertEquals(List.of(), v.uploads().list());
+        }
+    }
+
+    @Test
     void uploadsSurviveARestartUntilTheyExpire() throws Exception {
         byte[] counter = module("wat/fixtures/kv_counter.wat");
         try (Vivarium v = start()) {
