@@ -14,11 +14,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * while a commit runs are applied as soon as it ends and are all covered by the next one, so under
  * load one fsync serves many writes.
  *
- * <p>A failed commit is sticky: the store's state on disk is then only what earlier commits wrote,
- * so every write no successful commit covered, and every later operation on this store object,
- * fails rather than report a write that may be lost or show one that was; {@link KvStores} then
- * opens the store again from disk. A write an earlier commit covered is reported durable even if
- * its writer only learns so after a later commit failed (it is on disk, and must not be retried).
+ * <p>A failure is sticky: every write no successful commit covered, and every later operation on
+ * this store object, fails rather than report a write that may be lost or show one that was, and
+ * nothing is committed after it; {@link KvStores} then opens the store again from disk. The
+ * exception says whether the operation may be tried again there ({@link
+ * KvUnavailableException#isNotApplied()}): yes for writes no commit attempt covered and for
+ * operations that changed nothing; no for writes the failed commit covered, which may be on disk
+ * after all (MapDB syncs its log before it writes the store file). A write an earlier commit
+ * covered is reported durable even if its writer only learns so after a later failure.
  */
 final class GroupCommit {
     /** A commit of everything applied so far; runs under the write lock. */
@@ -40,6 +43,9 @@ final class GroupCommit {
 
     private boolean committing;
     private volatile RuntimeException failure;
+
+    /** Writes up to this number were in a commit that failed; set once, with {@link #failure}. */
+    private volatile long uncertainUpTo;
 
     GroupCommit(ReentrantLock writeLock, Committer committer) {
         this.writeLock = writeLock;
@@ -63,13 +69,13 @@ final class GroupCommit {
                 return;
             }
         }
-        checkFailure();
+        checkFailure(seq);
         try {
             committer.commit();
             commits.increment();
         } catch (RuntimeException | Error e) {
-            fail(e);
-            throw unavailable();
+            fail(e, seq);
+            throw failure(seq);
         }
         synchronized (monitor) {
             durable = Math.max(durable, seq);
@@ -79,8 +85,8 @@ final class GroupCommit {
     /**
      * Returns once write {@code seq} is durable; may run the commit itself.
      *
-     * @throws KvUnavailableException if a commit failed, or the thread was interrupted (the
-     *     deadline passed) before the write was known durable
+     * @throws KvUnavailableException if no commit covered the write and one failed, or the thread
+     *     was interrupted (the deadline passed) before the write was known durable
      */
     void awaitDurable(long seq) {
         synchronized (monitor) {
@@ -89,7 +95,7 @@ final class GroupCommit {
                 if (durable >= seq) {
                     return;
                 }
-                checkFailure();
+                checkFailure(seq);
                 if (!committing) {
                     committing = true;
                     break;
@@ -109,7 +115,7 @@ final class GroupCommit {
                 return;
             }
         }
-        checkFailure();
+        checkFailure(seq);
     }
 
     private void lead() {
@@ -117,29 +123,46 @@ final class GroupCommit {
         Throwable error = null;
         writeLock.lock();
         try {
-            target = applied;
-            committer.commit();
-            commits.increment();
+            if (failure == null) {
+                target = applied;
+                committer.commit();
+                commits.increment();
+            }
+            // else: a change failed under the lock while this leader waited for it; committing
+            // now would make its half-done state durable
         } catch (RuntimeException | Error e) {
             error = e;
         } finally {
             writeLock.unlock();
             synchronized (monitor) {
                 committing = false;
-                if (error == null) {
+                if (error != null) {
+                    fail(error, target);
+                } else if (failure == null) {
                     durable = Math.max(durable, target);
-                } else {
-                    fail(error);
                 }
                 monitor.notifyAll();
             }
         }
     }
 
-    /** Marks the store failed: nothing more is committed, every waiter fails. */
+    /**
+     * Marks the store failed because a change failed before any commit covered it: nothing more is
+     * committed, and every write not yet durable had no effect on disk.
+     */
     void fail(Throwable cause) {
+        fail(cause, 0);
+    }
+
+    /**
+     * Marks the store failed; a commit covering writes up to {@code uncertain} failed, and those
+     * may or may not be on disk (MapDB syncs its log before it writes the store file).
+     */
+    private void fail(Throwable cause, long uncertain) {
         synchronized (monitor) {
             if (failure == null) {
+                // before failure: whoever sees the failure sees this too
+                uncertainUpTo = uncertain;
                 failure =
                         new KvUnavailableException(
                                 "the KV store could not write to disk: " + cause, cause);
@@ -152,20 +175,26 @@ final class GroupCommit {
         return failure != null;
     }
 
-    /** Throws the failure if a commit failed. */
+    /** Throws the failure if a commit failed, for an operation that has not changed anything. */
     void checkNotFailed() {
-        checkFailure();
+        checkFailure(Long.MAX_VALUE);
     }
 
-    private void checkFailure() {
+    private void checkFailure(long seq) {
         if (failure != null) {
-            throw unavailable();
+            throw failure(seq);
         }
     }
 
-    /** Thrown only for operations no successful commit covered: they had no effect on disk. */
-    private KvUnavailableException unavailable() {
-        return KvUnavailableException.notApplied(failure.getMessage(), failure.getCause());
+    /**
+     * The exception for write {@code seq} (or an operation that changed nothing, {@code
+     * Long.MAX_VALUE}) on a failed store: "not applied", so it may be tried again on the store
+     * opened again, unless a failed commit covered it and it may be on disk after all.
+     */
+    private KvUnavailableException failure(long seq) {
+        return seq <= uncertainUpTo
+                ? new KvUnavailableException(failure.getMessage(), failure.getCause())
+                : KvUnavailableException.notApplied(failure.getMessage(), failure.getCause());
     }
 
     /** Commits done so far (fewer than writes when writers shared commits). */
