@@ -4,7 +4,9 @@ import dev.vivarium.core.config.ConfigurationException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -203,10 +205,8 @@ public final class KvStores implements AutoCloseable {
                     existed[0] = o != null || files.exists(id);
                     if (o != null) {
                         closeOpen(o, reason);
-                    } else if (existed[0]) {
-                        refuseIfOpenElsewhere(id, reason);
                     }
-                    files.delete(id);
+                    deleteFiles(id);
                     return null;
                 });
         return existed[0];
@@ -302,10 +302,8 @@ public final class KvStores implements AutoCloseable {
                     }
                     if (o != null) {
                         closeOpen(o, MapDbKvStore.Closed.EXPIRED);
-                    } else {
-                        refuseIfOpenElsewhere(id, MapDbKvStore.Closed.EXPIRED);
                     }
-                    files.delete(id);
+                    deleteFiles(id);
                     expired[0] = true;
                     return null;
                 });
@@ -359,28 +357,41 @@ public final class KvStores implements AutoCloseable {
     }
 
     /**
-     * Before deleting the files of a store this engine does not have open: throws if another engine
-     * (or process) has it open, which its file lock says. A store that cannot be opened for another
-     * reason (a corrupt file) may be deleted: that is how an operator gets rid of it.
+     * Deletes a store's files, holding its {@link StoreLock} while it does: refused if another
+     * engine (or process) has the store open. Nothing else about the files matters, so a store
+     * whose files are corrupt can be deleted.
      */
-    private void refuseIfOpenElsewhere(String deploymentId, MapDbKvStore.Closed reason) {
+    private void deleteFiles(String deploymentId) {
+        Path dir = files.directory(deploymentId);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        StoreLock lock;
         try {
-            MapDbOpener.open(
-                            deploymentId,
-                            files.directory(deploymentId),
-                            files.lifetimeEnd(deploymentId),
-                            writers,
-                            options,
-                            clock)
-                    .close(reason);
-        } catch (KvUnavailableException e) {
-            if (e.getCause() instanceof StoreLock.InUse) {
-                throw e;
-            }
-            LOG.warn(
-                    "KV store of deployment '{}' does not open ({}); deleting it anyway",
-                    deploymentId,
-                    e.getMessage());
+            lock = StoreLock.take(dir);
+        } catch (IOException e) {
+            throw new KvUnavailableException(
+                    "cannot tell whether the KV store of deployment '"
+                            + deploymentId
+                            + "' in "
+                            + dir
+                            + " is in use: "
+                            + e,
+                    e);
+        }
+        if (lock == null) {
+            throw new KvUnavailableException(
+                    "the KV store of deployment '"
+                            + deploymentId
+                            + "' in "
+                            + dir
+                            + " is in use elsewhere",
+                    new StoreLock.InUse());
+        }
+        try {
+            files.delete(deploymentId);
+        } finally {
+            lock.release();
         }
     }
 
@@ -407,15 +418,7 @@ public final class KvStores implements AutoCloseable {
         }
         long end = files.lifetimeEnd(deploymentId);
         if (end != 0 && clock.millis() >= end) {
-            MapDbOpener.open(
-                            deploymentId,
-                            files.directory(deploymentId),
-                            end,
-                            writers,
-                            options,
-                            clock)
-                    .close(MapDbKvStore.Closed.EXPIRED);
-            files.delete(deploymentId);
+            deleteFiles(deploymentId);
             end = 0;
         }
         MapDbKvStore s =
