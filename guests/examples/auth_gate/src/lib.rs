@@ -11,6 +11,12 @@
 //!
 //! The token is a constant to keep the example short; a real gate would check
 //! a signed token or ask an auth service with another outbound request.
+//!
+//! The origin is the host the client named (`Host`): what keeps the gate's
+//! requests on this site is the route's `outbound` allowlist, so list only the
+//! site's own address there (a guest has no other configuration; a real gate
+//! would name its origin). It expects to be mounted at `/gate/*` in a webapp at
+//! the root context.
 
 #[macro_use]
 extern crate http_guest;

@@ -230,7 +230,9 @@ class UploadsTest {
                             module("wat/fixtures/kv_counter.wat"));
             assertEquals("1\n", body(get(v, "/short")));
             clock.advance(Duration.ofMinutes(1));
-            assertEquals(List.of("short"), v.kvStores().runExpiry().deletedStores());
+            // the uploads' own expiry thread may get there first (then the store is gone already)
+            List<String> deleted = v.kvStores().runExpiry().deletedStores();
+            assertTrue(deleted.isEmpty() || deleted.equals(List.of("short")), deleted::toString);
             assertNull(get(v, "/short"), "no route left that would answer 503 until the next tick");
             assertEquals(List.of(), v.uploads().list());
         }
