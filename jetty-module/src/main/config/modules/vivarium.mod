@@ -49,6 +49,9 @@ etc/vivarium.xml
 ## Memory cap of one guest instance, in 64 KiB pages (256 = 16 MiB).
 # jetty.vivarium.maxMemoryPages=256
 
+## Memory cap of all guest instances together, idle ones included (bytes, KB, MB, GB; default: half the maximum heap).
+# jetty.vivarium.maxTotalMemory=1GB
+
 ## Directory of the per-deployment key-value stores (relative to jetty.base).
 # jetty.vivarium.kv.directory=vivarium/kv
 

@@ -206,6 +206,15 @@ public final class Soak {
                 violation("pool holds more idle instances than its maximum: " + p);
             }
         }
+        // memory: what the budget counts is exactly what the idle instances hold (nothing leaked
+        // or given back twice across replaced, removed and expired uploads)
+        long idleMemory = engine.pools().stream().mapToLong(InstancePool::idleMemory).sum();
+        double counted = engine.meterRegistry().get("vivarium.memory.used").gauge().value();
+        System.out.printf(
+                "memory: %.0f bytes counted, idle instances hold %d%n", counted, idleMemory);
+        if (counted != idleMemory) {
+            violation("vivarium.memory.used = " + counted + ", idle instances hold " + idleMemory);
+        }
         engine.meterRegistry()
                 .find("vivarium.pool.in.use")
                 .gauges()

@@ -17,12 +17,12 @@ import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.JvmCheck;
+import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundPolicy;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -63,6 +63,7 @@ public final class Vivarium implements AutoCloseable {
     private final DnsResolver dns;
     private final KvStores kvStores;
     private final OutboundHttp outbound;
+    private final MemoryBudget memory;
     private final Uploads uploads;
     private final AdminApi admin;
     private final Route adminRoute;
@@ -87,6 +88,7 @@ public final class Vivarium implements AutoCloseable {
         this.dns = services.dns;
         this.kvStores = services.kv;
         this.outbound = services.outbound;
+        this.memory = services.memory;
         this.dispatcher = new Dispatcher(this::context, metrics);
         Set<String> configuredIds = new HashSet<>();
         configured.keySet().forEach(spec -> configuredIds.add(spec.id()));
@@ -99,9 +101,11 @@ public final class Vivarium implements AutoCloseable {
                         kvStores,
                         clock,
                         new UploadHooks());
-        Gauge.builder("vivarium.deployments.uploaded", uploads, Uploads::count)
-                .description("deployments uploaded at run time")
-                .register(metrics.registry());
+        metrics.gauge(
+                "vivarium.deployments.uploaded",
+                "deployments uploaded at run time",
+                uploads,
+                Uploads::count);
         if (options.uploads().adminEnabled()) {
             this.admin = new AdminApi(uploads, configuredDeployments());
             String path = options.uploads().adminPath();
@@ -139,7 +143,7 @@ public final class Vivarium implements AutoCloseable {
         public Route bind(RouteSpec spec, GuestModule guest, KvStore kv) {
             // first what can refuse the upload, so a refused one leaves no pool behind
             OutboundPolicy policy = outbound.policy(spec);
-            InstancePool pool = new InstancePool(guest, options.poolSize());
+            InstancePool pool = new InstancePool(guest, options.poolSize(), memory);
             pool.warm(options.poolSize());
             metrics.register(pool);
             return new Route(
@@ -194,7 +198,8 @@ public final class Vivarium implements AutoCloseable {
     }
 
     /** The engine-wide services every deployment shares; closed with the engine. */
-    private record Services(DnsResolver dns, KvStores kv, OutboundHttp outbound) {}
+    private record Services(
+            DnsResolver dns, KvStores kv, OutboundHttp outbound, MemoryBudget memory) {}
 
     public static Builder builder(VivariumOptions options) {
         return new Builder(options);
@@ -301,6 +306,7 @@ public final class Vivarium implements AutoCloseable {
         for (InstancePool p : pools()) {
             sb.append(p).append('\n');
         }
+        sb.append(memory).append('\n');
         return sb.toString();
     }
 
@@ -315,6 +321,7 @@ public final class Vivarium implements AutoCloseable {
                 });
         outbound.close();
         kvStores.close();
+        metrics.close();
     }
 
     /** Builds an engine from options plus the injectable services. */
@@ -367,6 +374,8 @@ public final class Vivarium implements AutoCloseable {
             EngineMetrics metrics =
                     new EngineMetrics(
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());
+            MemoryBudget memory = new MemoryBudget(options.maxTotalMemory());
+            metrics.register(memory);
             DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
             OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
             KvStores kv = null;
@@ -376,7 +385,7 @@ public final class Vivarium implements AutoCloseable {
                 Map<Path, InstancePool> pools = new LinkedHashMap<>();
                 guests.forEach(
                         (file, guest) -> {
-                            InstancePool pool = new InstancePool(guest, options.poolSize());
+                            InstancePool pool = new InstancePool(guest, options.poolSize(), memory);
                             pool.warm(options.poolSize());
                             metrics.register(pool);
                             pools.put(file, pool);
@@ -398,9 +407,10 @@ public final class Vivarium implements AutoCloseable {
                         table,
                         new ArrayList<>(pools.values()),
                         metrics,
-                        new Services(resolver, kv, http));
+                        new Services(resolver, kv, http, memory));
             } catch (RuntimeException e) {
                 // a route's allowlist or a store failed: release what was opened for them
+                metrics.close();
                 http.close();
                 if (kv != null) {
                     kv.close();

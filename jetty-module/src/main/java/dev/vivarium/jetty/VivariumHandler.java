@@ -37,12 +37,13 @@ import org.eclipse.jetty.util.component.DumpableMap;
  *
  * <p>Settings have the same names as the servlet filter's init-params ({@code routes}, {@code
  * guestDirectory}, {@code deadline}, {@code poolSize}, {@code maxRequestBodySize}, {@code
- * maxResponseBodySize}, {@code maxMemoryPages}, {@code kv.*}, {@code outbound.*}, {@code dns.*};
- * see {@link VivariumOptions}). {@link #setSetting} and the typed setters only collect them; they
- * are parsed once when the handler starts, so a bad value fails the start with a message naming it.
- * Setters are refused while the handler runs. Unset, {@code guestDirectory} and {@code
- * kv.directory} are {@value #DEFAULT_GUEST_DIRECTORY} and {@value #DEFAULT_KV_DIRECTORY} under
- * {@code ${jetty.base}} (under the working directory when there is no {@code jetty.base}).
+ * maxResponseBodySize}, {@code maxMemoryPages}, {@code maxTotalMemory}, {@code kv.*}, {@code
+ * outbound.*}, {@code dns.*}; see {@link VivariumOptions}). {@link #setSetting} and the typed
+ * setters only collect them; they are parsed once when the handler starts, so a bad value fails the
+ * start with a message naming it. Setters are refused while the handler runs. Unset, {@code
+ * guestDirectory} and {@code kv.directory} are {@value #DEFAULT_GUEST_DIRECTORY} and {@value
+ * #DEFAULT_KV_DIRECTORY} under {@code ${jetty.base}} (under the working directory when there is no
+ * {@code jetty.base}).
  *
  * <p>The engine is a managed bean: guests are loaded, compiled and pooled when the handler starts,
  * and everything is released when it stops. Guests run on the thread that handles the request, so
@@ -168,6 +169,14 @@ public final class VivariumHandler extends Handler.Wrapper {
     /** The {@code maxMemoryPages} setting: the memory cap of one instance, in 64 KiB pages. */
     public void setMaxMemoryPages(int pages) {
         setSetting("maxMemoryPages", Integer.toString(pages));
+    }
+
+    /**
+     * The {@code maxTotalMemory} setting, in bytes: the memory cap of all instances together (idle
+     * ones included); by default half the JVM's maximum heap.
+     */
+    public void setMaxTotalMemory(long bytes) {
+        setSetting("maxTotalMemory", Long.toString(bytes));
     }
 
     /**

@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vivarium.core.testing.TestGuests;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,6 +59,7 @@ class AdapterScenariosTest {
                                 "/hello -> wat/fixtures/hello_raw.wat",
                                 "/trap -> wat/fixtures/trap_div.wat",
                                 "/slow -> wat/fixtures/loop_forever.wat; deadline=300ms",
+                                "/memory-hog -> wat/fixtures/grow_hold.wat; deadline=1s",
                                 "/bad-pointer -> wat/fixtures/bad_pointer.wat",
                                 "/isolation -> wat/fixtures/isolation.wat",
                                 "/echo/* -> wat/fixtures/echo_request.wat",
@@ -74,6 +79,9 @@ class AdapterScenariosTest {
         s.put("kv.directory", kvDirectory.toString());
         s.put("maxRequestBodySize", MAX_BODY + "");
         s.put("poolSize", "2");
+        // 32 pages for all instances together, 24 for one
+        s.put("maxTotalMemory", "2MB");
+        s.put("maxMemoryPages", "24");
         return s;
     }
 
@@ -232,6 +240,41 @@ class AdapterScenariosTest {
                 response.getContent().contains("deadline of 300 ms in loop_forever.wat"),
                 response.getContent());
         assertEquals("Hello, world!", server(adapter).get("/hello").getContent());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adapters")
+    void returns503WhenGuestMemoryIsAtMaxTotalMemoryThenServesTheNextRequest(Adapter adapter)
+            throws Exception {
+        TestServer server = server(adapter);
+        // each grows to 21 pages and holds them until its deadline: two do not fit in 32
+        CompletableFuture<HttpTester.Response> a = hog(server);
+        CompletableFuture<HttpTester.Response> b = hog(server);
+        List<Integer> statuses = new ArrayList<>(List.of(a.get().getStatus(), b.get().getStatus()));
+        Collections.sort(statuses);
+        assertEquals(List.of(503, 504), statuses);
+        HttpTester.Response refused = a.get().getStatus() == 503 ? a.get() : b.get();
+        assertTrue(
+                refused.getContent()
+                        .contains(
+                                "guest failed after memory.grow by 20 pages was refused: guest"
+                                        + " instances hold "),
+                refused.getContent());
+        assertTrue(
+                refused.getContent().contains("of maxTotalMemory (2 MiB) in grow_hold.wat"),
+                refused.getContent());
+        assertEquals("Hello, world!", server.get("/hello").getContent());
+    }
+
+    private static CompletableFuture<HttpTester.Response> hog(TestServer server) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return server.get("/memory-hog");
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
     }
 
     @ParameterizedTest(name = "{0}")

@@ -44,6 +44,7 @@ class VivariumHandlerTest {
         handler.setMaxRequestBodySize(4096);
         handler.setMaxResponseBodySize(1 << 20);
         handler.setMaxMemoryPages(32);
+        handler.setMaxTotalMemory(64L << 20);
 
         assertEquals("2000ms", handler.getSetting("deadline"));
         assertEquals("4096", handler.getSetting("maxRequestBodySize"));
@@ -55,6 +56,7 @@ class VivariumHandlerTest {
             assertEquals(4096, options.maxRequestBodySize());
             assertEquals(1 << 20, options.maxResponseBodySize());
             assertEquals(32, options.maxMemoryPages());
+            assertEquals(64L << 20, options.maxTotalMemory());
             assertEquals(1, options.poolSize());
         }
     }

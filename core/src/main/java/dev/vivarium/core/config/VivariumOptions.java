@@ -27,12 +27,17 @@ import java.util.Objects;
  *   <tr><td>{@code maxRequestBodySize}</td><td>8MB</td><td>larger requests get 413</td></tr>
  *   <tr><td>{@code maxResponseBodySize}</td><td>8MB</td><td>larger guest bodies fail (500)</td></tr>
  *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
+ *   <tr><td>{@code maxTotalMemory}</td><td>half the JVM's maximum heap</td><td>memory cap of all
+ *       instances together</td></tr>
  * </table>
  */
 public final class VivariumOptions {
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
     public static final long DEFAULT_MAX_BODY = 8L << 20;
     public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
+
+    /** Bytes in a wasm memory page. */
+    private static final int PAGE = 64 * 1024;
 
     /** The largest body a Java array (and so a guest request or response) can hold. */
     public static final long MAX_BODY_LIMIT = Integer.MAX_VALUE - 8;
@@ -44,6 +49,7 @@ public final class VivariumOptions {
     private final long maxRequestBodySize;
     private final long maxResponseBodySize;
     private final int maxMemoryPages;
+    private final long maxTotalMemory;
     private final KvOptions kv;
     private final OutboundOptions outbound;
     private final DnsOptions dns;
@@ -57,6 +63,7 @@ public final class VivariumOptions {
         this.maxRequestBodySize = b.maxRequestBodySize;
         this.maxResponseBodySize = b.maxResponseBodySize;
         this.maxMemoryPages = b.maxMemoryPages;
+        this.maxTotalMemory = b.totalMemory();
         this.kv = b.kv != null ? b.kv : KvOptions.defaults(Path.of("vivarium-kv"));
         this.outbound = b.outbound;
         this.dns = b.dns;
@@ -90,6 +97,9 @@ public final class VivariumOptions {
         b.maxRequestBodySize(s.size("maxRequestBodySize", DEFAULT_MAX_BODY));
         b.maxResponseBodySize(s.size("maxResponseBodySize", DEFAULT_MAX_BODY));
         b.maxMemoryPages(s.integer("maxMemoryPages", DEFAULT_MAX_MEMORY_PAGES, 1, 65536));
+        if (s.string("maxTotalMemory") != null) {
+            b.maxTotalMemory(s.size("maxTotalMemory", 0));
+        }
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));
         b.dns(DnsOptions.parse(s));
@@ -126,6 +136,14 @@ public final class VivariumOptions {
         return maxMemoryPages;
     }
 
+    /**
+     * The linear memory all guest instances may hold together, idle ones included, in bytes; by
+     * default half the JVM's maximum heap, and never less than one instance may have.
+     */
+    public long maxTotalMemory() {
+        return maxTotalMemory;
+    }
+
     /** The {@code kv.*} settings. */
     public KvOptions kv() {
         return kv;
@@ -157,6 +175,7 @@ public final class VivariumOptions {
         private long maxRequestBodySize = DEFAULT_MAX_BODY;
         private long maxResponseBodySize = DEFAULT_MAX_BODY;
         private int maxMemoryPages = DEFAULT_MAX_MEMORY_PAGES;
+        private long maxTotalMemory;
         private KvOptions kv;
         private OutboundOptions outbound = OutboundOptions.defaults();
         private DnsOptions dns = DnsOptions.defaults();
@@ -249,8 +268,38 @@ public final class VivariumOptions {
             return this;
         }
 
+        /**
+         * Caps the linear memory of all guest instances together (see {@link #maxTotalMemory()});
+         * it must hold at least one instance at {@code maxMemoryPages}.
+         */
+        public Builder maxTotalMemory(long bytes) {
+            if (bytes < PAGE) {
+                throw Settings.bad("maxTotalMemory", String.valueOf(bytes), "64KB or more");
+            }
+            this.maxTotalMemory = bytes;
+            return this;
+        }
+
         public VivariumOptions build() {
             return new VivariumOptions(this);
+        }
+
+        private long totalMemory() {
+            long instance = (long) maxMemoryPages * PAGE;
+            if (maxTotalMemory == 0) {
+                return Math.max(Runtime.getRuntime().maxMemory() / 2, instance);
+            }
+            if (maxTotalMemory < instance) {
+                throw new ConfigurationException(
+                        "Vivarium setting 'maxTotalMemory' ("
+                                + maxTotalMemory
+                                + " bytes) is less than one instance may have (maxMemoryPages "
+                                + maxMemoryPages
+                                + " = "
+                                + instance
+                                + " bytes): raise maxTotalMemory or lower maxMemoryPages");
+            }
+            return maxTotalMemory;
         }
     }
 }

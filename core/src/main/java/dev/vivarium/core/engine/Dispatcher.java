@@ -90,7 +90,12 @@ public final class Dispatcher implements AutoCloseable {
         if (failure == null) {
             return Outcome.response(ctx.status(), ctx.responseHeaders(), ctx.responseBody());
         }
-        return classify(route, ctx, failure, instance == null);
+        return classify(
+                route,
+                ctx,
+                failure,
+                instance == null,
+                instance == null ? null : instance.growRefusal());
     }
 
     /**
@@ -98,10 +103,27 @@ public final class Dispatcher implements AutoCloseable {
      *
      * @param starting whether building the instance failed (its start function ran then), not the
      *     run
+     * @param refusal why a {@code memory.grow} failed during the run, or null: a guest that cannot
+     *     have more memory usually fails for it (a Rust guest aborts), so the message says so
      */
     private static Outcome classify(
-            Route route, CallContext ctx, Throwable failure, boolean starting) {
+            Route route,
+            CallContext ctx,
+            Throwable failure,
+            boolean starting,
+            ResettableMemory.GrowRefusal refusal) {
         String guest = route.guestName();
+        if (failure instanceof MemoryBudget.Exhausted e) {
+            return Outcome.failure(Outcome.Kind.OVERLOADED, 503, e.getMessage() + " in " + guest);
+        }
+        if (refusal != null && refusal.total()) {
+            // the server is short of memory, not the guest at fault
+            return Outcome.failure(
+                    Outcome.Kind.OVERLOADED,
+                    503,
+                    "guest failed after " + refusal.describe() + " in " + guest);
+        }
+        String after = refusal == null ? "" : ", after " + refusal.describe();
         if (starting && failure instanceof UninstantiableException u) {
             if (!(u.getCause() instanceof TrapException trap)) {
                 // a data or element segment that does not fit
@@ -117,7 +139,8 @@ public final class Dispatcher implements AutoCloseable {
             return Outcome.failure(Outcome.Kind.PANIC, 500, ctx.panicMessage());
         }
         if (failure instanceof HostcallTrap trap) {
-            return Outcome.failure(trap.kind(), 500, trapped + trap.getMessage() + " in " + guest);
+            return Outcome.failure(
+                    trap.kind(), 500, trapped + trap.getMessage() + " in " + guest + after);
         }
         if (failure instanceof ChicoryInterruptedException) {
             // interrupted by something other than our watchdog, e.g. the container stopping
@@ -125,7 +148,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (failure instanceof ChicoryException || failure instanceof ArithmeticException) {
             return Outcome.failure(
-                    Outcome.Kind.TRAP, 500, trapped + cause(failure) + " in " + guest);
+                    Outcome.Kind.TRAP, 500, trapped + cause(failure) + " in " + guest + after);
         }
         if (failure instanceof StackOverflowError) {
             return Outcome.failure(

@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -21,7 +22,9 @@ import java.util.function.ToDoubleFunction;
  * Micrometer meters of the engine: {@code vivarium.requests} (counter, tags {@code guest} and
  * {@code outcome}), {@code vivarium.request.duration} (timer, tag {@code guest}) and the pool
  * gauges {@code vivarium.pool.idle}, {@code vivarium.pool.in.use}, {@code vivarium.pool.created},
- * {@code vivarium.pool.discarded}.
+ * {@code vivarium.pool.discarded}; engine-wide, {@code vivarium.memory.used} and {@code
+ * vivarium.memory.max} (bytes of guest memory, see {@link MemoryBudget}) and {@code
+ * vivarium.deployments.uploaded}.
  *
  * <p>Meters are per guest name (the {@code guest} tag) and exist while a pool of that name is
  * registered: a pool gauge reads the sum over the live pools of its name (two while an upload is
@@ -33,6 +36,7 @@ import java.util.function.ToDoubleFunction;
 public final class EngineMetrics {
     private final MeterRegistry registry;
     private final Map<String, GuestMeters> byGuest = new ConcurrentHashMap<>();
+    private final List<Meter> engineMeters = new CopyOnWriteArrayList<>();
 
     public EngineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -40,6 +44,37 @@ public final class EngineMetrics {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** Registers the memory gauges of the engine's budget. */
+    public void register(MemoryBudget budget) {
+        gauge(
+                "vivarium.memory.used",
+                "guest memory held by instances, idle ones included",
+                budget,
+                MemoryBudget::used);
+        gauge(
+                "vivarium.memory.max",
+                "guest memory all instances may hold (maxTotalMemory)",
+                budget,
+                MemoryBudget::limit);
+    }
+
+    /** Registers an engine-wide gauge, removed by {@link #close()}. */
+    public <T> void gauge(String name, String description, T state, ToDoubleFunction<T> value) {
+        engineMeters.add(
+                Gauge.builder(name, state, value)
+                        .description(description)
+                        .baseUnit(name.startsWith("vivarium.memory.") ? "bytes" : null)
+                        .register(registry));
+    }
+
+    /**
+     * Removes the engine-wide gauges; the per-guest meters go when their pools are unregistered.
+     */
+    public void close() {
+        engineMeters.forEach(registry::remove);
+        engineMeters.clear();
     }
 
     /** Counts a pool in its guest's meters, creating them with the guest's first pool. */

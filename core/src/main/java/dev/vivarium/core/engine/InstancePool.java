@@ -1,6 +1,8 @@
 package dev.vivarium.core.engine;
 
 import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
 import dev.vivarium.core.abi.Hostcalls;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,13 +22,16 @@ import org.slf4j.LoggerFactory;
  * request's deadline (a start function is guest code).
  *
  * <p>At most {@code maxIdle} instances are kept; more are built on demand under load and dropped
- * when released. Thread-safe; each instance is used by one thread at a time.
+ * when released. Every instance's memory is counted in the engine's {@link MemoryBudget}, which may
+ * drop idle instances when memory is short. Thread-safe; each instance is used by one thread at a
+ * time.
  */
 public final class InstancePool {
     private static final Logger LOG = LoggerFactory.getLogger(InstancePool.class);
 
     private final GuestModule guest;
     private final int maxIdle;
+    private final MemoryBudget budget;
     private final ConcurrentLinkedDeque<PooledInstance> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
     private final LongAdder created = new LongAdder();
@@ -35,12 +40,14 @@ public final class InstancePool {
     private final AtomicInteger inUse = new AtomicInteger();
     private volatile boolean closed;
 
-    public InstancePool(GuestModule guest, int maxIdle) {
+    public InstancePool(GuestModule guest, int maxIdle, MemoryBudget budget) {
         this.guest = guest;
         this.maxIdle = guest.resettable() ? maxIdle : 0;
+        this.budget = budget;
         if (!guest.resettable()) {
             LOG.info("{}: a new instance per request: {}", guest.name(), guest.resetBlocker());
         }
+        budget.add(this);
     }
 
     public GuestModule guest() {
@@ -51,20 +58,53 @@ public final class InstancePool {
     public void warm(int count) {
         int n = Math.min(count, maxIdle);
         while (idleCount.get() < n && reserveIdleSlot()) {
-            idle.offerFirst(create());
+            PooledInstance p;
+            try {
+                p = create(false);
+            } catch (MemoryBudget.Exhausted e) {
+                idleCount.decrementAndGet();
+                LOG.info(
+                        "{}: warmed {} instances, not {}: {}",
+                        guest.name(),
+                        idle(),
+                        n,
+                        e.getMessage());
+                return;
+            }
+            idle.offerFirst(p);
         }
     }
 
+    /**
+     * An idle instance, else a new one.
+     *
+     * @throws MemoryBudget.Exhausted if a new one's memory does not fit in the budget
+     */
     PooledInstance acquire() {
         PooledInstance p = idle.pollFirst();
         if (p != null) {
             idleCount.decrementAndGet();
             reused.increment();
         } else {
-            p = create();
+            p = create(true);
         }
         inUse.incrementAndGet();
         return p;
+    }
+
+    /**
+     * Drops one idle instance, giving its memory back to the budget.
+     *
+     * @return false if there was none
+     */
+    boolean dropIdleInstance() {
+        PooledInstance p = idle.pollFirst();
+        if (p == null) {
+            return false;
+        }
+        idleCount.decrementAndGet();
+        discard(p);
+        return true;
     }
 
     /**
@@ -75,7 +115,7 @@ public final class InstancePool {
     void release(PooledInstance p, boolean clean) {
         inUse.decrementAndGet();
         if (!clean || maxIdle == 0 || closed || !reserveIdleSlot()) {
-            discarded.increment();
+            discard(p);
             return;
         }
         try {
@@ -83,10 +123,19 @@ public final class InstancePool {
         } catch (RuntimeException e) {
             idleCount.decrementAndGet();
             LOG.warn("{}: reset failed, discarding the instance: {}", guest.name(), e.toString());
-            discarded.increment();
+            discard(p);
             return;
         }
         idle.offerFirst(p);
+        if (closed) {
+            // close() ran while this one was being reset: it saw no instance to drop
+            while (dropIdleInstance()) {}
+        }
+    }
+
+    private void discard(PooledInstance p) {
+        p.discard();
+        discarded.increment();
     }
 
     /** Counts an instance as idle before it is reset, so concurrent releases stay bounded. */
@@ -101,30 +150,51 @@ public final class InstancePool {
         return true;
     }
 
-    private PooledInstance create() {
+    /**
+     * @param evict whether idle instances (of any guest) may be dropped to make room for its memory
+     */
+    private PooledInstance create(boolean evict) {
         Hostcalls.Slot slot = new Hostcalls.Slot();
         Instance.Builder b =
                 Instance.builder(guest.module())
                         .withImportValues(Hostcalls.importsFor(guest.module(), slot))
                         .withMachineFactory(guest.machineFactory())
                         .withStart(false);
+        ResettableMemory[] memory = new ResettableMemory[1];
         if (guest.memoryLimits() != null) {
-            b.withMemoryLimits(guest.memoryLimits()).withMemoryFactory(ResettableMemory::new);
+            b.withMemoryLimits(guest.memoryLimits())
+                    .withMemoryFactory(
+                            limits -> memory[0] = new ResettableMemory(limits, budget, evict));
         }
-        Instance instance = b.build();
+        PooledInstance p;
+        try {
+            p = new PooledInstance(b.build(), slot, guest);
+        } catch (RuntimeException | Error e) {
+            // e.g. the start function trapped: the memory was reserved but nothing holds it
+            if (memory[0] != null) {
+                memory[0].release();
+            }
+            throw e;
+        }
         created.increment();
-        return new PooledInstance(instance, slot, guest);
+        return p;
     }
 
     /** Drops idle instances; instances in use are discarded when released. */
     public void close() {
         closed = true;
-        idle.clear();
-        idleCount.set(0);
+        while (dropIdleInstance()) {}
+        budget.remove(this);
     }
 
     public int idle() {
         return idleCount.get();
+    }
+
+    /** The memory its idle instances hold, in bytes (reset instances have their initial pages). */
+    public long idleMemory() {
+        MemoryLimits limits = guest.memoryLimits();
+        return limits == null ? 0 : (long) idle() * limits.initialPages() * Memory.PAGE_SIZE;
     }
 
     public int inUse() {

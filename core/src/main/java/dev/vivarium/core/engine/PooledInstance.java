@@ -49,6 +49,18 @@ final class PooledInstance {
      * small guest's request time. Only instances of resettable modules are reset ({@link
      * GuestModule#resettable()}), and those have no start function to run again.
      */
+    /** Gives the instance's memory back to the engine's budget; the instance is not used again. */
+    void discard() {
+        if (instance.memory() instanceof ResettableMemory m) {
+            m.release();
+        }
+    }
+
+    /** Why a {@code memory.grow} of this instance failed since its last reset, or null. */
+    ResettableMemory.GrowRefusal growRefusal() {
+        return instance.memory() instanceof ResettableMemory m ? m.refusal() : null;
+    }
+
     void reset() {
         Memory memory = instance.memory();
         // a replaced memory is new and all zero: zeroing it again would touch every page twice

@@ -5,6 +5,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import java.util.Locale;
 
 /**
  * A guest memory that can go back to its initial size, so an instance whose memory grew can still
@@ -18,16 +19,63 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
  * a new instance has. Compiled guest code holds this object, never the delegate, so the swap is
  * safe between requests.
  *
+ * <p>It also keeps the engine's {@link MemoryBudget} informed: its pages are reserved there before
+ * they are allocated (initial ones at construction, more on {@link #grow}) and given back on
+ * shrinking and {@link #release()}; a grow that does not fit fails as {@code memory.grow} fails,
+ * and the reason is kept for the request's error message.
+ *
  * <p>Every method delegates to a {@link ByteArrayMemory}; methods that it overrides for speed are
  * delegated too, the rest (atomics) use the interface's defaults, built on these.
  */
 final class ResettableMemory implements Memory {
     private final MemoryLimits limits;
+    private final MemoryBudget budget;
     private ByteArrayMemory delegate;
 
-    ResettableMemory(MemoryLimits limits) {
+    /** The bytes this memory holds in the budget; 0 once released. */
+    private long reserved;
+
+    /** Why a {@code memory.grow} failed since the last reset, or null. */
+    private GrowRefusal refusal;
+
+    /**
+     * Reserves the initial pages in {@code budget}, then allocates them.
+     *
+     * @param evict whether idle instances may be dropped to make room (not when warming a pool)
+     * @throws MemoryBudget.Exhausted if they do not fit
+     */
+    ResettableMemory(MemoryLimits limits, MemoryBudget budget, boolean evict) {
         this.limits = limits;
-        this.delegate = new ByteArrayMemory(limits);
+        this.budget = budget;
+        long bytes = (long) limits.initialPages() * PAGE_SIZE;
+        if (!(evict ? budget.reserve(bytes) : budget.tryReserve(bytes))) {
+            throw new MemoryBudget.Exhausted(
+                    "no memory for a new instance ("
+                            + MemoryBudget.describe(bytes)
+                            + "): guest instances hold "
+                            + MemoryBudget.describe(budget.used())
+                            + " of maxTotalMemory ("
+                            + MemoryBudget.describe(budget.limit())
+                            + ")");
+        }
+        this.reserved = bytes;
+        try {
+            this.delegate = new ByteArrayMemory(limits);
+        } catch (RuntimeException | Error e) {
+            release();
+            throw e;
+        }
+    }
+
+    /** Gives this memory's bytes back to the budget; the instance is being dropped. Idempotent. */
+    void release() {
+        budget.release(reserved);
+        reserved = 0;
+    }
+
+    /** Why a {@code memory.grow} failed since the last reset, or null if none did. */
+    GrowRefusal refusal() {
+        return refusal;
     }
 
     /**
@@ -37,10 +85,14 @@ final class ResettableMemory implements Memory {
      * @return true if the memory was replaced, so it needs no zeroing
      */
     boolean shrinkToInitial() {
+        refusal = null;
         if (delegate.pages() == limits.initialPages()) {
             return false;
         }
         delegate = new ByteArrayMemory(limits);
+        long initial = (long) limits.initialPages() * PAGE_SIZE;
+        budget.release(reserved - initial);
+        reserved = initial;
         return true;
     }
 
@@ -49,9 +101,42 @@ final class ResettableMemory implements Memory {
         return delegate.pages();
     }
 
+    /**
+     * Grows by {@code size} pages if the instance's limit and the engine's budget allow it; else
+     * returns -1, as {@code memory.grow} does when it fails, and remembers why.
+     */
     @Override
     public int grow(int size) {
-        return delegate.grow(size);
+        if (size == 0) {
+            return delegate.pages();
+        }
+        long pages = Integer.toUnsignedLong(size);
+        if (delegate.pages() + pages > delegate.maximumPages()) {
+            refusal =
+                    new GrowRefusal(
+                            pages, false, delegate.maximumPages(), budget.used(), budget.limit());
+            return -1;
+        }
+        long bytes = pages * PAGE_SIZE;
+        if (!budget.reserve(bytes)) {
+            refusal =
+                    new GrowRefusal(
+                            pages, true, delegate.maximumPages(), budget.used(), budget.limit());
+            return -1;
+        }
+        int before;
+        try {
+            before = delegate.grow(size);
+        } catch (RuntimeException | Error e) {
+            budget.release(bytes);
+            throw e;
+        }
+        if (before < 0) {
+            budget.release(bytes);
+        } else {
+            reserved += bytes;
+        }
+        return before;
     }
 
     @Override
@@ -207,5 +292,35 @@ final class ResettableMemory implements Memory {
     @Override
     public void drop(int segment) {
         delegate.drop(segment);
+    }
+
+    /**
+     * A failed {@code memory.grow}.
+     *
+     * @param pages how many pages the guest asked for
+     * @param total whether the engine's {@code maxTotalMemory} refused it (else the instance's own
+     *     limit: {@code maxMemoryPages} or the module's declared maximum)
+     * @param maxPages the instance's limit, in pages
+     * @param used the bytes all instances held then
+     * @param limit {@code maxTotalMemory}
+     */
+    record GrowRefusal(long pages, boolean total, int maxPages, long used, long limit) {
+        String describe() {
+            if (total) {
+                return String.format(
+                        Locale.ROOT,
+                        "memory.grow by %d pages was refused: guest instances hold %s of"
+                                + " maxTotalMemory (%s)",
+                        pages,
+                        MemoryBudget.describe(used),
+                        MemoryBudget.describe(limit));
+            }
+            return String.format(
+                    Locale.ROOT,
+                    "memory.grow by %d pages was refused: an instance may have at most %d pages"
+                            + " of 64 KiB",
+                    pages,
+                    maxPages);
+        }
     }
 }

@@ -55,6 +55,8 @@ class EngineFaultsTest {
         Outcome o = t.get("/hello");
         assertEquals(200, o.status(), o.toString());
         assertEquals("Hello, world!", body(o));
+        // whatever failed gave its memory back
+        assertEquals(t.idleMemory(), t.memoryUsed(), t.engine.describe());
     }
 
     @Test

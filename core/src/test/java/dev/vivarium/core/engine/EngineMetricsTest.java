@@ -91,8 +91,20 @@ class EngineMetricsTest {
             assertEquals(2.0, gauge("vivarium.pool.created", "hello_raw.wat"));
             // the panicking instance was discarded and a new one built for the next request
             assertEquals(1.0, gauge("vivarium.pool.discarded", "panic.wat"));
+            // 2 idle hello instances and the 1 panic instance left, of 1 page each
+            assertEquals(3 * 65536.0, registry.get("vivarium.memory.used").gauge().value());
+            assertEquals(
+                    (double) v.options().maxTotalMemory(),
+                    registry.get("vivarium.memory.max").gauge().value());
         }
         assertEquals(List.of(), metersOf("hello_raw.wat"), "closing the engine removes its meters");
+        assertEquals(
+                List.of(),
+                registry.getMeters().stream()
+                        .map(m -> m.getId().getName())
+                        .filter(n -> n.startsWith("vivarium."))
+                        .toList(),
+                "and the engine-wide ones");
     }
 
     @Test

@@ -72,7 +72,7 @@ class ResetTest {
         GuestModule guest =
                 GuestLoader.load(TestGuests.watFixtures().resolve("reset_writes.wat"), 16);
         assertTrue(guest.resettable(), guest.resetBlocker());
-        InstancePool pool = new InstancePool(guest, 1);
+        InstancePool pool = new InstancePool(guest, 1, new MemoryBudget(1L << 30));
         State fresh = state(pool.acquire().instance);
         PooledInstance used = pool.acquire();
         for (int round = 0; round < 2; round++) {
@@ -96,7 +96,7 @@ class ResetTest {
         GuestModule guest =
                 GuestLoader.load(TestGuests.watFixtures().resolve("reset_state.wat"), 16);
         assertTrue(guest.resettable(), guest.resetBlocker());
-        InstancePool pool = new InstancePool(guest, 1);
+        InstancePool pool = new InstancePool(guest, 1, new MemoryBudget(1L << 30));
         State fresh = state(pool.acquire().instance);
 
         PooledInstance used = pool.acquire();

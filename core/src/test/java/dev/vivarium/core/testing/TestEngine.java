@@ -5,6 +5,7 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -44,6 +45,16 @@ public final class TestEngine implements AutoCloseable {
             throw new AssertionError("no route for " + target);
         }
         return engine.handle(route, req);
+    }
+
+    /** What the engine counts in {@code vivarium.memory.used}. */
+    public long memoryUsed() {
+        return (long) engine.meterRegistry().get("vivarium.memory.used").gauge().value();
+    }
+
+    /** What the idle instances hold: all that may be counted when no request runs. */
+    public long idleMemory() {
+        return engine.pools().stream().mapToLong(InstancePool::idleMemory).sum();
     }
 
     public static String body(Outcome o) {

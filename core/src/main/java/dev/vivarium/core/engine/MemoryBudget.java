@@ -1,0 +1,117 @@
+package dev.vivarium.core.engine;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Caps the linear memory that all guest instances of one engine hold together, idle ones included
+ * (setting {@code maxTotalMemory}).
+ *
+ * <p>{@code maxMemoryPages} bounds one instance, but instances are built on demand, one per
+ * concurrent request: without this, 200 concurrent requests to a guest that grows to 16 MiB would
+ * hold 3.2 GB of the server's heap. Memory is reserved before it is allocated, when an instance is
+ * built (its initial pages) and when the guest grows it; it is given back when a reset shrinks the
+ * memory and when an instance is dropped. When a reservation does not fit, idle instances of any
+ * guest are dropped first, one at a time; if that is not enough, it is refused: a {@code
+ * memory.grow} fails inside the guest (returns -1, as past {@code maxMemoryPages}), and a request
+ * that needs a new instance is answered 503 ({@link Exhausted}). The limit is like wasmtime's
+ * {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come free.
+ *
+ * <p>Only guest linear memory is counted, not the JVM objects of an instance (its compiled code is
+ * shared per module). Thread-safe.
+ */
+public final class MemoryBudget {
+    private final long limit;
+    private final AtomicLong used = new AtomicLong();
+    private final Set<InstancePool> pools = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param limit bytes that all instances may hold together
+     */
+    public MemoryBudget(long limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("memory budget must be positive: " + limit);
+        }
+        this.limit = limit;
+    }
+
+    /** The bytes all instances may hold together. */
+    public long limit() {
+        return limit;
+    }
+
+    /** The bytes reserved now, by instances in use and idle ones. */
+    public long used() {
+        return used.get();
+    }
+
+    /** A pool whose idle instances may be dropped when memory is short. */
+    void add(InstancePool pool) {
+        pools.add(pool);
+    }
+
+    void remove(InstancePool pool) {
+        pools.remove(pool);
+    }
+
+    /**
+     * Reserves {@code bytes}, dropping idle instances of any pool if that is what it takes.
+     *
+     * @return false if it does not fit even without idle instances
+     */
+    boolean reserve(long bytes) {
+        if (tryReserve(bytes)) {
+            return true;
+        }
+        for (InstancePool pool : pools) {
+            while (pool.dropIdleInstance()) {
+                if (tryReserve(bytes)) {
+                    return true;
+                }
+            }
+        }
+        return tryReserve(bytes);
+    }
+
+    /** Reserves {@code bytes} only if they fit as things are (warming a pool evicts nothing). */
+    boolean tryReserve(long bytes) {
+        long n;
+        do {
+            n = used.get();
+            if (bytes > limit - n) {
+                return false;
+            }
+        } while (!used.compareAndSet(n, n + bytes));
+        return true;
+    }
+
+    void release(long bytes) {
+        used.addAndGet(-bytes);
+    }
+
+    /** "1.5 MiB"-style, for messages. */
+    static String describe(long bytes) {
+        if (bytes >= 1L << 30 && bytes % (1L << 30) == 0) {
+            return (bytes >> 30) + " GiB";
+        }
+        if (bytes >= 1L << 20) {
+            return bytes % (1L << 20) == 0
+                    ? (bytes >> 20) + " MiB"
+                    : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+        }
+        return (bytes >> 10) + " KiB";
+    }
+
+    @Override
+    public String toString() {
+        return "MemoryBudget[" + describe(used()) + " of " + describe(limit) + "]";
+    }
+
+    /** A new instance's initial memory did not fit: the request gets 503. */
+    public static final class Exhausted extends RuntimeException {
+        Exhausted(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package dev.vivarium.core.engine;
+
+import static dev.vivarium.core.testing.TestEngine.body;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.testing.TestEngine;
+import dev.vivarium.core.testing.TestGuests;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code maxTotalMemory}: the linear memory of all instances together stays within it, whatever the
+ * number of concurrent requests, and what could not have memory fails with a message that says so.
+ */
+@Timeout(60)
+class MemoryBudgetTest {
+    private static final long PAGE = 64 * 1024;
+
+    /** 32 pages for everything; an instance may have 24. */
+    private static TestEngine engine(int poolSize, String... routes) {
+        Consumer<VivariumOptions.Builder> tweak =
+                b -> b.maxMemoryPages(24).maxTotalMemory(32 * PAGE).poolSize(poolSize);
+        return TestEngine.start(TestGuests.watFixtures(), tweak, routes);
+    }
+
+    private static double used(TestEngine t) {
+        return t.engine.meterRegistry().get("vivarium.memory.used").gauge().value();
+    }
+
+    /** Sends a request on another thread and waits until its instance is in use. */
+    private static CompletableFuture<Outcome> holding(TestEngine t, String path, int pool)
+            throws InterruptedException {
+        CompletableFuture<Outcome> f = CompletableFuture.supplyAsync(() -> t.get(path));
+        InstancePool p = t.engine.pools().get(pool);
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (p.inUse() == 0 && System.nanoTime() < until) {
+            Thread.sleep(2);
+        }
+        assertEquals(1, p.inUse(), "the first request is running: " + p);
+        return f;
+    }
+
+    @Test
+    void aGrowPastTheBudgetFailsInsideTheGuestAndAFaultAfterItIs503() throws Exception {
+        try (TestEngine t =
+                engine(0, "/hold -> grow_hold.wat; deadline=1s", "/grow -> grow_20.wat")) {
+            CompletableFuture<Outcome> first = holding(t, "/hold", 0);
+            // the first holds 21 pages; 21 more do not fit in 32
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (used(t) < 21 * PAGE && System.nanoTime() < until) {
+                Thread.sleep(2);
+            }
+            assertEquals(21 * PAGE, used(t));
+
+            // a guest that checks memory.grow sees -1 and answers normally
+            Outcome checked = t.get("/grow");
+            assertEquals(200, checked.status(), checked.toString());
+            assertEquals("grow=-1", body(checked));
+
+            // a guest that traps for it (as Rust guests abort) gets 503, with the reason
+            Outcome second = t.get("/hold");
+            assertEquals(Outcome.Kind.OVERLOADED, second.kind(), second.toString());
+            assertEquals(503, second.status());
+            assertEquals(
+                    "guest failed after memory.grow by 20 pages was refused: guest instances"
+                            + " hold 1.4 MiB of maxTotalMemory (2 MiB) in grow_hold.wat",
+                    second.message());
+
+            assertEquals(504, first.get().status());
+            // everything given back: no instance is kept (poolSize 0)
+            assertEquals(0.0, used(t));
+            assertEquals("grow=ok", body(t.get("/grow")));
+            assertEquals(0.0, used(t));
+        }
+    }
+
+    @Test
+    void aNewInstanceWhoseMemoryDoesNotFitIs503() throws Exception {
+        try (TestEngine t = engine(0, "/big -> big_initial_hold.wat; deadline=1s")) {
+            CompletableFuture<Outcome> first = holding(t, "/big", 0);
+            Outcome second = t.get("/big");
+            assertEquals(Outcome.Kind.OVERLOADED, second.kind(), second.toString());
+            assertEquals(503, second.status());
+            assertEquals(
+                    "no memory for a new instance (1.3 MiB): guest instances hold 1.3 MiB of"
+                            + " maxTotalMemory (2 MiB) in big_initial_hold.wat",
+                    second.message());
+            assertEquals(504, first.get().status());
+            assertEquals(0.0, used(t));
+        }
+    }
+
+    @Test
+    void idleInstancesOfOtherGuestsAreDroppedToMakeRoom() {
+        try (TestEngine t =
+                engine(1, "/big -> big_initial_hold.wat; deadline=200ms", "/grow -> grow_20.wat")) {
+            InstancePool big = t.engine.pools().get(0);
+            InstancePool grow = t.engine.pools().get(1);
+            // warmed: one idle instance each, 20 + 1 pages
+            assertEquals(1, big.idle());
+            assertEquals(1, grow.idle());
+            assertEquals(21 * PAGE, used(t));
+
+            // growing by 20 more needs room that only the idle big instance can give
+            assertEquals("grow=ok", body(t.get("/grow")));
+            assertEquals(0, big.idle(), big.toString());
+            assertEquals(1, big.discarded(), big.toString());
+            assertEquals(1 * PAGE, used(t), "the grow instance is reset to its 1 page and kept");
+
+            // the big guest builds a new instance again when asked (interrupted, so not kept)
+            assertEquals(504, t.get("/big").status());
+            assertEquals(2, big.created(), big.toString());
+            assertEquals(1 * PAGE, used(t));
+        }
+    }
+
+    @Test
+    void warmingStopsAtTheBudgetInsteadOfFailing() {
+        // 4 idle instances of 20 pages each would need 80 of the 32 pages
+        try (TestEngine t = engine(4, "/big -> big_initial_hold.wat; deadline=200ms")) {
+            InstancePool big = t.engine.pools().get(0);
+            assertEquals(1, big.idle(), big.toString());
+            assertEquals(20 * PAGE, used(t));
+            assertEquals(504, t.get("/big").status());
+        }
+    }
+
+    @Test
+    void aTrapAfterTheInstanceLimitRefusedAGrowSaysSo() {
+        try (TestEngine t =
+                TestEngine.start(
+                        TestGuests.watFixtures(),
+                        b -> b.maxMemoryPages(16),
+                        "/hold -> grow_hold.wat; deadline=1s")) {
+            Outcome o = t.get("/hold");
+            assertEquals(Outcome.Kind.TRAP, o.kind(), o.toString());
+            assertEquals(500, o.status());
+            assertTrue(
+                    o.message()
+                            .endsWith(
+                                    " in grow_hold.wat, after memory.grow by 20 pages was refused:"
+                                            + " an instance may have at most 16 pages of 64 KiB"),
+                    o.message());
+        }
+    }
+
+    @Test
+    void aRustGuestThatGetsNoMoreMemorySaysWhy() {
+        // echo copies the body into its memory: 1 MiB does not fit in 8 pages (512 KiB)
+        try (TestEngine t =
+                TestEngine.start(
+                        TestGuests.dist(), b -> b.maxMemoryPages(8), "/echo -> echo.wasm")) {
+            Outcome o = t.send("POST", "/echo", new Headers(), "x".repeat(1 << 20));
+            assertEquals(500, o.status(), o.toString());
+            assertTrue(
+                    o.message().contains("in echo.wasm, after memory.grow by ")
+                            && o.message()
+                                    .endsWith(
+                                            " pages was refused: an instance may have at most 8"
+                                                    + " pages of 64 KiB"),
+                    o.message());
+            assertEquals(200, t.send("POST", "/echo", new Headers(), "small").status());
+        }
+    }
+
+    @Test
+    void resetGivesGrownMemoryBackAndCloseGivesBackEverything() {
+        try (TestEngine t = engine(2, "/grow -> grow_20.wat")) {
+            assertEquals(2 * PAGE, used(t), "two warmed instances of 1 page");
+            for (int i = 0; i < 5; i++) {
+                assertEquals("grow=ok", body(t.get("/grow")));
+                assertEquals(2 * PAGE, used(t), "the grown pages went back with the reset");
+            }
+            MemoryBudget budget = new MemoryBudget(32 * PAGE);
+            InstancePool pool = new InstancePool(t.engine.pools().get(0).guest(), 2, budget);
+            pool.warm(2);
+            assertEquals(2 * PAGE, budget.used());
+            PooledInstance a = pool.acquire();
+            PooledInstance b = pool.acquire();
+            PooledInstance c = pool.acquire();
+            assertEquals(3 * PAGE, budget.used());
+            pool.release(a, false);
+            assertEquals(2 * PAGE, budget.used(), "a discarded instance gives its memory back");
+            pool.release(b, true);
+            pool.close();
+            assertEquals(1 * PAGE, budget.used(), "close drops the idle one; c is still in use");
+            pool.release(c, true);
+            assertEquals(0, budget.used(), "released after close: dropped");
+        }
+    }
+
+    @Test
+    void theBudgetMustHoldOneInstanceAtItsCap() {
+        ConfigurationException e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () ->
+                                VivariumOptions.builder()
+                                        .maxMemoryPages(256)
+                                        .maxTotalMemory(8 << 20)
+                                        .build());
+        assertEquals(
+                "Vivarium setting 'maxTotalMemory' (8388608 bytes) is less than one instance may"
+                        + " have (maxMemoryPages 256 = 16777216 bytes): raise maxTotalMemory or"
+                        + " lower maxMemoryPages",
+                e.getMessage());
+        VivariumOptions parsed =
+                VivariumOptions.parse(
+                        Map.of("routes", "/x -> x.wasm", "maxTotalMemory", "1GB"),
+                        Path.of("."),
+                        Path.of("kv"));
+        assertEquals(1L << 30, parsed.maxTotalMemory());
+        long dflt = VivariumOptions.builder().build().maxTotalMemory();
+        assertEquals(Math.max(Runtime.getRuntime().maxMemory() / 2, 256 * PAGE), dflt);
+        ConfigurationException zero =
+                assertThrows(
+                        ConfigurationException.class,
+                        () ->
+                                VivariumOptions.parse(
+                                        Map.of("routes", "/x -> x.wasm", "maxTotalMemory", "0"),
+                                        Path.of("."),
+                                        Path.of("kv")));
+        assertEquals(
+                "invalid value '0' for Vivarium setting 'maxTotalMemory': expected 64KB or more",
+                zero.getMessage());
+    }
+}
