@@ -48,7 +48,7 @@ class AdapterScenariosTest {
     private final Map<Adapter, TestServer> servers = new ConcurrentHashMap<>();
 
     static List<Adapter> adapters() {
-        return List.of(Adapter.HANDLER, Adapter.FILTER);
+        return List.of(Adapter.HANDLER, Adapter.FILTER, Adapter.TOMCAT_FILTER);
     }
 
     private Map<String, String> settings() {
@@ -88,7 +88,7 @@ class AdapterScenariosTest {
     private TestServer server(Adapter adapter) throws Exception {
         TestServer server = servers.get(adapter);
         if (server == null) {
-            server = TestServer.start(adapter, settings());
+            server = adapter.start(settings());
             servers.put(adapter, server);
         }
         return server;
@@ -322,7 +322,7 @@ class AdapterScenariosTest {
             throws Exception {
         Map<String, String> settings = settings();
         settings.put("maxRequestBodySize", "0");
-        try (TestServer server = TestServer.start(adapter, settings)) {
+        try (TestServer server = adapter.start(settings)) {
             HttpTester.Response chunked =
                     server.send(
                             "POST /echo/upload HTTP/1.1\r\nHost: localhost\r\n"
@@ -484,18 +484,24 @@ class AdapterScenariosTest {
     void aRustGuestGetsAQueryWithBytesTheHttpCrateRefusesPercentEncoded(Adapter adapter)
             throws Exception {
         assumeTrue(Files.exists(RUST_ECHO), "guests/dist/echo.wasm is not built");
-        // Jetty passes these on in a query; the http crate's Uri refuses them
+        // Jetty passes these on in a query; the http crate's Uri refuses them. Tomcat passes the
+        // ASCII ones when its connector allows them (relaxedQueryChars) and refuses raw UTF-8 in a
+        // request target itself (400, before any filter), so it is sent only to the others.
+        boolean tomcat = adapter == Adapter.TOMCAT_FILTER;
         String utf8 = new String("é".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
         HttpTester.Response response =
                 server(adapter)
                         .send(
-                                "GET /rust/echo?q=\"<b>\"&u="
-                                        + utf8
+                                "GET /rust/echo?q=\"<b>\""
+                                        + (tomcat ? "" : "&u=" + utf8)
                                         + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
         assertEquals(200, response.getStatus(), response.getContent());
         String echo = new String(response.getContentBytes(), StandardCharsets.UTF_8);
-        assertTrue(echo.startsWith("GET /rust/echo?q=%22%3Cb%3E%22&u=%C3%A9\n"), echo);
+        assertTrue(
+                echo.startsWith(
+                        "GET /rust/echo?q=%22%3Cb%3E%22" + (tomcat ? "" : "&u=%C3%A9") + "\n"),
+                echo);
     }
 
     @ParameterizedTest(name = "{0}")

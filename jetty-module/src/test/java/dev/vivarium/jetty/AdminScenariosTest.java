@@ -34,8 +34,10 @@ class AdminScenariosTest {
         return List.of(
                 Arguments.of(Adapter.HANDLER, ""),
                 Arguments.of(Adapter.FILTER, ""),
+                Arguments.of(Adapter.TOMCAT_FILTER, ""),
                 Arguments.of(Adapter.handler("/shop"), "/shop"),
-                Arguments.of(Adapter.filter("/shop"), "/shop"));
+                Arguments.of(Adapter.filter("/shop"), "/shop"),
+                Arguments.of(Adapter.tomcatFilter("/shop"), "/shop"));
     }
 
     private TestServer start(Adapter adapter) throws Exception {
@@ -46,7 +48,7 @@ class AdminScenariosTest {
         s.put("admin.token", TOKEN);
         s.put("poolSize", "1");
         s.put("maxRequestBodySize", "16KB");
-        return TestServer.start(adapter, s);
+        return adapter.start(s);
     }
 
     private static HttpTester.Request admin(String method, String uri, String token) {

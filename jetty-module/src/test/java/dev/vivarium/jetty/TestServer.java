@@ -1,14 +1,27 @@
 package dev.vivarium.jetty;
 
+import dev.vivarium.servlet.VivariumFilter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
+import java.util.stream.Stream;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.coyote.http2.Http2Protocol;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.eclipse.jetty.http.HttpTester;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -17,22 +30,29 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * A real Jetty server on a free 127.0.0.1 port with Vivarium installed by an {@link Adapter}, and a
- * raw HTTP/1.1 client for it (raw, so tests control every byte: the Host header, chunking, a
- * Content-Length with no body).
+ * A real server (Jetty, or Tomcat for the filter) on a free 127.0.0.1 port with Vivarium installed
+ * by an {@link Adapter}, and a raw HTTP/1.1 client for it (raw, so tests control every byte: the
+ * Host header, chunking, a Content-Length with no body).
  */
 final class TestServer implements AutoCloseable {
     private static final int READ_TIMEOUT_MS = 15_000;
 
-    final Server server;
-    private final ServerConnector connector;
-
-    private TestServer(Server server, ServerConnector connector) {
-        this.server = server;
-        this.connector = connector;
+    /** Puts Vivarium (and the application behind it) on a Jetty server. */
+    @FunctionalInterface
+    interface Installer {
+        void install(Server server, Map<String, String> settings) throws Exception;
     }
 
-    static TestServer start(Adapter adapter, Map<String, String> settings) throws Exception {
+    private final IntSupplier port;
+    private final AutoCloseable stop;
+
+    private TestServer(IntSupplier port, AutoCloseable stop) {
+        this.port = port;
+        this.stop = stop;
+    }
+
+    /** A Jetty server speaking HTTP/1.1 and h2c, set up by {@code installer}. */
+    static TestServer start(Installer installer, Map<String, String> settings) throws Exception {
         Server server = new Server();
         // HTTP/1.1, and HTTP/2 in clear text (h2c), whose requests carry no Host field
         HttpConfiguration http = new HttpConfiguration();
@@ -44,18 +64,66 @@ final class TestServer implements AutoCloseable {
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
-        adapter.install(server, settings);
+        installer.install(server, settings);
         try {
             server.start();
         } catch (Exception e) {
             server.stop();
             throw e;
         }
-        return new TestServer(server, connector);
+        return new TestServer(connector::getLocalPort, server::stop);
+    }
+
+    /**
+     * An embedded Tomcat 10.1 speaking HTTP/1.1 and h2c, with the servlet filter (configured by
+     * init-params) in front of {@link TestApplication#servlet()} in a webapp at {@code
+     * contextPath}.
+     */
+    static TestServer tomcat(String contextPath, Map<String, String> settings) throws Exception {
+        Path base = Files.createTempDirectory("vivarium-tomcat");
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(base.toString());
+        tomcat.setHostname("127.0.0.1");
+        Connector connector = tomcat.getConnector();
+        connector.setPort(0);
+        connector.setProperty("address", "127.0.0.1");
+        connector.addUpgradeProtocol(new Http2Protocol());
+        // Tomcat refuses these in a query unless told (Jetty passes them on): a site may allow them
+        connector.setProperty("relaxedQueryChars", "\"<>");
+        Context context = tomcat.addContext(contextPath.equals("/") ? "" : contextPath, null);
+        FilterDef filter = new FilterDef();
+        filter.setFilterName("vivarium");
+        filter.setFilterClass(VivariumFilter.class.getName());
+        settings.forEach(filter::addInitParameter);
+        context.addFilterDef(filter);
+        FilterMap map = new FilterMap();
+        map.setFilterName("vivarium");
+        map.addURLPattern("/*");
+        context.addFilterMap(map);
+        Tomcat.addServlet(context, "application", TestApplication.servlet());
+        context.addServletMappingDecoded("/*", "application");
+        AutoCloseable stop =
+                () -> {
+                    try {
+                        tomcat.stop();
+                        tomcat.destroy();
+                    } finally {
+                        try (Stream<Path> files = Files.walk(base)) {
+                            files.sorted(Comparator.reverseOrder())
+                                    .forEach(p -> p.toFile().delete());
+                        }
+                    }
+                };
+        tomcat.start();
+        if (context.getState() != LifecycleState.STARTED) {
+            stop.close();
+            throw new IllegalStateException("the webapp did not start: " + context.getState());
+        }
+        return new TestServer(connector::getLocalPort, stop);
     }
 
     int port() {
-        return connector.getLocalPort();
+        return port.getAsInt();
     }
 
     /** A request with {@code Host: localhost} and {@code Connection: close}. */
@@ -152,6 +220,6 @@ final class TestServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        server.stop();
+        stop.close();
     }
 }

@@ -126,7 +126,7 @@ class VivariumHandlerTest {
         VivariumHandler handler = hello();
         try (TestServer server = start(handler)) {
             server.get("/hello");
-            String dump = server.server.dump();
+            String dump = handler.dump();
 
             assertTrue(dump.contains("settings"), dump);
             assertTrue(dump.contains("routes: /hello -> hello_raw.wat"), dump);

@@ -5,50 +5,84 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.ErrorPage;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
-/** A real Jetty on 127.0.0.1 with the filter in front of a plain servlet, for tests. */
-final class FilterServer implements AutoCloseable {
-    final Server server = new Server();
-    final ServletContextHandler context = new ServletContextHandler("/");
+/**
+ * A real servlet container on 127.0.0.1 with the filter (named {@code vivarium}, configured by
+ * init-params) in front of a plain servlet, for tests: Jetty 12 (ee10) or Tomcat 10.1, so the
+ * filter is shown to work on more than the container it was written next to.
+ */
+abstract class FilterServer implements AutoCloseable {
+    /** The containers the filter is tested on. */
+    enum Container {
+        JETTY,
+        TOMCAT
+    }
+
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final ServerConnector connector;
 
-    FilterServer(Map<String, String> initParams) {
-        this(initParams, EnumSet.of(DispatcherType.REQUEST));
+    /** Init-params, the dispatches the filter is mapped for, and a site error page for 500. */
+    record Setup(
+            Map<String, String> initParams,
+            EnumSet<DispatcherType> dispatches,
+            String errorPage500) {
+        Setup(Map<String, String> initParams) {
+            this(initParams, EnumSet.of(DispatcherType.REQUEST), null);
+        }
     }
 
-    /** With the filter mapped for {@code dispatches}; {@code /dispatch/*} includes or forwards. */
-    FilterServer(Map<String, String> initParams, EnumSet<DispatcherType> dispatches) {
-        connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        FilterHolder filter = new FilterHolder(VivariumFilter.class);
-        filter.setName("vivarium");
-        filter.setInitParameters(initParams);
-        context.addFilter(filter, "/*", dispatches);
-        context.addServlet(DispatchingServlet.class, "/dispatch/*");
-        context.addServlet(PlainServlet.class, "/*");
-        server.setHandler(context);
+    static FilterServer create(Container container, Map<String, String> initParams) {
+        return create(container, new Setup(initParams));
     }
 
-    FilterServer start() throws Exception {
-        server.start();
-        return this;
+    static FilterServer create(Container container, Setup setup) {
+        return switch (container) {
+            case JETTY -> new OnJetty(setup);
+            case TOMCAT -> new OnTomcat(setup);
+        };
     }
+
+    /**
+     * Starts the container.
+     *
+     * @throws Exception with the filter's failure among its causes when the webapp cannot start
+     */
+    abstract FilterServer start() throws Exception;
+
+    abstract int port();
+
+    @Override
+    public abstract void close() throws Exception;
 
     URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + connector.getLocalPort() + path);
+        return URI.create("http://127.0.0.1:" + port() + path);
     }
 
     HttpResponse<String> get(String path) throws Exception {
@@ -62,21 +96,156 @@ final class FilterServer implements AutoCloseable {
 
     /** Sends a raw HTTP/1.1 GET with any Host header; returns the whole response text. */
     String rawGet(String path, String host) throws IOException {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", connector.getLocalPort())) {
+        return raw("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    }
+
+    /** Sends raw request bytes (ISO-8859-1) on a new connection; returns the whole response. */
+    String raw(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port())) {
             socket.setSoTimeout(10_000);
-            String req =
-                    "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
-            socket.getOutputStream()
-                    .write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            return new String(
-                    socket.getInputStream().readAllBytes(),
-                    java.nio.charset.StandardCharsets.UTF_8);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 
-    @Override
-    public void close() throws Exception {
-        server.stop();
+    private static final class OnJetty extends FilterServer {
+        private final Server server = new Server();
+        private final ServerConnector connector;
+
+        OnJetty(Setup setup) {
+            connector = new ServerConnector(server);
+            connector.setHost("127.0.0.1");
+            server.addConnector(connector);
+            ServletContextHandler context = new ServletContextHandler("/");
+            FilterHolder filter = new FilterHolder(VivariumFilter.class);
+            filter.setName("vivarium");
+            filter.setInitParameters(setup.initParams());
+            context.addFilter(filter, "/*", setup.dispatches());
+            context.addServlet(DispatchingServlet.class, "/dispatch/*");
+            context.addServlet(PlainServlet.class, "/*");
+            if (setup.errorPage500() != null) {
+                ErrorPageErrorHandler errors = new ErrorPageErrorHandler();
+                errors.addErrorPage(500, setup.errorPage500());
+                context.setErrorHandler(errors);
+            }
+            server.setHandler(context);
+        }
+
+        @Override
+        FilterServer start() throws Exception {
+            server.start();
+            return this;
+        }
+
+        @Override
+        int port() {
+            return connector.getLocalPort();
+        }
+
+        @Override
+        public void close() throws Exception {
+            server.stop();
+        }
+    }
+
+    /**
+     * Embedded Tomcat. A filter that fails its {@code init} does not make {@code Tomcat.start()}
+     * throw: Tomcat logs the failure and marks the context FAILED, so {@link #start()} checks the
+     * context's state and rethrows what Tomcat logged.
+     */
+    private static final class OnTomcat extends FilterServer {
+        /** Parent of the contexts' loggers ({@code ContainerBase.[Tomcat].[host].[/]}). */
+        private static final Logger CONTEXT_LOG = Logger.getLogger("org.apache.catalina.core");
+
+        private final Tomcat tomcat = new Tomcat();
+        private final Path baseDir;
+        private final Context context;
+
+        OnTomcat(Setup setup) {
+            try {
+                baseDir = Files.createTempDirectory("vivarium-tomcat");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            tomcat.setBaseDir(baseDir.toString());
+            tomcat.setHostname("127.0.0.1");
+            tomcat.getConnector().setPort(0);
+            tomcat.getConnector().setProperty("address", "127.0.0.1");
+            context = tomcat.addContext("", baseDir.toString());
+
+            FilterDef def = new FilterDef();
+            def.setFilterName("vivarium");
+            def.setFilterClass(VivariumFilter.class.getName());
+            setup.initParams().forEach(def::addInitParameter);
+            context.addFilterDef(def);
+            FilterMap map = new FilterMap();
+            map.setFilterName("vivarium");
+            map.addURLPattern("/*");
+            setup.dispatches().forEach(d -> map.setDispatcher(d.name()));
+            context.addFilterMap(map);
+
+            Tomcat.addServlet(context, "dispatch", new DispatchingServlet());
+            context.addServletMappingDecoded("/dispatch/*", "dispatch");
+            Tomcat.addServlet(context, "plain", new PlainServlet());
+            context.addServletMappingDecoded("/*", "plain");
+            if (setup.errorPage500() != null) {
+                ErrorPage page = new ErrorPage();
+                page.setErrorCode(500);
+                page.setLocation(setup.errorPage500());
+                context.addErrorPage(page);
+            }
+        }
+
+        @Override
+        FilterServer start() throws Exception {
+            List<Throwable> logged = new CopyOnWriteArrayList<>();
+            Handler capture =
+                    new Handler() {
+                        @Override
+                        public void publish(LogRecord r) {
+                            if (r.getThrown() != null) {
+                                logged.add(r.getThrown());
+                            }
+                        }
+
+                        @Override
+                        public void flush() {}
+
+                        @Override
+                        public void close() {}
+                    };
+            CONTEXT_LOG.addHandler(capture);
+            try {
+                tomcat.start();
+            } finally {
+                CONTEXT_LOG.removeHandler(capture);
+            }
+            if (context.getState() != LifecycleState.STARTED) {
+                LifecycleException e =
+                        new LifecycleException("the webapp did not start: " + context.getState());
+                logged.forEach(e::addSuppressed);
+                throw e;
+            }
+            return this;
+        }
+
+        @Override
+        int port() {
+            return tomcat.getConnector().getLocalPort();
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                tomcat.stop();
+                tomcat.destroy();
+            } finally {
+                try (var files = Files.walk(baseDir)) {
+                    files.sorted(java.util.Comparator.reverseOrder())
+                            .forEach(p -> p.toFile().delete());
+                }
+            }
+        }
     }
 
     /**

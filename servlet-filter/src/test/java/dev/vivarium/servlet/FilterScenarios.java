@@ -5,24 +5,39 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.testing.TestGuests;
+import jakarta.servlet.DispatcherType;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.EnumSet;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-/** The filter on a real Jetty server: routing, pass-through, limits, and faults. */
+/**
+ * The filter on a real servlet container: routing, pass-through, limits, and faults. Run on each
+ * container by a subclass ({@link JettyFilterTest}, {@link TomcatFilterTest}), with the same
+ * expectations.
+ */
 @Timeout(60)
-class VivariumFilterTest {
-    private static FilterServer server;
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class FilterScenarios {
+    private FilterServer server;
+
+    /** The container this run uses. */
+    abstract FilterServer.Container container();
+
+    private FilterServer server(Map<String, String> initParams) {
+        return FilterServer.create(container(), initParams);
+    }
 
     @BeforeAll
-    static void start() throws Exception {
+    void start() throws Exception {
         server =
-                new FilterServer(
+                server(
                                 Map.of(
                                         "guestDirectory",
                                         TestGuests.watFixtures().toString(),
@@ -46,7 +61,7 @@ class VivariumFilterTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    void stop() throws Exception {
         server.close();
     }
 
@@ -158,7 +173,7 @@ class VivariumFilterTest {
     @Test
     void misconfiguredRouteStopsTheWebappWithAMessageNamingIt() {
         FilterServer bad =
-                new FilterServer(
+                server(
                         Map.of(
                                 "guestDirectory",
                                 TestGuests.watFixtures().toString(),
@@ -178,8 +193,7 @@ class VivariumFilterTest {
 
     @Test
     void badSettingStopsTheWebapp() {
-        FilterServer bad =
-                new FilterServer(Map.of("routes", "/x -> x.wasm", "deadline", "forever"));
+        FilterServer bad = server(Map.of("routes", "/x -> x.wasm", "deadline", "forever"));
         String all = messages(assertThrows(Exception.class, bad::start));
         assertTrue(all.contains("invalid value 'forever' for Vivarium setting 'deadline'"), all);
         try {
@@ -203,13 +217,16 @@ class VivariumFilterTest {
     @Test
     void includedDispatchesReachTheSiteAndForwardsTheGuest() throws Exception {
         try (FilterServer all =
-                new FilterServer(
-                                Map.of(
-                                        "guestDirectory",
-                                        TestGuests.watFixtures().toString(),
-                                        "routes",
-                                        "/hello -> hello_raw.wat"),
-                                java.util.EnumSet.allOf(jakarta.servlet.DispatcherType.class))
+                FilterServer.create(
+                                container(),
+                                new FilterServer.Setup(
+                                        Map.of(
+                                                "guestDirectory",
+                                                TestGuests.watFixtures().toString(),
+                                                "routes",
+                                                "/hello -> hello_raw.wat"),
+                                        EnumSet.allOf(DispatcherType.class),
+                                        null))
                         .start()) {
             // an include writes into the including page's response: a guest never answers it
             HttpResponse<String> included = all.get("/dispatch/include?to=/hello");
@@ -227,17 +244,17 @@ class VivariumFilterTest {
     @Test
     void aGuestsErrorIsRenderedByTheSitesErrorPageNotByAGuestAgain() throws Exception {
         try (FilterServer all =
-                new FilterServer(
-                        Map.of(
-                                "guestDirectory",
-                                TestGuests.watFixtures().toString(),
-                                "routes",
-                                "/* -> panic.wat"),
-                        java.util.EnumSet.allOf(jakarta.servlet.DispatcherType.class))) {
-            var errors = new org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler();
-            errors.addErrorPage(500, "/site-error");
-            all.context.setErrorHandler(errors);
-            all.start();
+                FilterServer.create(
+                                container(),
+                                new FilterServer.Setup(
+                                        Map.of(
+                                                "guestDirectory",
+                                                TestGuests.watFixtures().toString(),
+                                                "routes",
+                                                "/* -> panic.wat"),
+                                        EnumSet.allOf(DispatcherType.class),
+                                        "/site-error"))
+                        .start()) {
             HttpResponse<String> r = all.get("/anything");
             assertEquals(500, r.statusCode());
             assertEquals("servlet GET /site-error", r.body(), "the site's error page");

@@ -1,0 +1,9 @@
+package dev.vivarium.servlet;
+
+/** The filter's scenarios on Tomcat 10.1: the filter relies on the Servlet API only. */
+class TomcatFilterTest extends FilterScenarios {
+    @Override
+    FilterServer.Container container() {
+        return FilterServer.Container.TOMCAT;
+    }
+}
