@@ -144,7 +144,13 @@ public final class Vivarium implements AutoCloseable {
             // first what can refuse the upload, so a refused one leaves no pool behind
             OutboundPolicy policy = outbound.policy(spec);
             InstancePool pool = new InstancePool(guest, options.poolSize(), memory);
-            pool.warm(options.poolSize());
+            try {
+                // a module that cannot be instantiated (a data segment past its memory) fails here
+                pool.warm(options.poolSize());
+            } catch (RuntimeException | Error e) {
+                pool.close();
+                throw e;
+            }
             metrics.register(pool);
             return new Route(
                     spec,

@@ -59,7 +59,7 @@ class AdapterScenariosTest {
                                 "/hello -> wat/fixtures/hello_raw.wat",
                                 "/trap -> wat/fixtures/trap_div.wat",
                                 "/slow -> wat/fixtures/loop_forever.wat; deadline=300ms",
-                                "/memory-hog -> wat/fixtures/grow_hold.wat; deadline=1s",
+                                "/memory-hog -> wat/fixtures/grow_hold.wat; deadline=2s",
                                 "/bad-pointer -> wat/fixtures/bad_pointer.wat",
                                 "/isolation -> wat/fixtures/isolation.wat",
                                 "/echo/* -> wat/fixtures/echo_request.wat",
@@ -248,8 +248,17 @@ class AdapterScenariosTest {
             throws Exception {
         TestServer server = server(adapter);
         // each grows to 21 pages and holds them until its deadline: two do not fit in 32
-        CompletableFuture<HttpTester.Response> a = hog(server);
-        CompletableFuture<HttpTester.Response> b = hog(server);
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        CompletableFuture<HttpTester.Response> a;
+        CompletableFuture<HttpTester.Response> b;
+        try {
+            a = hog(server, clients);
+            b = hog(server, clients);
+            a.join();
+            b.join();
+        } finally {
+            clients.shutdownNow();
+        }
         List<Integer> statuses = new ArrayList<>(List.of(a.get().getStatus(), b.get().getStatus()));
         Collections.sort(statuses);
         assertEquals(List.of(503, 504), statuses);
@@ -266,7 +275,8 @@ class AdapterScenariosTest {
         assertEquals("Hello, world!", server.get("/hello").getContent());
     }
 
-    private static CompletableFuture<HttpTester.Response> hog(TestServer server) {
+    private static CompletableFuture<HttpTester.Response> hog(
+            TestServer server, ExecutorService clients) {
         return CompletableFuture.supplyAsync(
                 () -> {
                     try {
@@ -274,7 +284,8 @@ class AdapterScenariosTest {
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
-                });
+                },
+                clients);
     }
 
     @ParameterizedTest(name = "{0}")

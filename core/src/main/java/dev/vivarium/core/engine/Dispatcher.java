@@ -95,7 +95,7 @@ public final class Dispatcher implements AutoCloseable {
                 ctx,
                 failure,
                 instance == null,
-                instance == null ? null : instance.growRefusal());
+                instance == null ? ResettableMemory.refusalIn(failure) : instance.growRefusal());
     }
 
     /**

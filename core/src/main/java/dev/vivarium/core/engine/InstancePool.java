@@ -70,6 +70,9 @@ public final class InstancePool {
                         n,
                         e.getMessage());
                 return;
+            } catch (RuntimeException | Error e) {
+                idleCount.decrementAndGet();
+                throw e;
             }
             idle.offerFirst(p);
         }
@@ -120,10 +123,13 @@ public final class InstancePool {
         }
         try {
             p.reset();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             idleCount.decrementAndGet();
-            LOG.warn("{}: reset failed, discarding the instance: {}", guest.name(), e.toString());
             discard(p);
+            if (e instanceof Error error) {
+                throw error;
+            }
+            LOG.warn("{}: reset failed, discarding the instance: {}", guest.name(), e.toString());
             return;
         }
         idle.offerFirst(p);
@@ -172,6 +178,7 @@ public final class InstancePool {
         } catch (RuntimeException | Error e) {
             // e.g. the start function trapped: the memory was reserved but nothing holds it
             if (memory[0] != null) {
+                memory[0].noteRefusal(e);
                 memory[0].release();
             }
             throw e;

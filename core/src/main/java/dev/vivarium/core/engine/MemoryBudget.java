@@ -3,6 +3,8 @@ package dev.vivarium.core.engine;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Caps the linear memory that all guest instances of one engine hold together, idle ones included
@@ -19,9 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come free.
  *
  * <p>Only guest linear memory is counted, not the JVM objects of an instance (its compiled code is
- * shared per module). Thread-safe.
+ * shared per module). Each engine has its own budget: two webapps with the filter in one JVM have
+ * two. Thread-safe.
  */
 public final class MemoryBudget {
+    private static final Logger LOG = LoggerFactory.getLogger(MemoryBudget.class);
+
     private final long limit;
     private final AtomicLong used = new AtomicLong();
     private final Set<InstancePool> pools = ConcurrentHashMap.newKeySet();
@@ -34,6 +39,14 @@ public final class MemoryBudget {
             throw new IllegalArgumentException("memory budget must be positive: " + limit);
         }
         this.limit = limit;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (limit > heap) {
+            LOG.warn(
+                    "maxTotalMemory ({}) is more than the JVM's maximum heap ({}): guests can use up"
+                            + " the heap before the limit stops them",
+                    describe(limit),
+                    describe(heap));
+        }
     }
 
     /** The bytes all instances may hold together. */
@@ -56,13 +69,19 @@ public final class MemoryBudget {
     }
 
     /**
-     * Reserves {@code bytes}, dropping idle instances of any pool if that is what it takes.
+     * Reserves {@code bytes}, dropping idle instances of any pool, one at a time, if that is what
+     * it takes; none is dropped when dropping them all would not be enough.
      *
      * @return false if it does not fit even without idle instances
      */
     boolean reserve(long bytes) {
         if (tryReserve(bytes)) {
             return true;
+        }
+        long idle = pools.stream().mapToLong(InstancePool::idleMemory).sum();
+        if (bytes > limit - used.get() + idle) {
+            // even without any idle instance it would not fit: keep them warm
+            return false;
         }
         for (InstancePool pool : pools) {
             while (pool.dropIdleInstance()) {
@@ -105,7 +124,13 @@ public final class MemoryBudget {
 
     @Override
     public String toString() {
-        return "MemoryBudget[" + describe(used()) + " of " + describe(limit) + "]";
+        return "MemoryBudget["
+                + describe(used())
+                + " of "
+                + describe(limit)
+                + ", "
+                + pools.size()
+                + " pools]";
     }
 
     /** A new instance's initial memory did not fit: the request gets 503. */

@@ -79,6 +79,37 @@ final class ResettableMemory implements Memory {
     }
 
     /**
+     * Attaches this memory's refusal, if any, to {@code failure} (as a suppressed {@link Refused}):
+     * an instance whose start function failed is never handed out, so this is how the request's
+     * error message learns why (see {@link #refusalIn}).
+     */
+    void noteRefusal(Throwable failure) {
+        if (refusal != null) {
+            failure.addSuppressed(new Refused(refusal));
+        }
+    }
+
+    /** The refusal {@link #noteRefusal} attached to {@code failure}, or null. */
+    static GrowRefusal refusalIn(Throwable failure) {
+        for (Throwable s : failure.getSuppressed()) {
+            if (s instanceof Refused r) {
+                return r.refusal;
+            }
+        }
+        return null;
+    }
+
+    /** Carries a {@link GrowRefusal} on the exception that ended a start function. */
+    private static final class Refused extends RuntimeException {
+        final transient GrowRefusal refusal;
+
+        Refused(GrowRefusal refusal) {
+            super(refusal.describe(), null, false, false);
+            this.refusal = refusal;
+        }
+    }
+
+    /**
      * Replaces grown memory with a fresh (all-zero) one of the initial size; its data segments are
      * written later.
      *

@@ -7,16 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
+import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.deploy.UploadException;
+import dev.vivarium.core.deploy.UploadOptions;
+import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.testing.TestEngine;
 import dev.vivarium.core.testing.TestGuests;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code maxTotalMemory}: the linear memory of all instances together stays within it, whatever the
@@ -35,6 +42,14 @@ class MemoryBudgetTest {
 
     private static double used(TestEngine t) {
         return t.engine.meterRegistry().get("vivarium.memory.used").gauge().value();
+    }
+
+    private static void awaitUsed(TestEngine t, long bytes) throws InterruptedException {
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (used(t) < bytes && System.nanoTime() < until) {
+            Thread.sleep(2);
+        }
+        assertEquals(bytes, (long) used(t), t.engine.describe());
     }
 
     /** Sends a request on another thread and waits until its instance is in use. */
@@ -56,11 +71,7 @@ class MemoryBudgetTest {
                 engine(0, "/hold -> grow_hold.wat; deadline=1s", "/grow -> grow_20.wat")) {
             CompletableFuture<Outcome> first = holding(t, "/hold", 0);
             // the first holds 21 pages; 21 more do not fit in 32
-            long until = System.nanoTime() + 10_000_000_000L;
-            while (used(t) < 21 * PAGE && System.nanoTime() < until) {
-                Thread.sleep(2);
-            }
-            assertEquals(21 * PAGE, used(t));
+            awaitUsed(t, 21 * PAGE);
 
             // a guest that checks memory.grow sees -1 and answers normally
             Outcome checked = t.get("/grow");
@@ -121,6 +132,80 @@ class MemoryBudgetTest {
             assertEquals(504, t.get("/big").status());
             assertEquals(2, big.created(), big.toString());
             assertEquals(1 * PAGE, used(t));
+        }
+    }
+
+    @Test
+    void noIdleInstanceIsDroppedForARequestThatWouldNotFitWithoutAny() throws Exception {
+        try (TestEngine t =
+                engine(
+                        1,
+                        "/hold -> grow_hold.wat; deadline=1s",
+                        "/hello -> hello_raw.wat",
+                        "/grow -> grow_20.wat")) {
+            InstancePool hello = t.engine.pools().get(1);
+            assertEquals(1, hello.idle(), hello.toString());
+            CompletableFuture<Outcome> first = holding(t, "/hold", 0);
+            awaitUsed(t, 21 * PAGE + 2 * PAGE);
+            // 21 held + 1 + 20 more does not fit in 32 even with no idle instance at all
+            assertEquals("grow=-1", body(t.get("/grow")));
+            assertEquals(1, hello.idle(), "hello stays warm: " + hello);
+            assertEquals(0, hello.discarded(), hello.toString());
+            assertEquals(504, first.get().status());
+        }
+    }
+
+    @Test
+    void aStartFunctionThatFailsAfterTheBudgetRefusedItsGrowIs503() throws Exception {
+        try (TestEngine t =
+                engine(0, "/hold -> grow_hold.wat; deadline=1s", "/start -> start_grow.wat")) {
+            CompletableFuture<Outcome> first = holding(t, "/hold", 0);
+            awaitUsed(t, 21 * PAGE);
+            Outcome o = t.get("/start");
+            assertEquals(Outcome.Kind.OVERLOADED, o.kind(), o.toString());
+            assertEquals(
+                    "guest failed after memory.grow by 20 pages was refused: guest instances"
+                            + " hold 1.4 MiB of maxTotalMemory (2 MiB) in start_grow.wat",
+                    o.message());
+            assertEquals(504, first.get().status());
+            assertEquals(0, t.memoryUsed());
+        }
+        // and when the instance's own cap refused it: 500, saying so
+        try (TestEngine t =
+                TestEngine.start(
+                        TestGuests.watFixtures(),
+                        b -> b.maxMemoryPages(16),
+                        "/start -> start_grow.wat")) {
+            Outcome o = t.get("/start");
+            assertEquals(Outcome.Kind.TRAP, o.kind(), o.toString());
+            assertEquals(
+                    "guest trapped in its start function: trapped on unreachable instruction in"
+                            + " start_grow.wat, after memory.grow by 20 pages was refused: an"
+                            + " instance may have at most 16 pages of 64 KiB",
+                    o.message());
+        }
+    }
+
+    @Test
+    void anUploadThatCannotBeInstantiatedLeavesNothingInTheBudget(@TempDir Path dir)
+            throws Exception {
+        VivariumOptions options =
+                VivariumOptions.builder()
+                        .guestDirectory(TestGuests.watFixtures())
+                        .poolSize(1)
+                        .kv(KvOptions.defaults(dir.resolve("kv")))
+                        .uploads(UploadOptions.builder(dir.resolve("deployments")).build())
+                        .route("/hello -> hello_raw.wat")
+                        .build();
+        byte[] bad = Files.readAllBytes(TestGuests.watFixtures().resolve("data_oob.wat"));
+        try (Vivarium v = Vivarium.builder(options).start()) {
+            for (int i = 0; i < 3; i++) {
+                assertThrows(
+                        UploadException.class,
+                        () -> v.uploads().deploy("bad", "/bad", null, null, List.of(), bad));
+            }
+            assertTrue(v.describe().contains("MemoryBudget[64 KiB of "), v.describe());
+            assertTrue(v.describe().contains(", 1 pools]"), "only hello's pool: " + v.describe());
         }
     }
 
