@@ -7,6 +7,8 @@ import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.engine.Route;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -59,8 +61,16 @@ import org.slf4j.LoggerFactory;
  * webapp's temp dir. A bad setting or guest stops the webapp at start with a message naming it.
  * Paths in routes, and the admin API's {@code admin.path}, are relative to the webapp's context
  * path; a guest sees the request URI as the client sent it, context path included.
+ *
+ * <p>Metrics (Micrometer) go to the {@link MeterRegistry} the webapp puts in the servlet context
+ * attribute {@value #METER_REGISTRY_ATTRIBUTE} before the filter starts (from a {@code
+ * ServletContextListener}, say), or else to Micrometer's {@link Metrics#globalRegistry}, where
+ * Spring Boot's registries are by default.
  */
 public final class VivariumFilter implements Filter {
+    /** The servlet context attribute that may hold the {@link MeterRegistry} for the metrics. */
+    public static final String METER_REGISTRY_ATTRIBUTE = "dev.vivarium.servlet.meterRegistry";
+
     private static final Logger LOG = LoggerFactory.getLogger(VivariumFilter.class);
     private static final String GUESTS = "/WEB-INF/guests/";
 
@@ -80,7 +90,7 @@ public final class VivariumFilter implements Filter {
                             settings,
                             defaultGuestDirectory(context, tmp),
                             tmp.resolve("vivarium-kv"));
-            engine = Vivarium.builder(options).start();
+            engine = Vivarium.builder(options).meterRegistry(meterRegistry(context)).start();
             LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
             String kvDirectory = settings.get("kv.directory");
             if ((kvDirectory == null || kvDirectory.isBlank())
@@ -102,6 +112,22 @@ public final class VivariumFilter implements Filter {
                             + ": "
                             + e.getMessage());
         }
+    }
+
+    private static MeterRegistry meterRegistry(ServletContext context) {
+        Object given = context.getAttribute(METER_REGISTRY_ATTRIBUTE);
+        if (given == null) {
+            return Metrics.globalRegistry;
+        }
+        if (given instanceof MeterRegistry registry) {
+            return registry;
+        }
+        throw new ConfigurationException(
+                "servlet context attribute '"
+                        + METER_REGISTRY_ATTRIBUTE
+                        + "' holds a "
+                        + given.getClass().getName()
+                        + ", not an io.micrometer.core.instrument.MeterRegistry");
     }
 
     @Override

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.testing.TestGuests;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.DispatcherType;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -238,6 +240,90 @@ abstract class FilterScenarios {
             // a forward hands the whole request over: the route of its target answers
             HttpResponse<String> forwarded = all.get("/dispatch/forward?to=/hello");
             assertEquals("Hello, world!", forwarded.body());
+        }
+    }
+
+    @Test
+    void metricsGoToTheRegistryTheWebappPutsInItsContext() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Map<String, String> params =
+                Map.of(
+                        "guestDirectory",
+                        TestGuests.watFixtures().toString(),
+                        "routes",
+                        "/hello -> hello_raw.wat,\n/panic -> panic.wat");
+        try (FilterServer s =
+                FilterServer.create(
+                                container(),
+                                new FilterServer.Setup(
+                                        params, EnumSet.of(DispatcherType.REQUEST), null, registry))
+                        .start()) {
+            s.get("/hello");
+            s.get("/hello");
+            s.get("/panic");
+            assertEquals(
+                    2.0,
+                    registry.get("vivarium.requests")
+                            .tag("guest", "hello_raw.wat")
+                            .tag("outcome", "ok")
+                            .counter()
+                            .count());
+            assertEquals(
+                    1.0,
+                    registry.get("vivarium.requests")
+                            .tag("guest", "panic.wat")
+                            .tag("outcome", "panic")
+                            .counter()
+                            .count());
+            assertTrue(registry.get("vivarium.memory.used").gauge().value() > 0);
+        }
+        assertTrue(
+                registry.getMeters().stream()
+                        .noneMatch(m -> m.getId().getName().startsWith("vivarium.")),
+                "stopping the webapp removes the meters");
+
+        // something else in the attribute is a configuration error, named
+        FilterServer bad =
+                FilterServer.create(
+                        container(),
+                        new FilterServer.Setup(
+                                params, EnumSet.of(DispatcherType.REQUEST), null, "a string"));
+        String all = messages(assertThrows(Exception.class, bad::start));
+        assertTrue(
+                all.contains(
+                        "servlet context attribute 'dev.vivarium.servlet.meterRegistry' holds a"
+                                + " java.lang.String, not an"
+                                + " io.micrometer.core.instrument.MeterRegistry"),
+                all);
+        try {
+            bad.close();
+        } catch (Exception ignored) {
+            // stopping a server that failed to start
+        }
+    }
+
+    @Test
+    void withoutARegistryInTheContextMetricsGoToMicrometersGlobalRegistry() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Metrics.globalRegistry.add(registry);
+        try (FilterServer s =
+                server(
+                                Map.of(
+                                        "guestDirectory",
+                                        TestGuests.watFixtures().toString(),
+                                        "routes",
+                                        "/global -> hello_raw.wat; id=global"))
+                        .start()) {
+            s.get("/global");
+            assertTrue(
+                    registry.get("vivarium.requests")
+                                    .tag("guest", "hello_raw.wat")
+                                    .tag("outcome", "ok")
+                                    .counter()
+                                    .count()
+                            >= 1.0);
+        } finally {
+            Metrics.globalRegistry.remove(registry);
         }
     }
 

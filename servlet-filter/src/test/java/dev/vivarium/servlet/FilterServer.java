@@ -1,6 +1,8 @@
 package dev.vivarium.servlet;
 
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -52,9 +54,34 @@ abstract class FilterServer implements AutoCloseable {
     record Setup(
             Map<String, String> initParams,
             EnumSet<DispatcherType> dispatches,
-            String errorPage500) {
+            String errorPage500,
+            Object meterRegistry) {
         Setup(Map<String, String> initParams) {
-            this(initParams, EnumSet.of(DispatcherType.REQUEST), null);
+            this(initParams, EnumSet.of(DispatcherType.REQUEST), null, null);
+        }
+
+        Setup(
+                Map<String, String> initParams,
+                EnumSet<DispatcherType> dispatches,
+                String errorPage500) {
+            this(initParams, dispatches, errorPage500, null);
+        }
+
+        /**
+         * What a webapp does to give the filter its registry: a listener puts it in the context
+         * before filters start.
+         */
+        ServletContextListener listener() {
+            return new ServletContextListener() {
+                @Override
+                public void contextInitialized(ServletContextEvent e) {
+                    if (meterRegistry != null) {
+                        e.getServletContext()
+                                .setAttribute(
+                                        VivariumFilter.METER_REGISTRY_ATTRIBUTE, meterRegistry);
+                    }
+                }
+            };
         }
     }
 
@@ -123,6 +150,7 @@ abstract class FilterServer implements AutoCloseable {
             context.addFilter(filter, "/*", setup.dispatches());
             context.addServlet(DispatchingServlet.class, "/dispatch/*");
             context.addServlet(PlainServlet.class, "/*");
+            context.addEventListener(setup.listener());
             if (setup.errorPage500() != null) {
                 ErrorPageErrorHandler errors = new ErrorPageErrorHandler();
                 errors.addErrorPage(500, setup.errorPage500());
@@ -184,6 +212,12 @@ abstract class FilterServer implements AutoCloseable {
             setup.dispatches().forEach(d -> map.setDispatcher(d.name()));
             context.addFilterMap(map);
 
+            // an initializer runs before filters start, as the listener does on Jetty
+            context.addServletContainerInitializer(
+                    (classes, servletContext) ->
+                            setup.listener()
+                                    .contextInitialized(new ServletContextEvent(servletContext)),
+                    null);
             Tomcat.addServlet(context, "dispatch", new DispatchingServlet());
             context.addServletMappingDecoded("/dispatch/*", "dispatch");
             Tomcat.addServlet(context, "plain", new PlainServlet());
