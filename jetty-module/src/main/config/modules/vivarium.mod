@@ -49,7 +49,7 @@ etc/vivarium.xml
 ## Memory cap of one guest instance, in 64 KiB pages (256 = 16 MiB).
 # jetty.vivarium.maxMemoryPages=256
 
-## Memory cap of all guest instances together, idle ones included (bytes, KB, MB, GB; default: half the maximum heap).
+## Memory cap of all guest instances together (idle ones included) and the bodies of running requests (bytes, KB, MB, GB; default: half the maximum heap).
 # jetty.vivarium.maxTotalMemory=1GB
 
 ## Directory of the per-deployment key-value stores (relative to jetty.base).

@@ -264,6 +264,7 @@ public final class Vivarium implements AutoCloseable {
                                         route.guestName(), route.outbound(), deadlineNanos))
                 .deadlineNanos(deadlineNanos)
                 .maxResponseBodySize(options.maxResponseBodySize())
+                .hostBuffers(memory)
                 .build();
     }
 

@@ -173,7 +173,7 @@ public final class VivariumHandler extends Handler.Wrapper {
 
     /**
      * The {@code maxTotalMemory} setting, in bytes: the memory cap of all instances together (idle
-     * ones included); by default half the JVM's maximum heap.
+     * ones included) and the bodies of running requests; by default half the JVM's maximum heap.
      */
     public void setMaxTotalMemory(long bytes) {
         setSetting("maxTotalMemory", Long.toString(bytes));

@@ -266,8 +266,8 @@ class AdapterScenariosTest {
         assertTrue(
                 refused.getContent()
                         .contains(
-                                "guest failed after memory.grow by 20 pages was refused: guest"
-                                        + " instances hold "),
+                                "guest failed after memory.grow by 20 pages was refused: guests"
+                                        + " hold "),
                 refused.getContent());
         assertTrue(
                 refused.getContent().contains("of maxTotalMemory (2 MiB) in grow_hold.wat"),

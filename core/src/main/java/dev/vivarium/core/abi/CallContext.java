@@ -38,6 +38,12 @@ public final class CallContext implements AutoCloseable {
     private final DnsResolver dns;
     private final long maxResponseBodySize;
     private final long deadlineNanos;
+    private final HostBuffers buffers;
+
+    /** Bytes counted in {@link #buffers} for this request: its request and response bodies. */
+    private long requestBodyHeld;
+
+    private long responseBodyHeld;
 
     /** Looked up on first use: most requests never log, and the lookup builds a string. */
     private Logger log;
@@ -62,6 +68,7 @@ public final class CallContext implements AutoCloseable {
         this.dns = b.dns;
         this.maxResponseBodySize = b.maxResponseBodySize;
         this.deadlineNanos = b.deadlineNanos;
+        this.buffers = b.buffers;
         if (b.memory != null) {
             this.memory =
                     new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
@@ -170,6 +177,38 @@ public final class CallContext implements AutoCloseable {
         this.responseBody = body;
     }
 
+    /**
+     * Counts the request body the host holds for this request against the engine's memory limit;
+     * the first thing a request does.
+     *
+     * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
+     */
+    public void holdRequestBody() {
+        byte[] body = request.body();
+        if (buffers != null && body != null && body.length > 0 && requestBodyHeld == 0) {
+            buffers.hold(body.length, "request body");
+            requestBodyHeld = body.length;
+        }
+    }
+
+    /**
+     * Counts a response body of {@code bytes} about to be copied out of the guest, instead of the
+     * one it replaces.
+     *
+     * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
+     */
+    public void holdResponseBody(long bytes) {
+        if (buffers == null) {
+            return;
+        }
+        buffers.release(responseBodyHeld);
+        responseBodyHeld = 0;
+        if (bytes > 0) {
+            buffers.hold(bytes, "response body");
+            responseBodyHeld = bytes;
+        }
+    }
+
     public String panicMessage() {
         return panicMessage;
     }
@@ -236,12 +275,20 @@ public final class CallContext implements AutoCloseable {
         return ptr;
     }
 
-    /** Releases what the request opened (in-flight outbound requests first). */
+    /**
+     * Releases what the request opened (in-flight outbound requests first) and gives back the
+     * bodies' bytes; the response body itself stays readable for the adapter.
+     */
     @Override
     public void close() {
         if (outbound != null) {
             outbound.close();
             outbound = null;
+        }
+        if (buffers != null) {
+            buffers.release(requestBodyHeld + responseBodyHeld);
+            requestBodyHeld = 0;
+            responseBodyHeld = 0;
         }
     }
 
@@ -259,6 +306,7 @@ public final class CallContext implements AutoCloseable {
                 System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
         private Memory memory;
         private GuestAllocator allocator;
+        private HostBuffers buffers;
 
         private Builder(String guestName, GuestRequest request) {
             this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -298,6 +346,12 @@ public final class CallContext implements AutoCloseable {
         /** {@code System.nanoTime()} by which the request must end. */
         public Builder deadlineNanos(long deadlineNanos) {
             this.deadlineNanos = deadlineNanos;
+            return this;
+        }
+
+        /** Where the request's bodies are accounted; none by default. */
+        public Builder hostBuffers(HostBuffers buffers) {
+            this.buffers = buffers;
             return this;
         }
 

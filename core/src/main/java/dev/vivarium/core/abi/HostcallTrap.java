@@ -19,7 +19,10 @@ public class HostcallTrap extends RuntimeException {
         this.kind = kind;
     }
 
-    /** {@link Outcome.Kind#TRAP} for faults, {@link Outcome.Kind#LIMIT} for broken limits. */
+    /**
+     * {@link Outcome.Kind#TRAP} for faults, {@link Outcome.Kind#LIMIT} for broken limits, {@link
+     * Outcome.Kind#OVERLOADED} when the server had no memory for the request.
+     */
     public Outcome.Kind kind() {
         return kind;
     }
@@ -27,6 +30,14 @@ public class HostcallTrap extends RuntimeException {
     /** A guest broke a configured platform limit (body size, KV value size, ...). */
     public static HostcallTrap limit(String message) {
         return new HostcallTrap(Outcome.Kind.LIMIT, message);
+    }
+
+    /**
+     * The server has no memory for what the request needs (see {@link HostBuffers}): not the
+     * guest's fault, answered 503.
+     */
+    public static HostcallTrap overloaded(String message) {
+        return new HostcallTrap(Outcome.Kind.OVERLOADED, message);
     }
 
     /** The same fault, its message prefixed with the hostcall it happened in. */

@@ -139,6 +139,7 @@ public final class ResponseHostcalls implements HostcallFamily {
                             + ctx.maxResponseBodySize()
                             + " bytes)");
         }
+        ctx.holdResponseBody(Integer.toUnsignedLong(bodyLen));
         ctx.setResponseBody(ctx.memory().read(bodyPtr, bodyLen, "body"));
         return OK;
     }

@@ -28,7 +28,7 @@ import java.util.Objects;
  *   <tr><td>{@code maxResponseBodySize}</td><td>8MB</td><td>larger guest bodies fail (500)</td></tr>
  *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
  *   <tr><td>{@code maxTotalMemory}</td><td>half the JVM's maximum heap</td><td>memory cap of all
- *       instances together</td></tr>
+ *       instances together and running requests' bodies</td></tr>
  * </table>
  */
 public final class VivariumOptions {

@@ -50,6 +50,7 @@ public final class Dispatcher implements AutoCloseable {
         Throwable failure = null;
         boolean interrupted;
         try {
+            ctx.holdRequestBody();
             instance = pool.acquire();
             ctx.bind(instance.instance);
             instance.slot.set(ctx);
@@ -113,8 +114,11 @@ public final class Dispatcher implements AutoCloseable {
             boolean starting,
             ResettableMemory.GrowRefusal refusal) {
         String guest = route.guestName();
-        if (failure instanceof MemoryBudget.Exhausted e) {
-            return Outcome.failure(Outcome.Kind.OVERLOADED, 503, e.getMessage() + " in " + guest);
+        if (failure instanceof MemoryBudget.Exhausted
+                || failure instanceof HostcallTrap t && t.kind() == Outcome.Kind.OVERLOADED) {
+            // no memory for a new instance, or for the request's or the response's body
+            return Outcome.failure(
+                    Outcome.Kind.OVERLOADED, 503, failure.getMessage() + " in " + guest);
         }
         if (refusal != null && refusal.total()) {
             // the server is short of memory, not the guest at fault

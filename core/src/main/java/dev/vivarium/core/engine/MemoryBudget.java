@@ -1,5 +1,7 @@
 package dev.vivarium.core.engine;
 
+import dev.vivarium.core.abi.HostBuffers;
+import dev.vivarium.core.abi.HostcallTrap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -7,8 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Caps the linear memory that all guest instances of one engine hold together, idle ones included
- * (setting {@code maxTotalMemory}).
+ * Caps the memory one engine holds for guests (setting {@code maxTotalMemory}): the linear memory
+ * of all instances, idle ones included, and the request and response bodies of running requests
+ * ({@link HostBuffers}).
  *
  * <p>{@code maxMemoryPages} bounds one instance, but instances are built on demand, one per
  * concurrent request: without this, 200 concurrent requests to a guest that grows to 16 MiB would
@@ -20,11 +23,12 @@ import org.slf4j.LoggerFactory;
  * that needs a new instance is answered 503 ({@link Exhausted}). The limit is like wasmtime's
  * {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come free.
  *
- * <p>Only guest linear memory is counted, not the JVM objects of an instance (its compiled code is
- * shared per module). Each engine has its own budget: two webapps with the filter in one JVM have
- * two. Thread-safe.
+ * <p>Bodies are counted while their request runs: a request whose body does not fit, or a guest
+ * whose response body does not, gets 503. Not counted: the JVM objects of an instance (its compiled
+ * code is shared per module), the container's own buffers, and bodies of outbound requests. Each
+ * engine has its own budget: two webapps with the filter in one JVM have two. Thread-safe.
  */
-public final class MemoryBudget {
+public final class MemoryBudget implements HostBuffers {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryBudget.class);
 
     private final long limit;
@@ -105,8 +109,27 @@ public final class MemoryBudget {
         return true;
     }
 
-    void release(long bytes) {
+    @Override
+    public void release(long bytes) {
         used.addAndGet(-bytes);
+    }
+
+    /** Counts a request's body, dropping idle instances if it takes that. */
+    @Override
+    public void hold(long bytes, String what) {
+        if (!reserve(bytes)) {
+            throw HostcallTrap.overloaded(
+                    "no memory for the " + what + " (" + describe(bytes) + "): " + holding());
+        }
+    }
+
+    /** "guests hold 1.4 MiB of maxTotalMemory (2 MiB)", for messages. */
+    String holding() {
+        return holding(used(), limit);
+    }
+
+    static String holding(long used, long limit) {
+        return "guests hold " + describe(used) + " of maxTotalMemory (" + describe(limit) + ")";
     }
 
     /** "1.5 MiB"-style, for messages. */

@@ -52,11 +52,8 @@ final class ResettableMemory implements Memory {
             throw new MemoryBudget.Exhausted(
                     "no memory for a new instance ("
                             + MemoryBudget.describe(bytes)
-                            + "): guest instances hold "
-                            + MemoryBudget.describe(budget.used())
-                            + " of maxTotalMemory ("
-                            + MemoryBudget.describe(budget.limit())
-                            + ")");
+                            + "): "
+                            + budget.holding());
         }
         this.reserved = bytes;
         try {
@@ -338,13 +335,10 @@ final class ResettableMemory implements Memory {
     record GrowRefusal(long pages, boolean total, int maxPages, long used, long limit) {
         String describe() {
             if (total) {
-                return String.format(
-                        Locale.ROOT,
-                        "memory.grow by %d pages was refused: guest instances hold %s of"
-                                + " maxTotalMemory (%s)",
-                        pages,
-                        MemoryBudget.describe(used),
-                        MemoryBudget.describe(limit));
+                return "memory.grow by "
+                        + pages
+                        + " pages was refused: "
+                        + MemoryBudget.holding(used, limit);
             }
             return String.format(
                     Locale.ROOT,

@@ -83,8 +83,8 @@ class MemoryBudgetTest {
             assertEquals(Outcome.Kind.OVERLOADED, second.kind(), second.toString());
             assertEquals(503, second.status());
             assertEquals(
-                    "guest failed after memory.grow by 20 pages was refused: guest instances"
-                            + " hold 1.4 MiB of maxTotalMemory (2 MiB) in grow_hold.wat",
+                    "guest failed after memory.grow by 20 pages was refused: guests hold"
+                            + " 1.4 MiB of maxTotalMemory (2 MiB) in grow_hold.wat",
                     second.message());
 
             assertEquals(504, first.get().status());
@@ -103,7 +103,7 @@ class MemoryBudgetTest {
             assertEquals(Outcome.Kind.OVERLOADED, second.kind(), second.toString());
             assertEquals(503, second.status());
             assertEquals(
-                    "no memory for a new instance (1.3 MiB): guest instances hold 1.3 MiB of"
+                    "no memory for a new instance (1.3 MiB): guests hold 1.3 MiB of"
                             + " maxTotalMemory (2 MiB) in big_initial_hold.wat",
                     second.message());
             assertEquals(504, first.get().status());
@@ -164,8 +164,8 @@ class MemoryBudgetTest {
             Outcome o = t.get("/start");
             assertEquals(Outcome.Kind.OVERLOADED, o.kind(), o.toString());
             assertEquals(
-                    "guest failed after memory.grow by 20 pages was refused: guest instances"
-                            + " hold 1.4 MiB of maxTotalMemory (2 MiB) in start_grow.wat",
+                    "guest failed after memory.grow by 20 pages was refused: guests hold"
+                            + " 1.4 MiB of maxTotalMemory (2 MiB) in start_grow.wat",
                     o.message());
             assertEquals(504, first.get().status());
             assertEquals(0, t.memoryUsed());
@@ -206,6 +206,42 @@ class MemoryBudgetTest {
             }
             assertTrue(v.describe().contains("MemoryBudget[64 KiB of "), v.describe());
             assertTrue(v.describe().contains(", 1 pools]"), "only hello's pool: " + v.describe());
+        }
+    }
+
+    @Test
+    void requestAndResponseBodiesCountWhileTheirRequestRuns() throws Exception {
+        try (TestEngine t =
+                engine(
+                        0,
+                        "/hold -> grow_hold.wat; deadline=1s",
+                        "/hello -> hello_raw.wat",
+                        "/big -> big_body.wat")) {
+            // 17 pages and a response body of 1 MiB do not fit in 32 pages
+            Outcome big = t.get("/big");
+            assertEquals(Outcome.Kind.OVERLOADED, big.kind(), big.toString());
+            assertEquals(503, big.status());
+            assertEquals(
+                    "hostcall_resp_set_body: no memory for the response body (1 MiB): guests"
+                            + " hold 1.1 MiB of maxTotalMemory (2 MiB) in big_body.wat",
+                    big.message());
+            assertEquals(0, t.memoryUsed());
+
+            CompletableFuture<Outcome> first = holding(t, "/hold", 0);
+            awaitUsed(t, 21 * PAGE);
+            // 21 pages held and a body of 12 pages do not fit either
+            Outcome post = t.send("POST", "/hello", new Headers(), "x".repeat(12 * 65536));
+            assertEquals(Outcome.Kind.OVERLOADED, post.kind(), post.toString());
+            assertEquals(
+                    "no memory for the request body (768 KiB): guests hold 1.3 MiB of"
+                            + " maxTotalMemory (2 MiB) in hello_raw.wat",
+                    post.message());
+            // a smaller one does, and is given back with its request
+            Outcome small = t.send("POST", "/hello", new Headers(), "x".repeat(8 * 65536));
+            assertEquals(200, small.status(), small.toString());
+            assertEquals(21 * PAGE, t.memoryUsed());
+            assertEquals(504, first.get().status());
+            assertEquals(0, t.memoryUsed());
         }
     }
 
