@@ -297,6 +297,14 @@ public final class Vivarium implements AutoCloseable {
         return all;
     }
 
+    /**
+     * The bytes of memory held for guests now (instances' memory, idle ones included, and running
+     * requests' bodies), at most {@code maxTotalMemory}.
+     */
+    public long memoryUsed() {
+        return memory.used();
+    }
+
     public MeterRegistry meterRegistry() {
         return metrics.registry();
     }

@@ -3,6 +3,7 @@ package dev.vivarium.jetty;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.engine.Route;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.annotation.ManagedAttribute;
+import org.eclipse.jetty.util.annotation.ManagedObject;
 import org.eclipse.jetty.util.component.DumpableMap;
 
 /**
@@ -49,6 +52,7 @@ import org.eclipse.jetty.util.component.DumpableMap;
  * and everything is released when it stops. Guests run on the thread that handles the request, so
  * the handler is {@link InvocationType#BLOCKING}.
  */
+@ManagedObject("WebAssembly guests answering the routes in front of the wrapped handler")
 public final class VivariumHandler extends Handler.Wrapper {
     /** Where guests are looked up when {@code guestDirectory} is unset, under jetty.base. */
     public static final String DEFAULT_GUEST_DIRECTORY = "vivarium/guests";
@@ -195,6 +199,65 @@ public final class VivariumHandler extends Handler.Wrapper {
     /** The running engine (routes, pools, metrics, KV stores), or null while stopped. */
     public Vivarium getVivarium() {
         return engine.vivarium();
+    }
+
+    /** For JMX: the routes, most specific first, configured and uploaded; empty while stopped. */
+    @ManagedAttribute("routes, most specific first (configured and uploaded)")
+    public String[] getRoutes() {
+        Vivarium v = engine.vivarium();
+        return v == null
+                ? new String[0]
+                : v.routes().stream().map(r -> r.spec().toString()).toArray(String[]::new);
+    }
+
+    /** For JMX: each guest's instance pool (idle, in use, created, reused, discarded). */
+    @ManagedAttribute("instance pools of the guests")
+    public String[] getPools() {
+        Vivarium v = engine.vivarium();
+        return v == null
+                ? new String[0]
+                : v.pools().stream().map(Object::toString).toArray(String[]::new);
+    }
+
+    /** For JMX: bytes held for guests now (see the {@code maxTotalMemory} setting). */
+    @ManagedAttribute("bytes held for guests: instances' memory and running requests' bodies")
+    public long getMemoryUsed() {
+        Vivarium v = engine.vivarium();
+        return v == null ? 0 : v.memoryUsed();
+    }
+
+    /** For JMX: the {@code maxTotalMemory} in effect, in bytes. */
+    @ManagedAttribute("maxTotalMemory in bytes")
+    public long getMemoryMax() {
+        Vivarium v = engine.vivarium();
+        return v == null ? 0 : v.options().maxTotalMemory();
+    }
+
+    /** For JMX: requests answered by guests since start, whatever their outcome. */
+    @ManagedAttribute("requests answered by guests since start")
+    public long getRequests() {
+        return requests(null);
+    }
+
+    /** For JMX: requests that ended in an error (trap, panic, deadline, limit, 503) since start. */
+    @ManagedAttribute("requests that ended in an error since start")
+    public long getFailedRequests() {
+        return requests("ok");
+    }
+
+    /** Sums {@code vivarium.requests} over every guest, leaving out {@code excludedOutcome}. */
+    private long requests(String excludedOutcome) {
+        Vivarium v = engine.vivarium();
+        if (v == null) {
+            return 0;
+        }
+        double sum = 0;
+        for (Counter c : v.meterRegistry().find("vivarium.requests").counters()) {
+            if (excludedOutcome == null || !excludedOutcome.equals(c.getId().getTag("outcome"))) {
+                sum += c.count();
+            }
+        }
+        return (long) sum;
     }
 
     /** Parses the collected settings; called once by the engine bean as it starts. */
