@@ -34,7 +34,7 @@ etc/vivarium.xml
 ## Directory of the guest files named in routes (relative to jetty.base).
 # jetty.vivarium.guestDirectory=vivarium/guests
 
-## Longest a guest may run on one request before it is stopped with 504 (ms, s, m).
+## Longest a guest may run on one request before it is stopped with 504 (ms, s, m, h, d).
 # jetty.vivarium.deadline=10s
 
 ## Idle instances kept per guest, ready for the next request (default 2 x CPUs).
@@ -125,7 +125,7 @@ etc/vivarium.xml
 # jetty.vivarium.kv.purgeInterval=1m
 
 ## Guests compile to large JVM methods, which HotSpot leaves in its interpreter unless told
-## otherwise (Rust guests then answer about 3x slower). Uncomment both lines to run the server
+## otherwise (a Rust guest's request then takes about 3.5x as long in the engine). Uncomment both lines to run the server
 ## JVM with the flag (start.jar then forks it, as --exec does).
 # --exec
 # -XX:-DontCompileHugeMethods

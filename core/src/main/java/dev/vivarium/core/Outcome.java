@@ -1,6 +1,7 @@
 package dev.vivarium.core;
 
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What the engine answers for one routed request: either the guest's response, or a failure with
@@ -34,6 +35,9 @@ public final class Outcome {
     private final Headers headers;
     private final byte[] body;
     private final String message;
+
+    /** Gives back the memory counted for the exchange's bodies; null once run (or if none). */
+    private final AtomicReference<Runnable> release = new AtomicReference<>();
 
     private Outcome(Kind kind, int status, Headers headers, byte[] body, String message) {
         if (!isFinalStatus(status)) {
@@ -106,6 +110,26 @@ public final class Outcome {
     /** The short cause of a failure, shown to the client; null for {@link Kind#OK}. */
     public String message() {
         return message;
+    }
+
+    /**
+     * Runs {@code release} when {@link #release()} is called: the engine's way of keeping the
+     * request's and response's bodies counted in {@code maxTotalMemory} until they are written.
+     */
+    public Outcome onRelease(Runnable release) {
+        this.release.set(release);
+        return this;
+    }
+
+    /**
+     * Tells the engine that the exchange is over (the response is written, or failed): the memory
+     * counted for its bodies is given back. Idempotent, thread-safe.
+     */
+    public void release() {
+        Runnable r = release.getAndSet(null);
+        if (r != null) {
+            r.run();
+        }
     }
 
     @Override

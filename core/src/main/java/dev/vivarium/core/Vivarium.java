@@ -222,8 +222,23 @@ public final class Vivarium implements AutoCloseable {
         return routes.match(host, path);
     }
 
-    /** Runs the route's guest for one request; never throws for guest faults. */
+    /**
+     * Runs the route's guest for one request; never throws for guest faults. What its bodies
+     * counted in {@code maxTotalMemory} is given back before it returns; adapters that write the
+     * response afterwards use {@link #handleUntilReleased}.
+     */
     public Outcome handle(Route route, GuestRequest request) {
+        Outcome outcome = handleUntilReleased(route, request);
+        outcome.release();
+        return outcome;
+    }
+
+    /**
+     * As {@link #handle}, but the request's and the response's bodies stay counted in {@code
+     * maxTotalMemory} until the caller calls {@link Outcome#release()}, which it must, once the
+     * response is written or has failed: a body waiting for a slow client is memory held too.
+     */
+    public Outcome handleUntilReleased(Route route, GuestRequest request) {
         Objects.requireNonNull(route, "route");
         if (request.body().length > options.maxRequestBodySize()) {
             return requestTooLarge(route);

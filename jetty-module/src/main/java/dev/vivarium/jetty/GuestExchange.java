@@ -87,7 +87,7 @@ final class GuestExchange implements Runnable, Invocable {
                 if (last) {
                     byte[] bytes = body.takeByteArray();
                     releaseBody();
-                    respond(engine.handle(route, guestRequest(bytes)));
+                    respond(engine.handleUntilReleased(route, guestRequest(bytes)));
                     return;
                 }
             }
@@ -138,8 +138,19 @@ final class GuestExchange implements Runnable, Invocable {
     }
 
     private void respond(Outcome outcome) {
+        // the bodies stay counted in maxTotalMemory until the response is written or has failed
+        Callback callback = Callback.from(this.callback, outcome::release);
+        try {
+            respond(outcome, callback);
+        } catch (Throwable x) {
+            outcome.release();
+            throw x;
+        }
+    }
+
+    private void respond(Outcome outcome, Callback callback) {
         if (!outcome.isOk()) {
-            writeFailure(outcome);
+            Response.writeError(request, response, callback, outcome.status(), outcome.message());
             return;
         }
         response.setStatus(outcome.status());
@@ -162,10 +173,6 @@ final class GuestExchange implements Runnable, Invocable {
             bodyReleased = true;
             body.release();
         }
-    }
-
-    private void writeFailure(Outcome outcome) {
-        Response.writeError(request, response, callback, outcome.status(), outcome.message());
     }
 
     /** A host bug, not a guest fault: answer 500 if we still can, and never throw. */

@@ -35,18 +35,18 @@ import org.eclipse.jetty.util.component.DumpableMap;
  * }</pre>
  *
  * <p>In a {@code jetty-base} the {@code vivarium} module inserts it in front of the server's
- * handlers: {@code java -jar $JETTY_HOME/start.jar --add-modules=vivarium}, then {@code
+ * handlers: {@code java -jar $JETTY_HOME/start.jar --add-modules=http,vivarium}, then {@code
  * jetty.vivarium.*} properties in {@code start.d/vivarium.ini}.
  *
  * <p>Settings have the same names as the servlet filter's init-params ({@code routes}, {@code
  * guestDirectory}, {@code deadline}, {@code poolSize}, {@code maxRequestBodySize}, {@code
  * maxResponseBodySize}, {@code maxMemoryPages}, {@code maxTotalMemory}, {@code kv.*}, {@code
- * outbound.*}, {@code dns.*}; see {@link VivariumOptions}). {@link #setSetting} and the typed
- * setters only collect them; they are parsed once when the handler starts, so a bad value fails the
- * start with a message naming it. Setters are refused while the handler runs. Unset, {@code
- * guestDirectory} and {@code kv.directory} are {@value #DEFAULT_GUEST_DIRECTORY} and {@value
- * #DEFAULT_KV_DIRECTORY} under {@code ${jetty.base}} (under the working directory when there is no
- * {@code jetty.base}).
+ * outbound.*}, {@code dns.*}, {@code admin.*}, {@code deployments.*}; see {@link VivariumOptions}).
+ * {@link #setSetting} and the typed setters only collect them; they are parsed once when the
+ * handler starts, so a bad value fails the start with a message naming it. Setters are refused
+ * while the handler runs. Unset, {@code guestDirectory} and {@code kv.directory} are {@value
+ * #DEFAULT_GUEST_DIRECTORY} and {@value #DEFAULT_KV_DIRECTORY} under {@code ${jetty.base}} (under
+ * the working directory when there is no {@code jetty.base}).
  *
  * <p>The engine is a managed bean: guests are loaded, compiled and pooled when the handler starts,
  * and everything is released when it stops. Guests run on the thread that handles the request, so

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
+import org.eclipse.jetty.http.HttpTester;
 import org.eclipse.jetty.jmx.MBeanContainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +39,9 @@ class JmxTest {
                         },
                         Map.of())) {
             server.get("/hello");
-            server.get("/hello");
+            HttpTester.Request post = TestServer.request("POST", "/hello");
+            post.setContent("x".repeat(100_000));
+            assertEquals(200, server.send(post).getStatus());
             server.get("/panic");
 
             Set<ObjectName> names =
@@ -55,7 +58,14 @@ class JmxTest {
             assertEquals(3L, platform.getAttribute(name, "requests"));
             assertEquals(1L, platform.getAttribute(name, "failedRequests"));
             assertEquals(64L << 20, platform.getAttribute(name, "memoryMax"));
-            // hello's idle instance of one page; the panicking one was discarded
+            // hello's idle instance of one page; the panicking one was discarded, and the body
+            // of the POST was given back once its response was written
+            // (the client may read the response an instant before the write's callback runs)
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (!platform.getAttribute(name, "memoryUsed").equals(65536L)
+                    && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
             assertEquals(65536L, platform.getAttribute(name, "memoryUsed"));
         } finally {
             mbeans.destroy();

@@ -8,7 +8,6 @@ import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.engine.Route;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -64,8 +63,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics (Micrometer) go to the {@link MeterRegistry} the webapp puts in the servlet context
  * attribute {@value #METER_REGISTRY_ATTRIBUTE} before the filter starts (from a {@code
- * ServletContextListener}, say), or else to Micrometer's {@link Metrics#globalRegistry}, where
- * Spring Boot's registries are by default.
+ * ServletContextListener}, say; {@code Metrics.globalRegistry} is one choice); without one the
+ * engine keeps its own. Not the global registry by default: engines that share a registry share
+ * meters of the same name, and the first to stop removes them.
  */
 public final class VivariumFilter implements Filter {
     /** The servlet context attribute that may hold the {@link MeterRegistry} for the metrics. */
@@ -117,7 +117,7 @@ public final class VivariumFilter implements Filter {
     private static MeterRegistry meterRegistry(ServletContext context) {
         Object given = context.getAttribute(METER_REGISTRY_ATTRIBUTE);
         if (given == null) {
-            return Metrics.globalRegistry;
+            return null; // the engine's own
         }
         if (given instanceof MeterRegistry registry) {
             return registry;
@@ -127,7 +127,8 @@ public final class VivariumFilter implements Filter {
                         + METER_REGISTRY_ATTRIBUTE
                         + "' holds a "
                         + given.getClass().getName()
-                        + ", not an io.micrometer.core.instrument.MeterRegistry");
+                        + ", not an io.micrometer.core.instrument.MeterRegistry of this webapp's"
+                        + " class loader");
     }
 
     @Override
@@ -145,10 +146,15 @@ public final class VivariumFilter implements Filter {
             return;
         }
         Outcome outcome = handle(route, request);
-        if (outcome.isOk()) {
-            write(outcome, response);
-        } else {
-            response.sendError(outcome.status(), outcome.message());
+        try {
+            if (outcome.isOk()) {
+                write(outcome, response);
+            } else {
+                response.sendError(outcome.status(), outcome.message());
+            }
+        } finally {
+            // the bodies were counted in maxTotalMemory until written
+            outcome.release();
         }
     }
 
@@ -190,7 +196,7 @@ public final class VivariumFilter implements Filter {
         // admin.path, which is relative to this webapp
         String path = route.isAdmin() ? uriInContext(request) : request.getRequestURI();
         String target = path + (query == null ? "" : "?" + query);
-        return engine.handle(
+        return engine.handleUntilReleased(
                 route,
                 new GuestRequest(
                         request.getMethod(),

@@ -201,12 +201,12 @@ public final class CallContext implements AutoCloseable {
         if (buffers == null) {
             return;
         }
-        buffers.release(responseBodyHeld);
-        responseBodyHeld = 0;
         if (bytes > 0) {
+            // the body it replaces is alive until the copy is made
             buffers.hold(bytes, "response body");
-            responseBodyHeld = bytes;
         }
+        buffers.release(responseBodyHeld);
+        responseBodyHeld = bytes;
     }
 
     public String panicMessage() {
@@ -276,19 +276,25 @@ public final class CallContext implements AutoCloseable {
     }
 
     /**
-     * Releases what the request opened (in-flight outbound requests first) and gives back the
-     * bodies' bytes; the response body itself stays readable for the adapter.
+     * Releases what the request opened (in-flight outbound requests). The bodies stay counted until
+     * {@link #releaseBodies()}: the adapter still holds them while it writes the response.
      */
     @Override
     public void close() {
         if (outbound != null) {
-            outbound.close();
+            OutboundSession o = outbound;
             outbound = null;
+            o.close();
         }
+    }
+
+    /** Gives back the bytes counted for the request's and the response's bodies. Idempotent. */
+    public void releaseBodies() {
         if (buffers != null) {
-            buffers.release(requestBodyHeld + responseBodyHeld);
+            long held = requestBodyHeld + responseBodyHeld;
             requestBodyHeld = 0;
             responseBodyHeld = 0;
+            buffers.release(held);
         }
     }
 

@@ -18,7 +18,8 @@ import java.util.Objects;
  * <table>
  *   <caption>Settings</caption>
  *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code routes}</td><td>(required)</td><td>{@code MATCH -> GUEST [; key=value]}
+ *   <tr><td>{@code routes}</td><td>(required unless {@code admin.token} is set)</td><td>{@code
+ *       MATCH -> GUEST [; key=value]}
  *       entries, see {@link RouteSpec}</td></tr>
  *   <tr><td>{@code guestDirectory}</td><td>the container's choice</td><td>where relative guest
  *       file names are looked up</td></tr>
@@ -137,8 +138,9 @@ public final class VivariumOptions {
     }
 
     /**
-     * The linear memory all guest instances may hold together, idle ones included, in bytes; by
-     * default half the JVM's maximum heap, and never less than one instance may have.
+     * The memory the engine may hold for guests, in bytes: the linear memory of all instances (idle
+     * ones included) and the bodies of running requests; by default half the JVM's maximum heap,
+     * and never less than one instance may have.
      */
     public long maxTotalMemory() {
         return maxTotalMemory;
@@ -269,8 +271,8 @@ public final class VivariumOptions {
         }
 
         /**
-         * Caps the linear memory of all guest instances together (see {@link #maxTotalMemory()});
-         * it must hold at least one instance at {@code maxMemoryPages}.
+         * Caps the memory held for guests: instances and running requests' bodies (see {@link
+         * #maxTotalMemory()}); it must hold at least one instance at {@code maxMemoryPages}.
          */
         public Builder maxTotalMemory(long bytes) {
             if (bytes < PAGE) {

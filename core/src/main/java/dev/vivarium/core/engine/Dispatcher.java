@@ -33,25 +33,39 @@ public final class Dispatcher implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /**
+     * Runs the request. The memory counted for its bodies stays counted until the outcome is {@link
+     * Outcome#release() released}, once the adapter has written it.
+     */
     public Outcome dispatch(Route route, GuestRequest request) {
         long start = System.nanoTime();
-        Outcome outcome = run(route, request);
+        CallContext ctx = contexts.apply(route, request);
+        Outcome outcome;
+        try {
+            outcome = run(route, ctx);
+        } catch (RuntimeException | Error e) {
+            ctx.releaseBodies();
+            throw e;
+        }
         metrics.record(route, outcome, System.nanoTime() - start);
-        return outcome;
+        return outcome.onRelease(ctx::releaseBodies);
     }
 
-    private Outcome run(Route route, GuestRequest request) {
+    private Outcome run(Route route, CallContext ctx) {
         InstancePool pool = route.pool();
-        CallContext ctx = contexts.apply(route, request);
         // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
         // building an instance too, which runs the guest's start function if it has one
         Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
         PooledInstance instance = null;
         Throwable failure = null;
+        boolean ran = false;
         boolean interrupted;
         try {
-            ctx.holdRequestBody();
             instance = pool.acquire();
+            // after taking the instance, so room for the body is never made by dropping the
+            // idle instance this very request is about to use
+            ctx.holdRequestBody();
+            ran = true;
             ctx.bind(instance.instance);
             instance.slot.set(ctx);
             if (instance.initialize != null) {
@@ -71,7 +85,8 @@ public final class Dispatcher implements AutoCloseable {
                 LOG.warn("{}: releasing request resources failed", route.guestName(), e);
             }
             if (instance != null) {
-                pool.release(instance, failure == null && !interrupted);
+                // an instance that never ran (no room for the body) is as clean as it came
+                pool.release(instance, (failure == null || !ran) && !interrupted);
             }
         }
         if (failure instanceof VirtualMachineError vme

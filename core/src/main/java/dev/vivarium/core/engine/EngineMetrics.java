@@ -50,7 +50,7 @@ public final class EngineMetrics {
     public void register(MemoryBudget budget) {
         gauge(
                 "vivarium.memory.used",
-                "guest memory held by instances, idle ones included",
+                "memory held for guests: instances (idle ones included) and running requests' bodies",
                 budget,
                 MemoryBudget::used);
         gauge(

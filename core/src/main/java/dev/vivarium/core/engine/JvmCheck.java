@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
  * <p>Chicory compiles each wasm function to one JVM method. HotSpot's JIT skips methods larger than
  * 8000 bytes of bytecode unless the JVM runs with {@code -XX:-DontCompileHugeMethods}, and real
  * guests have such functions (the Rust {@code http} crate's header-name parser is one), so without
- * the flag a Rust hello guest answers about 3x slower (bench/README.md). The flag cannot be changed
- * at run time, so the engine can only say so.
+ * the flag a Rust hello guest's request takes about 3.5x as long in the engine (bench/README.md).
+ * The flag cannot be changed at run time, so the engine can only say so.
  */
 public final class JvmCheck {
     private static final Logger LOG = LoggerFactory.getLogger(JvmCheck.class);
@@ -27,8 +27,8 @@ public final class JvmCheck {
         }
         LOG.warn(
                 "This JVM does not JIT-compile methods over 8000 bytes of bytecode, and guests"
-                        + " compile to such methods: large guests (e.g. Rust ones) run about 3x"
-                        + " slower. Start the JVM with -XX:-DontCompileHugeMethods.");
+                        + " compile to such methods: large guests (e.g. Rust ones) take about 3.5x"
+                        + " as long. Start the JVM with -XX:-DontCompileHugeMethods.");
     }
 
     public static boolean hugeMethodsStayInterpreted() {

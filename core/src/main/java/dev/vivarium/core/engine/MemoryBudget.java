@@ -58,7 +58,7 @@ public final class MemoryBudget implements HostBuffers {
         return limit;
     }
 
-    /** The bytes reserved now, by instances in use and idle ones. */
+    /** The bytes reserved now: instances in use and idle ones, and running requests' bodies. */
     public long used() {
         return used.get();
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
@@ -229,11 +230,11 @@ class MemoryBudgetTest {
 
             CompletableFuture<Outcome> first = holding(t, "/hold", 0);
             awaitUsed(t, 21 * PAGE);
-            // 21 pages held and a body of 12 pages do not fit either
+            // 21 pages held, 1 for hello's new instance and a body of 12 pages do not fit either
             Outcome post = t.send("POST", "/hello", new Headers(), "x".repeat(12 * 65536));
             assertEquals(Outcome.Kind.OVERLOADED, post.kind(), post.toString());
             assertEquals(
-                    "no memory for the request body (768 KiB): guests hold 1.3 MiB of"
+                    "no memory for the request body (768 KiB): guests hold 1.4 MiB of"
                             + " maxTotalMemory (2 MiB) in hello_raw.wat",
                     post.message());
             // a smaller one does, and is given back with its request
@@ -242,6 +243,51 @@ class MemoryBudgetTest {
             assertEquals(21 * PAGE, t.memoryUsed());
             assertEquals(504, first.get().status());
             assertEquals(0, t.memoryUsed());
+        }
+    }
+
+    @Test
+    void roomForARequestBodyIsNeverMadeByDroppingTheInstanceTheRequestIsAboutToUse() {
+        try (TestEngine t = engine(1, "/m -> mem20_ok.wat")) {
+            InstancePool pool = t.engine.pools().get(0);
+            assertEquals(20 * PAGE, t.memoryUsed(), "one warm instance of 20 pages");
+            // 20 pages and a body of 14 do not fit in 32
+            Outcome o = t.send("POST", "/m", new Headers(), "x".repeat(14 * 65536));
+            assertEquals(Outcome.Kind.OVERLOADED, o.kind(), o.toString());
+            assertEquals(
+                    "no memory for the request body (896 KiB): guests hold 1.3 MiB of"
+                            + " maxTotalMemory (2 MiB) in mem20_ok.wat",
+                    o.message());
+            // the instance never ran: it is kept, not discarded
+            assertEquals(1, pool.idle(), pool.toString());
+            assertEquals(0, pool.discarded(), pool.toString());
+            assertEquals(20 * PAGE, t.memoryUsed());
+            assertEquals(200, t.send("POST", "/m", new Headers(), "x".repeat(65536)).status());
+        }
+    }
+
+    @Test
+    void bodiesStayCountedUntilTheAdapterReleasesTheOutcome() throws Exception {
+        try (TestEngine t =
+                TestEngine.start(
+                        TestGuests.watFixtures(),
+                        b -> b.maxMemoryPages(24).maxTotalMemory(64 * PAGE).poolSize(1),
+                        "/big -> big_body.wat")) {
+            long idle = t.idleMemory();
+            assertEquals(17 * PAGE, idle);
+            GuestRequest request =
+                    new GuestRequest(
+                            "GET", "/big", "example.com", new Headers(), null, "127.0.0.1");
+            Outcome o =
+                    t.engine.handleUntilReleased(t.engine.route("example.com", "/big"), request);
+            assertEquals(200, o.status(), o.toString());
+            assertEquals(1 << 20, o.body().length);
+            // the instance is back in its pool; its response body is still being written
+            assertEquals(idle + (1 << 20), t.memoryUsed());
+            o.release();
+            assertEquals(idle, t.memoryUsed());
+            o.release();
+            assertEquals(idle, t.memoryUsed(), "releasing twice gives back nothing more");
         }
     }
 
