@@ -276,7 +276,7 @@ public final class Vivarium implements AutoCloseable {
                 .outbound(
                         () ->
                                 outbound.openSession(
-                                        route.guestName(), route.outbound(), deadlineNanos))
+                                        route.guestName(), route.outbound(), deadlineNanos, memory))
                 .deadlineNanos(deadlineNanos)
                 .maxResponseBodySize(options.maxResponseBodySize())
                 .hostBuffers(memory)

@@ -2,8 +2,8 @@ package dev.vivarium.core.abi;
 
 /**
  * Accounts for the bodies the host holds for a running request (its request body, the response body
- * copied out of the guest), so they count against the same limit as guest memory (the engine's
- * {@code maxTotalMemory}).
+ * copied out of the guest, its outbound requests' bodies and their responses), so they count
+ * against the same limit as guest memory (the engine's {@code maxTotalMemory}).
  */
 public interface HostBuffers {
     /**
@@ -14,6 +14,17 @@ public interface HostBuffers {
      */
     void hold(long bytes, String what);
 
-    /** Gives back bytes {@link #hold} counted. */
+    /**
+     * Counts {@code bytes} as held if they fit; for threads that cannot fail the request (an
+     * outbound response arriving on the HTTP client's thread).
+     *
+     * @return false if they do not fit (nothing counted)
+     */
+    boolean tryHold(long bytes);
+
+    /** Gives back bytes {@link #hold} or {@link #tryHold} counted. */
     void release(long bytes);
+
+    /** What is held of how much, for messages: "guests hold 1.4 MiB of maxTotalMemory (2 MiB)". */
+    String state();
 }

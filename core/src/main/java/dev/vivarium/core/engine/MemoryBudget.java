@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * that needs a new instance is answered 503 ({@link Exhausted}). The limit is like wasmtime's
  * {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come free.
  *
- * <p>Bodies are counted while their request runs: a request whose body does not fit, or a guest
- * whose response body does not, gets 503. Not counted: the JVM objects of an instance (its compiled
- * code is shared per module), the container's own buffers, and bodies of outbound requests. Each
+ * <p>Bodies are counted while their request runs and until its response is written: a request whose
+ * body does not fit, or a guest whose response body or outbound request body does not, gets 503; an
+ * outbound response that does not fit fails that call for the guest. Not counted: the JVM objects
+ * of an instance (its compiled code is shared per module) and the container's own buffers. Each
  * engine has its own budget: two webapps with the filter in one JVM have two. Thread-safe.
  */
 public final class MemoryBudget implements HostBuffers {
@@ -121,6 +122,16 @@ public final class MemoryBudget implements HostBuffers {
             throw HostcallTrap.overloaded(
                     "no memory for the " + what + " (" + describe(bytes) + "): " + holding());
         }
+    }
+
+    @Override
+    public boolean tryHold(long bytes) {
+        return reserve(bytes);
+    }
+
+    @Override
+    public String state() {
+        return holding();
     }
 
     /** "guests hold 1.4 MiB of maxTotalMemory (2 MiB)", for messages. */

@@ -1,6 +1,7 @@
 package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.Headers;
+import dev.vivarium.core.abi.HostBuffers;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.dns.DnsResolver;
 import java.net.SocketTimeoutException;
@@ -98,7 +99,16 @@ public final class OutboundHttp implements AutoCloseable {
      */
     public OutboundSession openSession(
             String guestName, OutboundPolicy policy, long deadlineNanos) {
-        return new OutboundSession(this, guestName, policy, deadlineNanos);
+        return openSession(guestName, policy, deadlineNanos, null);
+    }
+
+    /**
+     * As {@link #openSession(String, OutboundPolicy, long)}, with the bodies of its requests and
+     * responses held in {@code buffers} (the engine's {@code maxTotalMemory}) until it closes.
+     */
+    public OutboundSession openSession(
+            String guestName, OutboundPolicy policy, long deadlineNanos, HostBuffers buffers) {
+        return new OutboundSession(this, guestName, policy, deadlineNanos, buffers);
     }
 
     /**
@@ -141,8 +151,9 @@ public final class OutboundHttp implements AutoCloseable {
                 });
         req.onResponseContent(
                 (response, content) -> {
-                    if (!budget.take(content.remaining())) {
-                        response.abort(budget.exceeded());
+                    OutboundFailure refused = budget.take(content.remaining());
+                    if (refused != null) {
+                        response.abort(refused);
                     }
                 });
         CompletableFuture<OutboundResponse> result = new CompletableFuture<>();

@@ -1,6 +1,7 @@
 package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.abi.HandleTable;
+import dev.vivarium.core.abi.HostBuffers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -50,10 +51,15 @@ public final class OutboundSession implements AutoCloseable {
     private int refusals;
     private long requestBodyBytes;
     private final ResponseBudget budget;
+    private final HostBuffers buffers;
     private int sent;
 
     OutboundSession(
-            OutboundHttp http, String guestName, OutboundPolicy policy, long deadlineNanos) {
+            OutboundHttp http,
+            String guestName,
+            OutboundPolicy policy,
+            long deadlineNanos,
+            HostBuffers buffers) {
         this.http = http;
         this.limits = http.options();
         this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -64,7 +70,8 @@ public final class OutboundSession implements AutoCloseable {
         this.requests = new HandleTable<>("request", max);
         this.pending = new HandleTable<>("pending request", limits.maxPending());
         this.responses = new HandleTable<>("response", max);
-        this.budget = new ResponseBudget(limits.maxTotalResponseSize());
+        this.buffers = buffers;
+        this.budget = new ResponseBudget(limits.maxTotalResponseSize(), buffers);
     }
 
     /** The result of {@link #select}: which pending handle finished, and its response or -1. */
@@ -122,7 +129,10 @@ public final class OutboundSession implements AutoCloseable {
     /**
      * {@code req_set_body} on a created request; false if the handle is not one, or if the bodies
      * of this guest request's requests would exceed {@code outbound.maxTotalRequestSize} (a sent
-     * request's body counts until the guest request ends: the client may still be sending it).
+     * request's body counts until the guest request ends: the client may still be sending it). The
+     * bodies are also held in the engine's memory limit until then.
+     *
+     * @throws dev.vivarium.core.abi.HostcallTrap of kind OVERLOADED if that has no room
      */
     public boolean setBody(int handle, byte[] body) {
         OutboundRequest r = requests.get(handle);
@@ -141,6 +151,15 @@ public final class OutboundSession implements AutoCloseable {
                             + limits.maxTotalRequestSize()
                             + " bytes)");
             return false;
+        }
+        if (buffers != null) {
+            long more = body.length - r.body().length;
+            if (more > 0) {
+                // no room is a 503 for the guest request (HostcallTrap OVERLOADED)
+                buffers.hold(more, "outbound request body");
+            } else {
+                buffers.release(-more);
+            }
         }
         requestBodyBytes = after;
         r.setBody(body);
@@ -280,6 +299,11 @@ public final class OutboundSession implements AutoCloseable {
         pending.closeAll(InFlight::abort);
         requests.closeAll(r -> {});
         responses.closeAll(r -> {});
+        budget.close();
+        if (buffers != null) {
+            buffers.release(requestBodyBytes);
+            requestBodyBytes = 0;
+        }
     }
 
     // --- internals ----------------------------------------------------------------------------

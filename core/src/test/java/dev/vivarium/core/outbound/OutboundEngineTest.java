@@ -91,6 +91,44 @@ class OutboundEngineTest {
                         "/a -> http_async.wat; outbound=" + upstream.base() + " " + dead)) {
             Outcome o = getAsync(v, dead + "/");
             assertEquals(200, o.status(), describe(o));
+            // the responses' bodies were held in maxTotalMemory only while the request ran
+            long idle = v.pools().stream().mapToLong(p -> p.idleMemory()).sum();
+            assertEquals(idle, v.memoryUsed());
+        }
+    }
+
+    /** {@code GET /f?url=URL} to fetch.wasm. */
+    private static Outcome fetch(Vivarium v, String url) {
+        return v.handle(
+                v.route("x", "/f"),
+                new GuestRequest("GET", "/f?url=" + url, "x", new Headers(), null, "127.0.0.1"));
+    }
+
+    @Test
+    void anOutboundResponseWithNoRoomInMaxTotalMemoryFailsTheCallNotTheServer() throws Exception {
+        // an upstream of its own: other tests leave the shared one's threads in /hang
+        try (TestUpstream own = new TestUpstream()) {
+            VivariumOptions options =
+                    VivariumOptions.builder()
+                            .guestDirectory(TestGuests.dist())
+                            .poolSize(1)
+                            .maxMemoryPages(24)
+                            .maxTotalMemory(32 * 65536)
+                            .route("/f -> fetch.wasm; outbound=" + own.base())
+                            .build();
+            try (Vivarium v =
+                    Vivarium.builder(options)
+                            .dnsResolver(dns.resolver(Duration.ofSeconds(2)))
+                            .start()) {
+                // 3 MB cannot be held in 2 MiB: the guest's send fails, and it answers for itself
+                Outcome o = fetch(v, own.base() + "/big?size=3000000");
+                assertEquals(502, o.status(), describe(o));
+                assertTrue(describe(o).contains("fetch failed"), describe(o));
+                long idle = v.pools().stream().mapToLong(p -> p.idleMemory()).sum();
+                assertEquals(idle, v.memoryUsed());
+                Outcome small = fetch(v, own.base() + "/big?size=1000");
+                assertEquals(200, small.status(), describe(small));
+            }
         }
     }
 

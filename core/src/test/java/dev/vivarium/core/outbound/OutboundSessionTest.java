@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.dns.TestDnsServer;
+import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.testing.Interrupter;
 import java.time.Duration;
 import java.util.List;
@@ -70,6 +74,39 @@ class OutboundSessionTest {
 
     private String body(int resp) {
         return new String(session.response(resp).body(), UTF_8);
+    }
+
+    @Test
+    void bodiesAreHeldInTheEnginesMemoryLimitUntilTheSessionCloses() throws Exception {
+        MemoryBudget memory = new MemoryBudget(1 << 20);
+        try (OutboundSession s =
+                http.openSession(
+                        "test-guest",
+                        OutboundPolicy.parse("/t -> t.wasm", List.of(upstream.base()), "test"),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(30),
+                        memory)) {
+            // a request body: held while the session lasts, the difference when replaced
+            int post = s.create("POST", upstream.base() + "/echo");
+            assertTrue(s.setBody(post, new byte[600_000]));
+            assertEquals(600_000, memory.used());
+            assertTrue(s.setBody(post, new byte[400_000]));
+            assertEquals(400_000, memory.used());
+            int other = s.create("POST", upstream.base() + "/echo");
+            HostcallTrap refused =
+                    assertThrows(HostcallTrap.class, () -> s.setBody(other, new byte[700_000]));
+            assertEquals(Outcome.Kind.OVERLOADED, refused.kind());
+            assertEquals(
+                    "no memory for the outbound request body (683 KiB): guests hold 390 KiB of"
+                            + " maxTotalMemory (1 MiB)",
+                    refused.getMessage());
+
+            // a response body: held as it arrives; one that does not fit fails the request
+            int small = s.send(s.create("GET", upstream.base() + "/big?size=300000"));
+            assertTrue(small >= 1);
+            assertEquals(700_000, memory.used());
+            assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/big?size=500000")));
+        }
+        assertEquals(0, memory.used(), "all given back when the guest request ends");
     }
 
     @Test
