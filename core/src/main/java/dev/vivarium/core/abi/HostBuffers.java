@@ -22,6 +22,12 @@ public interface HostBuffers {
      */
     boolean tryHold(long bytes);
 
+    /**
+     * Whether {@code bytes} could be held at all now, if every idle instance were dropped: false
+     * means asking would only empty warm pools for nothing.
+     */
+    boolean couldHold(long bytes);
+
     /** Gives back bytes {@link #hold} or {@link #tryHold} counted. */
     void release(long bytes);
 

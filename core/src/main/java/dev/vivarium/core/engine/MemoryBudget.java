@@ -83,8 +83,7 @@ public final class MemoryBudget implements HostBuffers {
         if (tryReserve(bytes)) {
             return true;
         }
-        long idle = pools.stream().mapToLong(InstancePool::idleMemory).sum();
-        if (bytes > limit - used.get() + idle) {
+        if (!couldHold(bytes)) {
             // even without any idle instance it would not fit: keep them warm
             return false;
         }
@@ -125,6 +124,12 @@ public final class MemoryBudget implements HostBuffers {
     }
 
     @Override
+    public boolean couldHold(long bytes) {
+        long idle = pools.stream().mapToLong(InstancePool::idleMemory).sum();
+        return bytes <= limit - used.get() + idle;
+    }
+
+    @Override
     public boolean tryHold(long bytes) {
         return reserve(bytes);
     }
@@ -153,7 +158,7 @@ public final class MemoryBudget implements HostBuffers {
                     ? (bytes >> 20) + " MiB"
                     : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
         }
-        return (bytes >> 10) + " KiB";
+        return bytes < 1024 ? bytes + " bytes" : (bytes >> 10) + " KiB";
     }
 
     @Override

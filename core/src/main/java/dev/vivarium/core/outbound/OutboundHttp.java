@@ -138,6 +138,7 @@ public final class OutboundHttp implements AutoCloseable {
             req.body(new BytesRequestContent((String) null, request.body()));
         }
         boolean head = HttpMethod.HEAD.is(request.method());
+        ResponseBudget.Share share = budget.share();
         req.onResponseHeaders(
                 response -> {
                     // HEAD, 204 and 304 declare a length but carry no body (RFC 9110 8.6)
@@ -145,13 +146,14 @@ public final class OutboundHttp implements AutoCloseable {
                         return;
                     }
                     long declared = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-                    if (declared > budget.remaining()) {
-                        response.abort(budget.exceeded());
+                    OutboundFailure refused = declared > 0 ? share.admit(declared) : null;
+                    if (refused != null) {
+                        response.abort(refused);
                     }
                 });
         req.onResponseContent(
                 (response, content) -> {
-                    OutboundFailure refused = budget.take(content.remaining());
+                    OutboundFailure refused = share.take(content.remaining());
                     if (refused != null) {
                         response.abort(refused);
                     }
@@ -162,6 +164,7 @@ public final class OutboundHttp implements AutoCloseable {
                 .whenComplete(
                         (response, failure) -> {
                             if (failure != null) {
+                                share.failed();
                                 result.completeExceptionally(explain(failure, timeoutMillis));
                             } else {
                                 result.complete(convert(response));

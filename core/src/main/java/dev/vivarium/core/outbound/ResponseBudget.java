@@ -5,8 +5,9 @@ import dev.vivarium.core.abi.HostBuffers;
 /**
  * The bytes of response bodies one guest request may still receive ({@code
  * outbound.maxTotalResponseSize}), shared by all its requests: the responses arrive on client
- * threads, several at once with {@code send_async}. What it takes is also held in the engine's
- * {@link HostBuffers} ({@code maxTotalMemory}) until the guest request ends.
+ * threads, several at once with {@code send_async}. What a response keeps is also held in the
+ * engine's {@link HostBuffers} ({@code maxTotalMemory}): until the guest request ends if it
+ * completes, until it fails otherwise.
  */
 final class ResponseBudget {
     private final long max;
@@ -23,26 +24,9 @@ final class ResponseBudget {
         this.buffers = buffers;
     }
 
-    /**
-     * Counts {@code bytes} of a response body as they arrive.
-     *
-     * @return null if they may be kept, else why not (the response is then aborted)
-     */
-    synchronized OutboundFailure take(long bytes) {
-        if (closed) {
-            return new OutboundFailure("aborted: the guest request ended");
-        }
-        used += bytes;
-        if (used > max) {
-            return exceeded();
-        }
-        if (buffers != null) {
-            if (!buffers.tryHold(bytes)) {
-                return new OutboundFailure("no memory for the response body: " + buffers.state());
-            }
-            held += bytes;
-        }
-        return null;
+    /** The account of one response. */
+    Share share() {
+        return new Share();
     }
 
     /** Bytes still allowed. */
@@ -65,5 +49,69 @@ final class ResponseBudget {
             buffers.release(held);
         }
         held = 0;
+    }
+
+    /** What one response has taken, so that it can be given back if the response fails. */
+    final class Share {
+        private long taken;
+
+        /**
+         * Checks a response's declared body length before any of it arrives.
+         *
+         * @return null if it may come, else why not (the response is then aborted)
+         */
+        OutboundFailure admit(long declared) {
+            synchronized (ResponseBudget.this) {
+                if (declared > max - used) {
+                    return exceeded();
+                }
+                if (buffers != null && !buffers.couldHold(declared)) {
+                    // refused before anything is dropped to make room that would not suffice
+                    return new OutboundFailure(
+                            "no memory for a response body of "
+                                    + declared
+                                    + " bytes: "
+                                    + buffers.state());
+                }
+                return null;
+            }
+        }
+
+        /**
+         * Counts {@code bytes} of the response body as they arrive.
+         *
+         * @return null if they may be kept, else why not (the response is then aborted)
+         */
+        OutboundFailure take(long bytes) {
+            synchronized (ResponseBudget.this) {
+                if (closed) {
+                    return new OutboundFailure("aborted: the guest request ended");
+                }
+                if (bytes > max - used) {
+                    return exceeded();
+                }
+                if (buffers != null) {
+                    if (!buffers.tryHold(bytes)) {
+                        return new OutboundFailure(
+                                "no memory for the response body: " + buffers.state());
+                    }
+                    held += bytes;
+                    taken += bytes;
+                }
+                used += bytes;
+                return null;
+            }
+        }
+
+        /** The response failed: what it held is garbage now, and given back. */
+        void failed() {
+            synchronized (ResponseBudget.this) {
+                if (!closed && buffers != null) {
+                    buffers.release(taken);
+                    held -= taken;
+                }
+                taken = 0;
+            }
+        }
     }
 }

@@ -104,7 +104,13 @@ class OutboundSessionTest {
             int small = s.send(s.create("GET", upstream.base() + "/big?size=300000"));
             assertTrue(small >= 1);
             assertEquals(700_000, memory.used());
+            // refused by its declared length, before any of it arrives
             assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/big?size=500000")));
+            assertEquals(700_000, memory.used());
+            // no declared length: refused as it arrives, and what it got is given back
+            assertEquals(
+                    ERROR, s.send(s.create("GET", upstream.base() + "/big?size=500000&chunked")));
+            assertEquals(700_000, memory.used());
         }
         assertEquals(0, memory.used(), "all given back when the guest request ends");
     }
