@@ -178,14 +178,14 @@ public final class CallContext implements AutoCloseable {
     }
 
     /**
-     * Counts the request body the host holds for this request against the engine's memory limit;
-     * the first thing a request does.
+     * Counts the request body the host holds for this request against the engine's memory limit,
+     * before the guest runs.
      *
      * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
      */
     public void holdRequestBody() {
         byte[] body = request.body();
-        if (buffers != null && body != null && body.length > 0 && requestBodyHeld == 0) {
+        if (buffers != null && body.length > 0 && requestBodyHeld == 0) {
             buffers.hold(body.length, "request body");
             requestBodyHeld = body.length;
         }

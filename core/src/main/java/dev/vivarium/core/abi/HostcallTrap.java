@@ -5,7 +5,8 @@ import dev.vivarium.core.Outcome;
 /**
  * A guest fault detected inside a hostcall: a bad pointer, a missing allocator, a broken limit. It
  * ends the guest's run like a wasm trap does; the dispatcher turns it into a 500 with {@link
- * #getMessage()} as the cause. Never used for host bugs.
+ * #getMessage()} as the cause, or a 503 for {@link #overloaded} (the server had no memory for the
+ * request, not the guest's fault). Never used for host bugs.
  */
 public class HostcallTrap extends RuntimeException {
     private final Outcome.Kind kind;
