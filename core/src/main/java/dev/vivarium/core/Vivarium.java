@@ -104,6 +104,7 @@ public final class Vivarium implements AutoCloseable {
         metrics.gauge(
                 "vivarium.deployments.uploaded",
                 "deployments uploaded at run time",
+                null,
                 uploads,
                 Uploads::count);
         if (options.uploads().adminEnabled()) {

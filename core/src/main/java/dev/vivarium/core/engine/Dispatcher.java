@@ -129,9 +129,8 @@ public final class Dispatcher implements AutoCloseable {
             boolean starting,
             ResettableMemory.GrowRefusal refusal) {
         String guest = route.guestName();
-        if (failure instanceof MemoryBudget.Exhausted
-                || failure instanceof HostcallTrap t && t.kind() == Outcome.Kind.OVERLOADED) {
-            // no memory for a new instance, or for the request's or the response's body
+        if (failure instanceof HostcallTrap t && t.kind() == Outcome.Kind.OVERLOADED) {
+            // no memory for a new instance, or for a body
             return Outcome.failure(
                     Outcome.Kind.OVERLOADED, 503, failure.getMessage() + " in " + guest);
         }

@@ -51,21 +51,24 @@ public final class EngineMetrics {
         gauge(
                 "vivarium.memory.used",
                 "memory held for guests: instances (idle ones included) and running requests' bodies",
+                "bytes",
                 budget,
                 MemoryBudget::used);
         gauge(
                 "vivarium.memory.max",
-                "guest memory all instances may hold (maxTotalMemory)",
+                "memory that may be held for guests (maxTotalMemory)",
+                "bytes",
                 budget,
                 MemoryBudget::limit);
     }
 
-    /** Registers an engine-wide gauge, removed by {@link #close()}. */
-    public <T> void gauge(String name, String description, T state, ToDoubleFunction<T> value) {
+    /** Registers an engine-wide gauge, removed by {@link #close()}; {@code unit} may be null. */
+    public <T> void gauge(
+            String name, String description, String unit, T state, ToDoubleFunction<T> value) {
         engineMeters.add(
                 Gauge.builder(name, state, value)
                         .description(description)
-                        .baseUnit(name.startsWith("vivarium.memory.") ? "bytes" : null)
+                        .baseUnit(unit)
                         .register(registry));
     }
 

@@ -3,6 +3,8 @@ package dev.vivarium.core.engine;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.vivarium.core.Outcome;
+import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.abi.Hostcalls;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,8 +63,11 @@ public final class InstancePool {
             PooledInstance p;
             try {
                 p = create(false);
-            } catch (MemoryBudget.Exhausted e) {
+            } catch (HostcallTrap e) {
                 idleCount.decrementAndGet();
+                if (e.kind() != Outcome.Kind.OVERLOADED) {
+                    throw e;
+                }
                 LOG.info(
                         "{}: warmed {} instances, not {}: {}",
                         guest.name(),
@@ -81,7 +86,8 @@ public final class InstancePool {
     /**
      * An idle instance, else a new one.
      *
-     * @throws MemoryBudget.Exhausted if a new one's memory does not fit in the budget
+     * @throws HostcallTrap of kind {@code OVERLOADED} if a new one's memory does not fit in the
+     *     budget
      */
     PooledInstance acquire() {
         PooledInstance p = idle.pollFirst();

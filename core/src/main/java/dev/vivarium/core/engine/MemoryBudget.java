@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * memory and when an instance is dropped. When a reservation does not fit, idle instances of any
  * guest are dropped first, one at a time; if that is not enough, it is refused: a {@code
  * memory.grow} fails inside the guest (returns -1, as past {@code maxMemoryPages}), and a request
- * that needs a new instance is answered 503 ({@link Exhausted}). The limit is like wasmtime's
- * {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come free.
+ * that needs a new instance is answered 503 ({@link HostcallTrap#overloaded}). The limit is like
+ * wasmtime's {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come
+ * free.
  *
  * <p>Bodies are counted while their request runs and until its response is written: a request whose
  * body does not fit, or a guest whose response body or outbound request body does not, gets 503; an
@@ -119,7 +120,7 @@ public final class MemoryBudget implements HostBuffers {
     public void hold(long bytes, String what) {
         if (!reserve(bytes)) {
             throw HostcallTrap.overloaded(
-                    "no memory for the " + what + " (" + describe(bytes) + "): " + holding());
+                    "no memory for the " + what + " (" + describe(bytes) + "): " + state());
         }
     }
 
@@ -136,14 +137,10 @@ public final class MemoryBudget implements HostBuffers {
 
     @Override
     public String state() {
-        return holding();
-    }
-
-    /** "guests hold 1.4 MiB of maxTotalMemory (2 MiB)", for messages. */
-    String holding() {
         return holding(used(), limit);
     }
 
+    /** "guests hold 1.4 MiB of maxTotalMemory (2 MiB)", for messages. */
     static String holding(long used, long limit) {
         return "guests hold " + describe(used) + " of maxTotalMemory (" + describe(limit) + ")";
     }
@@ -170,12 +167,5 @@ public final class MemoryBudget implements HostBuffers {
                 + ", "
                 + pools.size()
                 + " pools]";
-    }
-
-    /** A new instance's initial memory did not fit: the request gets 503. */
-    public static final class Exhausted extends RuntimeException {
-        Exhausted(String message) {
-            super(message, null, false, false);
-        }
     }
 }

@@ -5,6 +5,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.vivarium.core.abi.HostcallTrap;
 import java.util.Locale;
 
 /**
@@ -42,18 +43,18 @@ final class ResettableMemory implements Memory {
      * Reserves the initial pages in {@code budget}, then allocates them.
      *
      * @param evict whether idle instances may be dropped to make room (not when warming a pool)
-     * @throws MemoryBudget.Exhausted if they do not fit
+     * @throws HostcallTrap of kind {@code OVERLOADED} if they do not fit
      */
     ResettableMemory(MemoryLimits limits, MemoryBudget budget, boolean evict) {
         this.limits = limits;
         this.budget = budget;
         long bytes = (long) limits.initialPages() * PAGE_SIZE;
         if (!(evict ? budget.reserve(bytes) : budget.tryReserve(bytes))) {
-            throw new MemoryBudget.Exhausted(
+            throw HostcallTrap.overloaded(
                     "no memory for a new instance ("
                             + MemoryBudget.describe(bytes)
                             + "): "
-                            + budget.holding());
+                            + budget.state());
         }
         this.reserved = bytes;
         try {
