@@ -3,6 +3,8 @@ package dev.vivarium.core.kv;
 import dev.vivarium.core.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -11,8 +13,12 @@ import java.util.Objects;
  * <table>
  *   <caption>KV settings</caption>
  *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code kv.backend}</td><td>{@code mapdb}</td><td>where the stores live: {@code
+ *       mapdb} (embedded files under {@code kv.directory}) or another backend on the classpath
+ *       (see {@link KvBackends})</td></tr>
  *   <tr><td>{@code kv.directory}</td><td>the adapter's choice (engine: {@code vivarium-kv})</td>
- *       <td>where each deployment's store lives, one sub-directory per deployment</td></tr>
+ *       <td>where each deployment's {@code mapdb} store lives, one sub-directory per deployment;
+ *       also where uploads are kept unless {@code uploads.directory} says otherwise</td></tr>
  *   <tr><td>{@code kv.maxKeySize}</td><td>1KB</td><td>longest key, in UTF-8 bytes</td></tr>
  *   <tr><td>{@code kv.maxValueSize}</td><td>1MB</td><td>longest value, also after an
  *       append</td></tr>
@@ -39,6 +45,8 @@ public final class KvOptions {
     /** Values are Java arrays: nothing larger can be held. */
     static final long MAX_VALUE_LIMIT = Integer.MAX_VALUE - 64;
 
+    private final String backend;
+    private final Map<String, String> backendSettings;
     private final Path directory;
     private final int maxKeySize;
     private final int maxValueSize;
@@ -47,6 +55,8 @@ public final class KvOptions {
     private final boolean groupCommit;
 
     private KvOptions(Builder b) {
+        this.backend = b.backend;
+        this.backendSettings = Map.copyOf(b.backendSettings);
         this.directory = b.directory;
         this.maxKeySize = b.maxKeySize;
         this.maxValueSize = b.maxValueSize;
@@ -58,12 +68,24 @@ public final class KvOptions {
     /**
      * Reads the {@code kv.*} settings; {@code defaultDirectory} when {@code kv.directory} is unset.
      *
-     * @throws dev.vivarium.core.config.ConfigurationException naming the bad setting
+     * <p>The backend's own settings (its {@link KvBackendProvider#settings()}) are read too.
+     *
+     * @throws dev.vivarium.core.config.ConfigurationException naming the bad setting; for an
+     *     unknown {@code kv.backend}, listing the valid ones
      */
     public static KvOptions parse(Settings s, Path defaultDirectory) {
         String dir = s.string("kv.directory");
-        return builder(dir != null ? Path.of(dir) : defaultDirectory)
-                .maxKeySize(s.size("kv.maxKeySize", DEFAULT_MAX_KEY_SIZE))
+        Builder b = builder(dir != null ? Path.of(dir) : defaultDirectory);
+        KvBackendProvider provider =
+                KvBackends.provider(s.string("kv.backend", KvBackends.DEFAULT));
+        b.backend(provider.name());
+        for (String name : provider.settings()) {
+            String v = s.string(name);
+            if (v != null) {
+                b.backendSetting(name, v);
+            }
+        }
+        return b.maxKeySize(s.size("kv.maxKeySize", DEFAULT_MAX_KEY_SIZE))
                 .maxValueSize(s.size("kv.maxValueSize", DEFAULT_MAX_VALUE_SIZE))
                 .maxStoreSize(s.size("kv.maxStoreSize", DEFAULT_MAX_STORE_SIZE))
                 .purgeInterval(s.duration("kv.purgeInterval", DEFAULT_PURGE_INTERVAL))
@@ -79,7 +101,28 @@ public final class KvOptions {
         return new Builder(directory);
     }
 
-    /** Where the stores live: one sub-directory per deployment. */
+    /** {@code kv.backend}: the name of the backend that holds the stores. */
+    public String backend() {
+        return backend;
+    }
+
+    /**
+     * The backend's own settings that were given, by name (e.g. {@code kv.jdbc.url}); see {@link
+     * KvBackendProvider#settings()}.
+     */
+    public Map<String, String> backendSettings() {
+        return backendSettings;
+    }
+
+    /** The size limits, as backends check them. */
+    public KvLimits limits() {
+        return new KvLimits(maxKeySize, maxValueSize, maxStoreSize);
+    }
+
+    /**
+     * {@code kv.directory}: where the {@code mapdb} backend keeps its stores, one sub-directory per
+     * deployment, and the default parent of the uploads directory.
+     */
     public Path directory() {
         return directory;
     }
@@ -114,7 +157,9 @@ public final class KvOptions {
 
     @Override
     public String toString() {
-        return "KvOptions[directory="
+        return "KvOptions[backend="
+                + backend
+                + ", directory="
                 + directory
                 + ", maxKeySize="
                 + maxKeySize
@@ -132,6 +177,8 @@ public final class KvOptions {
     /** Builds options; every setter checks its value and names the setting when it is wrong. */
     public static final class Builder {
         private final Path directory;
+        private String backend = KvBackends.DEFAULT;
+        private final Map<String, String> backendSettings = new LinkedHashMap<>();
         private int maxKeySize = (int) DEFAULT_MAX_KEY_SIZE;
         private int maxValueSize = (int) DEFAULT_MAX_VALUE_SIZE;
         private long maxStoreSize = DEFAULT_MAX_STORE_SIZE;
@@ -140,6 +187,27 @@ public final class KvOptions {
 
         private Builder(Path directory) {
             this.directory = Objects.requireNonNull(directory, "directory");
+        }
+
+        /**
+         * {@code kv.backend}; checked when the stores are opened ({@link KvStores#open}), which
+         * fails listing the valid names.
+         */
+        public Builder backend(String name) {
+            Objects.requireNonNull(name, "backend");
+            if (name.isBlank()) {
+                throw Settings.bad(
+                        "kv.backend", name, "a backend name, e.g. " + KvBackends.DEFAULT);
+            }
+            this.backend = name.trim();
+            return this;
+        }
+
+        /** One of the backend's own settings (see {@link KvBackendProvider#settings()}). */
+        public Builder backendSetting(String name, String value) {
+            backendSettings.put(
+                    Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
         }
 
         public Builder maxKeySize(long bytes) {

@@ -1,12 +1,8 @@
 package dev.vivarium.core.kv;
 
-import dev.vivarium.core.config.ConfigurationException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,19 +20,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The key-value stores of all deployments: one MapDB file per deployment under {@code
- * kv.directory}, created empty on first use and reopened with the same data after a restart. A
- * deployment reaches only the store {@link #store} handed it, so no key a guest passes can reach
- * another deployment's data.
+ * The key-value stores of all deployments, over the {@link KvBackend} {@code kv.backend} names (by
+ * default {@code mapdb}: one MapDB file per deployment under {@code kv.directory}). A store is
+ * created empty on first use and keeps its data across restarts. A deployment reaches only the
+ * store {@link #store} handed it, so no key a guest passes can reach another deployment's data.
  *
- * <p><b>Durability.</b> A write returns only once a commit covering it is on disk: MapDB puts it in
- * the store's write-ahead log, syncs the log ({@code fsync}), applies it to the store file and
- * syncs that. Killing the process at any moment loses no acknowledged write and leaves no half-done
- * one; the next open replays the log. The cost is a few fsyncs per commit (about 4 ms on a cloud VM
- * disk), so a single writer does a few hundred durable writes per second per store; concurrent
- * writers of one store share a commit ({@link KvOptions#groupCommit() group commit}). Reads do not
- * wait for commits (they are memory reads of the mapped file, about a microsecond) and may see a
- * write that is still being committed.
+ * <p>This layer does, once for every backend: the key limit and the insert-value limit ({@link
+ * KvLimits}), time to live on the injected clock, the expiry run, the store's lifetime tied to its
+ * deployment (permanent for a configured deployment, {@link #create ending} with an uploaded one),
+ * reopening a store an operator deleted or whose backend object failed, and the meters.
+ *
+ * <p><b>Durability.</b> A write returns only once it is durable in the backend (for {@code mapdb}:
+ * in the store's write-ahead log, synced, see {@code kv.mapdb.MapDbBackend}). Reads may see a write
+ * that is still being committed.
  *
  * <p><b>Expiry.</b> A store may be given a lifetime ({@link #create(String, Duration)}, {@link
  * #expireAfter}); when it ends the store and its files are deleted and {@link #onExpired} listeners
@@ -51,26 +47,23 @@ public final class KvStores implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KvStores.class);
 
     private final KvOptions options;
+    private final KvBackend backend;
     private final Clock clock;
     private final MeterRegistry registry;
-    private final StoreFiles files;
-    private final WriterThreads writers = new WriterThreads();
-    private final ConcurrentHashMap<String, Open> open = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, OpenStore> open = new ConcurrentHashMap<>();
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService scheduler;
     private final Meter storesGauge;
     private volatile boolean closed;
 
-    private record Open(MapDbKvStore store, StoreMeters meters) {}
-
     /** What one {@link #runExpiry()} did: stores deleted (lifetime ended), keys purged. */
     public record ExpiryRun(List<String> deletedStores, long purgedKeys) {}
 
-    private KvStores(KvOptions options, Clock clock, MeterRegistry registry) {
+    private KvStores(KvOptions options, KvBackend backend, Clock clock, MeterRegistry registry) {
         this.options = options;
+        this.backend = backend;
         this.clock = clock;
         this.registry = registry;
-        this.files = new StoreFiles(options.directory());
         this.storesGauge =
                 Gauge.builder("vivarium.kv.stores", open, ConcurrentHashMap::size)
                         .description("open key-value stores")
@@ -88,28 +81,56 @@ public final class KvStores implements AutoCloseable {
     }
 
     /**
-     * Opens the stores under {@code options.directory()} (created with the first store) and starts
-     * the expiry thread.
+     * Opens the backend {@code options.backend()} names and starts the expiry thread.
      *
-     * @throws ConfigurationException if {@code kv.directory} names a file
+     * @throws dev.vivarium.core.config.ConfigurationException if {@code kv.backend} names no
+     *     backend on the classpath (the message lists the valid ones) or a backend setting is wrong
+     *     (for {@code mapdb}: {@code kv.directory} names a file)
+     * @throws KvUnavailableException if the backend cannot be used at all
      */
     public static KvStores open(KvOptions options, Clock clock, MeterRegistry registry) {
         Objects.requireNonNull(options, "options");
-        // the directory is created with the first store, so an engine without KV users leaves none
-        if (Files.exists(options.directory()) && !Files.isDirectory(options.directory())) {
-            throw new ConfigurationException(
-                    "Vivarium setting 'kv.directory': "
-                            + options.directory().toAbsolutePath()
-                            + " is not a directory");
-        }
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(registry, "registry");
+        KvBackend backend =
+                KvBackends.provider(options.backend())
+                        .open(new KvBackendContext(options, registry));
+        return new KvStores(options, backend, clock, registry);
+    }
+
+    /**
+     * Opens the stores over a backend made by the caller (closed with them) and starts the expiry
+     * thread.
+     */
+    public static KvStores open(
+            KvBackend backend, KvOptions options, Clock clock, MeterRegistry registry) {
         return new KvStores(
-                options,
+                Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(backend, "backend"),
                 Objects.requireNonNull(clock, "clock"),
                 Objects.requireNonNull(registry, "registry"));
     }
 
     public KvOptions options() {
         return options;
+    }
+
+    /** The backend's name ({@code kv.backend}). */
+    public String backendName() {
+        return backend.name();
+    }
+
+    /** Whether the backend can serve now (for a remote backend: whether it is reachable). */
+    public KvHealth health() {
+        try {
+            return backend.health();
+        } catch (RuntimeException e) {
+            return KvHealth.down(e.toString());
+        }
+    }
+
+    Clock clock() {
+        return clock;
     }
 
     /**
@@ -127,24 +148,23 @@ public final class KvStores implements AutoCloseable {
      * the store still has from an uploaded deployment of the same id is removed.
      */
     public KvStore permanentStore(String deploymentId) {
-        MapDbKvStore s =
+        OpenStore s =
                 open.compute(
-                                deploymentId,
-                                (id, cur) -> {
-                                    Open o = usable(cur) ? cur : reopen(id, cur);
-                                    if (o.store.lifetimeEnd() != 0) {
-                                        files.clearLifetimeEnd(id);
-                                        o.store.lifetimeEnd(0);
-                                    }
-                                    return o;
-                                })
-                        .store;
+                        checkId(deploymentId),
+                        (id, cur) -> {
+                            OpenStore o = usable(cur) ? cur : reopen(id, cur);
+                            if (o.lifetimeEnd() != 0) {
+                                backend.lifetimeEnd(id, 0);
+                                o.lifetimeEnd(0);
+                            }
+                            return o;
+                        });
         return new StoreHandle(this, deploymentId, s);
     }
 
     /** {@link #store} for a deployment that lives {@code lifetime}, counted from now. */
     public KvStore create(String deploymentId, Duration lifetime) {
-        MapDbKvStore s = setLifetime(deploymentId, lifetime);
+        OpenStore s = setLifetime(deploymentId, lifetime);
         return new StoreHandle(this, deploymentId, s);
     }
 
@@ -159,10 +179,10 @@ public final class KvStores implements AutoCloseable {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
-    /** Every deployment with a store, open or on disk, sorted. */
+    /** Every deployment with a store, open or in the backend, sorted. */
     public List<String> deployments() {
         TreeSet<String> ids = new TreeSet<>(open.keySet());
-        ids.addAll(files.ids());
+        ids.addAll(backend.list());
         return List.copyOf(ids);
     }
 
@@ -171,14 +191,18 @@ public final class KvStores implements AutoCloseable {
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative: " + limit);
         }
-        List<String> keys = new ArrayList<>(existing(deploymentId).keys(limit));
+        List<String> keys = new ArrayList<>(existing(deploymentId).keys(limit, clock.millis()));
         keys.sort(null);
         return keys;
     }
 
     /** A value as the deployment would read it, or null. */
     public byte[] get(String deploymentId, String key) {
-        return existing(deploymentId).get(key);
+        KvBackendStore s = existing(deploymentId);
+        if (KvLimits.keyBytes(key) > options.maxKeySize()) {
+            return null;
+        }
+        return s.get(key, clock.millis());
     }
 
     /** Deletes every key of a deployment's store; the store stays. */
@@ -187,48 +211,49 @@ public final class KvStores implements AutoCloseable {
     }
 
     /**
-     * Deletes a deployment's store and its files. The deployment's next operation starts a new,
+     * Deletes a deployment's store and its data. The deployment's next operation starts a new,
      * empty store.
      *
      * @throws KvUnavailableException if another engine has the store open (nothing is deleted)
      * @return whether there was a store
      */
     public boolean delete(String deploymentId) {
-        return delete(deploymentId, MapDbKvStore.Closed.DELETED);
+        return delete(deploymentId, StoreClosed.DELETED);
     }
 
-    private boolean delete(String deploymentId, MapDbKvStore.Closed reason) {
+    private boolean delete(String deploymentId, StoreClosed reason) {
         boolean[] existed = {false};
         open.compute(
                 deploymentId,
                 (id, o) -> {
-                    existed[0] = o != null || files.exists(id);
+                    existed[0] = o != null || backend.exists(id);
                     if (o != null) {
-                        closeOpen(o, reason);
+                        o.close(reason);
                     }
-                    deleteFiles(id);
+                    backend.delete(id);
                     return null;
                 });
         return existed[0];
     }
 
     /**
-     * Deletes the store of a deployment that is gone (removed, or its lifetime ended) and its
-     * files. Unlike {@link #delete}, operations still running on it (a request that was routed
-     * before the deployment went away) fail instead of starting a new store; a later deployment
-     * with the same id starts a new, empty one.
+     * Deletes the store of a deployment that is gone (removed, or its lifetime ended) and its data.
+     * Unlike {@link #delete}, operations still running on it (a request that was routed before the
+     * deployment went away) fail instead of starting a new store; a later deployment with the same
+     * id starts a new, empty one.
      *
      * @return whether there was a store
      */
     public boolean deleteWithDeployment(String deploymentId) {
-        return delete(deploymentId, MapDbKvStore.Closed.REMOVED);
+        return delete(deploymentId, StoreClosed.REMOVED);
     }
 
     /** Sizes and operation counts of a deployment's store. */
     public KvStats stats(String deploymentId) {
-        MapDbKvStore s = existing(deploymentId);
-        StoreCounters c = s.counters;
-        long end = s.lifetimeEnd();
+        KvBackendStore s = existing(deploymentId);
+        OpenStore o = open.get(deploymentId);
+        StoreCounters c = o != null ? o.counters : new StoreCounters();
+        long end = o != null ? o.lifetimeEnd() : backend.lifetimeEnd(deploymentId);
         return new KvStats(
                 deploymentId,
                 s.keyCount(),
@@ -242,7 +267,7 @@ public final class KvStores implements AutoCloseable {
                 c.appends.sum(),
                 c.removes.sum(),
                 s.commitCount(),
-                c.purged.sum());
+                s.purgedCount());
     }
 
     /**
@@ -253,7 +278,7 @@ public final class KvStores implements AutoCloseable {
     public ExpiryRun runExpiry() {
         long now = clock.millis();
         TreeSet<String> ids = new TreeSet<>(open.keySet());
-        ids.addAll(files.ids());
+        ids.addAll(backend.list());
         List<String> deleted = new ArrayList<>();
         long purged = 0;
         for (String id : ids) {
@@ -261,7 +286,7 @@ public final class KvStores implements AutoCloseable {
                 if (expireIfEnded(id, now)) {
                     deleted.add(id);
                 } else {
-                    Open o = open.get(id);
+                    OpenStore o = open.get(id);
                     if (o != null) {
                         purged += o.store.purgeExpired(now);
                     }
@@ -296,14 +321,14 @@ public final class KvStores implements AutoCloseable {
         open.compute(
                 deploymentId,
                 (id, o) -> {
-                    long end = o != null ? o.store.lifetimeEnd() : files.lifetimeEnd(id);
+                    long end = o != null ? o.lifetimeEnd() : backend.lifetimeEnd(id);
                     if (end == 0 || now < end) {
                         return o;
                     }
                     if (o != null) {
-                        closeOpen(o, MapDbKvStore.Closed.EXPIRED);
+                        o.close(StoreClosed.EXPIRED);
                     }
-                    deleteFiles(id);
+                    backend.delete(id);
                     expired[0] = true;
                     return null;
                 });
@@ -313,19 +338,27 @@ public final class KvStores implements AutoCloseable {
     // --- opening --------------------------------------------------------------------------------
 
     /** The open store of a deployment, opening or creating it. */
-    MapDbKvStore live(String deploymentId) {
-        Open o = open.get(deploymentId);
+    OpenStore live(String deploymentId) {
+        OpenStore o = open.get(deploymentId);
         if (usable(o)) {
-            return o.store;
+            return o;
         }
-        return open.compute(deploymentId, (id, cur) -> usable(cur) ? cur : reopen(id, cur)).store;
+        return open.compute(
+                checkId(deploymentId), (id, cur) -> usable(cur) ? cur : reopen(id, cur));
     }
 
-    /** The store of a deployment that has one (open or on disk). */
-    private MapDbKvStore existing(String deploymentId) {
-        Open o = open.get(deploymentId);
+    private static String checkId(String deploymentId) {
+        if (Objects.requireNonNull(deploymentId, "deploymentId").isEmpty()) {
+            throw new IllegalArgumentException("a deployment id must not be empty");
+        }
+        return deploymentId;
+    }
+
+    /** The store of a deployment that has one (open or in the backend). */
+    private KvBackendStore existing(String deploymentId) {
+        OpenStore o = open.get(deploymentId);
         if (o == null || o.store.closedReason() != null) {
-            if (!files.exists(deploymentId)) {
+            if (!backend.exists(deploymentId)) {
                 throw new IllegalArgumentException(
                         "no KV store for deployment '"
                                 + deploymentId
@@ -333,10 +366,10 @@ public final class KvStores implements AutoCloseable {
                                 + deployments());
             }
         }
-        return live(deploymentId);
+        return live(deploymentId).store;
     }
 
-    private MapDbKvStore setLifetime(String deploymentId, Duration lifetime) {
+    private OpenStore setLifetime(String deploymentId, Duration lifetime) {
         if (lifetime.isNegative() || lifetime.isZero()) {
             throw new IllegalArgumentException("a store lifetime must be positive: " + lifetime);
         }
@@ -346,93 +379,50 @@ public final class KvStores implements AutoCloseable {
                         ? Long.MAX_VALUE
                         : now + lifetime.toMillis();
         return open.compute(
-                        deploymentId,
-                        (id, cur) -> {
-                            Open o = usable(cur) ? cur : reopen(id, cur);
-                            files.writeLifetimeEnd(id, end);
-                            o.store.lifetimeEnd(end);
-                            return o;
-                        })
-                .store;
+                checkId(deploymentId),
+                (id, cur) -> {
+                    OpenStore o = usable(cur) ? cur : reopen(id, cur);
+                    backend.lifetimeEnd(id, end);
+                    o.lifetimeEnd(end);
+                    return o;
+                });
     }
 
-    /**
-     * Deletes a store's files, holding its {@link StoreLock} while it does: refused if another
-     * engine (or process) has the store open. Nothing else about the files matters, so a store
-     * whose files are corrupt can be deleted.
-     */
-    private void deleteFiles(String deploymentId) {
-        Path dir = files.directory(deploymentId);
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        StoreLock lock;
-        try {
-            lock = StoreLock.take(dir);
-        } catch (IOException e) {
-            throw new KvUnavailableException(
-                    "cannot tell whether the KV store of deployment '"
-                            + deploymentId
-                            + "' in "
-                            + dir
-                            + " is in use: "
-                            + e,
-                    e);
-        }
-        if (lock == null) {
-            throw new KvUnavailableException(
-                    "the KV store of deployment '"
-                            + deploymentId
-                            + "' in "
-                            + dir
-                            + " is in use elsewhere",
-                    new StoreLock.InUse());
-        }
-        try {
-            files.delete(deploymentId);
-        } finally {
-            lock.release();
-        }
-    }
-
-    private static boolean usable(Open o) {
-        return o != null && o.store.closedReason() == null && !o.store.failed();
+    private static boolean usable(OpenStore o) {
+        return o != null && o.usable();
     }
 
     /**
      * Opens a store whose open instance is missing, closed or failed; a failed one is closed first
-     * (it still holds the file) and the store comes back as its last commit left it.
+     * (it may still hold resources) and the store comes back as its last commit left it.
      */
-    private Open reopen(String deploymentId, Open cur) {
+    private OpenStore reopen(String deploymentId, OpenStore cur) {
         if (cur != null && cur.store.closedReason() == null) {
             LOG.warn("KV store of deployment '{}' failed; opening it again", deploymentId);
-            closeOpen(cur, MapDbKvStore.Closed.FAILED);
+            cur.close(StoreClosed.FAILED);
         }
         return openStore(deploymentId);
     }
 
     /** Opens a store; one whose lifetime already ended is deleted first and starts empty. */
-    private Open openStore(String deploymentId) {
+    private OpenStore openStore(String deploymentId) {
         if (closed) {
             throw new KvUnavailableException("the KV stores are closed (the engine is stopping)");
         }
-        long end = files.lifetimeEnd(deploymentId);
+        long end = backend.lifetimeEnd(deploymentId);
         if (end != 0 && clock.millis() >= end) {
-            deleteFiles(deploymentId);
+            backend.delete(deploymentId);
             end = 0;
         }
-        MapDbKvStore s =
-                MapDbOpener.open(
-                        deploymentId, files.directory(deploymentId), end, writers, options, clock);
-        return new Open(s, new StoreMeters(registry, s));
+        OpenStore o = new OpenStore(deploymentId, backend.open(deploymentId), end);
+        o.meters(new StoreMeters(registry, o));
+        return o;
     }
 
-    private static void closeOpen(Open o, MapDbKvStore.Closed reason) {
-        o.meters.remove();
-        o.store.close(reason);
-    }
-
-    /** Stops the expiry thread and closes every store (all writes are committed already). */
+    /**
+     * Stops the expiry thread, closes every store (all writes are committed already), then the
+     * backend.
+     */
     @Override
     public void close() {
         closed = true;
@@ -449,14 +439,18 @@ public final class KvStores implements AutoCloseable {
                     id,
                     (k, o) -> {
                         try {
-                            closeOpen(o, MapDbKvStore.Closed.CLOSED);
+                            o.close(StoreClosed.CLOSED);
                         } catch (RuntimeException e) {
                             LOG.warn("closing the KV store of deployment '{}' failed", k, e);
                         }
                         return null;
                     });
         }
-        writers.close();
+        try {
+            backend.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the KV backend '{}' failed", backend.name(), e);
+        }
         registry.remove(storesGauge);
     }
 }

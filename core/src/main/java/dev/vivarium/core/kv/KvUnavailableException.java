@@ -2,16 +2,20 @@ package dev.vivarium.core.kv;
 
 /**
  * The store cannot serve the operation: it was deleted because its lifetime ended, the engine is
- * closing, or an I/O failure closed it. The message says which.
+ * closing, an I/O failure closed it, or (for a remote backend) the backend cannot be reached. The
+ * message says which. The engine answers the request 503; a backend throws it, with the lower-level
+ * failure as its cause, for every failure that is not a broken limit.
  */
 public final class KvUnavailableException extends RuntimeException {
     private final boolean notApplied;
 
-    KvUnavailableException(String message) {
+    /** A store that cannot serve for the reason {@code message} gives; safe to show a client. */
+    public KvUnavailableException(String message) {
         this(message, null, false);
     }
 
-    KvUnavailableException(String message, Throwable cause) {
+    /** A store that cannot serve because of {@code cause}, which only the server log shows. */
+    public KvUnavailableException(String message, Throwable cause) {
         this(message, cause, false);
     }
 
@@ -24,13 +28,19 @@ public final class KvUnavailableException extends RuntimeException {
      * For an operation known to have had no effect on disk: a commit failed before one covered it,
      * so it may be tried again on the store opened again from its last commit.
      */
-    static KvUnavailableException notApplied(String message, Throwable cause) {
+    public static KvUnavailableException notApplied(String message, Throwable cause) {
         return new KvUnavailableException(message, cause, true);
     }
 
     /** Whether the operation is known to have had no effect on disk (see {@link #notApplied}). */
-    boolean isNotApplied() {
+    public boolean isNotApplied() {
         return notApplied;
+    }
+
+    /** For an operation on a store object {@link KvStores} closed for {@code reason}. */
+    public static KvUnavailableException closed(String deploymentId, StoreClosed reason) {
+        return new KvUnavailableException(
+                "the KV store of deployment '" + deploymentId + "' " + reason.text());
     }
 
     /**

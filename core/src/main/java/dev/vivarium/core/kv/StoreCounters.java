@@ -2,7 +2,7 @@ package dev.vivarium.core.kv;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** Operation counts of one store, read by its meters and by {@link KvStores#stats}. */
+/** Operation counts of one open store, read by its meters and by {@link KvStores#stats}. */
 final class StoreCounters {
     final LongAdder gets = new LongAdder();
     final LongAdder hits = new LongAdder();
@@ -11,9 +11,4 @@ final class StoreCounters {
     final LongAdder upserts = new LongAdder();
     final LongAdder appends = new LongAdder();
     final LongAdder removes = new LongAdder();
-    final LongAdder purged = new LongAdder();
-
-    void count(LongAdder adder) {
-        adder.increment();
-    }
 }

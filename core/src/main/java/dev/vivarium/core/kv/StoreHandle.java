@@ -1,73 +1,133 @@
 package dev.vivarium.core.kv;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * What {@link KvStores#store} hands out: one deployment's store that stays usable when an operator
- * deletes the store (the next operation starts a new, empty one) or when a commit failed (the next
- * operation opens it again from its last commit), but not once the store's lifetime ended or its
- * deployment was removed (the deployment is gone with it).
+ * What {@link KvStores#store} hands out: one deployment's store, whatever the backend. It does what
+ * every backend needs done the same way: the key limit and the insert-value limit, a time to live
+ * turned into an expiry on the engine's clock, the operation counts. It stays usable when an
+ * operator deletes the store (the next operation starts a new, empty one) or when the backend's
+ * store object failed (the next operation opens it again from its last commit), but not once the
+ * store's lifetime ended or its deployment was removed (the deployment is gone with it).
  */
 final class StoreHandle implements KvStore {
     private final KvStores owner;
     private final String id;
-    private volatile MapDbKvStore current;
+    private final KvLimits limits;
+    private final Clock clock;
+    private volatile OpenStore current;
 
-    StoreHandle(KvStores owner, String id, MapDbKvStore current) {
+    StoreHandle(KvStores owner, String id, OpenStore current) {
         this.owner = owner;
         this.id = id;
+        this.limits = owner.options().limits();
+        this.clock = owner.clock();
         this.current = current;
     }
 
-    private <T> T call(Function<MapDbKvStore, T> op) {
-        MapDbKvStore s = current;
+    private <T> T call(LongAdder count, Function<KvBackendStore, T> op) {
+        OpenStore o = current;
+        count.increment();
         try {
-            return op.apply(s);
+            return op.apply(o.store);
         } catch (KvUnavailableException e) {
-            MapDbKvStore.Closed reason = s.closedReason();
+            StoreClosed reason = o.store.closedReason();
             // again only what had no effect: never a write a commit may have covered
             boolean reopen =
-                    reason == MapDbKvStore.Closed.DELETED
-                            || reason == MapDbKvStore.Closed.FAILED
+                    reason == StoreClosed.DELETED
+                            || reason == StoreClosed.FAILED
                             || e.isNotApplied();
             if (!reopen) {
                 throw e;
             }
-            MapDbKvStore fresh = owner.live(id);
+            OpenStore fresh = owner.live(id);
             current = fresh;
-            return op.apply(fresh);
+            return op.apply(fresh.store);
         }
+    }
+
+    private StoreCounters counters() {
+        return current.counters;
+    }
+
+    /** Checks a key to be written: the limit breaks loudly. */
+    private void checkWriteKey(String key) {
+        limits.checkKey(KvLimits.keyBytes(Objects.requireNonNull(key, "key")));
+    }
+
+    /** Whether a key can exist at all; one longer than the limit cannot, so it is absent. */
+    private boolean canExist(String key) {
+        return KvLimits.keyBytes(Objects.requireNonNull(key, "key")) <= limits.maxKeySize();
     }
 
     @Override
     public boolean insert(String key, byte[] value) {
-        return call(s -> s.insert(key, value));
+        return put(key, value, 0, false);
     }
 
     @Override
     public boolean insertWithTtl(String key, byte[] value, Duration ttl) {
-        return call(s -> s.insertWithTtl(key, value, ttl));
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("a KV time to live must be positive, got " + ttl);
+        }
+        long now = clock.millis();
+        long millis =
+                ttl.compareTo(Duration.ofMillis(Long.MAX_VALUE - now)) >= 0
+                        ? Long.MAX_VALUE - now
+                        : Math.max(1, ttl.plusNanos(999_999).toMillis());
+        return put(key, value, now + millis, false);
     }
 
     @Override
     public boolean upsert(String key, byte[] value) {
-        return call(s -> s.upsert(key, value));
+        return put(key, value, 0, true);
+    }
+
+    private boolean put(String key, byte[] value, long expiresAt, boolean onlyIfAbsent) {
+        Objects.requireNonNull(value, "value");
+        StoreCounters c = counters();
+        LongAdder count = onlyIfAbsent ? c.upserts : c.inserts;
+        checkWriteKey(key);
+        if (!onlyIfAbsent) {
+            // an upsert of a present key writes nothing, so only the backend can tell
+            limits.checkValue(value.length, false);
+        }
+        return call(count, s -> s.put(key, value, expiresAt, onlyIfAbsent, clock.millis()));
     }
 
     @Override
     public boolean append(String key, byte[] value) {
-        return call(s -> s.append(key, value));
+        Objects.requireNonNull(value, "value");
+        LongAdder count = counters().appends;
+        checkWriteKey(key);
+        return call(count, s -> s.append(key, value, clock.millis()));
     }
 
     @Override
     public byte[] get(String key) {
-        return call(s -> s.get(key));
+        StoreCounters c = counters();
+        byte[] v = canExist(key) ? call(c.gets, s -> s.get(key, clock.millis())) : miss(c);
+        (v == null ? c.misses : c.hits).increment();
+        return v;
+    }
+
+    private static byte[] miss(StoreCounters c) {
+        c.gets.increment();
+        return null;
     }
 
     @Override
     public boolean remove(String key) {
-        return call(s -> s.remove(key));
+        LongAdder count = counters().removes;
+        if (!canExist(key)) {
+            count.increment();
+            return false;
+        }
+        return call(count, s -> s.remove(key, clock.millis()));
     }
 
     @Override

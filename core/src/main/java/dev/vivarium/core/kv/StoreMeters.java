@@ -19,17 +19,18 @@ final class StoreMeters {
     private final MeterRegistry registry;
     private final List<Meter> meters = new ArrayList<>();
 
-    StoreMeters(MeterRegistry registry, MapDbKvStore store) {
+    StoreMeters(MeterRegistry registry, OpenStore open) {
         this.registry = registry;
-        String d = store.id();
-        StoreCounters c = store.counters;
+        String d = open.id;
+        StoreCounters c = open.counters;
+        KvBackendStore store = open.store;
         meters.add(
-                Gauge.builder("vivarium.kv.keys", store, MapDbKvStore::keyCount)
+                Gauge.builder("vivarium.kv.keys", store, KvBackendStore::keyCount)
                         .tag("deployment", d)
                         .description("keys held, expired ones included until purged")
                         .register(registry));
         meters.add(
-                Gauge.builder("vivarium.kv.bytes", store, MapDbKvStore::byteCount)
+                Gauge.builder("vivarium.kv.bytes", store, KvBackendStore::byteCount)
                         .tag("deployment", d)
                         .baseUnit("bytes")
                         .description("bytes of keys and values, as counted for kv.maxStoreSize")
@@ -42,11 +43,11 @@ final class StoreMeters {
         counter("vivarium.kv.lookups", d, "result", "hit", c.hits);
         counter("vivarium.kv.lookups", d, "result", "miss", c.misses);
         meters.add(
-                FunctionCounter.builder("vivarium.kv.commits", store, MapDbKvStore::commitCount)
+                FunctionCounter.builder("vivarium.kv.commits", store, KvBackendStore::commitCount)
                         .tag("deployment", d)
                         .register(registry));
         meters.add(
-                FunctionCounter.builder("vivarium.kv.purged", c.purged, LongAdder::sum)
+                FunctionCounter.builder("vivarium.kv.purged", store, KvBackendStore::purgedCount)
                         .tag("deployment", d)
                         .register(registry));
     }

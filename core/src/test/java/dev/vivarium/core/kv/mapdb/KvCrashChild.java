@@ -1,5 +1,8 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
+import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.kv.KvStore;
+import dev.vivarium.core.kv.KvStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
+import dev.vivarium.core.kv.KvUnavailableException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A failure is sticky: every write no successful commit covered, and every later operation on
  * this store object, fails rather than report a write that may be lost or show one that was, and
- * nothing is committed after it; {@link KvStores} then opens the store again from disk. The
+ * nothing is committed after it; {@code KvStores} then opens the store again from disk. The
  * exception says whether the operation may be tried again there ({@link
  * KvUnavailableException#isNotApplied()}): yes for writes no commit attempt covered and for
  * operations that changed nothing; no for writes the failed commit covered, which may be on disk

@@ -1,5 +1,6 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
+import dev.vivarium.core.kv.KvUnavailableException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

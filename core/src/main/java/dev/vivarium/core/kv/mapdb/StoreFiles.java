@@ -1,5 +1,6 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
+import dev.vivarium.core.kv.KvUnavailableException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;

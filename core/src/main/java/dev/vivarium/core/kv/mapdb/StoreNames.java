@@ -1,4 +1,4 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

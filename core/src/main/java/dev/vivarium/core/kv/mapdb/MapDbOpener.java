@@ -1,9 +1,11 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
+import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.kv.KvUnavailableException;
+import dev.vivarium.core.kv.StoreClosed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 
@@ -29,26 +31,14 @@ final class MapDbOpener {
     private MapDbOpener() {}
 
     /** Opens the store in {@code dir}, creating it empty if it is not there. */
-    static MapDbKvStore open(
-            String id,
-            Path dir,
-            long lifetimeEnd,
-            WriterThreads writers,
-            KvOptions options,
-            Clock clock) {
+    static MapDbKvStore open(String id, Path dir, WriterThreads writers, KvOptions options) {
         // a caller interrupted while it opens would leave the file open and locked
         return writers.call(
-                () -> openNow(id, dir, lifetimeEnd, writers, options, clock),
-                store -> store.close(MapDbKvStore.Closed.CLOSED));
+                () -> openNow(id, dir, writers, options), store -> store.close(StoreClosed.CLOSED));
     }
 
     private static MapDbKvStore openNow(
-            String id,
-            Path dir,
-            long lifetimeEnd,
-            WriterThreads writers,
-            KvOptions options,
-            Clock clock) {
+            String id, Path dir, WriterThreads writers, KvOptions options) {
         StoreLock lock;
         try {
             Files.createDirectories(dir);
@@ -78,7 +68,7 @@ final class MapDbOpener {
                     "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
         }
         try {
-            return new MapDbKvStore(id, writers, options, clock, db, lifetimeEnd, lock);
+            return new MapDbKvStore(id, writers, options, db, lock);
         } catch (RuntimeException e) {
             db.close();
             lock.release();

@@ -1,10 +1,13 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.kv.KvStore;
+import dev.vivarium.core.kv.KvStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

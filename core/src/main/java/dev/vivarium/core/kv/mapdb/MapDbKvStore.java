@@ -1,11 +1,16 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
-import java.time.Clock;
-import java.time.Duration;
+import dev.vivarium.core.kv.KvBackendStore;
+import dev.vivarium.core.kv.KvLimitException;
+import dev.vivarium.core.kv.KvLimits;
+import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.kv.KvUnavailableException;
+import dev.vivarium.core.kv.StoreClosed;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mapdb.DB;
@@ -24,28 +29,13 @@ import org.slf4j.LoggerFactory;
  * its own write is on disk. Writes and commits run on {@link WriterThreads}; reads run on the
  * caller's thread.
  */
-final class MapDbKvStore implements KvStore {
+final class MapDbKvStore implements KvBackendStore {
     private static final Logger LOG = LoggerFactory.getLogger(MapDbKvStore.class);
-
-    /** Why a store no longer serves. */
-    enum Closed {
-        DELETED("was deleted"),
-        REMOVED("was deleted with its deployment"),
-        FAILED("could not write to disk; it is opened again from its last commit"),
-        EXPIRED("was deleted when its lifetime ended"),
-        CLOSED("is closed (the engine is stopping)");
-
-        final String text;
-
-        Closed(String text) {
-            this.text = text;
-        }
-    }
 
     private final String id;
     private final WriterThreads writers;
     private final KvOptions options;
-    private final Clock clock;
+    private final KvLimits limits;
     private final DB db;
     private final HTreeMap<String, StoredValue> values;
     private final HTreeMap<String, Long> expiries;
@@ -53,30 +43,21 @@ final class MapDbKvStore implements KvStore {
     private final ReentrantLock writeLock = new ReentrantLock(true);
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final GroupCommit commits;
-    final StoreCounters counters = new StoreCounters();
+    private final LongAdder purged = new LongAdder();
 
     // written under writeLock, read anywhere
     private volatile long bytes;
     private volatile long keys;
     private volatile long nextExpiry = Long.MAX_VALUE;
-    private volatile long lifetimeEnd;
-    private volatile Closed closed;
+    private volatile StoreClosed closed;
     private final StoreLock lock;
 
     /** Wraps an open database; see {@link MapDbOpener} for how it is opened. */
-    MapDbKvStore(
-            String id,
-            WriterThreads writers,
-            KvOptions options,
-            Clock clock,
-            DB db,
-            long lifetimeEnd,
-            StoreLock lock) {
+    MapDbKvStore(String id, WriterThreads writers, KvOptions options, DB db, StoreLock lock) {
         this.id = id;
-        this.lifetimeEnd = lifetimeEnd;
         this.writers = writers;
         this.options = options;
-        this.clock = clock;
+        this.limits = options.limits();
         this.db = db;
         this.lock = lock;
         this.values =
@@ -87,7 +68,7 @@ final class MapDbKvStore implements KvStore {
         long b = 0;
         long k = 0;
         for (Map.Entry<String, StoredValue> e : values.getEntries()) {
-            b += Utf8.length(e.getKey()) + e.getValue().data().length;
+            b += KvLimits.keyBytes(e.getKey()) + e.getValue().data().length;
             k++;
         }
         long next = Long.MAX_VALUE;
@@ -103,43 +84,21 @@ final class MapDbKvStore implements KvStore {
         return id;
     }
 
-    // --- KvStore ---------------------------------------------------------------------------
+    // --- KvBackendStore -------------------------------------------------------------------
 
     @Override
-    public boolean insert(String key, byte[] value) {
-        return put(key, value, 0, false);
-    }
-
-    @Override
-    public boolean insertWithTtl(String key, byte[] value, Duration ttl) {
-        if (ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("a KV time to live must be positive, got " + ttl);
-        }
-        long now = clock.millis();
-        long millis =
-                ttl.compareTo(Duration.ofMillis(Long.MAX_VALUE - now)) >= 0
-                        ? Long.MAX_VALUE - now
-                        : Math.max(1, ttl.plusNanos(999_999).toMillis());
-        return put(key, value, now + millis, false);
-    }
-
-    @Override
-    public boolean upsert(String key, byte[] value) {
-        return put(key, value, 0, true);
-    }
-
-    private boolean put(String key, byte[] value, long expiresAt, boolean onlyIfAbsent) {
+    public boolean put(String key, byte[] value, long expiresAt, boolean onlyIfAbsent, long now) {
         Objects.requireNonNull(value, "value");
-        counters.count(onlyIfAbsent ? counters.upserts : counters.inserts);
         return write(
                 key,
-                (keyBytes, now) -> {
+                now,
+                keyBytes -> {
                     StoredValue old = values.get(key);
                     boolean absent = old == null || old.expiredAt(now);
                     if (onlyIfAbsent && !absent) {
                         return false;
                     }
-                    checkValue(value.length, false);
+                    limits.checkValue(value.length, false);
                     old = roomFor(key, keyBytes, old, value.length, now);
                     values.put(key, new StoredValue(expiresAt, value));
                     track(key, keyBytes, old, expiresAt, value.length);
@@ -148,16 +107,16 @@ final class MapDbKvStore implements KvStore {
     }
 
     @Override
-    public boolean append(String key, byte[] value) {
+    public boolean append(String key, byte[] value, long now) {
         Objects.requireNonNull(value, "value");
-        counters.count(counters.appends);
         return write(
                 key,
-                (keyBytes, now) -> {
+                now,
+                keyBytes -> {
                     StoredValue old = values.get(key);
                     boolean absent = old == null || old.expiredAt(now);
                     long length = absent ? value.length : (long) old.data().length + value.length;
-                    checkValue(length, !absent);
+                    limits.checkValue(length, !absent);
                     old = roomFor(key, keyBytes, old, length, now);
                     absent = old == null || old.expiredAt(now);
                     byte[] data = value;
@@ -175,36 +134,26 @@ final class MapDbKvStore implements KvStore {
     }
 
     @Override
-    public byte[] get(String key) {
+    public byte[] get(String key, long now) {
         Objects.requireNonNull(key, "key");
-        counters.count(counters.gets);
-        StoredValue v = null;
-        if (Utf8.length(key) <= options.maxKeySize()) {
-            lifecycle.readLock().lock();
-            try {
-                ensureOpen();
-                v = values.get(key);
-            } finally {
-                lifecycle.readLock().unlock();
-            }
+        StoredValue v;
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            v = values.get(key);
+        } finally {
+            lifecycle.readLock().unlock();
         }
-        if (v == null || v.expiredAt(clock.millis())) {
-            counters.count(counters.misses);
-            return null;
-        }
-        counters.count(counters.hits);
-        return v.data();
+        // a fresh array: MapDB deserializes every read
+        return v == null || v.expiredAt(now) ? null : v.data();
     }
 
     @Override
-    public boolean remove(String key) {
-        counters.count(counters.removes);
-        if (Utf8.length(key) > options.maxKeySize()) {
-            return false;
-        }
+    public boolean remove(String key, long now) {
         return write(
                 key,
-                (keyBytes, now) -> {
+                now,
+                keyBytes -> {
                     StoredValue old = values.remove(key);
                     if (old == null) {
                         return false;
@@ -219,16 +168,14 @@ final class MapDbKvStore implements KvStore {
     /** One write: runs under the write lock, changes nothing before its checks pass. */
     @FunctionalInterface
     private interface Mutation {
-        boolean apply(int keyBytes, long nowMillis);
+        boolean apply(int keyBytes);
     }
 
-    private boolean write(String key, Mutation mutation) {
+    private boolean write(String key, long now, Mutation mutation) {
         Objects.requireNonNull(key, "key");
-        int keyBytes = Utf8.length(key);
-        if (keyBytes > options.maxKeySize()) {
-            throw KvLimitException.key(keyBytes, options.maxKeySize());
-        }
-        return writers.call(() -> locked(() -> mutation.apply(keyBytes, clock.millis())));
+        int keyBytes = KvLimits.keyBytes(key);
+        limits.checkKey(keyBytes);
+        return writers.call(() -> locked(() -> mutation.apply(keyBytes)));
     }
 
     /**
@@ -266,12 +213,6 @@ final class MapDbKvStore implements KvStore {
         }
     }
 
-    private void checkValue(long length, boolean appending) {
-        if (length > options.maxValueSize()) {
-            throw KvLimitException.value(length, appending, options.maxValueSize());
-        }
-    }
-
     /**
      * Checks that the store can take the new entry, purging expired keys once if it cannot.
      *
@@ -279,13 +220,11 @@ final class MapDbKvStore implements KvStore {
      */
     private StoredValue roomFor(String key, int keyBytes, StoredValue old, long length, long now) {
         long after = bytes - size(keyBytes, old) + keyBytes + length;
-        if (after > options.maxStoreSize() && purgeHeld(now) > 0) {
+        if (after > limits.maxStoreSize() && purgeHeld(now) > 0) {
             old = values.get(key);
             after = bytes - size(keyBytes, old) + keyBytes + length;
         }
-        if (after > options.maxStoreSize()) {
-            throw KvLimitException.store(id, after, options.maxStoreSize());
-        }
+        limits.checkStore(id, after);
         return old;
     }
 
@@ -325,27 +264,27 @@ final class MapDbKvStore implements KvStore {
             StoredValue old = values.remove(key);
             expiries.remove(key);
             if (old != null) {
-                bytes -= size(Utf8.length(key), old);
+                bytes -= size(KvLimits.keyBytes(key), old);
                 keys--;
             }
         }
         nextExpiry = next;
         if (!dead.isEmpty()) {
             commits.applied();
-            counters.purged.add(dead.size());
+            purged.add(dead.size());
         }
         return dead.size();
     }
 
-    // --- operations for KvStores -------------------------------------------------------------
+    // --- maintenance -------------------------------------------------------------------------
 
-    /** Deletes the keys that expired by {@code now}, durably; returns how many. */
-    int purgeExpired(long now) {
+    @Override
+    public int purgeExpired(long now) {
         return maintain(() -> purgeHeld(now));
     }
 
-    /** Deletes every key, durably. */
-    void clear() {
+    @Override
+    public void clear() {
         maintain(
                 () -> {
                     values.clear();
@@ -362,10 +301,9 @@ final class MapDbKvStore implements KvStore {
         return writers.call(() -> locked(work::getAsInt));
     }
 
-    /** Up to {@code limit} live keys, in no particular order. */
-    List<String> keys(int limit) {
+    @Override
+    public List<String> keys(int limit, long now) {
         List<String> out = new ArrayList<>();
-        long now = clock.millis();
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -383,32 +321,34 @@ final class MapDbKvStore implements KvStore {
         return out;
     }
 
-    long keyCount() {
+    @Override
+    public long keyCount() {
         return keys;
     }
 
-    long byteCount() {
+    @Override
+    public long byteCount() {
         return bytes;
     }
 
-    long commitCount() {
+    @Override
+    public long commitCount() {
         return commits.commits();
     }
 
-    long lifetimeEnd() {
-        return lifetimeEnd;
+    @Override
+    public long purgedCount() {
+        return purged.sum();
     }
 
-    void lifetimeEnd(long epochMillis) {
-        this.lifetimeEnd = epochMillis;
-    }
-
-    Closed closedReason() {
+    @Override
+    public StoreClosed closedReason() {
         return closed;
     }
 
     /** Closes the file once in-flight operations are done; later operations fail with reason. */
-    void close(Closed reason) {
+    @Override
+    public void close(StoreClosed reason) {
         lifecycle.writeLock().lock();
         try {
             if (closed != null) {
@@ -430,16 +370,17 @@ final class MapDbKvStore implements KvStore {
 
     /**
      * Whether a commit failed: what is on disk is only what earlier commits wrote, and the store
-     * must be opened again from it ({@link KvStores} does, on the next operation).
+     * must be opened again from it ({@code KvStores} does, on the next operation).
      */
-    boolean failed() {
+    @Override
+    public boolean failed() {
         return commits.failed();
     }
 
     private void ensureOpen() {
-        Closed c = closed;
+        StoreClosed c = closed;
         if (c != null) {
-            throw new KvUnavailableException("the KV store of deployment '" + id + "' " + c.text);
+            throw KvUnavailableException.closed(id, c);
         }
         // a failed store must not show the writes whose commit failed
         commits.checkNotFailed();

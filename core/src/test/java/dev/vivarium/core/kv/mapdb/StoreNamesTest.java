@@ -1,4 +1,4 @@
-package dev.vivarium.core.kv;
+package dev.vivarium.core.kv.mapdb;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
