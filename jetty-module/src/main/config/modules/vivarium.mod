@@ -52,6 +52,9 @@ etc/vivarium.xml
 ## Memory cap of all guest instances together (idle ones included) and the bodies of running requests (bytes, KB, MB, GB; default: half the maximum heap).
 # jetty.vivarium.maxTotalMemory=1GB
 
+## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added.
+# jetty.vivarium.kv.backend=mapdb
+
 ## Directory of the per-deployment key-value stores (relative to jetty.base).
 # jetty.vivarium.kv.directory=vivarium/kv
 
