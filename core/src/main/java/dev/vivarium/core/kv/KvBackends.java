@@ -1,11 +1,14 @@
 package dev.vivarium.core.kv;
 
 import dev.vivarium.core.config.ConfigurationException;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The KV backends on the classpath, by name: every {@link KvBackendProvider} {@link ServiceLoader}
@@ -15,6 +18,8 @@ import java.util.TreeMap;
 public final class KvBackends {
     /** The backend used when {@code kv.backend} is not set. */
     public static final String DEFAULT = "mapdb";
+
+    private static final Logger LOG = LoggerFactory.getLogger(KvBackends.class);
 
     private KvBackends() {}
 
@@ -29,17 +34,25 @@ public final class KvBackends {
         return found;
     }
 
+    /**
+     * Adds the providers {@code loader} finds; one that cannot be loaded (a broken jar, or another
+     * copy of core in a webapp) is logged and skipped, so that it cannot stop the others.
+     */
     private static void load(ClassLoader loader, Map<String, KvBackendProvider> found) {
-        try {
-            for (KvBackendProvider p : ServiceLoader.load(KvBackendProvider.class, loader)) {
+        Iterator<KvBackendProvider> it =
+                ServiceLoader.load(KvBackendProvider.class, loader).iterator();
+        // after an error the iterator moves on to the next provider; the bound is for safety
+        for (int errors = 0; errors < 100; ) {
+            try {
+                if (!it.hasNext()) {
+                    return;
+                }
+                KvBackendProvider p = it.next();
                 found.putIfAbsent(p.name(), p);
+            } catch (ServiceConfigurationError e) {
+                errors++;
+                LOG.warn("a KV backend on the classpath cannot be loaded: {}", e.getMessage());
             }
-        } catch (ServiceConfigurationError e) {
-            throw new ConfigurationException(
-                    "Vivarium setting 'kv.backend': a KV backend on the classpath cannot be"
-                            + " loaded: "
-                            + e.getMessage(),
-                    e);
         }
     }
 

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * that is still being committed.
  *
  * <p><b>Expiry.</b> A store may be given a lifetime ({@link #create(String, Duration)}, {@link
- * #expireAfter}); when it ends the store and its files are deleted and {@link #onExpired} listeners
+ * #expireAfter}); when it ends the store and its data are deleted and {@link #onExpired} listeners
  * are told. Keys written with a time to live read as absent once it passed, and are deleted by the
  * same run. The run reads the injected clock; a daemon thread calls {@link #runExpiry()} every
  * {@code kv.purgeInterval}.
@@ -96,19 +96,6 @@ public final class KvStores implements AutoCloseable {
                 KvBackends.provider(options.backend())
                         .open(new KvBackendContext(options, registry));
         return new KvStores(options, backend, clock, registry);
-    }
-
-    /**
-     * Opens the stores over a backend made by the caller (closed with them) and starts the expiry
-     * thread.
-     */
-    public static KvStores open(
-            KvBackend backend, KvOptions options, Clock clock, MeterRegistry registry) {
-        return new KvStores(
-                Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(backend, "backend"),
-                Objects.requireNonNull(clock, "clock"),
-                Objects.requireNonNull(registry, "registry"));
     }
 
     public KvOptions options() {
