@@ -52,6 +52,11 @@ public final class CallContext implements AutoCloseable {
     private GuestMemory memory;
     private int mallocFunction = -1;
 
+    /** The pages the host grew for a guest without an allocator: next free byte, end. */
+    private long hostRegionNext;
+
+    private long hostRegionEnd;
+
     private int status = 200;
     private final Headers responseHeaders = new Headers();
     private byte[] responseBody = new byte[0];
@@ -69,6 +74,7 @@ public final class CallContext implements AutoCloseable {
         this.maxResponseBodySize = b.maxResponseBodySize;
         this.deadlineNanos = b.deadlineNanos;
         this.buffers = b.buffers;
+        this.log = b.log;
         if (b.memory != null) {
             this.memory =
                     new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
@@ -262,10 +268,7 @@ public final class CallContext implements AutoCloseable {
 
     private int malloc(int size) {
         if (mallocFunction < 0) {
-            throw new HostcallTrap(
-                    "the host needs to allocate "
-                            + size
-                            + " bytes in the guest, but the guest never called hostcall_init_mm");
+            return hostAllocate(size);
         }
         long[] result = instance.getMachine().call(mallocFunction, new long[] {size});
         int ptr = (int) result[0];
@@ -273,6 +276,47 @@ public final class CallContext implements AutoCloseable {
             throw new HostcallTrap("the guest's malloc(" + size + ") returned NULL");
         }
         return ptr;
+    }
+
+    /**
+     * Places data for a guest that never called {@code hostcall_init_mm}: the host grows the
+     * guest's memory and hands out the new pages, bump-style, for the rest of the request. The
+     * guest owns nothing there that the host could overwrite (the pages did not exist), and the
+     * instance's reset gives them back. A grow counts against {@code maxMemoryPages} and the
+     * engine's memory budget like the guest's own {@code memory.grow}; when it is refused the
+     * request fails with a clear error. See {@code guests/ABI.md}, "Guests without an allocator".
+     */
+    private int hostAllocate(int size) {
+        Memory mem = memory().memory();
+        long need = (Integer.toUnsignedLong(size) + 7) & ~7L;
+        long end = (long) mem.pages() * Memory.PAGE_SIZE;
+        if (hostRegionEnd - hostRegionNext < need) {
+            // extend the region when it ends where memory ends, else start one at the end
+            long reuse = hostRegionEnd == end ? hostRegionEnd - hostRegionNext : 0;
+            int pages = (int) ((need - reuse + Memory.PAGE_SIZE - 1) / Memory.PAGE_SIZE);
+            int before = mem.grow(pages);
+            if (before < 0) {
+                throw HostcallTrap.limit(
+                        "the host needs to allocate "
+                                + size
+                                + " bytes in the guest, which never called hostcall_init_mm,"
+                                + " and its memory of "
+                                + mem.pages()
+                                + " pages cannot grow by "
+                                + pages
+                                + " (maximum "
+                                + mem.maximumPages()
+                                + " pages)");
+            }
+            long start = (long) before * Memory.PAGE_SIZE;
+            if (start != hostRegionEnd || reuse == 0) {
+                hostRegionNext = start;
+            }
+            hostRegionEnd = start + (long) pages * Memory.PAGE_SIZE;
+        }
+        long ptr = hostRegionNext;
+        hostRegionNext += need;
+        return (int) ptr;
     }
 
     /**
@@ -313,6 +357,7 @@ public final class CallContext implements AutoCloseable {
         private Memory memory;
         private GuestAllocator allocator;
         private HostBuffers buffers;
+        private Logger log;
 
         private Builder(String guestName, GuestRequest request) {
             this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -358,6 +403,12 @@ public final class CallContext implements AutoCloseable {
         /** Where the request's bodies are accounted; none by default. */
         public Builder hostBuffers(HostBuffers buffers) {
             this.buffers = buffers;
+            return this;
+        }
+
+        /** Where guest output goes; {@code vivarium.guest.<guest>} by default. */
+        public Builder log(Logger log) {
+            this.log = log;
             return this;
         }
 

@@ -5,14 +5,26 @@ import com.dylibso.chicory.wasm.types.ValType;
 import java.util.List;
 
 /**
- * One hostcall: its ABI name, its exact wasm type and the Java code that implements it.
+ * One hostcall: its import module and name, its exact wasm type and the Java code that implements
+ * it.
  *
- * @param name the import name in module {@link Hostcalls#MODULE}, e.g. {@code
- *     hostcall_req_get_path}
+ * @param module the import module: {@link Hostcalls#MODULE} for the Terrarium hostcalls, {@link
+ *     WasiHostcalls#MODULE} for the WASI subset
+ * @param name the import name, e.g. {@code hostcall_req_get_path}
  * @param type the wasm function type guests must import it with
  * @param body the implementation, called with the per-request context and raw arguments
  */
-public record Hostcall(String name, FunctionType type, Body body) {
+public record Hostcall(String module, String name, FunctionType type, Body body) {
+
+    /** A hostcall in module {@link Hostcalls#MODULE}. */
+    public Hostcall(String name, FunctionType type, Body body) {
+        this(Hostcalls.MODULE, name, type, body);
+    }
+
+    /** The same hostcall imported from {@code module}. */
+    public Hostcall inModule(String module) {
+        return new Hostcall(module, name, type, body);
+    }
 
     /** The implementation of a hostcall; returns the single result, or 0 when it has none. */
     @FunctionalInterface

@@ -7,5 +7,6 @@ import java.util.List;
  * request owns lives in its {@link CallContext}. {@link Hostcalls} lists them all.
  */
 public interface HostcallFamily {
+    /** The family's hostcalls, each naming its import module. */
     List<Hostcall> hostcalls();
 }

@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * The one place that lists every hostcall family the host provides, and binds them to an instance.
- * Every import lives in module {@link #MODULE}.
+ * The Terrarium hostcalls live in module {@link #MODULE}; the WASI preview1 subset that libc-based
+ * guests import lives in {@link WasiHostcalls#MODULE}.
  */
 public final class Hostcalls {
     /** The import module of every hostcall. */
@@ -27,9 +28,14 @@ public final class Hostcalls {
                     new SystemHostcalls(),
                     new KvHostcalls(),
                     new HttpHostcalls(),
-                    new DnsHostcalls());
+                    new DnsHostcalls(),
+                    new WasiHostcalls());
 
-    private static final Map<String, Hostcall> BY_NAME = index();
+    /** Every hostcall by {@code module + "." + name}. */
+    private static final Map<String, Hostcall> BY_IMPORT = index();
+
+    /** The hostcalls of module {@link #MODULE} by name. */
+    private static final Map<String, Hostcall> BY_NAME = inModule(MODULE);
 
     private Hostcalls() {}
 
@@ -37,17 +43,38 @@ public final class Hostcalls {
         Map<String, Hostcall> m = new LinkedHashMap<>();
         for (HostcallFamily f : FAMILIES) {
             for (Hostcall h : f.hostcalls()) {
-                if (m.put(h.name(), h) != null) {
-                    throw new IllegalStateException("hostcall listed twice: " + h.name());
+                if (m.put(key(h.module(), h.name()), h) != null) {
+                    throw new IllegalStateException(
+                            "hostcall listed twice: " + key(h.module(), h.name()));
                 }
             }
         }
         return Collections.unmodifiableMap(m);
     }
 
-    /** Every hostcall by name, in family order. */
+    private static String key(String module, String name) {
+        return module + "." + name;
+    }
+
+    /** Every hostcall of {@code module} by name, in family order. */
+    public static Map<String, Hostcall> inModule(String module) {
+        Map<String, Hostcall> m = new LinkedHashMap<>();
+        for (Hostcall h : BY_IMPORT.values()) {
+            if (h.module().equals(module)) {
+                m.put(h.name(), h);
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Every hostcall of module {@link #MODULE} (the Terrarium ABI) by name, in family order. */
     public static Map<String, Hostcall> all() {
         return BY_NAME;
+    }
+
+    /** The hostcall a guest imports as {@code module.name}, or null if the host has none. */
+    public static Hostcall find(String module, String name) {
+        return BY_IMPORT.get(key(module, name));
     }
 
     /** Holds the context of the request an instance is serving; one per instance. */
@@ -74,8 +101,8 @@ public final class Hostcalls {
         for (int i = 0; i < imports.importCount(); i++) {
             Import imp = imports.getImport(i);
             if (imp instanceof FunctionImport) {
-                Hostcall hc = BY_NAME.get(imp.name());
-                if (hc == null || !MODULE.equals(imp.module())) {
+                Hostcall hc = find(imp.module(), imp.name());
+                if (hc == null) {
                     throw new IllegalStateException(
                             "unvalidated import " + imp.module() + "." + imp.name());
                 }
@@ -90,7 +117,7 @@ public final class Hostcalls {
         Hostcall.Body body = hc.body();
         String name = hc.name();
         return new HostFunction(
-                MODULE,
+                hc.module(),
                 name,
                 hc.type(),
                 (instance, args) -> {

@@ -59,8 +59,22 @@ public final class SystemHostcalls implements HostcallFamily {
 
     /** {@code hostcall_debug}: one line to SLF4J, logger {@code vivarium.guest.<guest>}. */
     public static void debug(CallContext ctx, int msgPtr, int msgLen) {
-        String msg = message(ctx, msgPtr, msgLen, "debug message");
+        guestOutput(ctx, message(ctx, msgPtr, msgLen, "debug message"));
+    }
+
+    /**
+     * The one way guest output reaches the log: {@code hostcall_debug} and WASI {@code fd_write} to
+     * stdout/stderr ({@link WasiHostcalls#fdWrite}) both end here, already cut to {@link
+     * #MAX_MESSAGE}, so whatever limits guest output applies to both.
+     */
+    static void guestOutput(CallContext ctx, String msg) {
         ctx.log().info("[{} {}] {}", ctx.guestName(), ctx.request().path(), msg);
+    }
+
+    /** Decodes output of {@code total} bytes of which {@code kept} were read, marking a cut. */
+    static String cut(byte[] kept, long total) {
+        String s = new String(kept, java.nio.charset.StandardCharsets.UTF_8);
+        return kept.length < total ? s + "…" : s;
     }
 
     /** {@code hostcall_panic_hook}: remembers the message; the trap that follows ends the run. */

@@ -7,6 +7,7 @@ import com.dylibso.chicory.wasm.UninstantiableException;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.abi.CallContext;
+import dev.vivarium.core.abi.GuestExit;
 import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.kv.KvUnavailableException;
 import java.util.function.BiFunction;
@@ -103,7 +104,8 @@ public final class Dispatcher implements AutoCloseable {
                             + " ms in "
                             + route.guestName());
         }
-        if (failure == null) {
+        // exit(0) ends the run normally (the instance, stopped mid-call, is still discarded)
+        if (failure == null || failure instanceof GuestExit exit && exit.status() == 0) {
             return Outcome.response(ctx.status(), ctx.responseHeaders(), ctx.responseBody());
         }
         return classify(
@@ -155,6 +157,12 @@ public final class Dispatcher implements AutoCloseable {
         String trapped = starting ? "guest trapped in its start function: " : "guest trapped: ";
         if (ctx.panicMessage() != null) {
             return Outcome.failure(Outcome.Kind.PANIC, 500, ctx.panicMessage());
+        }
+        if (failure instanceof GuestExit exit) {
+            return Outcome.failure(
+                    Outcome.Kind.PANIC,
+                    500,
+                    "guest exited with status " + exit.status() + " (proc_exit) in " + guest);
         }
         if (failure instanceof HostcallTrap trap) {
             return Outcome.failure(

@@ -15,11 +15,14 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.OpCode;
 import dev.vivarium.core.abi.Hostcall;
 import dev.vivarium.core.abi.Hostcalls;
+import dev.vivarium.core.abi.WasiHostcalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -109,6 +112,7 @@ public final class GuestLoader {
 
     private static void checkImports(String name, WasmModule module) throws GuestLoadException {
         var imports = module.importSection();
+        List<String> missingWasi = new ArrayList<>();
         for (int i = 0; i < imports.importCount(); i++) {
             Import imp = imports.getImport(i);
             String what = name + ": import \"" + imp.module() + "\".\"" + imp.name() + "\"";
@@ -121,8 +125,12 @@ public final class GuestLoader {
                                 + Hostcalls.MODULE
                                 + "\"");
             }
-            Hostcall hc = Hostcalls.all().get(imp.name());
-            if (!Hostcalls.MODULE.equals(imp.module()) || hc == null) {
+            Hostcall hc = Hostcalls.find(imp.module(), imp.name());
+            if (hc == null && WasiHostcalls.MODULE.equals(imp.module())) {
+                missingWasi.add(imp.name());
+                continue;
+            }
+            if (hc == null) {
                 throw new GuestLoadException(
                         what
                                 + " is not a hostcall this host provides; hostcalls are imported from \""
@@ -138,6 +146,18 @@ public final class GuestLoader {
                                 + ", expected "
                                 + describe(hc.type()));
             }
+        }
+        if (!missingWasi.isEmpty()) {
+            throw new GuestLoadException(
+                    name
+                            + ": imports WASI function"
+                            + (missingWasi.size() == 1 ? " " : "s ")
+                            + String.join(", ", missingWasi)
+                            + " from \""
+                            + WasiHostcalls.MODULE
+                            + "\", which this host does not provide; it provides only "
+                            + String.join(", ", Hostcalls.inModule(WasiHostcalls.MODULE).keySet())
+                            + " (see guests/ABI.md, \"WASI subset\")");
         }
     }
 
