@@ -15,9 +15,10 @@
 # guest, binaryen (wasm-opt) to shrink every module after linking, and wabt
 # (wat2wasm, wasm-objdump, wasm-validate) for checks.
 #
-# Every result must import functions from module "env" only (the hostcalls
-# listed in ABI.md), export `run`, and not export `_start`; otherwise the
-# build fails.
+# Every result must import functions from module "env" (the hostcalls listed
+# in ABI.md) or the WASI subset from "wasi_snapshot_preview1" (ABI.md, "WASI
+# subset") only, export `run`, and not export `_start`; otherwise the build
+# fails.
 #
 # The build is reproducible: paths of the checkout, $HOME/.cargo, Debian's
 # crate registry and the rustc sysroot are remapped, so a clone at another
@@ -159,12 +160,16 @@ for name in "${RUST_GUESTS[@]}"; do
 done
 
 # ---------------------------------------------------------------------------
-# C guest(s): wasm32-wasi reactor against wasi-libc
+# C guests: wasm32-wasi against wasi-libc
 # ---------------------------------------------------------------------------
-# --export-table: wasm-ld 14 drops the function table when the module has no
-# call_indirect of its own, even though hostcall_init_mm(malloc, free) passes
-# table indices; exporting the table keeps it (and names it
-# __indirect_function_table).
+# Every C guest is built with the plain flags a user would use (the header
+# exports run): clang --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry.
+# hello_c is the exception that shows the reactor model (_initialize, called
+# by the host before run) with the flags Terrarium users had; --export-table:
+# wasm-ld 14 drops the function table when the module has no call_indirect of
+# its own, even though hostcall_init_mm(malloc, free) passes table indices;
+# exporting the table keeps it (and names it __indirect_function_table).
+C_REACTOR_GUESTS=" hello_c "
 C_OBJ_DIR="$(mktemp -d)"
 TMP_DIRS+=("$C_OBJ_DIR")
 for src in c/*.c; do
@@ -178,9 +183,14 @@ for src in c/*.c; do
         -Wall -Wextra -Werror \
         -ffile-prefix-map="$GUESTS_DIR"=/vivarium/guests \
         -c -o "$C_OBJ_DIR/$name.o" "$src"
-    /usr/bin/clang-14 --target=wasm32-wasi -mexec-model=reactor \
-        -fuse-ld=lld -Wl,-z,stack-size=65536 -Wl,--export-table -Wl,--strip-all \
-        -o "$OUT/$name.wasm" "$C_OBJ_DIR/$name.o"
+    if [[ $C_REACTOR_GUESTS == *" $name "* ]]; then
+        /usr/bin/clang-14 --target=wasm32-wasi -mexec-model=reactor \
+            -fuse-ld=lld -Wl,-z,stack-size=65536 -Wl,--export-table -Wl,--strip-all \
+            -o "$OUT/$name.wasm" "$C_OBJ_DIR/$name.o"
+    else
+        /usr/bin/clang-14 --target=wasm32-wasi -nostartfiles -Wl,--no-entry \
+            -o "$OUT/$name.wasm" "$C_OBJ_DIR/$name.o"
+    fi
 done
 
 # ---------------------------------------------------------------------------
@@ -215,6 +225,19 @@ hostcall_kvstore_insert hostcall_kvstore_upsert hostcall_kvstore_append hostcall
 hostcall_kvstore_remove hostcall_panic_hook hostcall_init_mm hostcall_rng_next_u64
 hostcall_time_now hostcall_dns_query_raw hostcall_dns_query_ip hostcall_debug
 hostcall_kvstore_insert_ttl"
+# The WASI preview1 subset (ABI.md, "WASI subset").
+ALLOWED_WASI_IMPORTS="fd_write fd_seek fd_close fd_fdstat_get fd_prestat_get fd_prestat_dir_name
+proc_exit environ_sizes_get environ_get args_sizes_get args_get clock_time_get random_get"
+
+allowed_import() {
+    local module="${1%%.*}" name="${1#*.}" list
+    case "$module" in
+        env) list="$ALLOWED_IMPORTS" ;;
+        wasi_snapshot_preview1) list="$ALLOWED_WASI_IMPORTS" ;;
+        *) return 1 ;;
+    esac
+    grep -qxF "$name" <<<"$(tr ' ' '\n' <<<"$list")"
+}
 
 check_module() {
     local f="$1" dump line kind target bad=0
@@ -224,8 +247,7 @@ check_module() {
     while IFS= read -r line; do
         kind="$(sed -E 's/^ - ([a-z]+)\[.*/\1/' <<<"$line")"
         target="${line##*<- }"
-        if [[ $kind != func || ${target%%.*} != env ]] \
-            || ! grep -qxF "${target#env.}" <<<"$(tr ' ' '\n' <<<"$ALLOWED_IMPORTS")"; then
+        if [[ $kind != func ]] || ! allowed_import "$target"; then
             echo "build.sh: $f: forbidden import: $line" >&2
             bad=1
         fi

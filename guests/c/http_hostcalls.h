@@ -2,19 +2,28 @@
  * http_hostcalls.h - the Vivarium / Terrarium hostcall ABI for C guests.
  *
  * Every function below is imported from WebAssembly module "env" under its
- * own name; the guest exports `void run(void)`. The full contract is in
- * guests/ABI.md. Build with clang for wasm32-unknown-unknown or wasm32-wasi
- * (reactor model: -mexec-model=reactor; the host calls `_initialize` before
- * `run`), e.g.
+ * own name; the guest defines `void run(void)`, which this header marks for
+ * export (export_name), so no linker flag is needed for it. The full contract
+ * is in guests/ABI.md. The plain build is
  *
- *   clang-14 --target=wasm32-wasi -mexec-model=reactor -O2 -fuse-ld=lld \
- *            -Wl,--export-table -o guest.wasm guest.c
+ *   clang --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry \
+ *         -o guest.wasm guest.c
  *
- * -Wl,--export-table matters: hostcall_init_mm passes malloc and free as
- * function-table indices, but wasm-ld drops the table of a module that makes
- * no indirect call of its own; exporting it keeps it.
+ * and wasi-libc works in it: stdio (printf to stdout/stderr goes to the
+ * guest's log, one line per entry), exit() (0 sends the response built so
+ * far, anything else is answered 500 like a panic), string functions and
+ * malloc. Vivarium provides the WASI functions libc imports for these (see
+ * guests/ABI.md, "WASI subset"); a guest that needs others (files, stdin) is
+ * refused at load with a message that names them. The reactor model
+ * (-mexec-model=reactor: the host calls `_initialize` before `run`) works
+ * too; with it, or when no call_indirect exists in the module, add
+ * -Wl,--export-table if you call hostcall_init_mm: it passes malloc and free
+ * as function-table indices, and wasm-ld drops the table of a module that
+ * makes no indirect call of its own (stdio makes some).
  *
- * Memory: call hostcall_init_mm(malloc, free) first if you use any getter.
+ * Memory: call hostcall_init_mm(malloc, free) first if you use any getter
+ * (without it the host places what it returns in pages it adds to the end of
+ * memory; never free() those).
  * Every buffer the host returns (strings, bodies, header arrays and each of
  * their elements, KV values, DNS answers) was allocated with that malloc and
  * is yours to free(). Strings the host writes carry a trailing NUL byte that
@@ -234,6 +243,13 @@ int32_t hostcall_dns_query_ip(struct string_slice **addrs_ptr_p, size_t *addrs_l
 /* One debug log line. */
 __attribute__((import_module("env"), import_name("hostcall_debug")))
 void hostcall_debug(const char *msg, size_t msg_len);
+
+/* ---- The entry point --------------------------------------------------- */
+
+/* The host calls run() for every request; define it in your guest. Declared
+ * here with export_name so that it is exported without -Wl,--export=run. */
+__attribute__((export_name("run")))
+void run(void);
 
 #ifdef __cplusplus
 }
