@@ -10,9 +10,9 @@
  *            -o hello_libc.wasm hello_libc.c
  *
  * It answers by path:
- *   /exit0/...  sets 200 and the body "exiting with 0", then exit(0): the
- *               response built so far is sent
- *   /exit3/...  exit(3): answered 500 like a panic
+ *   .../exit0... sets 200 and the body "exiting with 0", then exit(0): the
+ *                response built so far is sent
+ *   .../exit3... exit(3): answered 500 like a panic
  *   otherwise   200, content-type text/plain, body
  *               "Hello from libc! path=<path> len=<n> upper=<PATH>"
  * and logs one printf line per request.
@@ -48,12 +48,12 @@ void run(void)
     }
     printf("hello_libc: %s (%zu bytes)\n", path, path_len);
 
-    if (strncmp(path, "/exit0", 6) == 0) {
+    if (strstr(path, "/exit0") != NULL) {
         set_body("exiting with 0");
         hostcall_resp_set_response_code(RESPONSE_OUTGOING, 200);
         exit(0);
     }
-    if (strncmp(path, "/exit3", 6) == 0) {
+    if (strstr(path, "/exit3") != NULL) {
         fprintf(stderr, "hello_libc: exiting with 3\n");
         exit(3);
     }

@@ -300,13 +300,10 @@ public final class CallContext implements AutoCloseable {
                         "the host needs to allocate "
                                 + size
                                 + " bytes in the guest, which never called hostcall_init_mm,"
-                                + " and its memory of "
+                                + " but its memory of "
                                 + mem.pages()
                                 + " pages cannot grow by "
-                                + pages
-                                + " (maximum "
-                                + mem.maximumPages()
-                                + " pages)");
+                                + pages);
             }
             long start = (long) before * Memory.PAGE_SIZE;
             if (start != hostRegionEnd || reuse == 0) {

@@ -8,6 +8,7 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.testing.TestEngine;
 import dev.vivarium.core.testing.TestGuests;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,6 +35,7 @@ class EngineFaultsTest {
                         "/grow -> grow_memory.wat",
                         "/noinit -> no_init_mm.wat",
                         "/empty -> empty_body_no_init_mm.wat",
+                        "/noinit-echo -> no_init_mm_echo.wat",
                         "/echo/* -> echo_path.wat",
                         "/reactor -> initialize_reactor.wat",
                         "/start -> start_function.wat",
@@ -165,15 +167,32 @@ class EngineFaultsTest {
     }
 
     @Test
-    void allocationWithoutInitMmIsAClearError() {
+    void allocationWithoutInitMmInAMemoryThatCannotGrowIsAClearError() {
         Outcome o = t.get("/noinit");
         assertEquals(500, o.status());
-        assertTrue(
-                o.message()
-                        .contains(
-                                "hostcall_req_get_path: the host needs to allocate 8 bytes in the guest,"
-                                        + " but the guest never called hostcall_init_mm"),
+        assertEquals(Outcome.Kind.LIMIT, o.kind());
+        assertEquals(
+                "guest trapped: hostcall_req_get_path: the host needs to allocate 8 bytes in the"
+                        + " guest, which never called hostcall_init_mm, but its memory of 1 pages"
+                        + " cannot grow by 1 in no_init_mm.wat, after memory.grow by 1 pages was"
+                        + " refused: an instance may have at most 1 pages of 64 KiB",
                 o.message());
+    }
+
+    @Test
+    void guestWithoutInitMmReadsHeadersAndBodyFromPagesTheHostAdds() {
+        Headers h = new Headers().add("x-echo", "one").add("x-echo", "two");
+        for (int i = 0; i < 3; i++) { // the reset instance is back to one page each time
+            Outcome o = t.send("POST", "/noinit-echo", h, "a body of some bytes");
+            assertEquals(200, o.status(), o.toString());
+            assertEquals("a body of some bytes", body(o));
+            assertEquals(List.of("one", "two"), o.headers().values("x-echo"));
+            assertEquals("y", o.headers().first("x-pages"));
+        }
+        String big = "x".repeat(200_000); // more than a page: the host adds several
+        Outcome o = t.send("POST", "/noinit-echo", new Headers(), big);
+        assertEquals(200, o.status(), o.toString());
+        assertEquals(big, body(o));
     }
 
     @Test

@@ -45,9 +45,28 @@ class GuestLoaderTest {
     void unknownImportIsRefused() {
         String m = failure(fixture("unknown_import.wat"));
         assertEquals(
-                "unknown_import.wat: import \"wasi_snapshot_preview1\".\"fd_write\" is not a hostcall this"
+                "unknown_import.wat: import \"env\".\"hostcall_teleport\" is not a hostcall this"
                         + " host provides; hostcalls are imported from \"env\" (see guests/ABI.md)",
                 m);
+    }
+
+    @Test
+    void wasiImportsOutsideTheSubsetAreRefusedInOneMessageThatNamesThem() {
+        assertEquals(
+                "wasi_unsupported.wat: imports WASI functions fd_read, path_open from"
+                        + " \"wasi_snapshot_preview1\", which this host does not provide; it provides"
+                        + " only fd_write, fd_seek, fd_close, fd_fdstat_get, fd_prestat_get,"
+                        + " fd_prestat_dir_name, proc_exit, environ_sizes_get, environ_get,"
+                        + " args_sizes_get, args_get, clock_time_get, random_get (see guests/ABI.md,"
+                        + " \"WASI subset\")",
+                failure(fixture("wasi_unsupported.wat")));
+    }
+
+    @Test
+    void aLibcGuestImportingTheWasiSubsetLoads() throws Exception {
+        GuestModule g = GuestLoader.load(TestGuests.dist().resolve("hello_libc.wasm"), 256);
+        assertTrue(g.resettable());
+        assertFalse(g.hasInitialize(), "built with plain flags: no reactor");
     }
 
     @Test

@@ -31,6 +31,7 @@ class RustFixturesTest {
                         "/fixture_request/* -> fixture_request.wasm",
                         "/fixture_response -> fixture_response.wasm",
                         "/fixture_misc -> fixture_misc.wasm",
+                        "/fixture_big_static -> fixture_big_static.wasm",
                         "/fixture_panic/* -> fixture_panic.wasm");
     }
 
@@ -62,6 +63,14 @@ class RustFixturesTest {
     @Test
     void fixture_misc() {
         assertOk(t.get("/fixture_misc"));
+    }
+
+    /** 1 MiB of static data: the SDK's build settings no longer fix the initial memory. */
+    @Test
+    void fixture_big_static() {
+        assertOk(t.get("/fixture_big_static"));
+        // and again on the reset instance: its data segment is written back
+        assertOk(t.get("/fixture_big_static"));
     }
 
     @Test
