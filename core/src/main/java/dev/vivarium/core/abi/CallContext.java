@@ -293,7 +293,9 @@ public final class CallContext implements AutoCloseable {
         if (hostRegionEnd - hostRegionNext < need) {
             // extend the region when it ends where memory ends, else start one at the end
             long reuse = hostRegionEnd == end ? hostRegionEnd - hostRegionNext : 0;
-            int pages = (int) ((need - reuse + Memory.PAGE_SIZE - 1) / Memory.PAGE_SIZE);
+            // a memory of 0 pages: address 0 is NULL to the guest, so the region starts at 8
+            long skip = end == 0 ? 8 : 0;
+            int pages = (int) ((need + skip - reuse + Memory.PAGE_SIZE - 1) / Memory.PAGE_SIZE);
             int before = mem.grow(pages);
             if (before < 0) {
                 throw HostcallTrap.limit(
@@ -306,8 +308,8 @@ public final class CallContext implements AutoCloseable {
                                 + pages);
             }
             long start = (long) before * Memory.PAGE_SIZE;
-            if (start != hostRegionEnd || reuse == 0) {
-                hostRegionNext = start;
+            if (reuse == 0) {
+                hostRegionNext = start + skip;
             }
             hostRegionEnd = start + (long) pages * Memory.PAGE_SIZE;
         }

@@ -232,6 +232,19 @@ class WasiHostcallsTest {
     }
 
     @Test
+    void withoutInitMmInAMemoryOfZeroPagesNothingIsPlacedAtNull() {
+        ByteArrayMemory empty = new ByteArrayMemory(new MemoryLimits(0, 2));
+        CallContext c =
+                CallContext.builder(
+                                "test-guest", TestMemory.request("GET", "/p", new Headers(), null))
+                        .memory(empty, null)
+                        .build();
+        int out = c.memory().copyIn("x".repeat(65_530).getBytes(StandardCharsets.UTF_8));
+        assertEquals(8, out);
+        assertEquals(2, empty.pages(), "8 + 65531 bytes need a second page");
+    }
+
+    @Test
     void withoutInitMmAnAllocationPastTheMemoryLimitIsAClearLimitError() {
         ByteArrayMemory capped = new ByteArrayMemory(new MemoryLimits(1, 1));
         CallContext c =
