@@ -1,5 +1,5 @@
 // Checks the consumer's WAR and what the staging repository holds.
-// Variables from consumer-it's pom.xml: stagingRepository, vivariumVersion.
+// Variables from consumer-it's pom.xml: stagingRepository, vivariumVersion, reactorJars.
 import java.util.zip.ZipFile
 
 def fail = { String message -> throw new AssertionError(message) }
@@ -19,6 +19,20 @@ def filterJar = lib.find { it ==~ /vivarium-servlet-filter-.*\.jar/ }
 def coreJar = lib.find { it ==~ /vivarium-core-.*\.jar/ }
 if (filterJar == null) fail("the WAR has no vivarium-servlet-filter jar: ${lib}")
 if (coreJar == null) fail("the WAR has no vivarium-core jar: ${lib}")
+// the same jars, in the same versions, as the servlet filter's in the reactor (a version that
+// only the parent's dependencyManagement pinned would differ here)
+def expected = new File(reactorJars).readLines()
+        .collect { it.trim() }
+        .findAll { it ==~ /[^: ]+:[^: ]+:jar:[^: ]+:[a-z]+.*/ }
+        // the reactor may still list the Jetty client that core's jar carries shaded
+        .findAll { !it.startsWith('org.eclipse.jetty') }
+        .collect { def p = it.split(':'); "${p[1]}-${p[3]}.jar".toString() }
+        .findAll { !it.startsWith('vivarium-jetty-') }
+def missing = expected - lib
+def extra = lib - expected
+if (!missing.isEmpty() || !extra.isEmpty()) {
+    fail("the WAR's jars differ from the reactor's: missing ${missing}, extra ${extra}")
+}
 def jetty = lib.findAll { it.startsWith('jetty-') }
 if (!jetty.isEmpty()) fail("core's published POM should bring no Jetty jar (its client is shaded), found ${jetty}")
 
