@@ -2,6 +2,7 @@ package dev.vivarium.core;
 
 import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.RouteTable;
 import dev.vivarium.core.config.VivariumOptions;
@@ -9,6 +10,7 @@ import dev.vivarium.core.deploy.AdminApi;
 import dev.vivarium.core.deploy.DeploymentInfo;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
+import dev.vivarium.core.engine.Admission;
 import dev.vivarium.core.engine.Deployment;
 import dev.vivarium.core.engine.Dispatcher;
 import dev.vivarium.core.engine.EngineMetrics;
@@ -21,8 +23,14 @@ import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
+import dev.vivarium.core.log.Clip;
+import dev.vivarium.core.log.GuestLog;
+import dev.vivarium.core.log.LogBudget;
+import dev.vivarium.core.log.RefusalLog;
+import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundPolicy;
+import dev.vivarium.core.outbound.OutboundQuota;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -35,7 +43,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine: loads and compiles every routed guest at start, matches requests to routes and runs
@@ -52,6 +62,10 @@ import java.util.random.RandomGenerator;
  * }</pre>
  */
 public final class Vivarium implements AutoCloseable {
+    /** Refused requests any client can cause: a few lines a second, the rest counted. */
+    private static final RefusalLog REFUSALS =
+            new RefusalLog(LoggerFactory.getLogger("vivarium.refused"));
+
     private final VivariumOptions options;
     private final Map<RouteSpec, Route> configured;
     private volatile RouteTable<Route> routes;
@@ -156,7 +170,7 @@ public final class Vivarium implements AutoCloseable {
             return new Route(
                     spec,
                     pool,
-                    new Deployment(spec.id(), kv),
+                    deployment(options, spec, kv),
                     spec.deadline() != null ? spec.deadline() : options.deadline(),
                     policy);
         }
@@ -173,6 +187,24 @@ public final class Vivarium implements AutoCloseable {
             route.pool().close();
             metrics.unregister(route.pool());
         }
+    }
+
+    /**
+     * A deployment with its shares: admission from the route's {@code maxConcurrent} and {@code
+     * maxQueued} (or the global ones), outbound and log budgets from the settings.
+     */
+    private static Deployment deployment(VivariumOptions options, RouteSpec spec, KvStore kv) {
+        IsolationOptions iso = options.isolation();
+        return new Deployment(
+                spec.id(),
+                kv,
+                new Admission(
+                        spec.id(),
+                        spec.maxConcurrent() != null ? spec.maxConcurrent() : iso.maxConcurrent(),
+                        spec.maxQueued() != null ? spec.maxQueued() : iso.maxQueued(),
+                        iso.queueTimeout()),
+                new OutboundQuota(spec.id(), options.outbound().maxConcurrent()),
+                new LogBudget(iso.logLinesPerSecond(), iso.logBytesPerSecond()));
     }
 
     /** The admin API takes every request under its path, so no route may be there. */
@@ -240,15 +272,46 @@ public final class Vivarium implements AutoCloseable {
      * response is written or has failed: a body waiting for a slow client is memory held too.
      */
     public Outcome handleUntilReleased(Route route, GuestRequest request) {
+        return handleUntilReleased(route, request, () -> false);
+    }
+
+    /**
+     * As {@link #handleUntilReleased(Route, GuestRequest)}, for adapters that can tell whether the
+     * client is still connected: a request whose client is gone before its guest starts (it may
+     * have waited for its deployment to have room) is dropped without running it, with an outcome
+     * of kind {@link Outcome.Kind#CLIENT_GONE}.
+     */
+    public Outcome handleUntilReleased(
+            Route route, GuestRequest request, BooleanSupplier clientGone) {
         Objects.requireNonNull(route, "route");
+        Objects.requireNonNull(clientGone, "clientGone");
         if (request.body().length > options.maxRequestBodySize()) {
             return requestTooLarge(route);
         }
         if (route.isAdmin()) {
             return admin.handle(request);
         }
+        int hops = Hops.count(request.headers());
+        if (hops > options.outbound().maxHops()) {
+            REFUSALS.info(
+                    "refused {} {} from {}: it passed through {} Vivarium guests already, more"
+                            + " than outbound.maxHops ({})",
+                    request.method(),
+                    Clip.clip(request.path(), GuestLog.MAX_PATH),
+                    request.clientAddress(),
+                    hops,
+                    options.outbound().maxHops());
+            return Outcome.failure(
+                    Outcome.Kind.LOOP,
+                    508,
+                    "loop detected: this request already passed through "
+                            + hops
+                            + " Vivarium guests (CDN-Loop), more than outbound.maxHops ("
+                            + options.outbound().maxHops()
+                            + ")");
+        }
         request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
-        return dispatcher.dispatch(route, request);
+        return dispatcher.dispatch(route, request, clientGone);
     }
 
     /**
@@ -269,7 +332,17 @@ public final class Vivarium implements AutoCloseable {
 
     private CallContext context(Route route, GuestRequest request) {
         long deadlineNanos = System.nanoTime() + route.deadline().toNanos();
+        Deployment d = route.deployment();
+        IsolationOptions iso = options.isolation();
         return CallContext.builder(route.guestName(), request)
+                .guestLog(
+                        new GuestLog(
+                                LoggerFactory.getLogger("vivarium.guest." + route.guestName()),
+                                route.guestName(),
+                                request.path(),
+                                iso.logLines(),
+                                iso.logBytes(),
+                                d.log()))
                 .clock(clock)
                 .random(random)
                 .kv(route.deployment().kv())
@@ -277,7 +350,12 @@ public final class Vivarium implements AutoCloseable {
                 .outbound(
                         () ->
                                 outbound.openSession(
-                                        route.guestName(), route.outbound(), deadlineNanos, memory))
+                                        route.guestName(),
+                                        route.outbound(),
+                                        deadlineNanos,
+                                        memory,
+                                        d.outbound(),
+                                        Hops.next(request.headers())))
                 .deadlineNanos(deadlineNanos)
                 .maxResponseBodySize(options.maxResponseBodySize())
                 .hostBuffers(memory)
@@ -353,6 +431,25 @@ public final class Vivarium implements AutoCloseable {
         outbound.close();
         kvStores.close();
         metrics.close();
+    }
+
+    /** Routes of one deployment share its admission limits, so they may not differ. */
+    private static void refuseOtherAdmission(RouteSpec spec, Deployment first) {
+        Admission a = first.admission();
+        if (spec.maxConcurrent() != null && spec.maxConcurrent() != a.maxConcurrent()
+                || spec.maxQueued() != null && spec.maxQueued() != a.maxQueued()) {
+            throw new ConfigurationException(
+                    "route '"
+                            + spec
+                            + "': routes of deployment "
+                            + spec.id()
+                            + " share one admission limit (maxConcurrent "
+                            + a.maxConcurrent()
+                            + ", maxQueued "
+                            + a.maxQueued()
+                            + "); give maxConcurrent and maxQueued on one of its routes only, or"
+                            + " the same on each");
+        }
     }
 
     /** Builds an engine from options plus the injectable services. */
@@ -486,13 +583,22 @@ public final class Vivarium implements AutoCloseable {
             Map<String, Deployment> deployments = new LinkedHashMap<>();
             try {
                 for (RouteSpec spec : options.routes()) {
-                    deployments.computeIfAbsent(
-                            spec.id(),
-                            id ->
-                                    new Deployment(
-                                            id,
-                                            kvUsers.contains(id) ? kv.permanentStore(id) : null));
+                    Deployment first = deployments.get(spec.id());
+                    if (first == null) {
+                        deployments.put(
+                                spec.id(),
+                                deployment(
+                                        options,
+                                        spec,
+                                        kvUsers.contains(spec.id())
+                                                ? kv.permanentStore(spec.id())
+                                                : null));
+                    } else {
+                        refuseOtherAdmission(spec, first);
+                    }
                 }
+            } catch (ConfigurationException e) {
+                throw e;
             } catch (RuntimeException e) {
                 throw new ConfigurationException(
                         "Vivarium setting 'kv.directory': cannot open the stores in "

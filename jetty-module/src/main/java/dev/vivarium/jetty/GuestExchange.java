@@ -10,6 +10,7 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -87,7 +88,9 @@ final class GuestExchange implements Runnable, Invocable {
                 if (last) {
                     byte[] bytes = body.takeByteArray();
                     releaseBody();
-                    respond(engine.handleUntilReleased(route, guestRequest(bytes)));
+                    respond(
+                            engine.handleUntilReleased(
+                                    route, guestRequest(bytes), this::clientGone));
                     return;
                 }
             }
@@ -148,8 +151,20 @@ final class GuestExchange implements Runnable, Invocable {
         }
     }
 
+    /** Whether the client's connection is closed: its request is then not worth running. */
+    private boolean clientGone() {
+        return !request.getConnectionMetaData().getConnection().getEndPoint().isOpen();
+    }
+
     private void respond(Outcome outcome, Callback callback) {
+        if (outcome.kind() == Outcome.Kind.CLIENT_GONE) {
+            callback.failed(new EofException(outcome.message()));
+            return;
+        }
         if (!outcome.isOk()) {
+            // e.g. Retry-After on a 503 of a full deployment
+            HttpFields.Mutable fields = response.getHeaders();
+            outcome.headers().writeEndToEnd((name, value, first) -> fields.add(name, value));
             Response.writeError(request, response, callback, outcome.status(), outcome.message());
             return;
         }

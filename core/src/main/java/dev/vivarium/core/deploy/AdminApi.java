@@ -4,6 +4,9 @@ import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.log.Clip;
+import dev.vivarium.core.log.GuestLog;
+import dev.vivarium.core.log.RefusalLog;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -24,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /_vivarium/deployments} - every deployment, configured and uploaded (JSON);
  *   <li>{@code GET /_vivarium/deployments/ID} - one;
- *   <li>{@code PUT /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...}
+ *   <li>{@code PUT
+ *       /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...[&maxConcurrent=N][&maxQueued=N]}
  *       with the module ({@code .wasm} bytes or WebAssembly text) as the body - uploads or
  *       replaces; 201 (new) or 200 (replaced) with the deployment;
  *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204.
@@ -35,6 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminApi {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.admin");
+
+    /** 401s and 403s, which anyone can cause: a few lines a second, paths cut short. */
+    private static final RefusalLog REFUSED = new RefusalLog(LOG);
 
     private final UploadOptions options;
     private final String prefix;
@@ -72,20 +79,20 @@ public final class AdminApi {
      */
     public Outcome handle(GuestRequest r) {
         if (!options.adminAllows(r.clientAddress())) {
-            LOG.info(
+            REFUSED.info(
                     "refused admin request {} {} from {}: not in admin.allowFrom",
-                    r.method(),
-                    r.path(),
+                    Clip.clip(r.method(), 20),
+                    Clip.clip(r.path(), GuestLog.MAX_PATH),
                     r.clientAddress());
             return json(403, error("the admin API does not answer this client's address"));
         }
         String auth = r.headers().first("authorization");
         String refused = auth == null ? "no Authorization header" : refusal(auth);
         if (refused != null) {
-            LOG.info(
+            REFUSED.info(
                     "refused admin request {} {} from {}: {}",
-                    r.method(),
-                    r.path(),
+                    Clip.clip(r.method(), 20),
+                    Clip.clip(r.path(), GuestLog.MAX_PATH),
                     r.clientAddress(),
                     refused);
             Headers h = jsonHeaders();
@@ -162,12 +169,14 @@ public final class AdminApi {
     private Outcome put(String id, GuestRequest r) {
         Map<String, List<String>> q = query(r.pathAndQuery());
         for (String name : q.keySet()) {
-            if (!List.of("route", "ttl", "deadline", "outbound").contains(name)) {
+            if (!List.of("route", "ttl", "deadline", "outbound", "maxConcurrent", "maxQueued")
+                    .contains(name)) {
                 throw new UploadException(
                         400,
                         "unknown parameter '"
-                                + name
-                                + "'; expected route, ttl, deadline, outbound");
+                                + Clip.clip(name, 64)
+                                + "'; expected route, ttl, deadline, outbound, maxConcurrent,"
+                                + " maxQueued");
             }
         }
         if (r.body().length == 0) {
@@ -190,6 +199,8 @@ public final class AdminApi {
                         duration(q, "ttl"),
                         duration(q, "deadline"),
                         outbound,
+                        count(q, "maxConcurrent", 1),
+                        count(q, "maxQueued", 0),
                         r.body());
         LOG.info(
                 "admin {} deployment {} from {}",
@@ -197,6 +208,31 @@ public final class AdminApi {
                 id,
                 r.clientAddress());
         return json(existed ? 200 : 201, d.toJson());
+    }
+
+    /** A whole-number parameter from {@code min} to 100000, or null if absent. */
+    private static Integer count(Map<String, List<String>> q, String name, int min) {
+        String v = single(q, name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n >= min && n <= 100_000) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is valid
+        }
+        throw new UploadException(
+                400,
+                "parameter "
+                        + name
+                        + " '"
+                        + Clip.clip(v, 64)
+                        + "' must be a whole number from "
+                        + min
+                        + " to 100000");
     }
 
     private Outcome delete(String id, GuestRequest r) {

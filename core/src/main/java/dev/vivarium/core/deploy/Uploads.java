@@ -133,12 +133,33 @@ public final class Uploads implements AutoCloseable {
      * @param module a {@code .wasm} module, or WebAssembly text
      * @throws UploadException saying what was wrong, with the status to answer
      */
+    public DeploymentInfo deploy(
+            String id,
+            String match,
+            Duration ttl,
+            Duration deadline,
+            List<String> outbound,
+            byte[] module) {
+        return deploy(id, match, ttl, deadline, outbound, null, null, module);
+    }
+
+    /**
+     * As {@link #deploy(String, String, Duration, Duration, List, byte[])}, with the deployment's
+     * own admission limits.
+     *
+     * @param maxConcurrent its requests running at once; null for the engine's {@code
+     *     maxConcurrent}
+     * @param maxQueued its requests waiting for an instance; null for the engine's {@code
+     *     maxQueued}
+     */
     public synchronized DeploymentInfo deploy(
             String id,
             String match,
             Duration ttl,
             Duration deadline,
             List<String> outbound,
+            Integer maxConcurrent,
+            Integer maxQueued,
             byte[] module) {
         if (closed) {
             throw new UploadException(503, "the engine is stopping; nothing can be uploaded");
@@ -169,7 +190,7 @@ public final class Uploads implements AutoCloseable {
                             + ")");
         }
         String fileName = id + (isBinary(module) ? ".wasm" : ".wat");
-        RouteSpec spec = spec(id, match, fileName, deadline, outbound);
+        RouteSpec spec = spec(id, match, fileName, deadline, outbound, maxConcurrent, maxQueued);
         List<RouteSpec> specs = new ArrayList<>();
         byId.forEach((other, u) -> specs.add(other.equals(id) ? spec : u.route().spec()));
         if (!byId.containsKey(id)) {
@@ -347,7 +368,13 @@ public final class Uploads implements AutoCloseable {
     }
 
     private static RouteSpec spec(
-            String id, String match, String fileName, Duration deadline, List<String> outbound) {
+            String id,
+            String match,
+            String fileName,
+            Duration deadline,
+            List<String> outbound,
+            Integer maxConcurrent,
+            Integer maxQueued) {
         if (match == null || match.isBlank()) {
             throw new UploadException(
                     400,
@@ -373,6 +400,12 @@ public final class Uploads implements AutoCloseable {
         }
         if (!outbound.isEmpty()) {
             entry.append("; outbound=").append(String.join(" ", outbound));
+        }
+        if (maxConcurrent != null) {
+            entry.append("; maxConcurrent=").append(maxConcurrent);
+        }
+        if (maxQueued != null) {
+            entry.append("; maxQueued=").append(maxQueued);
         }
         try {
             return RouteSpec.parse(entry.toString(), "the upload's parameters");
