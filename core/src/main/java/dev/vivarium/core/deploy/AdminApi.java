@@ -63,6 +63,11 @@ public final class AdminApi {
         this.configured = List.copyOf(configured);
     }
 
+    /** The log of refused admin requests (tests read what it held back). */
+    static RefusalLog refusals() {
+        return REFUSED;
+    }
+
     /** The answer to an upload larger than {@code maxRequestBodySize}. */
     public Outcome tooLarge(long max) {
         return json(413, error("the upload is larger than maxRequestBodySize (" + max + " bytes)"));

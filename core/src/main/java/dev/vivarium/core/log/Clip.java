@@ -6,7 +6,7 @@ public final class Clip {
 
     /**
      * {@code text} if at most {@code max} characters, else its first {@code max} and a note of how
-     * many were cut; control characters become {@code ?}, so a line stays one line.
+     * many were cut; control characters but tab become {@code ?}, so a line stays one line.
      */
     public static String clip(String text, int max) {
         if (text == null) {
@@ -17,7 +17,7 @@ public final class Clip {
         StringBuilder sb = null;
         for (int i = 0; i < kept.length(); i++) {
             char c = kept.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
                 if (sb == null) {
                     sb = new StringBuilder(kept);
                 }

@@ -77,7 +77,8 @@ public final class GuestLog implements AutoCloseable {
         }
         lines++;
         bytes += size;
-        log.info("{}{}", prefix, text);
+        // a guest must not forge log lines with new lines of its own
+        log.info("{}{}", prefix, Clip.clip(text, Integer.MAX_VALUE));
     }
 
     /**
