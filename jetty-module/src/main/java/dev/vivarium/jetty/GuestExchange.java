@@ -40,6 +40,9 @@ final class GuestExchange implements Runnable, Invocable {
     private final RetainableByteBuffer.Mutable body;
     private boolean bodyReleased;
 
+    /** Set when Jetty reports the request failed, e.g. an HTTP/2 client reset its stream. */
+    private volatile boolean failed;
+
     GuestExchange(
             Vivarium engine, Route route, Request request, Response response, Callback callback) {
         this.engine = engine;
@@ -50,6 +53,7 @@ final class GuestExchange implements Runnable, Invocable {
         long max = engine.options().maxRequestBodySize();
         // not pooled: the bytes are copied into the guest request once, then dropped
         this.body = new RetainableByteBuffer.DynamicCapacity(null, false, max);
+        request.addFailureListener(x -> failed = true);
     }
 
     /** Reads what is available; called again by Jetty when more content arrives. */
@@ -151,9 +155,13 @@ final class GuestExchange implements Runnable, Invocable {
         }
     }
 
-    /** Whether the client's connection is closed: its request is then not worth running. */
+    /**
+     * Whether the client is gone, as far as Jetty knows: its stream was reset (HTTP/2 and 3) or the
+     * connection is closed. An HTTP/1.1 connection closed by the client is only noticed when Jetty
+     * next reads or writes it, so such a request still runs.
+     */
     private boolean clientGone() {
-        return !request.getConnectionMetaData().getConnection().getEndPoint().isOpen();
+        return failed || !request.getConnectionMetaData().getConnection().getEndPoint().isOpen();
     }
 
     private void respond(Outcome outcome, Callback callback) {

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.testing.TestEngine;
 import dev.vivarium.core.testing.TestGuests;
+import dev.vivarium.core.testing.TestMemory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -151,6 +153,59 @@ class AdmissionTest {
             assertEquals(
                     List.of(d.maxConcurrent(), d.maxQueued()),
                     List.of(a.maxConcurrent(), a.maxQueued()));
+        }
+    }
+
+    /**
+     * Issue 18 item 3: a request whose client is gone (as the adapter tells) never runs its guest,
+     * neither when it arrives nor once it was admitted after waiting in the queue.
+     */
+    @Test
+    void aRequestWhoseClientIsGoneNeverRunsItsGuest() throws Exception {
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try (TestEngine e =
+                engine(
+                        IsolationOptions.builder().queueTimeout(Duration.ofSeconds(30)).build(),
+                        "/spin -> loop_forever.wat; deadline=300ms; maxConcurrent=1; maxQueued=4")) {
+            var route = e.engine.route("example.com", "/spin");
+            Outcome gone =
+                    e.engine.handle(route, TestMemory.request("GET", "/spin", new Headers(), null));
+            assertEquals(504, gone.status(), "a client that stays gets its guest run");
+            Outcome left =
+                    e.engine.handleUntilReleased(
+                            route,
+                            TestMemory.request("GET", "/spin", new Headers(), null),
+                            () -> true);
+            assertEquals(Outcome.Kind.CLIENT_GONE, left.kind(), left.toString());
+
+            Future<Outcome> first = pool.submit(() -> e.get("/spin"));
+            awaitRunning(e, "/spin", 1);
+            java.util.concurrent.atomic.AtomicBoolean leaves =
+                    new java.util.concurrent.atomic.AtomicBoolean();
+            Future<Outcome> queued =
+                    pool.submit(
+                            () ->
+                                    e.engine.handleUntilReleased(
+                                            route,
+                                            TestMemory.request("GET", "/spin", new Headers(), null),
+                                            leaves::get));
+            Admission a = route.deployment().admission();
+            while (a.waiting() < 1) {
+                Thread.sleep(5);
+            }
+            leaves.set(true); // the client leaves while its request waits
+            assertEquals(Outcome.Kind.CLIENT_GONE, queued.get().kind(), queued.get().toString());
+            assertEquals(504, first.get().status());
+            double deadlines =
+                    e.engine
+                            .meterRegistry()
+                            .get("vivarium.requests")
+                            .tag("outcome", "deadline")
+                            .counter()
+                            .count();
+            assertEquals(2, deadlines, "only the two whose clients stayed ran");
+        } finally {
+            pool.shutdownNow();
         }
     }
 }
