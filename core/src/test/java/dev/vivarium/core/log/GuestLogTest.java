@@ -1,7 +1,6 @@
 package dev.vivarium.core.log;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -92,10 +91,12 @@ class GuestLogTest {
         GuestLog log =
                 new GuestLog(
                         out.logger, "g", "/" + "a".repeat(7000), 10, 1 << 10, LogBudget.UNLIMITED);
-        log.line("ok\n[other /admin] forged");
+        log.line("ok\r\n[other /admin] forged");
         log.close();
+        assertEquals(2, out.lines.size(), out.lines.toString());
         String line = out.lines.get(0);
-        assertFalse(line.contains("\n"), line);
+        assertTrue(line.endsWith("] ok?"), line);
+        assertTrue(out.lines.get(1).startsWith("[g /aaa"), "prefixed as the guest's own");
         assertTrue(line.length() < 400, line.length() + " characters");
         assertTrue(line.contains("(6801 more characters)"), line);
     }
