@@ -8,5 +8,11 @@ import dev.vivarium.core.kv.KvStore;
  *
  * @param id the deployment id
  * @param kv its store, or null when the engine has no KV service
+ * @param running its requests running now, which removing the deployment interrupts
  */
-public record Deployment(String id, KvStore kv) {}
+public record Deployment(String id, KvStore kv, RunningRequests running) {
+    /** A deployment with no request running yet. */
+    public Deployment(String id, KvStore kv) {
+        this(id, kv, new RunningRequests());
+    }
+}
