@@ -93,6 +93,10 @@ public final class FileDeploymentRepository implements DeploymentRepository {
         }
         Instant expiresAt = Instant.parse(required(p, "expiresAt"));
         String moduleName = required(p, "module");
+        if (!moduleName.equals(id + ".wasm") && !moduleName.equals(id + ".wat")) {
+            throw new IllegalArgumentException(
+                    "its module '" + moduleName + "' is not " + id + ".wasm or " + id + ".wat");
+        }
         return new DeploymentRecord(
                 id,
                 required(p, "route"),
