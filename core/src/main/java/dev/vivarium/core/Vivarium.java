@@ -6,6 +6,8 @@ import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.deploy.AdminApi;
 import dev.vivarium.core.deploy.ConfiguredDeployments;
+import dev.vivarium.core.deploy.DeploymentBinder;
+import dev.vivarium.core.deploy.DeploymentCandidate;
 import dev.vivarium.core.deploy.DeploymentRegistry;
 import dev.vivarium.core.deploy.DeploymentRepository;
 import dev.vivarium.core.deploy.FileDeploymentRepository;
@@ -61,7 +63,7 @@ public final class Vivarium implements AutoCloseable {
 
     private Vivarium(
             Builder b,
-            List<DeploymentRegistry.Candidate> configured,
+            List<DeploymentCandidate> configured,
             EngineMetrics metrics,
             Services services) {
         this.options = b.options;
@@ -134,7 +136,7 @@ public final class Vivarium implements AutoCloseable {
     }
 
     /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
-    private final class EngineBinder implements DeploymentRegistry.Binder {
+    private final class EngineBinder implements DeploymentBinder {
         @Override
         public OutboundPolicy policy(RouteSpec spec) {
             return outbound.policy(spec);
@@ -387,7 +389,7 @@ public final class Vivarium implements AutoCloseable {
                         "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm' (or set admin.token to upload deployments at run time)");
             }
             // guests first: a bad route fails before anything is opened
-            List<DeploymentRegistry.Candidate> configured = ConfiguredDeployments.load(options);
+            List<DeploymentCandidate> configured = ConfiguredDeployments.load(options);
             JvmCheck.warnIfHugeMethodsStayInterpreted();
             EngineMetrics metrics =
                     new EngineMetrics(

@@ -25,9 +25,9 @@ public final class ConfiguredDeployments {
      *
      * @throws ConfigurationException naming the route and the problem
      */
-    public static List<DeploymentRegistry.Candidate> load(VivariumOptions options) {
+    public static List<DeploymentCandidate> load(VivariumOptions options) {
         Map<Path, GuestModule> guests = new LinkedHashMap<>();
-        Map<String, List<DeploymentRegistry.Binding>> byId = new LinkedHashMap<>();
+        Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
         for (RouteSpec spec : options.routes()) {
             if (options.uploads().isAdminPath(spec.path())) {
                 throw new ConfigurationException(
@@ -46,15 +46,15 @@ public final class ConfiguredDeployments {
                 guests.put(file, guest);
             }
             byId.computeIfAbsent(spec.id(), id -> new ArrayList<>())
-                    .add(new DeploymentRegistry.Binding(spec, guest));
+                    .add(new DeploymentCandidate.Binding(spec, guest));
         }
-        List<DeploymentRegistry.Candidate> out = new ArrayList<>();
+        List<DeploymentCandidate> out = new ArrayList<>();
         byId.forEach(
                 (id, bindings) ->
                         out.add(
-                                new DeploymentRegistry.Candidate(
+                                new DeploymentCandidate(
                                         id,
-                                        DeploymentRegistry.Source.SETTINGS,
+                                        DeploymentCandidate.Source.SETTINGS,
                                         bindings,
                                         null,
                                         null,

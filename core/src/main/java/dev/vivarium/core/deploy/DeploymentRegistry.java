@@ -3,6 +3,7 @@ package dev.vivarium.core.deploy;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.RouteTable;
+import dev.vivarium.core.engine.Deployment;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
@@ -46,98 +47,25 @@ public final class DeploymentRegistry implements AutoCloseable {
     /** How long the old version's running requests may go on after a replacement. */
     static final Duration REPLACE_GRACE = Duration.ofSeconds(1);
 
-    /** Where a deployment comes from. */
-    public enum Source {
-        /** The {@code routes} setting: lives as long as the engine. */
-        SETTINGS,
-        /** The admin API or {@link Uploads}: lives until it expires or is removed. */
-        UPLOAD
-    }
-
-    /** A route and the guest that answers it. */
-    public record Binding(RouteSpec spec, GuestModule guest) {}
-
-    /**
-     * A deployment about to be bound.
-     *
-     * @param expiresAt null for one that never expires
-     * @param record how it is kept in the repository; null for a configured one
-     */
-    public record Candidate(
-            String id,
-            Source source,
-            List<Binding> bindings,
-            Instant deployedAt,
-            Instant expiresAt,
-            long moduleBytes,
-            DeploymentRecord record) {
-        public Candidate {
-            bindings = List.copyOf(bindings);
-        }
-
-        boolean usesKv() {
-            return bindings.stream().anyMatch(b -> b.guest().usesKv());
-        }
-    }
-
-    /** How the registry reaches the engine's parts. */
-    public interface Binder {
-        /** Where a route's guest may send requests; throws ConfigurationException if invalid. */
-        OutboundPolicy policy(RouteSpec spec);
-
-        /** A pool for a guest, warmed, its meters registered. */
-        InstancePool pool(GuestModule guest);
-
-        /** A live route. */
-        Route route(
-                RouteSpec spec,
-                InstancePool pool,
-                dev.vivarium.core.engine.Deployment deployment,
-                OutboundPolicy policy);
-
-        /** Closes a pool that no longer takes requests and removes its meters. */
-        void release(InstancePool pool);
-    }
-
     /** A candidate bound to pools and allowlists, not yet taking requests. */
     public record Prepared(
-            Candidate candidate, List<OutboundPolicy> policies, List<InstancePool> pools) {}
+            DeploymentCandidate candidate,
+            List<OutboundPolicy> policies,
+            List<InstancePool> pools) {}
 
-    private record Live(Candidate candidate, List<Route> routes, Set<InstancePool> pools) {
-        List<DeploymentInfo> infos() {
-            Candidate c = candidate;
-            boolean kv = routes.get(0).deployment().kv() != null;
-            return routes.stream()
-                    .map(
-                            r ->
-                                    new DeploymentInfo(
-                                            c.id(),
-                                            r.spec().toString(),
-                                            c.source() == Source.UPLOAD,
-                                            c.deployedAt(),
-                                            c.expiresAt(),
-                                            c.source() == Source.UPLOAD
-                                                    ? c.moduleBytes()
-                                                    : r.pool().guest().size(),
-                                            kv))
-                    .toList();
-        }
-    }
-
-    private final Binder binder;
-    private final KvStores kv;
-    private final Clock clock;
-    private final DeploymentRepository repository;
-    private final Map<String, Live> live = new LinkedHashMap<>();
-    private final ScheduledExecutorService jobs;
+    private final DeploymentBinder binder;
+    final KvStores kv;
+    final Clock clock;
+    final DeploymentRepository repository;
+    final Map<String, LiveDeployment> live = new LinkedHashMap<>();
+    final ScheduledExecutorService jobs;
     private volatile RouteTable<Route> table = new RouteTable<>(List.of(), s -> null);
-    private volatile List<Live> snapshot = List.of();
-    private Function<DeploymentRecord, Candidate> loader;
-    private AutoCloseable watch;
+    private volatile List<LiveDeployment> snapshot = List.of();
+    private RepositorySync sync;
     private boolean closed;
 
     public DeploymentRegistry(
-            Binder binder, KvStores kv, Clock clock, DeploymentRepository repository) {
+            DeploymentBinder binder, KvStores kv, Clock clock, DeploymentRepository repository) {
         this.binder = Objects.requireNonNull(binder, "binder");
         this.kv = Objects.requireNonNull(kv, "kv");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -162,18 +90,18 @@ public final class DeploymentRegistry implements AutoCloseable {
      * Binds candidates to pools and allowlists, sharing one pool per guest module among them; no
      * lock is held, nothing takes requests yet. On failure nothing is left behind.
      */
-    public List<Prepared> prepare(List<Candidate> candidates) {
+    public List<Prepared> prepare(List<DeploymentCandidate> candidates) {
         Map<GuestModule, InstancePool> pools = new IdentityHashMap<>();
         List<Prepared> out = new ArrayList<>();
         try {
-            for (Candidate c : candidates) {
+            for (DeploymentCandidate c : candidates) {
                 List<OutboundPolicy> policies = new ArrayList<>();
-                for (Binding b : c.bindings()) {
+                for (DeploymentCandidate.Binding b : c.bindings()) {
                     // first what can refuse it, so a refused one leaves no pool behind
                     policies.add(binder.policy(b.spec()));
                 }
                 List<InstancePool> ps = new ArrayList<>();
-                for (Binding b : c.bindings()) {
+                for (DeploymentCandidate.Binding b : c.bindings()) {
                     InstancePool pool = pools.get(b.guest());
                     if (pool == null) {
                         pool = binder.pool(b.guest());
@@ -257,12 +185,12 @@ public final class DeploymentRegistry implements AutoCloseable {
      * @throws UploadException if it no longer fits, or cannot be kept; nothing changed then
      */
     public synchronized UploadResult publishUpload(Prepared p, int max) {
-        Candidate c = p.candidate();
+        DeploymentCandidate c = p.candidate();
         try {
             if (closed) {
                 throw new UploadException(503, "the engine is stopping; nothing can be uploaded");
             }
-            Live old = live.get(c.id());
+            LiveDeployment old = live.get(c.id());
             if (old == null && countUploaded() >= max) {
                 throw tooMany(max);
             }
@@ -271,7 +199,7 @@ public final class DeploymentRegistry implements AutoCloseable {
             } catch (ConfigurationException e) {
                 throw new UploadException(409, e.getMessage(), e);
             }
-            Live next = bindUpload(p, true);
+            LiveDeployment next = bindUpload(p, true);
             live.put(c.id(), next);
             publish();
             if (old != null) {
@@ -301,8 +229,8 @@ public final class DeploymentRegistry implements AutoCloseable {
      * An uploaded candidate's store and routes; with {@code save}, kept in the repository first. A
      * failure leaves no store behind, nor touches one that was there.
      */
-    private Live bindUpload(Prepared p, boolean save) {
-        Candidate c = p.candidate();
+    LiveDeployment bindUpload(Prepared p, boolean save) {
+        DeploymentCandidate c = p.candidate();
         String id = c.id();
         Duration lifetime = Duration.between(clock.instant(), c.expiresAt());
         boolean newStore = !kv.deployments().contains(id);
@@ -310,7 +238,7 @@ public final class DeploymentRegistry implements AutoCloseable {
         if (c.usesKv()) {
             store = newStore ? kv.create(id, lifetime) : kv.store(id);
         }
-        Live next = bound(p, store);
+        LiveDeployment next = bound(p, store);
         if (save) {
             try {
                 repository.save(c.record());
@@ -329,9 +257,9 @@ public final class DeploymentRegistry implements AutoCloseable {
         return next;
     }
 
-    private Live bound(Prepared p, KvStore store) {
-        Candidate c = p.candidate();
-        var deployment = new dev.vivarium.core.engine.Deployment(c.id(), store);
+    private LiveDeployment bound(Prepared p, KvStore store) {
+        DeploymentCandidate c = p.candidate();
+        var deployment = new Deployment(c.id(), store);
         List<Route> routes = new ArrayList<>();
         for (int i = 0; i < c.bindings().size(); i++) {
             routes.add(
@@ -341,10 +269,10 @@ public final class DeploymentRegistry implements AutoCloseable {
                             deployment,
                             p.policies().get(i)));
         }
-        return new Live(c, List.copyOf(routes), identitySet(p.pools()));
+        return new LiveDeployment(c, List.copyOf(routes), identitySet(p.pools()));
     }
 
-    private void publish() {
+    void publish() {
         Map<RouteSpec, Route> all = new LinkedHashMap<>();
         live.values().forEach(l -> l.routes().forEach(r -> all.put(r.spec(), r)));
         table = new RouteTable<>(new ArrayList<>(all.keySet()), all::get);
@@ -352,7 +280,7 @@ public final class DeploymentRegistry implements AutoCloseable {
     }
 
     /** Stops a deployment that no longer takes requests: its requests, then its pools. */
-    private void retire(Live l, String why) {
+    void retire(LiveDeployment l, String why) {
         var running = l.routes().get(0).deployment().running();
         if (why.equals("replaced")) {
             // requests the old version is answering may finish, briefly
@@ -381,8 +309,8 @@ public final class DeploymentRegistry implements AutoCloseable {
      * @return false if there is no uploaded deployment {@code id}
      */
     public synchronized boolean remove(String id, String why) {
-        Live l = live.get(id);
-        if (l == null || l.candidate().source() != Source.UPLOAD) {
+        LiveDeployment l = live.get(id);
+        if (l == null || l.candidate().source() != DeploymentCandidate.Source.UPLOAD) {
             return false;
         }
         live.remove(id);
@@ -424,7 +352,7 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     /** The KV store of {@code id} ended its lifetime: so did the deployment, if it is uploaded. */
     private synchronized void storeExpired(String id) {
-        Live l = live.get(id);
+        LiveDeployment l = live.get(id);
         if (l != null
                 && l.candidate().expiresAt() != null
                 && !clock.instant().isBefore(l.candidate().expiresAt())) {
@@ -432,108 +360,15 @@ public final class DeploymentRegistry implements AutoCloseable {
         }
     }
 
-    // --- the repository -----------------------------------------------------------------------
-
     /**
      * Brings back the kept deployments (those expired meanwhile are deleted with their store) and
      * watches the repository: on a change notice it is read again.
      *
      * @param loader turns a kept deployment into a candidate (checks and compiles it)
      */
-    public synchronized void restore(Function<DeploymentRecord, Candidate> loader) {
-        this.loader = Objects.requireNonNull(loader, "loader");
-        reconcile();
-        this.watch =
-                repository.watch(
-                        () ->
-                                jobs.execute(
-                                        () -> safely("reading the deployments", this::reconcile)));
-    }
-
-    /** Makes the uploaded deployments match the repository's. */
-    synchronized void reconcile() {
-        if (closed) {
-            return;
-        }
-        List<DeploymentRecord> kept;
-        try {
-            kept = repository.list();
-        } catch (IOException e) {
-            throw new ConfigurationException(
-                    "Vivarium setting 'deployments.directory': cannot read "
-                            + repository.describe()
-                            + ": "
-                            + e,
-                    e);
-        }
-        Instant now = clock.instant();
-        boolean changed = false;
-        List<String> seen = new ArrayList<>();
-        for (DeploymentRecord r : kept) {
-            seen.add(r.id());
-            Live l = live.get(r.id());
-            if (l != null && r.equals(l.candidate().record())) {
-                continue;
-            }
-            changed |= restore(r, l, now);
-        }
-        for (Live l : List.copyOf(live.values())) {
-            String id = l.candidate().id();
-            if (l.candidate().source() == Source.UPLOAD && !seen.contains(id)) {
-                remove(id, "removed elsewhere");
-            }
-        }
-        if (changed) {
-            publish();
-        }
-    }
-
-    private boolean restore(DeploymentRecord r, Live current, Instant now) {
-        String id = r.id();
-        try {
-            if (current != null && current.candidate().source() == Source.SETTINGS) {
-                // the configured deployment owns the id now, and with it the KV store
-                repository.delete(id);
-                LOG.warn(
-                        "uploaded deployment {} dropped: its id is now configured in 'routes',"
-                                + " whose deployment keeps the KV store",
-                        id);
-                return false;
-            }
-            if (!now.isBefore(r.expiresAt())) {
-                repository.delete(id);
-                kv.deleteWithDeployment(id);
-                LOG.info("deployment {} expired while the server was down; deleted", id);
-                return false;
-            }
-            Candidate c = loader.apply(r);
-            checkFits(id, c.bindings().get(0).spec());
-            Prepared p = prepare(List.of(c)).get(0);
-            Live next;
-            try {
-                next = bindUpload(p, false);
-            } catch (RuntimeException e) {
-                discard(p);
-                throw e;
-            }
-            live.put(id, next);
-            if (current != null) {
-                retire(current, "replaced");
-            }
-            LOG.info(
-                    "restored uploaded deployment {}: {}, expires {}",
-                    id,
-                    r.route(),
-                    r.expiresAt());
-            return true;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn(
-                    "uploaded deployment {} ({}) not restored: {}; its files stay",
-                    id,
-                    repository.describe(),
-                    e.getMessage());
-            return false;
-        }
+    public synchronized void restore(Function<DeploymentRecord, DeploymentCandidate> loader) {
+        this.sync = new RepositorySync(this, loader);
+        sync.start();
     }
 
     // --- reading ------------------------------------------------------------------------------
@@ -565,7 +400,10 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     /** How many deployments are uploaded now. */
     public int countUploaded() {
-        return (int) snapshot.stream().filter(l -> l.candidate().source() == Source.UPLOAD).count();
+        return (int)
+                snapshot.stream()
+                        .filter(l -> l.candidate().source() == DeploymentCandidate.Source.UPLOAD)
+                        .count();
     }
 
     /** Whether {@code id} is a configured deployment's. */
@@ -574,11 +412,12 @@ public final class DeploymentRegistry implements AutoCloseable {
                 .anyMatch(
                         l ->
                                 l.candidate().id().equals(id)
-                                        && l.candidate().source() == Source.SETTINGS);
+                                        && l.candidate().source()
+                                                == DeploymentCandidate.Source.SETTINGS);
     }
 
     /** The routes of one source's deployments. */
-    public List<Route> routes(Source source) {
+    public List<Route> routes(DeploymentCandidate.Source source) {
         return snapshot.stream()
                 .filter(l -> l.candidate().source() == source)
                 .flatMap(l -> l.routes().stream())
@@ -589,7 +428,7 @@ public final class DeploymentRegistry implements AutoCloseable {
     public List<InstancePool> pools() {
         Set<InstancePool> all = Collections.newSetFromMap(new IdentityHashMap<>());
         List<InstancePool> out = new ArrayList<>();
-        for (Live l : snapshot) {
+        for (LiveDeployment l : snapshot) {
             for (Route r : l.routes()) {
                 if (all.add(r.pool())) {
                     out.add(r.pool());
@@ -599,13 +438,17 @@ public final class DeploymentRegistry implements AutoCloseable {
         return out;
     }
 
+    synchronized boolean isClosed() {
+        return closed;
+    }
+
     /** Stops the expiry job and releases every pool; the repository keeps the uploads. */
     @Override
     public synchronized void close() {
         closed = true;
         jobs.shutdownNow();
-        if (watch != null) {
-            safely("closing the repository watch", () -> watch.close());
+        if (sync != null) {
+            safely("closing the repository watch", sync::close);
         }
         Set<InstancePool> pools = Collections.newSetFromMap(new IdentityHashMap<>());
         live.values().forEach(l -> pools.addAll(l.pools()));
@@ -615,12 +458,12 @@ public final class DeploymentRegistry implements AutoCloseable {
         repository.close();
     }
 
-    private interface Job {
+    interface Job {
         void run() throws Exception;
     }
 
     /** Runs a scheduled job; whatever it throws is logged, so the next run still comes. */
-    private static void safely(String what, Job job) {
+    static void safely(String what, Job job) {
         try {
             job.run();
         } catch (Throwable e) {

@@ -244,7 +244,7 @@ public final class Uploads implements AutoCloseable {
     }
 
     /** A kept upload as a candidate, checked as when it was uploaded; for the registry. */
-    private DeploymentRegistry.Candidate candidate(DeploymentRecord record) {
+    private DeploymentCandidate candidate(DeploymentRecord record) {
         checkId(record.id());
         RouteSpec spec = RouteSpec.parse(record.route());
         rules.checkAdminPath(spec);
@@ -252,12 +252,12 @@ public final class Uploads implements AutoCloseable {
         return candidate(record, spec, load(record.moduleName(), record.module()));
     }
 
-    private static DeploymentRegistry.Candidate candidate(
+    private static DeploymentCandidate candidate(
             DeploymentRecord record, RouteSpec spec, GuestModule guest) {
-        return new DeploymentRegistry.Candidate(
+        return new DeploymentCandidate(
                 record.id(),
-                DeploymentRegistry.Source.UPLOAD,
-                List.of(new DeploymentRegistry.Binding(spec, guest)),
+                DeploymentCandidate.Source.UPLOAD,
+                List.of(new DeploymentCandidate.Binding(spec, guest)),
                 record.deployedAt(),
                 record.expiresAt(),
                 record.module().length,
@@ -310,7 +310,7 @@ public final class Uploads implements AutoCloseable {
 
     /** The routes of the uploaded deployments. */
     public List<Route> routes() {
-        return registry.routes(DeploymentRegistry.Source.UPLOAD);
+        return registry.routes(DeploymentCandidate.Source.UPLOAD);
     }
 
     /**

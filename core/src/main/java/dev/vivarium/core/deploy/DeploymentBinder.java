@@ -1,0 +1,23 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.engine.Deployment;
+import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.engine.InstancePool;
+import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.outbound.OutboundPolicy;
+
+/** How the {@link DeploymentRegistry} reaches the engine's parts: pools, meters, allowlists. */
+public interface DeploymentBinder {
+    /** Where a route's guest may send requests; throws ConfigurationException if invalid. */
+    OutboundPolicy policy(RouteSpec spec);
+
+    /** A pool for a guest, warmed, its meters registered. */
+    InstancePool pool(GuestModule guest);
+
+    /** A live route (its deadline: the route's own, or the site's). */
+    Route route(RouteSpec spec, InstancePool pool, Deployment deployment, OutboundPolicy policy);
+
+    /** Closes a pool that no longer takes requests and removes its meters. */
+    void release(InstancePool pool);
+}
