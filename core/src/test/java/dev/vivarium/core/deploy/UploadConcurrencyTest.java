@@ -69,19 +69,23 @@ class UploadConcurrencyTest {
         DeploymentTesting.Gate held = new DeploymentTesting.Gate(1);
         try (Vivarium v = start(2, held)) {
             CompletableFuture<Outcome> slow = uploadInBackground(v, "slow", "/slow");
-            held.awaitEntered();
-            assertEquals(1, v.uploads().compiling());
-            assertTimeoutPreemptively(
-                    PROMPTLY,
-                    () -> {
-                        Outcome list = admin(v, "GET", "/_vivarium/deployments", null);
-                        assertEquals(200, list.status(), text(list));
-                        assertFalse(text(list).contains("\"id\":\"slow\""), "not published yet");
-                        assertEquals(List.of(), v.uploads().expire());
-                        assertFalse(v.uploads().remove("slow"), "nothing to remove yet");
-                    },
-                    "the deployments' lock is held while an upload compiles");
-            held.open();
+            try {
+                held.awaitEntered();
+                assertEquals(1, v.uploads().compiling());
+                assertTimeoutPreemptively(
+                        PROMPTLY,
+                        () -> {
+                            Outcome list = admin(v, "GET", "/_vivarium/deployments", null);
+                            assertEquals(200, list.status(), text(list));
+                            assertFalse(
+                                    text(list).contains("\"id\":\"slow\""), "not published yet");
+                            assertEquals(List.of(), v.uploads().expire());
+                            assertFalse(v.uploads().remove("slow"), "nothing to remove yet");
+                        },
+                        "the deployments' lock is held while an upload compiles");
+            } finally {
+                held.open();
+            }
             Outcome created = slow.get();
             assertEquals(201, created.status(), text(created));
             assertEquals("Hello, world!", text(DeploymentTesting.get(v, "h", "/slow")));
