@@ -30,12 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every deployment the engine runs, configured or uploaded, on one path: a {@link Candidate}
- * (routes and loaded guests, from the settings or from an upload) is bound to running parts outside
- * any lock ({@link #prepare}: allowlists, warmed pools), then published under the registry's lock
- * (KV store, routes, a new route table), and the version it replaces, or a removed or expired one,
- * is retired (its running requests interrupted, its pools closed). A configured deployment is one
- * whose source is the settings and which never expires.
+ * Every deployment the engine runs, configured or uploaded, on one path: a {@link
+ * DeploymentCandidate} (routes and loaded guests, from the settings or from an upload) is bound to
+ * running parts outside any lock ({@link #prepare}: allowlists, warmed pools), then published under
+ * the registry's lock (KV store, routes, a new route table), and the version it replaces, or a
+ * removed or expired one, is retired (its running requests interrupted, its pools closed). A
+ * configured deployment is one whose source is the settings and which never expires.
  *
  * <p>Requests read the published route table without locking. Uploaded deployments are kept in a
  * {@link DeploymentRepository}; the registry reads it at start and whenever it reports a change,
