@@ -139,6 +139,15 @@ etc/vivarium.xml
 ## Longest lifetime an upload may ask for.
 # jetty.vivarium.deployments.maxTtl=24h
 
+## Longest deadline an upload may ask for (and what it gets when it names none); default: the site's deadline.
+# jetty.vivarium.deployments.maxDeadline=
+
+## Where uploads may take requests: MATCH patterns (/try/*, *.apps.example.com/*) separated by spaces or commas; never from a configured route.
+# jetty.vivarium.deployments.routes=/*
+
+## Uploads parsed and compiled at once; more get 503 with Retry-After.
+# jetty.vivarium.deployments.maxConcurrentUploads=2
+
 ## DNS server for the DNS hostcalls: host:port, or system for the one in /etc/resolv.conf.
 # jetty.vivarium.dns.resolver=system
 

@@ -282,6 +282,10 @@ public record RouteSpec(
     }
 
     boolean hostMatches(String requestHost) {
+        return hostMatches(host, requestHost);
+    }
+
+    private static boolean hostMatches(String host, String requestHost) {
         if (host == null) {
             return true;
         }
@@ -306,6 +310,69 @@ public record RouteSpec(
                             || requestPath.charAt(prefix.length()) == '/');
         }
         return requestPath.equals(path);
+    }
+
+    /**
+     * Whether this route would take requests that {@code other} takes today: some request matches
+     * both, and this one is matched first (it is more specific).
+     */
+    public boolean takesRequestsFrom(RouteSpec other) {
+        return hostsOverlap(host, other.host)
+                && pathsOverlap(this, other)
+                && mostSpecificFirst(this, other) < 0;
+    }
+
+    /**
+     * Whether every request this route matches is one {@code area} matches too: its host is the
+     * area's host or under its {@code *.} pattern (any host only if the area has none), its path
+     * the area's path or under its prefix.
+     */
+    public boolean liesWithin(RouteSpec area) {
+        boolean hostInside;
+        if (area.host == null) {
+            hostInside = true;
+        } else if (host == null) {
+            hostInside = false;
+        } else if (host.startsWith("*.")) {
+            String suffix = host.substring(1);
+            hostInside =
+                    area.host.startsWith("*.")
+                            && (suffix.equals(area.host.substring(1))
+                                    || suffix.endsWith(area.host.substring(1)));
+        } else {
+            hostInside = area.hostMatches(host);
+        }
+        if (!area.path.endsWith("/*")) {
+            return hostInside && path.equals(area.path);
+        }
+        return hostInside && area.pathMatches(representative(path));
+    }
+
+    private static boolean hostsOverlap(String a, String b) {
+        if (a == null || b == null) {
+            return true;
+        }
+        if (!a.startsWith("*.") || !b.startsWith("*.")) {
+            return matchesHost(a, b) || matchesHost(b, a);
+        }
+        return a.endsWith(b.substring(1)) || b.endsWith(a.substring(1));
+    }
+
+    private static boolean matchesHost(String pattern, String exact) {
+        return !exact.startsWith("*.") && hostMatches(pattern, exact);
+    }
+
+    private static boolean pathsOverlap(RouteSpec a, RouteSpec b) {
+        return a.pathMatches(representative(b.path)) || b.pathMatches(representative(a.path));
+    }
+
+    /** An exact path itself; for a prefix, the prefix (the shortest path it matches). */
+    private static String representative(String path) {
+        if (!path.endsWith("/*")) {
+            return path;
+        }
+        String prefix = path.substring(0, path.length() - 2);
+        return prefix.isEmpty() ? "/" : prefix;
     }
 
     /**

@@ -100,6 +100,8 @@ public final class Dispatcher implements AutoCloseable {
         // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
         // building an instance too, which runs the guest's start function if it has one
         Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
+        RunningRequests running = route.deployment().running();
+        running.add(armed);
         PooledInstance instance = null;
         Throwable failure = null;
         boolean ran = false;
@@ -120,6 +122,7 @@ public final class Dispatcher implements AutoCloseable {
             failure = t;
         } finally {
             interrupted = armed.disarm();
+            running.remove(armed);
             if (instance != null) {
                 instance.slot.set(null);
             }
@@ -136,6 +139,18 @@ public final class Dispatcher implements AutoCloseable {
         if (failure instanceof VirtualMachineError vme
                 && !(failure instanceof StackOverflowError)) {
             throw vme;
+        }
+        String stopped = running.stoppedBecause();
+        if (interrupted && stopped != null) {
+            return Outcome.failure(
+                    Outcome.Kind.HOST_ERROR,
+                    503,
+                    "deployment "
+                            + route.deployment().id()
+                            + " was "
+                            + stopped
+                            + " while the request ran in "
+                            + route.guestName());
         }
         // late also when a blocking hostcall gave up at the deadline just before the interrupt
         if (interrupted || System.nanoTime() - ctx.deadlineNanos() >= 0) {
