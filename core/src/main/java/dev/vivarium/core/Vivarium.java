@@ -110,7 +110,7 @@ public final class Vivarium implements AutoCloseable {
         this.uploads =
                 new Uploads(
                         options.uploads(),
-                        options.maxMemoryPages(),
+                        options.guestLimits(),
                         configuredIds,
                         kvStores,
                         clock,
@@ -558,7 +558,7 @@ public final class Vivarium implements AutoCloseable {
                 Path file = guestFile(spec);
                 if (!guests.containsKey(file)) {
                     try {
-                        guests.put(file, GuestLoader.load(file, options.maxMemoryPages()));
+                        guests.put(file, GuestLoader.load(file, options.guestLimits()));
                     } catch (GuestLoadException e) {
                         throw new ConfigurationException(
                                 "route '" + spec + "': " + e.getMessage(), e);

@@ -135,14 +135,16 @@ public final class AdminApi {
             return json(e.status(), error(e.getMessage()));
         } catch (IllegalArgumentException e) {
             return json(400, error(e.getMessage()));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too (an OutOfMemoryError while compiling, say): the client gets JSON, not
+            // an empty 500, and nothing of the host's internals
             LOG.error(
                     "admin request {} {} from {} failed",
                     r.method(),
                     r.path(),
                     r.clientAddress(),
                     e);
-            return json(500, error("internal error (" + e + "); the server log has the details"));
+            return json(500, error("internal error; the server log has the details"));
         }
     }
 

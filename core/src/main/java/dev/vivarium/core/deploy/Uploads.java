@@ -1,7 +1,10 @@
 package dev.vivarium.core.deploy;
 
+import dev.vivarium.core.BackgroundTasks;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.engine.GuestFaults;
+import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
@@ -80,7 +83,7 @@ public final class Uploads implements AutoCloseable {
     }
 
     private final UploadOptions options;
-    private final int maxMemoryPages;
+    private final GuestLimits limits;
     private final Set<String> configuredIds;
     private final KvStores kv;
     private final Clock clock;
@@ -95,13 +98,13 @@ public final class Uploads implements AutoCloseable {
      */
     public Uploads(
             UploadOptions options,
-            int maxMemoryPages,
+            GuestLimits limits,
             Set<String> configuredIds,
             KvStores kv,
             Clock clock,
             Engine engine) {
         this.options = Objects.requireNonNull(options, "options");
-        this.maxMemoryPages = maxMemoryPages;
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.configuredIds = Set.copyOf(configuredIds);
         this.kv = Objects.requireNonNull(kv, "kv");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -116,7 +119,11 @@ public final class Uploads implements AutoCloseable {
                             t.setDaemon(true);
                             return t;
                         });
-        expiry.scheduleWithFixedDelay(this::expireSafely, 1, 1, TimeUnit.SECONDS);
+        expiry.scheduleWithFixedDelay(
+                BackgroundTasks.surviving(LOG, "expiring uploaded deployments", this::expire),
+                1,
+                1,
+                TimeUnit.SECONDS);
     }
 
     public UploadOptions options() {
@@ -219,7 +226,7 @@ public final class Uploads implements AutoCloseable {
             }
             // e.g. instantiation failed while warming the pool
             throw new UploadException(
-                    400, fileName + ": cannot be instantiated: " + e.getMessage(), e);
+                    400, fileName + ": cannot be instantiated: " + GuestFaults.describe(e), e);
         }
         try {
             write(id, fileName, module, spec, now, expiresAt);
@@ -228,7 +235,8 @@ public final class Uploads implements AutoCloseable {
             if (newStore) {
                 kv.delete(id);
             }
-            throw new UploadException(500, "cannot keep the upload in " + dir() + ": " + e, e);
+            throw new UploadException(
+                    500, "cannot keep the upload in " + dir() + ": " + e.getMessage(), e);
         }
         if (!newStore) {
             // only now that nothing can refuse the upload: the store ends with this version
@@ -318,14 +326,6 @@ public final class Uploads implements AutoCloseable {
         }
     }
 
-    private void expireSafely() {
-        try {
-            expire();
-        } catch (RuntimeException e) {
-            LOG.warn("expiring uploaded deployments failed", e);
-        }
-    }
-
     private boolean remove(String id, String why) {
         Uploaded u = byId.remove(id);
         if (u == null) {
@@ -350,12 +350,15 @@ public final class Uploads implements AutoCloseable {
         }
     }
 
-    /** Loads and compiles an uploaded module; a bad one is a 400 with the loader's message. */
+    /**
+     * Loads and compiles an uploaded module; a bad one is a 400 with the loader's message, one past
+     * a {@link GuestLimits} setting a 413.
+     */
     private GuestModule load(String fileName, byte[] module) {
         try {
-            return GuestLoader.load(fileName, module, maxMemoryPages);
+            return GuestLoader.load(fileName, module, limits);
         } catch (GuestLoadException e) {
-            throw new UploadException(400, e.getMessage(), e);
+            throw new UploadException(e.tooLarge() ? 413 : 400, e.getMessage(), e);
         }
     }
 
