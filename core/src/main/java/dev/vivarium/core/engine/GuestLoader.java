@@ -2,6 +2,7 @@ package dev.vivarium.core.engine;
 
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.Export;
@@ -25,6 +26,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Loads a guest from {@code .wasm} or {@code .wat}, checks it is a Terrarium guest this host can
@@ -48,6 +51,11 @@ public final class GuestLoader {
                     OpCode.DATA_DROP);
 
     private static final FunctionType RUN_TYPE = FunctionType.empty();
+
+    /** Chicory's message for a function no JVM method can hold, with the function's index. */
+    private static final Pattern TOO_LARGE_TO_COMPILE =
+            Pattern.compile(
+                    "exceeds the Java method size limits.*function index: (\\d+)", Pattern.DOTALL);
 
     private GuestLoader() {}
 
@@ -132,9 +140,17 @@ public final class GuestLoader {
     private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {
         try {
             return Parser.parse(bytes);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | AssertionError | StackOverflowError e) {
+            // an assertion (with -ea) or a deep recursion in the parser: the module's fault too
             throw new GuestLoadException(
-                    name + ": malformed WebAssembly module: " + GuestFaults.describe(e), e);
+                    name
+                            + ": malformed WebAssembly module: "
+                            + (e instanceof ChicoryException
+                                    ? GuestFaults.describe(e)
+                                    // Chicory's parser trips on what it did not check (a JDK
+                                    // exception): the module contradicts itself somewhere
+                                    : "inconsistent or truncated content"),
+                    e);
         }
     }
 
@@ -255,7 +271,17 @@ public final class GuestLoader {
             return MachineFactoryCompiler.builder(module)
                     .withInterpreterFallback(InterpreterFallback.FAIL)
                     .compile();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | AssertionError | StackOverflowError e) {
+            Matcher tooLarge = TOO_LARGE_TO_COMPILE.matcher(String.valueOf(e.getMessage()));
+            if (tooLarge.find()) {
+                // Chicory's own words suggest an interpreter fallback this host never enables
+                throw GuestLoadException.tooLarge(
+                        name
+                                + ": function "
+                                + tooLarge.group(1)
+                                + " is too large to compile to JVM bytecode (one JVM method"
+                                + " holds at most 64 KiB); split it into smaller functions");
+            }
             throw new GuestLoadException(
                     name + ": cannot be compiled: " + GuestFaults.describe(e), e);
         }

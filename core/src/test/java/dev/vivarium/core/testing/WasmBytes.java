@@ -110,7 +110,7 @@ public final class WasmBytes {
     public static byte[] code(WasmBytes... bodies) {
         WasmBytes w = new WasmBytes().u32(bodies.length);
         for (WasmBytes body : bodies) {
-            w.sized(body.b(0x0b));
+            w.sized(new WasmBytes().bytes(body.toBytes()).b(0x0b));
         }
         return section(10, w);
     }
