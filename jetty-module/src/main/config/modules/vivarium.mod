@@ -52,6 +52,21 @@ etc/vivarium.xml
 ## Memory cap of all guest instances together (idle ones included) and the bodies of running requests (bytes, KB, MB, GB; default: half the maximum heap).
 # jetty.vivarium.maxTotalMemory=1GB
 
+## Entries of all tables of one guest instance together (about 8 bytes each), what table.grow may reach included.
+# jetty.vivarium.maxTableEntries=65536
+
+## Globals one guest module may define.
+# jetty.vivarium.maxGlobals=1024
+
+## Largest function body of a guest module (bytes, KB, MB); larger modules are refused before parsing.
+# jetty.vivarium.maxFunctionSize=1MB
+
+## Targets of all br_table instructions of a guest module together (compiling them takes time).
+# jetty.vivarium.maxBrTableTargets=65536
+
+## Entries of the type section of a guest module.
+# jetty.vivarium.maxTypes=10000
+
 ## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added.
 # jetty.vivarium.kv.backend=mapdb
 

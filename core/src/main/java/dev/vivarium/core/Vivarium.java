@@ -105,7 +105,7 @@ public final class Vivarium implements AutoCloseable {
                     new Uploads(
                             options.uploads(),
                             options.deadline(),
-                            options.maxMemoryPages(),
+                            options.guestLimits(),
                             options.routes(),
                             registry,
                             clock,

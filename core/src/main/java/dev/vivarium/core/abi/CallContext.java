@@ -2,6 +2,7 @@ package dev.vivarium.core.abi;
 
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
 import dev.vivarium.core.GuestRequest;
@@ -275,6 +276,17 @@ public final class CallContext implements AutoCloseable {
         if (function < 0
                 || table.instance(tableIndex) != null && table.instance(tableIndex) != instance) {
             throw new HostcallTrap(what + " index " + tableIndex + " is not a guest function");
+        }
+        var imports = instance.module().importSection();
+        if (function < imports.count(ExternalType.FUNCTION)) {
+            // guests import only functions (GuestLoader), so the import's index is the function's
+            throw new HostcallTrap(
+                    what
+                            + " index "
+                            + tableIndex
+                            + " is the imported hostcall "
+                            + imports.getImport(function).name()
+                            + ", not a function defined in the guest");
         }
         FunctionType actual = instance.type(instance.functionType(function));
         if (!actual.equals(expected)) {

@@ -2,6 +2,7 @@ package dev.vivarium.core.config;
 
 import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.dns.DnsOptions;
+import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.outbound.OutboundOptions;
 import java.nio.file.Path;
@@ -29,7 +30,14 @@ import java.util.Objects;
  *   <tr><td>{@code maxResponseBodySize}</td><td>8MB</td><td>larger guest bodies fail (500)</td></tr>
  *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
  *   <tr><td>{@code maxTotalMemory}</td><td>half the JVM's maximum heap</td><td>memory cap of all
- *       instances together and running requests' bodies</td></tr>
+ *       instances together (linear memory, tables, globals) and running requests' bodies</td></tr>
+ *   <tr><td>{@code maxTableEntries}</td><td>65536</td><td>entries of all tables of an instance,
+ *       what {@code table.grow} may reach included</td></tr>
+ *   <tr><td>{@code maxGlobals}</td><td>1024</td><td>globals a module may define</td></tr>
+ *   <tr><td>{@code maxFunctionSize}</td><td>1MB</td><td>bytes of one function body</td></tr>
+ *   <tr><td>{@code maxBrTableTargets}</td><td>65536</td><td>targets of all {@code br_table}
+ *       instructions of a module together</td></tr>
+ *   <tr><td>{@code maxTypes}</td><td>10000</td><td>entries of a module's type section</td></tr>
  *   <tr><td>{@code maxConcurrent}, {@code maxQueued}, {@code queueTimeout}, {@code
  *       guestLog.*}</td><td>see {@link IsolationOptions}</td><td>what one deployment may take
  *       from the others</td></tr>
@@ -38,7 +46,7 @@ import java.util.Objects;
 public final class VivariumOptions {
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
     public static final long DEFAULT_MAX_BODY = 8L << 20;
-    public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
+    public static final int DEFAULT_MAX_MEMORY_PAGES = GuestLimits.DEFAULT_MAX_MEMORY_PAGES;
 
     /** Bytes in a wasm memory page. */
     private static final int PAGE = 64 * 1024;
@@ -54,6 +62,7 @@ public final class VivariumOptions {
     private final long maxResponseBodySize;
     private final int maxMemoryPages;
     private final long maxTotalMemory;
+    private final GuestLimits guestLimits;
     private final KvOptions kv;
     private final OutboundOptions outbound;
     private final DnsOptions dns;
@@ -69,6 +78,7 @@ public final class VivariumOptions {
         this.maxResponseBodySize = b.maxResponseBodySize;
         this.maxMemoryPages = b.maxMemoryPages;
         this.maxTotalMemory = b.totalMemory();
+        this.guestLimits = b.guestLimits.withMaxMemoryPages(b.maxMemoryPages);
         this.kv = b.kv != null ? b.kv : KvOptions.defaults(Path.of("vivarium-kv"));
         this.outbound = b.outbound;
         this.dns = b.dns;
@@ -106,6 +116,17 @@ public final class VivariumOptions {
         if (s.string("maxTotalMemory") != null) {
             b.maxTotalMemory(s.size("maxTotalMemory", 0));
         }
+        b.maxTableEntries(
+                s.integer("maxTableEntries", GuestLimits.DEFAULT_MAX_TABLE_ENTRIES, 1, 10_000_000));
+        b.maxGlobals(s.integer("maxGlobals", GuestLimits.DEFAULT_MAX_GLOBALS, 1, 1_000_000));
+        b.maxFunctionSize(s.size("maxFunctionSize", GuestLimits.DEFAULT_MAX_FUNCTION_SIZE));
+        b.maxBrTableTargets(
+                s.integer(
+                        "maxBrTableTargets",
+                        GuestLimits.DEFAULT_MAX_BR_TABLE_TARGETS,
+                        1,
+                        Integer.MAX_VALUE));
+        b.maxTypes(s.integer("maxTypes", GuestLimits.DEFAULT_MAX_TYPES, 1, 1_000_000));
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));
         b.dns(DnsOptions.parse(s));
@@ -152,6 +173,15 @@ public final class VivariumOptions {
         return maxTotalMemory;
     }
 
+    /**
+     * What a guest module may declare, checked when it is loaded: {@code maxMemoryPages}, {@code
+     * maxTableEntries}, {@code maxGlobals}, {@code maxFunctionSize}, {@code maxBrTableTargets} and
+     * {@code maxTypes}.
+     */
+    public GuestLimits guestLimits() {
+        return guestLimits;
+    }
+
     /** The {@code kv.*} settings. */
     public KvOptions kv() {
         return kv;
@@ -189,6 +219,7 @@ public final class VivariumOptions {
         private long maxResponseBodySize = DEFAULT_MAX_BODY;
         private int maxMemoryPages = DEFAULT_MAX_MEMORY_PAGES;
         private long maxTotalMemory;
+        private GuestLimits guestLimits = GuestLimits.defaults();
         private KvOptions kv;
         private OutboundOptions outbound = OutboundOptions.defaults();
         private DnsOptions dns = DnsOptions.defaults();
@@ -284,6 +315,51 @@ public final class VivariumOptions {
                 throw Settings.bad("maxMemoryPages", String.valueOf(pages), "1 to 65536");
             }
             this.maxMemoryPages = pages;
+            return this;
+        }
+
+        /** Entries of all tables of one instance together, 1 to 10,000,000 (Chicory's maximum). */
+        public Builder maxTableEntries(int entries) {
+            if (entries < 1 || entries > 10_000_000) {
+                throw Settings.bad("maxTableEntries", String.valueOf(entries), "1 to 10000000");
+            }
+            guestLimits = guestLimits.withMaxTableEntries(entries);
+            return this;
+        }
+
+        /** Globals one module may define, 1 to 1,000,000 (Chicory's maximum). */
+        public Builder maxGlobals(int globals) {
+            if (globals < 1 || globals > 1_000_000) {
+                throw Settings.bad("maxGlobals", String.valueOf(globals), "1 to 1000000");
+            }
+            guestLimits = guestLimits.withMaxGlobals(globals);
+            return this;
+        }
+
+        /** Bytes of one function body, 1 byte to 7,654,321 bytes (Chicory's maximum). */
+        public Builder maxFunctionSize(long bytes) {
+            if (bytes < 1 || bytes > 7_654_321) {
+                throw Settings.bad("maxFunctionSize", String.valueOf(bytes), "1 to 7654321 bytes");
+            }
+            guestLimits = guestLimits.withMaxFunctionSize((int) bytes);
+            return this;
+        }
+
+        /** Targets of all {@code br_table} instructions of one module together, 1 or more. */
+        public Builder maxBrTableTargets(int targets) {
+            if (targets < 1) {
+                throw Settings.bad("maxBrTableTargets", String.valueOf(targets), "1 or more");
+            }
+            guestLimits = guestLimits.withMaxBrTableTargets(targets);
+            return this;
+        }
+
+        /** Entries of a module's type section, 1 to 1,000,000 (Chicory's maximum). */
+        public Builder maxTypes(int types) {
+            if (types < 1 || types > 1_000_000) {
+                throw Settings.bad("maxTypes", String.valueOf(types), "1 to 1000000");
+            }
+            guestLimits = guestLimits.withMaxTypes(types);
             return this;
         }
 

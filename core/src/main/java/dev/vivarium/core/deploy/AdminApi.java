@@ -172,16 +172,16 @@ public final class AdminApi {
             return error(e.toError());
         } catch (IllegalArgumentException e) {
             return error(new AdminError(400, e.getMessage()));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too (an OutOfMemoryError while compiling, say): the client gets JSON, not
+            // an empty 500, and nothing of the host's internals
             LOG.error(
                     "admin request {} {} from {} failed",
                     r.method(),
                     r.path(),
                     r.clientAddress(),
                     e);
-            return error(
-                    new AdminError(
-                            500, "internal error (" + e + "); the server log has the details"));
+            return error(new AdminError(500, "internal error; the server log has the details"));
         }
     }
 

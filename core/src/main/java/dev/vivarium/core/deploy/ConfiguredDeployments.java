@@ -39,7 +39,7 @@ public final class ConfiguredDeployments {
             GuestModule guest = guests.get(file);
             if (guest == null) {
                 try {
-                    guest = GuestLoader.load(file, options.maxMemoryPages());
+                    guest = GuestLoader.load(file, options.guestLimits());
                 } catch (GuestLoadException e) {
                     throw new ConfigurationException("route '" + spec + "': " + e.getMessage(), e);
                 }

@@ -2,6 +2,8 @@ package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.engine.GuestFaults;
+import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
@@ -36,7 +38,7 @@ public final class Uploads implements AutoCloseable {
 
     private final UploadOptions options;
     private final Duration siteDeadline;
-    private final int maxMemoryPages;
+    private final GuestLimits limits;
     private final DeploymentRegistry registry;
     private final UploadRules rules;
     private final Clock clock;
@@ -59,14 +61,14 @@ public final class Uploads implements AutoCloseable {
     public Uploads(
             UploadOptions options,
             Duration siteDeadline,
-            int maxMemoryPages,
+            GuestLimits limits,
             List<RouteSpec> configured,
             DeploymentRegistry registry,
             Clock clock,
             Executor executor) {
         this.options = Objects.requireNonNull(options, "options");
         this.siteDeadline = Objects.requireNonNull(siteDeadline, "siteDeadline");
-        this.maxMemoryPages = maxMemoryPages;
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.rules = new UploadRules(options, configured);
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -277,7 +279,9 @@ public final class Uploads implements AutoCloseable {
         } catch (RuntimeException e) {
             // e.g. instantiation failed while warming the pool
             throw new UploadException(
-                    400, record.moduleName() + ": cannot be instantiated: " + e.getMessage(), e);
+                    400,
+                    record.moduleName() + ": cannot be instantiated: " + GuestFaults.describe(e),
+                    e);
         }
     }
 
@@ -384,9 +388,9 @@ public final class Uploads implements AutoCloseable {
     /** Loads and compiles an uploaded module; a bad one is a 400 with the loader's message. */
     private GuestModule load(String fileName, byte[] module) {
         try {
-            return GuestLoader.load(fileName, module, maxMemoryPages);
+            return GuestLoader.load(fileName, module, limits);
         } catch (GuestLoadException e) {
-            throw new UploadException(400, e.getMessage(), e);
+            throw new UploadException(e.tooLarge() ? 413 : 400, e.getMessage(), e);
         }
     }
 

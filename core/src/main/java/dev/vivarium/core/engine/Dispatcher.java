@@ -238,6 +238,12 @@ public final class Dispatcher implements AutoCloseable {
             return Outcome.failure(
                     Outcome.Kind.TRAP, 500, trapped + "call stack exhausted in " + guest);
         }
+        if (!(failure instanceof Error) && GuestFaults.thrownInGuest(failure)) {
+            // e.g. an uncaught wasm exception: the guest's fault, though not a Chicory trap
+            String what = GuestFaults.describe(failure);
+            LOG.warn("{}: guest fault: {} ({})", guest, what, failure.toString());
+            return Outcome.failure(Outcome.Kind.TRAP, 500, trapped + what + " in " + guest + after);
+        }
         if (failure instanceof KvUnavailableException e) {
             // its deployment went away while the request ran, or the store failed
             if (e.getCause() == null) {
@@ -259,14 +265,7 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private static String cause(Throwable t) {
-        String m = t.getMessage();
-        if (m == null || m.isBlank()) {
-            return t.getClass().getSimpleName();
-        }
-        m = m.trim();
-        int nl = m.indexOf('\n');
-        m = nl < 0 ? m : m.substring(0, nl);
-        return Character.toLowerCase(m.charAt(0)) + m.substring(1);
+        return GuestFaults.describe(t);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.vivarium.core.engine;
 
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.Export;
@@ -25,6 +26,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Loads a guest from {@code .wasm} or {@code .wat}, checks it is a Terrarium guest this host can
@@ -49,10 +52,20 @@ public final class GuestLoader {
 
     private static final FunctionType RUN_TYPE = FunctionType.empty();
 
+    /** Chicory's message for a function no JVM method can hold, with the function's index. */
+    private static final Pattern TOO_LARGE_TO_COMPILE =
+            Pattern.compile(
+                    "exceeds the Java method size limits.*function index: (\\d+)", Pattern.DOTALL);
+
     private GuestLoader() {}
 
-    /** Reads, validates and compiles a guest file. */
+    /** Reads, validates and compiles a guest file, with the other limits at their defaults. */
     public static GuestModule load(Path file, int maxMemoryPages) throws GuestLoadException {
+        return load(file, GuestLimits.withMemoryPages(maxMemoryPages));
+    }
+
+    /** Reads, validates and compiles a guest file. */
+    public static GuestModule load(Path file, GuestLimits limits) throws GuestLoadException {
         String name = file.getFileName().toString();
         byte[] bytes;
         try {
@@ -64,7 +77,7 @@ public final class GuestLoader {
             throw new GuestLoadException(
                     name + ": cannot read " + file.toAbsolutePath() + ": " + e, e);
         }
-        return load(name, bytes, maxMemoryPages);
+        return load(name, bytes, limits);
     }
 
     /**
@@ -73,24 +86,44 @@ public final class GuestLoader {
      */
     public static GuestModule load(String name, byte[] bytes, int maxMemoryPages)
             throws GuestLoadException {
+        return load(name, bytes, GuestLimits.withMemoryPages(maxMemoryPages));
+    }
+
+    /**
+     * Validates and compiles a guest given as bytes; {@code name} ending in {@code .wat} means
+     * WebAssembly text, converted in the JVM. Nothing is parsed or compiled that is past {@code
+     * limits} or uses a refused proposal ({@link ModuleScreen}).
+     */
+    public static GuestModule load(String name, byte[] bytes, GuestLimits limits)
+            throws GuestLoadException {
         if (name.toLowerCase(Locale.ROOT).endsWith(".wat")) {
             bytes = watToWasm(name, bytes);
         }
+        checkHeader(name, bytes);
+        BinaryScreen.check(name, bytes, limits);
         WasmModule module = parse(name, bytes);
+        long overhead = ModuleScreen.check(name, module, limits);
         checkImports(name, module);
         checkRunExport(name, module);
-        MemoryLimits limits = memoryLimits(name, module, maxMemoryPages);
+        MemoryLimits memory = memoryLimits(name, module, limits.maxMemoryPages());
         var compiled = compile(name, module);
         boolean hasInit = hasFunctionExport(module, "_initialize");
         return new GuestModule(
-                name, module, compiled, limits, hasInit, resetBlocker(module), bytes.length);
+                name,
+                module,
+                compiled,
+                memory,
+                overhead,
+                hasInit,
+                resetBlocker(module),
+                bytes.length);
     }
 
     private static byte[] watToWasm(String name, byte[] text) throws GuestLoadException {
         return WatText.toWasm(name, text);
     }
 
-    private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {
+    private static void checkHeader(String name, byte[] bytes) throws GuestLoadException {
         if (bytes.length < 8
                 || bytes[0] != 0
                 || bytes[1] != 'a'
@@ -102,11 +135,22 @@ public final class GuestLoader {
                             + bytes.length
                             + " bytes)");
         }
+    }
+
+    private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {
         try {
             return Parser.parse(bytes);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | AssertionError | StackOverflowError e) {
+            // an assertion (with -ea) or a deep recursion in the parser: the module's fault too
             throw new GuestLoadException(
-                    name + ": malformed WebAssembly module: " + firstLine(e), e);
+                    name
+                            + ": malformed WebAssembly module: "
+                            + (e instanceof ChicoryException
+                                    ? GuestFaults.describe(e)
+                                    // Chicory's parser trips on what it did not check (a JDK
+                                    // exception): the module contradicts itself somewhere
+                                    : "inconsistent or truncated content"),
+                    e);
         }
     }
 
@@ -117,10 +161,14 @@ public final class GuestLoader {
             Import imp = imports.getImport(i);
             String what = name + ": import \"" + imp.module() + "\".\"" + imp.name() + "\"";
             if (!(imp instanceof FunctionImport fi)) {
+                String kind = imp.importType().name().toLowerCase(Locale.ROOT);
                 throw new GuestLoadException(
                         what
                                 + " is a "
-                                + imp.importType().name().toLowerCase(Locale.ROOT)
+                                + kind
+                                + (imp.importType() == ExternalType.TAG
+                                        ? " (" + BinaryScreen.EXCEPTIONS + ")"
+                                        : "")
                                 + "; guests may import only hostcall functions from \""
                                 + Hostcalls.MODULE
                                 + "\"");
@@ -194,6 +242,15 @@ public final class GuestLoader {
                             + " memories; a guest may have one (the ABI's pointers address one memory)");
         }
         MemoryLimits declared = section.get().getMemory(0).limits();
+        if (declared.shared()) {
+            // BinaryScreen refuses it first; never make it silently unshared
+            throw new GuestLoadException(
+                    name
+                            + ": uses "
+                            + BinaryScreen.THREADS
+                            + " (a shared memory); "
+                            + ModuleScreen.SUPPORTED);
+        }
         if (declared.initialPages() > maxPages) {
             throw new GuestLoadException(
                     name
@@ -214,8 +271,19 @@ public final class GuestLoader {
             return MachineFactoryCompiler.builder(module)
                     .withInterpreterFallback(InterpreterFallback.FAIL)
                     .compile();
-        } catch (RuntimeException e) {
-            throw new GuestLoadException(name + ": cannot be compiled: " + firstLine(e), e);
+        } catch (RuntimeException | AssertionError | StackOverflowError e) {
+            Matcher tooLarge = TOO_LARGE_TO_COMPILE.matcher(String.valueOf(e.getMessage()));
+            if (tooLarge.find()) {
+                // Chicory's own words suggest an interpreter fallback this host never enables
+                throw GuestLoadException.tooLarge(
+                        name
+                                + ": function "
+                                + tooLarge.group(1)
+                                + " is too large to compile to JVM bytecode (one JVM method"
+                                + " holds at most 64 KiB); split it into smaller functions");
+            }
+            throw new GuestLoadException(
+                    name + ": cannot be compiled: " + GuestFaults.describe(e), e);
         }
     }
 
@@ -281,11 +349,5 @@ public final class GuestLoader {
             sb.append(i == 0 ? "" : " ").append(results.get(i).toString().toLowerCase(Locale.ROOT));
         }
         return sb.append(')').toString();
-    }
-
-    private static String firstLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 }

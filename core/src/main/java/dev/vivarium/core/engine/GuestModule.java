@@ -16,6 +16,8 @@ import java.util.function.Function;
  * @param machineFactory compiled once by {@link GuestLoader}
  * @param memoryLimits initial pages as declared, maximum capped by {@code maxMemoryPages}; null for
  *     a guest without memory
+ * @param instanceOverhead bytes one instance holds beyond its linear memory (tables, globals,
+ *     per-function data), counted in the engine's {@link MemoryBudget} like its memory
  * @param hasInitialize the module exports {@code _initialize} (a WASI reactor), called before run
  * @param resetBlocker why an instance cannot be reset and reused, or null if it can
  * @param size the module's size in bytes
@@ -25,6 +27,7 @@ public record GuestModule(
         WasmModule module,
         Function<Instance, Machine> machineFactory,
         MemoryLimits memoryLimits,
+        long instanceOverhead,
         boolean hasInitialize,
         String resetBlocker,
         int size) {

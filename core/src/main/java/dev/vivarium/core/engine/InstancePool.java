@@ -166,6 +166,15 @@ public final class InstancePool {
      * @param evict whether idle instances (of any guest) may be dropped to make room for its memory
      */
     private PooledInstance create(boolean evict) {
+        // tables and globals first: they are allocated before the memory when Chicory builds it
+        long overhead = guest.instanceOverhead();
+        if (!(evict ? budget.reserve(overhead) : budget.tryReserve(overhead))) {
+            throw HostcallTrap.overloaded(
+                    "no memory for a new instance's tables and globals ("
+                            + MemoryBudget.describe(overhead)
+                            + "): "
+                            + budget.state());
+        }
         Hostcalls.Slot slot = new Hostcalls.Slot();
         Instance.Builder b =
                 Instance.builder(guest.module())
@@ -180,9 +189,10 @@ public final class InstancePool {
         }
         PooledInstance p;
         try {
-            p = new PooledInstance(b.build(), slot, guest);
+            p = new PooledInstance(b.build(), slot, guest, budget);
         } catch (RuntimeException | Error e) {
             // e.g. the start function trapped: the memory was reserved but nothing holds it
+            budget.release(overhead);
             if (memory[0] != null) {
                 memory[0].noteRefusal(e);
                 memory[0].release();
@@ -204,10 +214,14 @@ public final class InstancePool {
         return idleCount.get();
     }
 
-    /** The memory its idle instances hold, in bytes (reset instances have their initial pages). */
+    /**
+     * The memory its idle instances hold, in bytes: reset instances have their initial pages, and
+     * their tables and globals.
+     */
     public long idleMemory() {
         MemoryLimits limits = guest.memoryLimits();
-        return limits == null ? 0 : (long) idle() * limits.initialPages() * Memory.PAGE_SIZE;
+        long pages = limits == null ? 0 : limits.initialPages();
+        return idle() * (pages * Memory.PAGE_SIZE + guest.instanceOverhead());
     }
 
     public int inUse() {

@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Caps the memory one engine holds for guests (setting {@code maxTotalMemory}): the linear memory
- * of all instances, idle ones included, and the request and response bodies of running requests
- * ({@link HostBuffers}).
+ * of all instances, idle ones included, what each holds beyond it (tables, globals, per-function
+ * data: {@link GuestModule#instanceOverhead()}), and the request and response bodies of running
+ * requests ({@link HostBuffers}).
  *
  * <p>{@code maxMemoryPages} bounds one instance, but instances are built on demand, one per
  * concurrent request: without this, 200 concurrent requests to a guest that grows to 16 MiB would
@@ -27,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * <p>Bodies are counted while their request runs and until its response is written: a request whose
  * body does not fit, or a guest whose response body or outbound request body does not, gets 503; an
  * outbound response that does not fit fails that call for the guest. Not counted: the JVM objects
- * of an instance (its compiled code is shared per module) and the container's own buffers. Each
- * engine has its own budget: two webapps with the filter in one JVM have two. Thread-safe.
+ * of an instance beyond those (its compiled code is shared per module) and the container's own
+ * buffers. Each engine has its own budget: two webapps with the filter in one JVM have two.
+ * Thread-safe.
  */
 public final class MemoryBudget implements HostBuffers {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryBudget.class);

@@ -20,8 +20,15 @@ final class PooledInstance {
     private final long[] globalHigh;
     private final DataSegment[] dataSegments;
 
-    PooledInstance(Instance instance, Hostcalls.Slot slot, GuestModule guest) {
+    /** Where its tables and globals are counted ({@link GuestModule#instanceOverhead()}). */
+    private final MemoryBudget budget;
+
+    private long overhead;
+
+    PooledInstance(Instance instance, Hostcalls.Slot slot, GuestModule guest, MemoryBudget budget) {
         this.instance = instance;
+        this.budget = budget;
+        this.overhead = guest.instanceOverhead();
         this.slot = slot;
         this.run = instance.export("run");
         this.initialize = guest.hasInitialize() ? instance.export("_initialize") : null;
@@ -39,6 +46,23 @@ final class PooledInstance {
     }
 
     /**
+     * Gives the instance's memory, tables and globals back to the engine's budget; the instance is
+     * not used again. Idempotent.
+     */
+    void discard() {
+        if (instance.memory() instanceof ResettableMemory m) {
+            m.release();
+        }
+        budget.release(overhead);
+        overhead = 0;
+    }
+
+    /** Why a {@code memory.grow} of this instance failed since its last reset, or null. */
+    ResettableMemory.GrowRefusal growRefusal() {
+        return instance.memory() instanceof ResettableMemory m ? m.refusal() : null;
+    }
+
+    /**
      * Brings the instance back to the state a new instance has.
      *
      * <p>Memory goes back to its initial size ({@link ResettableMemory}), is zero and gets its data
@@ -49,18 +73,6 @@ final class PooledInstance {
      * small guest's request time. Only instances of resettable modules are reset ({@link
      * GuestModule#resettable()}), and those have no start function to run again.
      */
-    /** Gives the instance's memory back to the engine's budget; the instance is not used again. */
-    void discard() {
-        if (instance.memory() instanceof ResettableMemory m) {
-            m.release();
-        }
-    }
-
-    /** Why a {@code memory.grow} of this instance failed since its last reset, or null. */
-    ResettableMemory.GrowRefusal growRefusal() {
-        return instance.memory() instanceof ResettableMemory m ? m.refusal() : null;
-    }
-
     void reset() {
         Memory memory = instance.memory();
         // a replaced memory is new and all zero: zeroing it again would touch every page twice

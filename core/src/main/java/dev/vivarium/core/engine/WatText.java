@@ -62,7 +62,8 @@ final class WatText {
             }
         } catch (IOException | RuntimeException e) {
             // anything but a non-zero exit (which names the mistake) is still bad text to the user
-            throw new GuestLoadException(name + ": invalid WebAssembly text: " + e, e);
+            throw new GuestLoadException(
+                    name + ": invalid WebAssembly text: " + GuestFaults.describe(e), e);
         }
         return out.toByteArray();
     }

@@ -1,9 +1,12 @@
 package dev.vivarium.core.engine;
 
+import dev.vivarium.core.BackgroundTasks;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Interrupts a thread running a guest when its deadline passes. Chicory's compiled code checks the
@@ -18,10 +21,18 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The interrupt and {@link Armed#disarm()} are serialized on the {@link Armed} object, so once
  * disarm returns no interrupt can still arrive, and an interrupt that did arrive is cleared before
  * the thread goes back to the container.
+ *
+ * <p>The sweeper survives anything a sweep throws, {@code OutOfMemoryError} included: it logs it
+ * and sweeps again at the next tick.
  */
 final class Watchdog implements AutoCloseable {
     static final long TICK_MILLIS = 5;
     static final long IDLE_MILLIS = 1000;
+
+    /** A sweep that keeps failing is logged at most once a minute. */
+    private static final long FAILURE_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
 
     private final Set<Armed> armed = ConcurrentHashMap.newKeySet();
     private final Thread sweeper;
@@ -57,31 +68,47 @@ final class Watchdog implements AutoCloseable {
     }
 
     private void sweep() {
-        long tick = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
-        long idleTicks = IDLE_MILLIS / TICK_MILLIS;
         long idle = 0;
+        long lastFailureLog = 0;
         while (!closed) {
-            if (armed.isEmpty()) {
-                if (++idle >= idleTicks) {
-                    parked = true;
-                    if (armed.isEmpty() && !closed) {
-                        LockSupport.park(this);
-                    }
-                    parked = false;
-                    idle = 0;
-                    continue;
-                }
-            } else {
-                idle = 0;
+            try {
+                idle = tick(idle);
+            } catch (Throwable t) {
+                // e.g. an OutOfMemoryError: if it ended this thread, no guest would ever be
+                // stopped at its deadline again
                 long now = System.nanoTime();
-                for (Armed a : armed) {
-                    if (now - a.deadlineNanos >= 0) {
-                        a.fire();
-                    }
+                if (lastFailureLog == 0 || now - lastFailureLog >= FAILURE_LOG_NANOS) {
+                    lastFailureLog = now;
+                    BackgroundTasks.logFailure(LOG, "the watchdog's sweep", t);
+                }
+                idle = 0;
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+            }
+        }
+    }
+
+    /** One sweep, then the wait for the next; returns the updated count of idle ticks. */
+    private long tick(long idle) {
+        if (armed.isEmpty()) {
+            if (++idle >= IDLE_MILLIS / TICK_MILLIS) {
+                parked = true;
+                if (armed.isEmpty() && !closed) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                return 0;
+            }
+        } else {
+            idle = 0;
+            long now = System.nanoTime();
+            for (Armed a : armed) {
+                if (now - a.deadlineNanos >= 0) {
+                    a.fire();
                 }
             }
-            LockSupport.parkNanos(this, tick);
         }
+        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+        return idle;
     }
 
     static final class Armed {

@@ -1,5 +1,6 @@
 package dev.vivarium.core.kv;
 
+import dev.vivarium.core.BackgroundTasks;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,7 +78,10 @@ public final class KvStores implements AutoCloseable {
                         });
         long period = options.purgeInterval().toMillis();
         scheduler.scheduleWithFixedDelay(
-                this::runExpiryLogged, period, period, TimeUnit.MILLISECONDS);
+                BackgroundTasks.surviving(LOG, "KV expiry run", this::runExpiry),
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -293,14 +297,6 @@ public final class KvStores implements AutoCloseable {
             }
         }
         return new ExpiryRun(List.copyOf(deleted), purged);
-    }
-
-    private void runExpiryLogged() {
-        try {
-            runExpiry();
-        } catch (RuntimeException e) {
-            LOG.warn("KV expiry run failed", e);
-        }
     }
 
     private boolean expireIfEnded(String deploymentId, long now) {

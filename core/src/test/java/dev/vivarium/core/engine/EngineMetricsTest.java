@@ -31,6 +31,15 @@ class EngineMetricsTest {
     @TempDir Path deployDir;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
+    private static long overhead(Vivarium v, String guest) {
+        return v.pools().stream()
+                .filter(p -> p.guest().name().equals(guest))
+                .findFirst()
+                .orElseThrow()
+                .guest()
+                .instanceOverhead();
+    }
+
     Vivarium start() {
         return Vivarium.builder(
                         VivariumOptions.builder()
@@ -91,8 +100,13 @@ class EngineMetricsTest {
             assertEquals(2.0, gauge("vivarium.pool.created", "hello_raw.wat"));
             // the panicking instance was discarded and a new one built for the next request
             assertEquals(1.0, gauge("vivarium.pool.discarded", "panic.wat"));
-            // 2 idle hello instances and the 1 panic instance left, of 1 page each
-            assertEquals(3 * 65536.0, registry.get("vivarium.memory.used").gauge().value());
+            // 2 idle hello instances and the 1 panic instance left, of 1 page each, with their
+            // tables, globals and per-function data
+            long hello = 65536 + overhead(v, "hello_raw.wat");
+            long panic = 65536 + overhead(v, "panic.wat");
+            assertEquals(
+                    (double) (2 * hello + panic),
+                    registry.get("vivarium.memory.used").gauge().value());
             assertEquals(
                     (double) v.options().maxTotalMemory(),
                     registry.get("vivarium.memory.max").gauge().value());

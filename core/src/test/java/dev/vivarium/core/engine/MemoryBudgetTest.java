@@ -41,6 +41,14 @@ class MemoryBudgetTest {
         return TestEngine.start(TestGuests.watFixtures(), tweak, routes);
     }
 
+    /**
+     * What one instance of pool {@code pool} holds with {@code pages} pages: also its tables,
+     * globals and per-function data.
+     */
+    private static long instance(TestEngine t, int pool, int pages) {
+        return pages * PAGE + t.engine.pools().get(pool).guest().instanceOverhead();
+    }
+
     private static double used(TestEngine t) {
         return t.engine.meterRegistry().get("vivarium.memory.used").gauge().value();
     }
@@ -72,7 +80,7 @@ class MemoryBudgetTest {
                 engine(0, "/hold -> grow_hold.wat; deadline=1s", "/grow -> grow_20.wat")) {
             CompletableFuture<Outcome> first = holding(t, "/hold", 0);
             // the first holds 21 pages; 21 more do not fit in 32
-            awaitUsed(t, 21 * PAGE);
+            awaitUsed(t, instance(t, 0, 21));
 
             // a guest that checks memory.grow sees -1 and answers normally
             Outcome checked = t.get("/grow");
@@ -121,18 +129,21 @@ class MemoryBudgetTest {
             // warmed: one idle instance each, 20 + 1 pages
             assertEquals(1, big.idle());
             assertEquals(1, grow.idle());
-            assertEquals(21 * PAGE, used(t));
+            assertEquals(instance(t, 0, 20) + instance(t, 1, 1), used(t));
 
             // growing by 20 more needs room that only the idle big instance can give
             assertEquals("grow=ok", body(t.get("/grow")));
             assertEquals(0, big.idle(), big.toString());
             assertEquals(1, big.discarded(), big.toString());
-            assertEquals(1 * PAGE, used(t), "the grow instance is reset to its 1 page and kept");
+            assertEquals(
+                    instance(t, 1, 1),
+                    used(t),
+                    "the grow instance is reset to its 1 page and kept");
 
             // the big guest builds a new instance again when asked (interrupted, so not kept)
             assertEquals(504, t.get("/big").status());
             assertEquals(2, big.created(), big.toString());
-            assertEquals(1 * PAGE, used(t));
+            assertEquals(instance(t, 1, 1), used(t));
         }
     }
 
@@ -147,7 +158,7 @@ class MemoryBudgetTest {
             InstancePool hello = t.engine.pools().get(1);
             assertEquals(1, hello.idle(), hello.toString());
             CompletableFuture<Outcome> first = holding(t, "/hold", 0);
-            awaitUsed(t, 21 * PAGE + 2 * PAGE);
+            awaitUsed(t, instance(t, 0, 21) + instance(t, 1, 1) + instance(t, 2, 1));
             // 21 held + 1 + 20 more does not fit in 32 even with no idle instance at all
             assertEquals("grow=-1", body(t.get("/grow")));
             assertEquals(1, hello.idle(), "hello stays warm: " + hello);
@@ -161,7 +172,7 @@ class MemoryBudgetTest {
         try (TestEngine t =
                 engine(0, "/hold -> grow_hold.wat; deadline=1s", "/start -> start_grow.wat")) {
             CompletableFuture<Outcome> first = holding(t, "/hold", 0);
-            awaitUsed(t, 21 * PAGE);
+            awaitUsed(t, instance(t, 0, 21));
             Outcome o = t.get("/start");
             assertEquals(Outcome.Kind.OVERLOADED, o.kind(), o.toString());
             assertEquals(
@@ -229,7 +240,7 @@ class MemoryBudgetTest {
             assertEquals(0, t.memoryUsed());
 
             CompletableFuture<Outcome> first = holding(t, "/hold", 0);
-            awaitUsed(t, 21 * PAGE);
+            awaitUsed(t, instance(t, 0, 21));
             // 21 pages held, 1 for hello's new instance and a body of 12 pages do not fit either
             Outcome post = t.send("POST", "/hello", new Headers(), "x".repeat(12 * 65536));
             assertEquals(Outcome.Kind.OVERLOADED, post.kind(), post.toString());
@@ -240,7 +251,7 @@ class MemoryBudgetTest {
             // a smaller one does, and is given back with its request
             Outcome small = t.send("POST", "/hello", new Headers(), "x".repeat(8 * 65536));
             assertEquals(200, small.status(), small.toString());
-            assertEquals(21 * PAGE, t.memoryUsed());
+            assertEquals(instance(t, 0, 21), t.memoryUsed());
             assertEquals(504, first.get().status());
             assertEquals(0, t.memoryUsed());
         }
@@ -250,7 +261,7 @@ class MemoryBudgetTest {
     void roomForARequestBodyIsNeverMadeByDroppingTheInstanceTheRequestIsAboutToUse() {
         try (TestEngine t = engine(1, "/m -> mem20_ok.wat")) {
             InstancePool pool = t.engine.pools().get(0);
-            assertEquals(20 * PAGE, t.memoryUsed(), "one warm instance of 20 pages");
+            assertEquals(instance(t, 0, 20), t.memoryUsed(), "one warm instance of 20 pages");
             // 20 pages and a body of 14 do not fit in 32
             Outcome o = t.send("POST", "/m", new Headers(), "x".repeat(14 * 65536));
             assertEquals(Outcome.Kind.OVERLOADED, o.kind(), o.toString());
@@ -261,7 +272,7 @@ class MemoryBudgetTest {
             // the instance never ran: it is kept, not discarded
             assertEquals(1, pool.idle(), pool.toString());
             assertEquals(0, pool.discarded(), pool.toString());
-            assertEquals(20 * PAGE, t.memoryUsed());
+            assertEquals(instance(t, 0, 20), t.memoryUsed());
             assertEquals(200, t.send("POST", "/m", new Headers(), "x".repeat(65536)).status());
         }
     }
@@ -274,7 +285,7 @@ class MemoryBudgetTest {
                         b -> b.maxMemoryPages(24).maxTotalMemory(64 * PAGE).poolSize(1),
                         "/big -> big_body.wat")) {
             long idle = t.idleMemory();
-            assertEquals(17 * PAGE, idle);
+            assertEquals(instance(t, 0, 17), idle);
             GuestRequest request =
                     new GuestRequest(
                             "GET", "/big", "example.com", new Headers(), null, "127.0.0.1");
@@ -297,7 +308,7 @@ class MemoryBudgetTest {
         try (TestEngine t = engine(4, "/big -> big_initial_hold.wat; deadline=200ms")) {
             InstancePool big = t.engine.pools().get(0);
             assertEquals(1, big.idle(), big.toString());
-            assertEquals(20 * PAGE, used(t));
+            assertEquals(instance(t, 0, 20), used(t));
             assertEquals(504, t.get("/big").status());
         }
     }
@@ -343,24 +354,25 @@ class MemoryBudgetTest {
     @Test
     void resetGivesGrownMemoryBackAndCloseGivesBackEverything() {
         try (TestEngine t = engine(2, "/grow -> grow_20.wat")) {
-            assertEquals(2 * PAGE, used(t), "two warmed instances of 1 page");
+            long one = instance(t, 0, 1);
+            assertEquals(2 * one, used(t), "two warmed instances of 1 page");
             for (int i = 0; i < 5; i++) {
                 assertEquals("grow=ok", body(t.get("/grow")));
-                assertEquals(2 * PAGE, used(t), "the grown pages went back with the reset");
+                assertEquals(2 * one, used(t), "the grown pages went back with the reset");
             }
             MemoryBudget budget = new MemoryBudget(32 * PAGE);
             InstancePool pool = new InstancePool(t.engine.pools().get(0).guest(), 2, budget);
             pool.warm(2);
-            assertEquals(2 * PAGE, budget.used());
+            assertEquals(2 * one, budget.used());
             PooledInstance a = pool.acquire();
             PooledInstance b = pool.acquire();
             PooledInstance c = pool.acquire();
-            assertEquals(3 * PAGE, budget.used());
+            assertEquals(3 * one, budget.used());
             pool.release(a, false);
-            assertEquals(2 * PAGE, budget.used(), "a discarded instance gives its memory back");
+            assertEquals(2 * one, budget.used(), "a discarded instance gives its memory back");
             pool.release(b, true);
             pool.close();
-            assertEquals(1 * PAGE, budget.used(), "close drops the idle one; c is still in use");
+            assertEquals(one, budget.used(), "close drops the idle one; c is still in use");
             pool.release(c, true);
             assertEquals(0, budget.used(), "released after close: dropped");
         }
