@@ -102,7 +102,7 @@ public final class PostgresBackend implements KvBackend {
                             + MAX_VALUE_SIZE
                             + " bytes)");
         }
-        HikariDataSource pool = new HikariDataSource(config(settings, registry));
+        HikariDataSource pool = new HikariDataSource(config(settings, options, registry));
         try {
             try (Connection c = pool.getConnection()) {
                 Schema.migrate(c, settings.where());
@@ -127,7 +127,7 @@ public final class PostgresBackend implements KvBackend {
         }
     }
 
-    private static HikariConfig config(PgSettings s, MeterRegistry registry) {
+    private static HikariConfig config(PgSettings s, KvOptions options, MeterRegistry registry) {
         HikariConfig c = new HikariConfig();
         long timeout = s.timeout().toMillis();
         if (s.url() != null) {
@@ -163,7 +163,10 @@ public final class PostgresBackend implements KvBackend {
                         + "; SET lock_timeout = "
                         + timeout
                         + "; SET idle_in_transaction_session_timeout = "
-                        + Math.max(10_000, 4 * timeout));
+                        + Math.max(10_000, 4 * timeout)
+                        // read by the totals trigger (Schema.TOTALS_FUNCTION)
+                        + "; SET vivarium.kv_max_store_size = "
+                        + options.maxStoreSize());
         c.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
         return c;
     }
@@ -291,9 +294,10 @@ public final class PostgresBackend implements KvBackend {
     }
 
     /**
-     * Deletes the store row, then its entries, in one transaction. Deleting the store row first
-     * takes the lock every writer of the store takes first, so a writer on another node waits and
-     * then starts a new, empty store.
+     * Deletes the entries, the store row, and the entries again, in one transaction: a key another
+     * node wrote meanwhile, committed after the first delete's snapshot, goes with the second; one
+     * committed later recreates the store row (its trigger waits for this transaction), so no entry
+     * is ever left without its store row.
      */
     @Override
     public void delete(String deploymentId) {
@@ -307,9 +311,10 @@ public final class PostgresBackend implements KvBackend {
                 c -> {
                     try (PreparedStatement s = c.prepareStatement(Sql.DELETE_STORE);
                             PreparedStatement e = c.prepareStatement(Sql.DELETE_ENTRIES)) {
+                        e.setString(1, deploymentId);
+                        e.executeUpdate();
                         s.setString(1, deploymentId);
                         s.executeUpdate();
-                        e.setString(1, deploymentId);
                         e.executeUpdate();
                     }
                     return null;

@@ -17,12 +17,14 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 
 /**
- * One deployment's store in the shared tables; each operation is one transaction of a few
- * statements (see {@link Sql}). Nothing about the data is kept in this object except the last
- * totals read, for the meters while the database is unreachable: every node sees every other node's
- * writes at once.
+ * One deployment's store in the shared tables: each operation is one statement committed on its own
+ * (see {@link Sql}), so one round trip and, for a write, one commit. Nothing about the data is kept
+ * in this object except the last totals read, for the meters while the database is unreachable:
+ * every node sees every other node's writes at once.
  */
 final class PostgresKvStore implements KvBackendStore {
     private final String id;
@@ -43,11 +45,10 @@ final class PostgresKvStore implements KvBackendStore {
         this.limits = backend.options().limits();
     }
 
-    /** The store's row totals as locked, and what this write changes. */
-    private static final class Totals {
-        long keys;
-        long bytes;
-        int purgedKeys;
+    /** One write statement: binds its parameters after deployment and key. */
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement p) throws SQLException;
     }
 
     // --- writes -----------------------------------------------------------------------------
@@ -65,36 +66,18 @@ final class PostgresKvStore implements KvBackendStore {
                         }
                         limits.checkValue(value.length, false);
                     }
-                    return write(
-                            c -> {
-                                Totals t = lock(c);
-                                try (PreparedStatement p =
-                                        c.prepareStatement(onlyIfAbsent ? Sql.UPSERT : Sql.PUT)) {
-                                    p.setString(1, id);
-                                    p.setBytes(2, k);
-                                    p.setString(3, id);
-                                    p.setBytes(4, k);
-                                    p.setBytes(5, value);
-                                    p.setLong(6, expiresAt);
-                                    p.setLong(7, now);
-                                    try (ResultSet r = p.executeQuery()) {
-                                        r.next();
-                                        long version = r.getLong(1);
-                                        if (r.wasNull()) {
-                                            c.rollback(); // a live key: the upsert wrote nothing
-                                            return false;
-                                        }
-                                        long old = r.getLong(2);
-                                        boolean existed = !r.wasNull();
-                                        long delta =
-                                                k.length
-                                                        + value.length
-                                                        - (existed ? k.length + old : 0);
-                                        account(c, t, existed ? 0 : 1, delta, now);
-                                        return version == 1;
-                                    }
-                                }
-                            });
+                    Long version =
+                            write(
+                                    onlyIfAbsent ? Sql.UPSERT : Sql.PUT,
+                                    k,
+                                    now,
+                                    p -> {
+                                        p.setBytes(3, value);
+                                        p.setLong(4, expiresAt);
+                                        p.setLong(5, now);
+                                    });
+                    // no row: an upsert of a live key, which wrote nothing
+                    return version != null && version == 1;
                 });
     }
 
@@ -105,151 +88,91 @@ final class PostgresKvStore implements KvBackendStore {
         return guarded(
                 () -> {
                     if (value.length > limits.maxValueSize()) {
-                        Integer live = liveLength(k, now);
-                        limits.checkValue(
-                                live == null ? value.length : (long) live + value.length,
-                                live != null);
+                        refuseAppend(k, value, now);
                     }
-                    return write(
-                            c -> {
-                                Totals t = lock(c);
-                                try (PreparedStatement p = c.prepareStatement(Sql.APPEND)) {
-                                    p.setString(1, id);
-                                    p.setBytes(2, k);
-                                    p.setString(3, id);
-                                    p.setBytes(4, k);
-                                    p.setBytes(5, value);
-                                    for (int i = 6; i <= 9; i++) {
-                                        p.setLong(i, now);
-                                    }
-                                    p.setLong(10, limits.maxValueSize());
-                                    try (ResultSet r = p.executeQuery()) {
-                                        r.next();
-                                        long version = r.getLong(1);
-                                        boolean refused = r.wasNull();
-                                        long length = r.getLong(2);
-                                        long old = r.getLong(3);
-                                        boolean existed = !r.wasNull();
-                                        if (refused) {
-                                            // the WHERE refused it: a live value grown too long
-                                            limits.checkValue(old + value.length, true);
-                                            throw new IllegalStateException(
-                                                    "append refused below kv.maxValueSize");
+                    Long version =
+                            write(
+                                    Sql.APPEND,
+                                    k,
+                                    now,
+                                    p -> {
+                                        p.setBytes(3, value);
+                                        p.setLong(4, 0);
+                                        for (int i = 5; i <= 8; i++) {
+                                            p.setLong(i, now);
                                         }
-                                        long delta = length - (existed ? old : -k.length);
-                                        account(c, t, existed ? 0 : 1, delta, now);
-                                        return version == 1;
-                                    }
-                                }
-                            });
+                                        p.setLong(9, limits.maxValueSize());
+                                    });
+                    if (version == null) {
+                        // the statement's WHERE refused it: a live value grown too long
+                        refuseAppend(k, value, now);
+                    }
+                    return version == 1;
                 });
+    }
+
+    /** Throws the value limit for an append, with the size it would grow to. */
+    private void refuseAppend(byte[] k, byte[] value, long now) {
+        Integer live = liveLength(k, now);
+        long length = live == null ? value.length : (long) live + value.length;
+        limits.checkValue(length, live != null);
+        // the value shrank or went meanwhile: the append did not run, so it cannot be refused
+        throw new KvUnavailableException(
+                "the KV store of deployment '"
+                        + id
+                        + "' refused an append the value limit allows; try again");
     }
 
     @Override
     public boolean remove(String key, long now) {
         byte[] k = utf8(key);
         return guarded(
-                () ->
-                        write(
-                                c -> {
-                                    Totals t = lock(c);
-                                    try (PreparedStatement p = c.prepareStatement(Sql.REMOVE)) {
-                                        p.setString(1, id);
-                                        p.setBytes(2, k);
-                                        try (ResultSet r = p.executeQuery()) {
-                                            if (!r.next()) {
-                                                c.rollback();
-                                                return false;
-                                            }
-                                            long old = r.getLong(1);
-                                            long expiresAt = r.getLong(2);
-                                            add(c, t, -1, -(k.length + old));
-                                            return expiresAt == 0 || expiresAt > now;
-                                        }
-                                    }
-                                }));
+                () -> {
+                    Long expiresAt = write(Sql.REMOVE, k, now, p -> {});
+                    return expiresAt != null && (expiresAt == 0 || expiresAt > now);
+                });
     }
 
     /**
-     * Takes the store row's lock (first, always) and reads its totals; recreates the row if another
-     * node deleted the store.
+     * Runs one write statement on (deployment, key) and returns its one returned number, or null if
+     * it returned no row. A write that would break kv.maxStoreSize (the trigger's {@link
+     * Schema#STORE_FULL}) has changed nothing: the store's expired keys are purged once and the
+     * write tried again, and if it would still break the limit it is refused.
      */
-    private Totals lock(Connection c) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement(Sql.LOCK_STORE)) {
-            p.setString(1, id);
-            try (ResultSet r = p.executeQuery()) {
-                r.next();
-                Totals t = new Totals();
-                t.keys = r.getLong(1);
-                t.bytes = r.getLong(2);
-                return t;
+    private Long write(String sql, byte[] k, long now, Binder binder) {
+        for (int attempt = 0; ; attempt++) {
+            try (Connection c = ds.getConnection();
+                    PreparedStatement p = c.prepareStatement(sql)) {
+                p.setString(1, id);
+                p.setBytes(2, k);
+                binder.bind(p);
+                try (ResultSet r = p.executeQuery()) {
+                    commits.increment();
+                    return r.next() ? r.getLong(1) : null;
+                }
+            } catch (SQLException e) {
+                long total = storeFullTotal(e);
+                if (total < 0) {
+                    throw failures.of(id, e);
+                }
+                if (attempt > 0 || purgeExpired(now) == 0) {
+                    limits.checkStore(id, total);
+                    throw failures.of(id, e); // not over this node's limit: another node's
+                }
             }
         }
     }
 
-    /**
-     * Checks {@code kv.maxStoreSize} for a write that changes the totals by {@code keys} and {@code
-     * bytes}, purging the store's expired keys once (in the same transaction) if it would break,
-     * then records the totals. Throws the limit, which rolls the write back.
-     */
-    private void account(Connection c, Totals t, long keys, long bytes, long now)
-            throws SQLException {
-        long after = t.bytes + bytes;
-        if (after > limits.maxStoreSize()) {
-            long[] freed = purge(c, now);
-            t.purgedKeys = (int) freed[0];
-            keys -= freed[0];
-            bytes -= freed[1];
-            after -= freed[1];
+    /** The total a refused write would have left, or -1 if {@code e} is another failure. */
+    private static long storeFullTotal(SQLException e) {
+        if (!Schema.STORE_FULL.equals(e.getSQLState()) || !(e instanceof PSQLException pe)) {
+            return -1;
         }
-        limits.checkStore(id, after);
-        add(c, t, keys, bytes);
-    }
-
-    private void add(Connection c, Totals t, long keys, long bytes) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement(Sql.ADD_TOTALS)) {
-            p.setLong(1, keys);
-            p.setLong(2, bytes);
-            p.setString(3, id);
-            try (ResultSet r = p.executeQuery()) {
-                r.next();
-                t.keys = r.getLong(1);
-                t.bytes = r.getLong(2);
-            }
-        }
-        pending.set(t);
-    }
-
-    /** The totals of the transaction running on this thread, published once it commits. */
-    private final ThreadLocal<Totals> pending = new ThreadLocal<>();
-
-    /** Runs one write transaction and counts its commit. */
-    private boolean write(Tx.Work<Boolean> work) {
-        pending.remove();
+        ServerErrorMessage m = pe.getServerErrorMessage();
         try {
-            boolean result = Tx.run(ds, failures, id, work);
-            Totals t = pending.get();
-            if (t != null) {
-                commits.increment();
-                purged.add(t.purgedKeys);
-                lastKeys = t.keys;
-                lastBytes = t.bytes;
-            }
-            return result;
-        } finally {
-            pending.remove();
-        }
-    }
-
-    /** [freed keys, freed bytes]; call holding the store lock. */
-    private long[] purge(Connection c, long now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement(Sql.PURGE)) {
-            p.setString(1, id);
-            p.setLong(2, now);
-            try (ResultSet r = p.executeQuery()) {
-                r.next();
-                return new long[] {r.getLong(1), r.getLong(2)};
-            }
+            return m == null ? -1 : Long.parseLong(m.getDetail());
+        } catch (NumberFormatException bad) {
+            return -1;
         }
     }
 
@@ -319,40 +242,25 @@ final class PostgresKvStore implements KvBackendStore {
 
     // --- maintenance ----------------------------------------------------------------------------
 
+    /** One {@code DELETE} through the expiry index; the trigger takes the keys off the totals. */
     @Override
     public int purgeExpired(long now) {
         return guarded(
                 () -> {
-                    boolean any =
+                    int n =
                             Tx.read(
                                     ds,
                                     failures,
                                     id,
                                     c -> {
-                                        try (PreparedStatement p =
-                                                c.prepareStatement(Sql.ANY_EXPIRED)) {
+                                        try (PreparedStatement p = c.prepareStatement(Sql.PURGE)) {
                                             p.setString(1, id);
                                             p.setLong(2, now);
-                                            try (ResultSet r = p.executeQuery()) {
-                                                r.next();
-                                                return r.getBoolean(1);
-                                            }
+                                            return p.executeUpdate();
                                         }
                                     });
-                    if (!any) {
-                        return 0;
-                    }
-                    int[] n = {0};
-                    write(
-                            c -> {
-                                Totals t = lock(c);
-                                long[] freed = purge(c, now);
-                                n[0] = (int) freed[0];
-                                t.purgedKeys = n[0];
-                                add(c, t, -freed[0], -freed[1]);
-                                return true;
-                            });
-                    return n[0];
+                    purged.add(n);
+                    return n;
                 });
     }
 
@@ -360,22 +268,16 @@ final class PostgresKvStore implements KvBackendStore {
     public void clear() {
         guarded(
                 () ->
-                        write(
+                        Tx.read(
+                                ds,
+                                failures,
+                                id,
                                 c -> {
-                                    Totals t = lock(c);
-                                    try (PreparedStatement d =
-                                                    c.prepareStatement(Sql.DELETE_ENTRIES);
-                                            PreparedStatement z =
-                                                    c.prepareStatement(Sql.ZERO_TOTALS)) {
-                                        d.setString(1, id);
-                                        d.executeUpdate();
-                                        z.setString(1, id);
-                                        z.executeUpdate();
+                                    try (PreparedStatement p =
+                                            c.prepareStatement(Sql.DELETE_ENTRIES)) {
+                                        p.setString(1, id);
+                                        return p.executeUpdate();
                                     }
-                                    t.keys = 0;
-                                    t.bytes = 0;
-                                    pending.set(t);
-                                    return true;
                                 }));
     }
 
@@ -415,6 +317,7 @@ final class PostgresKvStore implements KvBackendStore {
         return lastBytes;
     }
 
+    /** Write statements that committed (each is its own transaction). */
     @Override
     public long commitCount() {
         return commits.sum();

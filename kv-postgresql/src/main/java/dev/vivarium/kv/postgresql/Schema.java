@@ -31,6 +31,74 @@ final class Schema {
     /** Key of the advisory lock held while the schema is checked or migrated ("vivarium"). */
     private static final long MIGRATION_LOCK = 0x7669766172697560L;
 
+    /** The SQLSTATE {@link #TOTALS_FUNCTION} raises when a write would break kv.maxStoreSize. */
+    static final String STORE_FULL = "VVKV1";
+
+    /**
+     * Keeps {@code vivarium_kv_stores}' totals, as statement triggers of {@code
+     * vivarium_kv_entries}: in the writing statement's transaction, from the rows it changed
+     * (transition tables), after every entry row lock it takes, so the store row is always the last
+     * lock and is held only from there to the commit. A write that would leave the store over the
+     * session's {@code vivarium.kv_max_store_size} (each node sets its own {@code kv.maxStoreSize})
+     * fails with {@link #STORE_FULL} and the total it would have reached as its detail; the
+     * statement then changes nothing. A write recreates the store row if another node deleted it.
+     */
+    static final String TOTALS_FUNCTION =
+            """
+            CREATE FUNCTION vivarium_kv_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                max_size bigint :=
+                    nullif(current_setting('vivarium.kv_max_store_size', true), '')::bigint;
+                t record;
+                total bigint;
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    UPDATE vivarium_kv_stores s
+                       SET key_count = s.key_count - d.keys, byte_count = s.byte_count - d.bytes
+                      FROM (SELECT deployment, count(*) AS keys,
+                                   sum(octet_length(key) + octet_length(value)) AS bytes
+                              FROM old_rows GROUP BY deployment) d
+                     WHERE s.deployment = d.deployment;
+                    RETURN NULL;
+                END IF;
+                IF TG_OP = 'INSERT' THEN
+                    FOR t IN SELECT deployment, count(*) AS keys,
+                                    sum(octet_length(key) + octet_length(value)) AS bytes
+                               FROM new_rows GROUP BY deployment LOOP
+                        INSERT INTO vivarium_kv_stores AS s (deployment, key_count, byte_count)
+                             VALUES (t.deployment, t.keys, t.bytes)
+                        ON CONFLICT (deployment) DO UPDATE
+                             SET key_count = s.key_count + excluded.key_count,
+                                 byte_count = s.byte_count + excluded.byte_count
+                          RETURNING byte_count INTO total;
+                        IF total > max_size THEN
+                            RAISE EXCEPTION USING ERRCODE = 'VVKV1',
+                                MESSAGE = 'KV store ' || t.deployment || ' would be too large',
+                                DETAIL = total::text;
+                        END IF;
+                    END LOOP;
+                ELSE
+                    FOR t IN SELECT deployment, sum(bytes) AS bytes FROM (
+                                 SELECT deployment, octet_length(key) + octet_length(value) AS bytes
+                                   FROM new_rows
+                                 UNION ALL
+                                 SELECT deployment, -(octet_length(key) + octet_length(value))
+                                   FROM old_rows) c GROUP BY deployment LOOP
+                        INSERT INTO vivarium_kv_stores AS s (deployment, key_count, byte_count)
+                             VALUES (t.deployment, 0, t.bytes)
+                        ON CONFLICT (deployment) DO UPDATE
+                             SET byte_count = s.byte_count + excluded.byte_count
+                          RETURNING byte_count INTO total;
+                        IF total > max_size THEN
+                            RAISE EXCEPTION USING ERRCODE = 'VVKV1',
+                                MESSAGE = 'KV store ' || t.deployment || ' would be too large',
+                                DETAIL = total::text;
+                        END IF;
+                    END LOOP;
+                END IF;
+                RETURN NULL;
+            END $$""";
+
     /** Version n is {@code VERSIONS.get(n - 1)}. */
     private static final List<List<String>> VERSIONS =
             List.of(
@@ -54,7 +122,23 @@ final class Schema {
                             """
                             CREATE INDEX vivarium_kv_entries_expiry
                                 ON vivarium_kv_entries (deployment, expires_at)
-                                WHERE expires_at <> 0"""));
+                                WHERE expires_at <> 0""",
+                            TOTALS_FUNCTION,
+                            """
+                            CREATE TRIGGER vivarium_kv_entries_inserted
+                                AFTER INSERT ON vivarium_kv_entries
+                                REFERENCING NEW TABLE AS new_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION vivarium_kv_totals()""",
+                            """
+                            CREATE TRIGGER vivarium_kv_entries_updated
+                                AFTER UPDATE ON vivarium_kv_entries
+                                REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION vivarium_kv_totals()""",
+                            """
+                            CREATE TRIGGER vivarium_kv_entries_deleted
+                                AFTER DELETE ON vivarium_kv_entries
+                                REFERENCING OLD TABLE AS old_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION vivarium_kv_totals()"""));
 
     private Schema() {}
 

@@ -6,15 +6,14 @@ package dev.vivarium.kv.postgresql;
  * clock, passed in; {@code expires_at = 0} is "never", and a row with {@code expires_at <= now} is
  * absent for every statement.
  *
- * <p><b>Atomicity.</b> Every write to one deployment's entries runs in a transaction that first
- * locks the deployment's row in {@code vivarium_kv_stores} ({@link #LOCK_STORE}), then changes the
- * entry with one statement ({@code INSERT ... ON CONFLICT ... DO UPDATE}, or {@code DELETE ...
- * RETURNING}), then adds the change to the store's totals ({@link #ADD_TOTALS}) once the limit
- * check passed, and commits. The store row is always the first lock taken, so there is no deadlock,
- * and it is held to the commit, so the totals are exact and the {@code old} sub-query of a write
- * (the entry's previous size, at the statement's snapshot) cannot be stale. The entry statement is
- * atomic by itself too: the {@code ON CONFLICT} arm decides on the row as it is, not on a value
- * read earlier, and an append's growth check is its {@code WHERE}. Reads take no lock.
+ * <p><b>Atomicity.</b> Every KV operation is one statement, committed on its own: an {@code INSERT
+ * ... ON CONFLICT (deployment, key) DO UPDATE} (insert, upsert, append) or a {@code DELETE ...
+ * RETURNING} (remove). The {@code ON CONFLICT} arm decides on the row as it is when the statement
+ * holds its lock, never on a value read earlier: whether the key was absent is the returned {@code
+ * version} (1: written over nothing or over an expired row), an upsert of a live key is refused by
+ * its {@code WHERE}, an append is {@code e.value || excluded.value} and its {@code WHERE} is the
+ * {@code kv.maxValueSize} check. The store's totals and the {@code kv.maxStoreSize} check are the
+ * statement triggers' ({@link Schema#TOTALS_FUNCTION}), in the same transaction.
  */
 final class Sql {
     private Sql() {}
@@ -27,24 +26,6 @@ final class Sql {
     static final String CREATE_STORE =
             "INSERT INTO vivarium_kv_stores (deployment) VALUES (?)"
                     + " ON CONFLICT (deployment) DO NOTHING";
-
-    /**
-     * [deployment] → key_count, byte_count. Locks the store row until the commit; creates it if
-     * another node deleted the store meanwhile (the write starts a new, empty store).
-     */
-    static final String LOCK_STORE =
-            "INSERT INTO vivarium_kv_stores AS s (deployment) VALUES (?)"
-                    + " ON CONFLICT (deployment) DO UPDATE SET key_count = s.key_count"
-                    + " RETURNING key_count, byte_count";
-
-    /** [keys delta, bytes delta, deployment] → key_count, byte_count */
-    static final String ADD_TOTALS =
-            "UPDATE vivarium_kv_stores SET key_count = key_count + ?, byte_count = byte_count + ?"
-                    + " WHERE deployment = ? RETURNING key_count, byte_count";
-
-    /** [deployment] */
-    static final String ZERO_TOTALS =
-            "UPDATE vivarium_kv_stores SET key_count = 0, byte_count = 0 WHERE deployment = ?";
 
     /** [deployment] → key_count, byte_count */
     static final String TOTALS =
@@ -72,55 +53,40 @@ final class Sql {
 
     // --- entries --------------------------------------------------------------------------------
 
-    private static final String OLD =
-            "WITH old AS (SELECT octet_length(value) AS len, expires_at FROM vivarium_kv_entries"
-                    + " WHERE deployment = ? AND key = ?), ";
-
     private static final String INSERT =
-            "INSERT INTO vivarium_kv_entries AS e (deployment, key, value, expires_at, version)";
+            "INSERT INTO vivarium_kv_entries AS e (deployment, key, value, expires_at, version)"
+                    + " VALUES (?, ?, ?, ?, 1) ON CONFLICT (deployment, key) DO UPDATE";
 
     /**
-     * insert / insert_ttl. [deployment, key, deployment, key, value, expires_at, now] → version (1:
-     * the key was absent or expired), old length (null: no row)
+     * insert / insert_ttl. [deployment, key, value, expires_at, now] → version (1: the key was
+     * absent or expired)
      */
     static final String PUT =
-            OLD
-                    + "w AS ("
-                    + INSERT
-                    + " VALUES (?, ?, ?, ?, 1) ON CONFLICT (deployment, key) DO UPDATE"
+            INSERT
                     + " SET value = excluded.value, expires_at = excluded.expires_at,"
                     + " version = CASE WHEN "
                     + EXPIRED
-                    + " THEN 1 ELSE e.version + 1 END"
-                    + " RETURNING e.version)"
-                    + " SELECT (SELECT version FROM w), (SELECT len FROM old)";
+                    + " THEN 1 ELSE e.version + 1 END RETURNING version";
 
     /**
-     * upsert: writes only over an absent or expired key. [deployment, key, deployment, key, value,
-     * expires_at, now] → version (null: a live key, left as it was), old length
+     * upsert: writes only over an absent or expired key. [deployment, key, value, expires_at, now]
+     * → version 1, or no row for a live key (left as it was)
      */
     static final String UPSERT =
-            OLD
-                    + "w AS ("
-                    + INSERT
-                    + " VALUES (?, ?, ?, ?, 1) ON CONFLICT (deployment, key) DO UPDATE"
+            INSERT
                     + " SET value = excluded.value, expires_at = excluded.expires_at, version = 1"
                     + " WHERE "
                     + EXPIRED
-                    + " RETURNING e.version)"
-                    + " SELECT (SELECT version FROM w), (SELECT len FROM old)";
+                    + " RETURNING version";
 
     /**
      * append: {@code value || excluded.value} on a live key (keeping its expiry) if the result fits
-     * in kv.maxValueSize, else the value alone with no expiry. [deployment, key, deployment, key,
-     * value, now, now, now, now, maxValueSize] → version (null: refused, it would grow too long),
-     * new length, old length, old expires_at
+     * in kv.maxValueSize, else over an expired one the value alone with no expiry. [deployment,
+     * key, value, 0, now, now, now, now, maxValueSize] → version (1: the key was absent or
+     * expired), or no row if it would grow too long (nothing written)
      */
     static final String APPEND =
-            OLD
-                    + "w AS ("
-                    + INSERT
-                    + " VALUES (?, ?, ?, 0, 1) ON CONFLICT (deployment, key) DO UPDATE"
+            INSERT
                     + " SET value = CASE WHEN "
                     + EXPIRED
                     + " THEN excluded.value ELSE e.value || excluded.value END,"
@@ -133,14 +99,11 @@ final class Sql {
                     + " WHERE (CASE WHEN "
                     + EXPIRED
                     + " THEN 0 ELSE octet_length(e.value) END) + octet_length(excluded.value) <= ?"
-                    + " RETURNING e.version, octet_length(e.value) AS len)"
-                    + " SELECT (SELECT version FROM w), (SELECT len FROM w),"
-                    + " (SELECT len FROM old), (SELECT expires_at FROM old)";
+                    + " RETURNING version";
 
-    /** [deployment, key] → old length, old expires_at */
+    /** [deployment, key] → expires_at of the removed row */
     static final String REMOVE =
-            "DELETE FROM vivarium_kv_entries WHERE deployment = ? AND key = ?"
-                    + " RETURNING octet_length(value), expires_at";
+            "DELETE FROM vivarium_kv_entries WHERE deployment = ? AND key = ? RETURNING expires_at";
 
     private static final String LIVE = " AND (expires_at = 0 OR expires_at > ?)";
 
@@ -148,7 +111,7 @@ final class Sql {
     static final String GET =
             "SELECT value FROM vivarium_kv_entries WHERE deployment = ? AND key = ?" + LIVE;
 
-    /** [deployment, key, now] → length of the live value */
+    /** [deployment, key, now] → length of the live value (for a limit's message) */
     static final String LIVE_LENGTH =
             "SELECT octet_length(value) FROM vivarium_kv_entries WHERE deployment = ? AND key = ?"
                     + LIVE;
@@ -157,16 +120,8 @@ final class Sql {
     static final String KEYS =
             "SELECT key FROM vivarium_kv_entries WHERE deployment = ?" + LIVE + " LIMIT ?";
 
-    private static final String EXPIRED_ROWS =
-            " FROM vivarium_kv_entries WHERE deployment = ? AND expires_at <> 0 AND expires_at <= ?";
-
-    /** [deployment, now] → whether any key expired (reads the partial expiry index only) */
-    static final String ANY_EXPIRED = "SELECT EXISTS (SELECT 1" + EXPIRED_ROWS + ")";
-
-    /** [deployment, now] → keys deleted, bytes freed; under the store lock */
+    /** [deployment, now]; through the expiry index */
     static final String PURGE =
-            "WITH d AS (DELETE"
-                    + EXPIRED_ROWS
-                    + " RETURNING octet_length(key) + octet_length(value) AS size)"
-                    + " SELECT count(*), coalesce(sum(size), 0) FROM d";
+            "DELETE FROM vivarium_kv_entries"
+                    + " WHERE deployment = ? AND expires_at <> 0 AND expires_at <= ?";
 }
