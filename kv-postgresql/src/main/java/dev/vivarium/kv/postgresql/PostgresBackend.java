@@ -139,13 +139,15 @@ public final class PostgresBackend implements KvBackend {
             if (s.password() != null) {
                 c.setPassword(s.password());
             }
-            int seconds = (int) Math.max(1, (timeout + 999) / 1000);
+            // strings: the driver reads its properties with Properties.getProperty
+            String seconds = String.valueOf(Math.max(1, (timeout + 999) / 1000));
             c.addDataSourceProperty("connectTimeout", seconds);
             c.addDataSourceProperty("loginTimeout", seconds);
             // a last resort for a server that stopped answering at all (statement_timeout is
             // the server's own): a little longer, so that a slow statement fails the normal way
-            c.addDataSourceProperty("socketTimeout", seconds + 2);
-            c.addDataSourceProperty("tcpKeepAlive", true);
+            c.addDataSourceProperty(
+                    "socketTimeout", String.valueOf(Math.max(1, (timeout + 999) / 1000) + 2));
+            c.addDataSourceProperty("tcpKeepAlive", "true");
             c.addDataSourceProperty("ApplicationName", "vivarium-kv");
         } else {
             c.setDataSource(lookup(s.dataSource()));

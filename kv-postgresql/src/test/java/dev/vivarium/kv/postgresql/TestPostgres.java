@@ -120,6 +120,43 @@ final class TestPostgres implements AutoCloseable {
         closeQuietly(); // releases the embedded server's lock; pg_ctl finds nothing to stop
     }
 
+    /**
+     * Stops every server process (SIGSTOP) without closing a socket: connections stay open and new
+     * ones are accepted by the kernel, but nothing answers, as with a hung host or a partition.
+     */
+    void freeze() {
+        signal("-STOP");
+    }
+
+    /** Lets the processes {@link #freeze} stopped go on (SIGCONT). */
+    void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            long pid =
+                    Long.parseLong(
+                            Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+            java.util.List<String> command =
+                    new java.util.ArrayList<>(java.util.List.of("kill", signal));
+            command.add(Long.toString(pid));
+            ProcessHandle.of(pid)
+                    .orElseThrow()
+                    .descendants()
+                    .forEach(h -> command.add(Long.toString(h.pid())));
+            Process kill = new ProcessBuilder(command).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException(command + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Starts the server again on the same port and data (after {@link #crash}). */
     void restart() {
         startServer();
