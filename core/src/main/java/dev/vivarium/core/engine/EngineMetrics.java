@@ -33,7 +33,7 @@ import java.util.function.ToLongFunction;
  *   <li>per deployment (tag {@code deployment}, the deployment id): the counter {@value #REQUESTS}
  *       (tag {@code outcome}: {@link Outcome.Kind} in lower case) and the timer of the same name
  *       (with a percentile histogram), the gauge {@value #POOL_INSTANCES} (tag {@code state}: idle,
- *       in_use) and the counters {@value #POOL_CREATED} and {@value #POOL_DISCARDED};
+ *       in_use) and the counters {@value #POOL_BUILT} and {@value #POOL_DISCARDED};
  *   <li>engine-wide: {@code vivarium.memory.used} and {@code vivarium.memory.max} (bytes of guest
  *       memory, see {@link MemoryBudget}), the counter {@value #OUTBOUND} (tag {@code result}, see
  *       {@link OutboundHttp.Result}) and the gauges registered through {@link #gauge}.
@@ -57,7 +57,7 @@ public final class EngineMetrics {
     public static final String POOL_INSTANCES = "vivarium.pool.instances";
 
     /** Counter of instances built, tag deployment. */
-    public static final String POOL_CREATED = "vivarium.pool.instances.created";
+    public static final String POOL_BUILT = "vivarium.pool.instances.built";
 
     /** Counter of instances thrown away (after a fault, or dropped for memory), tag deployment. */
     public static final String POOL_DISCARDED = "vivarium.pool.instances.discarded";
@@ -213,7 +213,7 @@ public final class EngineMetrics {
             meters.add(instances(deployment, "in_use", InstancePool::inUse));
             meters.add(
                     poolCounter(
-                            POOL_CREATED,
+                            POOL_BUILT,
                             deployment,
                             "guest instances built",
                             InstancePool::created,

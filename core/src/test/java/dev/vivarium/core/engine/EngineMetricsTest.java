@@ -71,7 +71,7 @@ class EngineMetricsTest {
 
     Double created(String deployment) {
         var c =
-                registry.find("vivarium.pool.instances.created")
+                registry.find("vivarium.pool.instances.built")
                         .tag("deployment", deployment)
                         .functionCounter();
         return c == null ? null : c.count();
