@@ -216,7 +216,8 @@ public final class Soak {
             violation("vivarium.memory.used = " + counted + ", idle instances hold " + idleMemory);
         }
         engine.meterRegistry()
-                .find("vivarium.pool.in.use")
+                .find("vivarium.pool.instances")
+                .tag("state", "in_use")
                 .gauges()
                 .forEach(
                         g -> {

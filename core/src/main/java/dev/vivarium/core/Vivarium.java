@@ -167,7 +167,6 @@ public final class Vivarium implements AutoCloseable {
                 pool.close();
                 throw e;
             }
-            metrics.register(pool);
             return pool;
         }
 
@@ -181,12 +180,15 @@ public final class Vivarium implements AutoCloseable {
         @Override
         public Route route(
                 RouteSpec spec, InstancePool pool, Deployment deployment, OutboundPolicy policy) {
-            return new Route(
-                    spec,
-                    pool,
-                    deployment,
-                    spec.deadline() != null ? spec.deadline() : options.deadline(),
-                    policy);
+            Route route =
+                    new Route(
+                            spec,
+                            pool,
+                            deployment,
+                            spec.deadline() != null ? spec.deadline() : options.deadline(),
+                            policy);
+            metrics.register(route);
+            return route;
         }
 
         @Override
@@ -503,6 +505,7 @@ public final class Vivarium implements AutoCloseable {
             metrics.register(memory);
             DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
             OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
+            metrics.register(http);
             KvStores kv = null;
             try {
                 kv = KvStores.open(options.kv(), clock, metrics.registry());

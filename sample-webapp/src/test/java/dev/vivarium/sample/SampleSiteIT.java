@@ -1,11 +1,15 @@
 package dev.vivarium.sample;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.testing.PrometheusText;
+import dev.vivarium.core.testing.PrometheusText.Family;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,5 +147,87 @@ class SampleSiteIT {
         assertEquals(500, r.statusCode());
         assertTrue(r.body().contains("boom: this guest panics on purpose"), r.body());
         assertEquals("Hello, world!", get("/hello").body());
+    }
+
+    private static Map<String, Family> scrape() throws Exception {
+        HttpResponse<String> r = get("/__metrics");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(
+                "text/plain; version=0.0.4; charset=utf-8",
+                r.headers().firstValue("content-type").orElse(""));
+        return PrometheusText.parse(r.body());
+    }
+
+    private static double sample(
+            Map<String, Family> f, String family, String name, Map<String, String> labels) {
+        Family fam = f.get(family);
+        assertNotNull(fam, "no family " + family + " in the scrape");
+        Double v = fam.value(name, labels);
+        return v == null ? 0 : v;
+    }
+
+    @Test
+    void metricsScrapeParsesAndCountsTheRequests() throws Exception {
+        Map<String, Family> before = scrape();
+        get("/hello");
+        get("/hello");
+        get("/counter");
+        get("/panic");
+        Map<String, Family> after = scrape();
+
+        Map<String, String> helloOk = Map.of("deployment", "hello", "outcome", "ok");
+        assertEquals(
+                2.0,
+                sample(after, "vivarium_requests_total", "vivarium_requests_total", helloOk)
+                        - sample(
+                                before,
+                                "vivarium_requests_total",
+                                "vivarium_requests_total",
+                                helloOk));
+        Map<String, String> panic = Map.of("deployment", "panic", "outcome", "panic");
+        assertEquals(
+                1.0,
+                sample(after, "vivarium_requests_total", "vivarium_requests_total", panic)
+                        - sample(
+                                before,
+                                "vivarium_requests_total",
+                                "vivarium_requests_total",
+                                panic));
+        Map<String, String> hello = Map.of("deployment", "hello");
+        assertEquals(
+                2.0,
+                sample(after, "vivarium_requests_seconds", "vivarium_requests_seconds_count", hello)
+                        - sample(
+                                before,
+                                "vivarium_requests_seconds",
+                                "vivarium_requests_seconds_count",
+                                hello));
+        assertEquals(
+                "histogram",
+                after.get("vivarium_requests_seconds").type(),
+                "buckets for quantiles");
+        Map<String, String> gets = Map.of("deployment", "kv_counter", "op", "get", "result", "hit");
+        Map<String, String> misses =
+                Map.of("deployment", "kv_counter", "op", "get", "result", "miss");
+        String kv = "vivarium_kv_operations_total";
+        assertEquals(
+                1.0,
+                sample(after, kv, kv, gets)
+                        + sample(after, kv, kv, misses)
+                        - sample(before, kv, kv, gets)
+                        - sample(before, kv, kv, misses),
+                "the counter guest read its count once");
+        assertTrue(
+                sample(after, "vivarium_memory_used_bytes", "vivarium_memory_used_bytes", Map.of())
+                        > 0);
+        assertTrue(
+                sample(
+                                after,
+                                "vivarium_pool_instances",
+                                "vivarium_pool_instances",
+                                Map.of("deployment", "hello", "state", "idle"))
+                        > 0,
+                "the hello pool holds warm instances");
+        assertTrue(after.containsKey("jvm_memory_used_bytes"), "the JVM's meters beside ours");
     }
 }

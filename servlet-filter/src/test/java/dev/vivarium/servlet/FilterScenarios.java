@@ -282,14 +282,14 @@ abstract class FilterScenarios {
             assertEquals(
                     3.0,
                     registry.get("vivarium.requests")
-                            .tag("guest", "hello_raw.wat")
+                            .tag("deployment", "hello_raw")
                             .tag("outcome", "ok")
                             .counter()
                             .count());
             assertEquals(
                     1.0,
                     registry.get("vivarium.requests")
-                            .tag("guest", "panic.wat")
+                            .tag("deployment", "panic")
                             .tag("outcome", "panic")
                             .counter()
                             .count());

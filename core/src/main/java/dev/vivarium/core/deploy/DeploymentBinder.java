@@ -14,7 +14,7 @@ public interface DeploymentBinder {
     /** Where a route's guest may send requests; throws ConfigurationException if invalid. */
     OutboundPolicy policy(RouteSpec spec);
 
-    /** A pool for a guest, warmed, its meters registered. */
+    /** A pool for a guest, warmed. */
     InstancePool pool(GuestModule guest);
 
     /**
@@ -24,7 +24,7 @@ public interface DeploymentBinder {
      */
     Deployment deployment(List<RouteSpec> specs, KvStore kv);
 
-    /** A live route (its deadline: the route's own, or the site's). */
+    /** A live route (its deadline: the route's own, or the site's), its meters registered. */
     Route route(RouteSpec spec, InstancePool pool, Deployment deployment, OutboundPolicy policy);
 
     /** Closes a pool that no longer takes requests and removes its meters. */

@@ -1,41 +1,72 @@
 package dev.vivarium.core.engine;
 
 import dev.vivarium.core.Outcome;
+import dev.vivarium.core.outbound.OutboundHttp;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
- * Micrometer meters of the engine: {@code vivarium.requests} (counter, tags {@code guest} and
- * {@code outcome}), {@code vivarium.request.duration} (timer, tag {@code guest}) and the pool
- * gauges {@code vivarium.pool.idle}, {@code vivarium.pool.in.use}, {@code vivarium.pool.created},
- * {@code vivarium.pool.discarded}; engine-wide, {@code vivarium.memory.used} and {@code
- * vivarium.memory.max} (bytes of guest memory, see {@link MemoryBudget}) and {@code
- * vivarium.deployments.uploaded}.
+ * Micrometer meters of the engine, named in Micrometer's dotted style so that a Prometheus registry
+ * renders them by its conventions (the full table, with the Prometheus names, is {@code
+ * docs/metrics.md}):
  *
- * <p>Meters are per guest name (the {@code guest} tag) and exist while a pool of that name is
- * registered: a pool gauge reads the sum over the live pools of its name (two while an upload is
- * being replaced, or when two guest directories hold files of the same name), and when the last
- * pool of a name is unregistered (its deployment was removed) all its meters are removed, so
- * deployments that come and go do not accumulate meters. Meters are looked up once per guest, not
- * per request.
+ * <ul>
+ *   <li>per deployment (tag {@code deployment}, the deployment id): the counter {@value #REQUESTS}
+ *       (tag {@code outcome}: {@link Outcome.Kind} in lower case) and the timer of the same name
+ *       (with a percentile histogram), the gauge {@value #POOL_INSTANCES} (tag {@code state}: idle,
+ *       in_use) and the counters {@value #POOL_BUILT} and {@value #POOL_DISCARDED};
+ *   <li>engine-wide: {@code vivarium.memory.used} and {@code vivarium.memory.max} (bytes of guest
+ *       memory, see {@link MemoryBudget}), the counter {@value #OUTBOUND} (tag {@code result}, see
+ *       {@link OutboundHttp.Result}) and the gauges registered through {@link #gauge}.
+ * </ul>
+ *
+ * <p>Tags are bounded: a deployment id (configured, or checked at upload), an outcome kind, a pool
+ * state; never a path, a header or anything else a client or a guest chooses.
+ *
+ * <p>A deployment's meters exist while a route of it is registered: the pool gauges read the live
+ * pools of its routes (two while an upload is being replaced), the pool counters go on across
+ * versions (the counts of a retired pool are kept), and when its last route is unregistered (the
+ * deployment was removed) all its meters are removed, so deployments that come and go do not
+ * accumulate meters. Meters are looked up once per deployment, not per request. A guest file that
+ * routes of two deployment ids name has one pool, which both deployments' gauges read.
  */
 public final class EngineMetrics {
+    /** Counter (tags deployment, outcome) and timer (tag deployment) of guest requests. */
+    public static final String REQUESTS = "vivarium.requests";
+
+    /** Gauge of pooled instances, tags deployment and state (idle, in_use). */
+    public static final String POOL_INSTANCES = "vivarium.pool.instances";
+
+    /** Counter of instances built, tag deployment. */
+    public static final String POOL_BUILT = "vivarium.pool.instances.built";
+
+    /** Counter of instances thrown away (after a fault, or dropped for memory), tag deployment. */
+    public static final String POOL_DISCARDED = "vivarium.pool.instances.discarded";
+
+    /** Counter of guests' outbound HTTP requests, tag result (ok, refused, failed). */
+    public static final String OUTBOUND = "vivarium.outbound.requests";
+
     private final MeterRegistry registry;
-    private final Map<String, GuestMeters> byGuest = new ConcurrentHashMap<>();
+    private final Map<String, DeploymentMeters> byDeployment = new ConcurrentHashMap<>();
     private final List<Meter> engineMeters = new CopyOnWriteArrayList<>();
 
     public EngineMetrics(MeterRegistry registry) {
@@ -72,44 +103,73 @@ public final class EngineMetrics {
                         .register(registry));
     }
 
-    /**
-     * Removes the engine-wide gauges; the per-guest meters go when their pools are unregistered.
-     */
+    /** Registers the counter {@value #OUTBOUND} of the engine's outbound requests, by result. */
+    public void register(OutboundHttp outbound) {
+        for (OutboundHttp.Result r : OutboundHttp.Result.values()) {
+            engineMeters.add(
+                    FunctionCounter.builder(OUTBOUND, outbound, o -> o.count(r))
+                            .tag("result", r.tag())
+                            .description("outbound HTTP requests of the guests, by result")
+                            .register(registry));
+        }
+    }
+
+    /** Removes every meter of the engine: the engine-wide ones and those of each deployment. */
     public void close() {
         engineMeters.forEach(registry::remove);
         engineMeters.clear();
+        for (String id : List.copyOf(byDeployment.keySet())) {
+            DeploymentMeters m = byDeployment.remove(id);
+            if (m != null) {
+                m.meters.forEach(registry::remove);
+            }
+        }
     }
 
-    /** Counts a pool in its guest's meters, creating them with the guest's first pool. */
-    public void register(InstancePool pool) {
-        byGuest.compute(
-                pool.guest().name(),
-                (name, m) -> {
-                    GuestMeters meters = m != null ? m : new GuestMeters(name);
-                    meters.pools.add(pool);
+    /**
+     * Counts a route (and its pool) in its deployment's meters, creating them with the deployment's
+     * first route; {@link #unregister(InstancePool)} undoes it when the pool is released. The admin
+     * API's route has no pool and no meters.
+     */
+    public void register(Route route) {
+        if (route.isAdmin()) {
+            return;
+        }
+        byDeployment.compute(
+                route.deployment().id(),
+                (id, m) -> {
+                    DeploymentMeters meters = m != null ? m : new DeploymentMeters(id);
+                    meters.routes.add(route);
                     return meters;
                 });
     }
 
     /**
-     * Stops counting a pool (its deployment was removed or replaced); with the last pool of its
-     * guest name, that guest's meters are removed from the registry.
+     * Stops counting a pool (it was released: its deployment was removed or replaced) in every
+     * deployment whose routes used it; the counts it made are kept. With the last route of a
+     * deployment, that deployment's meters are removed from the registry.
      */
     public void unregister(InstancePool pool) {
-        byGuest.computeIfPresent(
-                pool.guest().name(),
-                (name, m) -> {
-                    m.pools.remove(pool);
-                    if (!m.pools.isEmpty()) {
-                        return m;
-                    }
-                    m.meters.forEach(registry::remove);
-                    return null;
-                });
+        for (String id : List.copyOf(byDeployment.keySet())) {
+            byDeployment.computeIfPresent(
+                    id,
+                    (key, m) -> {
+                        if (!m.remove(pool)) {
+                            return m;
+                        }
+                        if (!m.routes.isEmpty()) {
+                            m.retiredCreated.add(pool.created());
+                            m.retiredDiscarded.add(pool.discarded());
+                            return m;
+                        }
+                        m.meters.forEach(registry::remove);
+                        return null;
+                    });
+        }
     }
 
     void record(Route route, Outcome outcome, long nanos) {
-        GuestMeters m = byGuest.get(route.guestName());
+        DeploymentMeters m = byDeployment.get(route.deployment().id());
         if (m == null) {
             // the request ran while its deployment was removed, and the meters went with it
             return;
@@ -118,36 +178,92 @@ public final class EngineMetrics {
         m.duration.record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    private final class GuestMeters {
-        final Set<InstancePool> pools = new CopyOnWriteArraySet<>();
+    private final class DeploymentMeters {
+        /** Its registered routes, by identity: a replaced upload's routes equal the new ones. */
+        final Set<Route> routes =
+                Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+
         final Map<Outcome.Kind, Counter> outcomes = new EnumMap<>(Outcome.Kind.class);
         final Timer duration;
+        final LongAdder retiredCreated = new LongAdder();
+        final LongAdder retiredDiscarded = new LongAdder();
         final List<Meter> meters = new ArrayList<>();
 
-        GuestMeters(String guest) {
+        DeploymentMeters(String deployment) {
             for (Outcome.Kind k : Outcome.Kind.values()) {
                 Counter c =
-                        Counter.builder("vivarium.requests")
-                                .tag("guest", guest)
+                        Counter.builder(REQUESTS)
+                                .tag("deployment", deployment)
                                 .tag("outcome", k.name().toLowerCase(Locale.ROOT))
+                                .description("guest requests answered, by outcome")
                                 .register(registry);
                 outcomes.put(k, c);
                 meters.add(c);
             }
             duration =
-                    Timer.builder("vivarium.request.duration")
-                            .tag("guest", guest)
+                    Timer.builder(REQUESTS)
+                            .tag("deployment", deployment)
+                            .description("time from routing a guest request to its outcome")
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofMillis(1))
+                            .maximumExpectedValue(Duration.ofSeconds(60))
                             .register(registry);
             meters.add(duration);
-            meters.add(poolGauge("vivarium.pool.idle", guest, InstancePool::idle));
-            meters.add(poolGauge("vivarium.pool.in.use", guest, InstancePool::inUse));
-            meters.add(poolGauge("vivarium.pool.created", guest, InstancePool::created));
-            meters.add(poolGauge("vivarium.pool.discarded", guest, InstancePool::discarded));
+            meters.add(instances(deployment, "idle", InstancePool::idle));
+            meters.add(instances(deployment, "in_use", InstancePool::inUse));
+            meters.add(
+                    poolCounter(
+                            POOL_BUILT,
+                            deployment,
+                            "guest instances built",
+                            InstancePool::created,
+                            retiredCreated));
+            meters.add(
+                    poolCounter(
+                            POOL_DISCARDED,
+                            deployment,
+                            "guest instances thrown away after a fault or to free memory",
+                            InstancePool::discarded,
+                            retiredDiscarded));
         }
 
-        private Meter poolGauge(String name, String guest, ToDoubleFunction<InstancePool> value) {
-            return Gauge.builder(name, pools, live -> live.stream().mapToDouble(value).sum())
-                    .tag("guest", guest)
+        /** The distinct pools of the registered routes. */
+        private List<InstancePool> pools() {
+            synchronized (routes) {
+                Set<InstancePool> pools = Collections.newSetFromMap(new IdentityHashMap<>());
+                routes.forEach(r -> pools.add(r.pool()));
+                return List.copyOf(pools);
+            }
+        }
+
+        /** Forgets the routes served by {@code pool}; true if there were any. */
+        boolean remove(InstancePool pool) {
+            synchronized (routes) {
+                return routes.removeIf(r -> r.pool() == pool);
+            }
+        }
+
+        private Meter instances(String deployment, String state, ToDoubleFunction<InstancePool> v) {
+            return Gauge.builder(POOL_INSTANCES, this, m -> m.pools().stream().mapToDouble(v).sum())
+                    .tag("deployment", deployment)
+                    .tag("state", state)
+                    .description(
+                            "pooled guest instances: idle ones wait, in_use ones run a request")
+                    .register(registry);
+        }
+
+        private Meter poolCounter(
+                String name,
+                String deployment,
+                String description,
+                ToLongFunction<InstancePool> count,
+                LongAdder retired) {
+            return FunctionCounter.builder(
+                            name,
+                            this,
+                            m -> retired.sum() + m.pools().stream().mapToLong(count).sum())
+                    .tag("deployment", deployment)
+                    .description(description)
                     .register(registry);
         }
     }

@@ -1,6 +1,8 @@
 package dev.vivarium.core.kv;
 
 import dev.vivarium.core.BackgroundTasks;
+import dev.vivarium.core.kv.StoreCounters.Op;
+import dev.vivarium.core.kv.StoreCounters.Result;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -250,13 +252,13 @@ public final class KvStores implements AutoCloseable {
                 s.keyCount(),
                 s.byteCount(),
                 end == 0 ? null : Instant.ofEpochMilli(end),
-                c.gets.sum(),
-                c.hits.sum(),
-                c.misses.sum(),
-                c.inserts.sum(),
-                c.upserts.sum(),
-                c.appends.sum(),
-                c.removes.sum(),
+                c.total(Op.GET),
+                c.of(Op.GET, Result.HIT).sum(),
+                c.of(Op.GET, Result.MISS).sum(),
+                c.total(Op.INSERT),
+                c.total(Op.UPSERT),
+                c.total(Op.APPEND),
+                c.total(Op.REMOVE),
                 s.commitCount(),
                 s.purgedCount());
     }

@@ -1,10 +1,13 @@
 package dev.vivarium.core.kv;
 
+import dev.vivarium.core.kv.StoreCounters.Op;
+import dev.vivarium.core.kv.StoreCounters.Result;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * What {@link KvStores#store} hands out: one deployment's store, whatever the backend. It does what
@@ -29,9 +32,8 @@ final class StoreHandle implements KvStore {
         this.current = current;
     }
 
-    private <T> T call(LongAdder count, Function<KvBackendStore, T> op) {
+    private <T> T call(Function<KvBackendStore, T> op) {
         OpenStore o = current;
-        count.increment();
         try {
             return op.apply(o.store);
         } catch (KvUnavailableException e) {
@@ -48,6 +50,23 @@ final class StoreHandle implements KvStore {
             current = fresh;
             return op.apply(fresh.store);
         }
+    }
+
+    /**
+     * Runs an operation and counts it by what it found: {@code present} says whether the key was
+     * there; a limit or an unavailable store counts as an error.
+     */
+    private <T> T counted(Op op, Supplier<T> run, Predicate<T> present) {
+        StoreCounters c = counters();
+        T result;
+        try {
+            result = run.get();
+        } catch (RuntimeException e) {
+            c.count(op, Result.ERROR);
+            throw e;
+        }
+        c.count(op, present.test(result) ? Result.HIT : Result.MISS);
+        return result;
     }
 
     private StoreCounters counters() {
@@ -89,45 +108,46 @@ final class StoreHandle implements KvStore {
 
     private boolean put(String key, byte[] value, long expiresAt, boolean onlyIfAbsent) {
         Objects.requireNonNull(value, "value");
-        StoreCounters c = counters();
-        LongAdder count = onlyIfAbsent ? c.upserts : c.inserts;
-        checkWriteKey(key);
-        if (!onlyIfAbsent) {
-            // an upsert of a present key writes nothing, so only the backend can tell
-            limits.checkValue(value.length, false);
-        }
-        return call(count, s -> s.put(key, value, expiresAt, onlyIfAbsent, clock.millis()));
+        Supplier<Boolean> write =
+                () -> {
+                    checkWriteKey(key);
+                    if (!onlyIfAbsent) {
+                        // an upsert of a present key writes nothing, so only the backend can tell
+                        limits.checkValue(value.length, false);
+                    }
+                    return call(s -> s.put(key, value, expiresAt, onlyIfAbsent, clock.millis()));
+                };
+        // true: the key was absent
+        return counted(onlyIfAbsent ? Op.UPSERT : Op.INSERT, write, absent -> !absent);
     }
 
     @Override
     public boolean append(String key, byte[] value) {
         Objects.requireNonNull(value, "value");
-        LongAdder count = counters().appends;
-        checkWriteKey(key);
-        return call(count, s -> s.append(key, value, clock.millis()));
+        Supplier<Boolean> write =
+                () -> {
+                    checkWriteKey(key);
+                    return call(s -> s.append(key, value, clock.millis()));
+                };
+        return counted(Op.APPEND, write, absent -> !absent);
     }
 
     @Override
     public byte[] get(String key) {
-        StoreCounters c = counters();
-        byte[] v = canExist(key) ? call(c.gets, s -> s.get(key, clock.millis())) : miss(c);
-        (v == null ? c.misses : c.hits).increment();
-        return v;
-    }
-
-    private static byte[] miss(StoreCounters c) {
-        c.gets.increment();
-        return null;
+        Objects.requireNonNull(key, "key");
+        return counted(
+                Op.GET,
+                () -> canExist(key) ? call(s -> s.get(key, clock.millis())) : null,
+                Objects::nonNull);
     }
 
     @Override
     public boolean remove(String key) {
-        LongAdder count = counters().removes;
-        if (!canExist(key)) {
-            count.increment();
-            return false;
-        }
-        return call(count, s -> s.remove(key, clock.millis()));
+        Objects.requireNonNull(key, "key");
+        return counted(
+                Op.REMOVE,
+                () -> canExist(key) && call(s -> s.remove(key, clock.millis())),
+                removed -> removed);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.vivarium.core.kv;
 
+import dev.vivarium.core.kv.StoreCounters.Op;
+import dev.vivarium.core.kv.StoreCounters.Result;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -9,13 +11,19 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The meters of one open store, all tagged {@code deployment}: gauges {@code vivarium.kv.keys} and
- * {@code vivarium.kv.bytes}; counters {@code vivarium.kv.operations} (tag {@code operation}: get,
- * insert, upsert, append, remove), {@code vivarium.kv.lookups} (tag {@code result}: hit, miss),
- * {@code vivarium.kv.commits} and {@code vivarium.kv.purged} (expired keys deleted). Removed from
- * the registry when the store closes, so a re-created store starts fresh.
+ * The meters of one open store, all tagged {@code deployment} (see {@code docs/metrics.md}): gauges
+ * {@value #KEYS} and {@value #SIZE} (bytes); counters {@value #OPERATIONS} (tags {@code op}: get,
+ * insert, upsert, append, remove; {@code result}: hit, miss, error), {@value #COMMITS} and {@value
+ * #PURGED} (expired keys deleted). Removed from the registry when the store closes, so a re-created
+ * store starts fresh.
  */
 final class StoreMeters {
+    static final String KEYS = "vivarium.kv.keys";
+    static final String SIZE = "vivarium.kv.size";
+    static final String OPERATIONS = "vivarium.kv.operations";
+    static final String COMMITS = "vivarium.kv.commits";
+    static final String PURGED = "vivarium.kv.keys.purged";
+
     private final MeterRegistry registry;
     private final List<Meter> meters = new ArrayList<>();
 
@@ -25,42 +33,36 @@ final class StoreMeters {
         StoreCounters c = open.counters;
         KvBackendStore store = open.store;
         meters.add(
-                Gauge.builder("vivarium.kv.keys", store, KvBackendStore::keyCount)
+                Gauge.builder(KEYS, store, KvBackendStore::keyCount)
                         .tag("deployment", d)
                         .description("keys held, expired ones included until purged")
                         .register(registry));
         meters.add(
-                Gauge.builder("vivarium.kv.bytes", store, KvBackendStore::byteCount)
+                Gauge.builder(SIZE, store, KvBackendStore::byteCount)
                         .tag("deployment", d)
                         .baseUnit("bytes")
                         .description("bytes of keys and values, as counted for kv.maxStoreSize")
                         .register(registry));
-        operation(d, "get", c.gets);
-        operation(d, "insert", c.inserts);
-        operation(d, "upsert", c.upserts);
-        operation(d, "append", c.appends);
-        operation(d, "remove", c.removes);
-        counter("vivarium.kv.lookups", d, "result", "hit", c.hits);
-        counter("vivarium.kv.lookups", d, "result", "miss", c.misses);
+        for (Op op : Op.values()) {
+            for (Result result : Result.values()) {
+                meters.add(
+                        FunctionCounter.builder(OPERATIONS, c.of(op, result), LongAdder::sum)
+                                .tag("deployment", d)
+                                .tag("op", op.tag())
+                                .tag("result", result.tag())
+                                .description("key-value operations by the deployment's guests")
+                                .register(registry));
+            }
+        }
         meters.add(
-                FunctionCounter.builder("vivarium.kv.commits", store, KvBackendStore::commitCount)
+                FunctionCounter.builder(COMMITS, store, KvBackendStore::commitCount)
                         .tag("deployment", d)
+                        .description("commits to the backend (concurrent writers may share one)")
                         .register(registry));
         meters.add(
-                FunctionCounter.builder("vivarium.kv.purged", store, KvBackendStore::purgedCount)
+                FunctionCounter.builder(PURGED, store, KvBackendStore::purgedCount)
                         .tag("deployment", d)
-                        .register(registry));
-    }
-
-    private void operation(String deployment, String op, LongAdder adder) {
-        counter("vivarium.kv.operations", deployment, "operation", op, adder);
-    }
-
-    private void counter(String name, String deployment, String tag, String value, LongAdder a) {
-        meters.add(
-                FunctionCounter.builder(name, a, LongAdder::sum)
-                        .tag("deployment", deployment)
-                        .tag(tag, value)
+                        .description("expired keys deleted by purges")
                         .register(registry));
     }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.CompletableResponseListener;
@@ -52,6 +53,25 @@ public final class OutboundHttp implements AutoCloseable {
     private final OutboundPolicy global;
     private HttpClient client;
     private boolean closed;
+    private final LongAdder[] results = new LongAdder[Result.values().length];
+
+    /**
+     * What became of a guest's outbound request, as counted by the meter {@code
+     * vivarium.outbound.requests}: {@code ok} a response came back (whatever its status), {@code
+     * refused} the host did not send it (the allowlist, a bad URL or method, a limit, the
+     * deadline), {@code failed} it was sent but no usable response came (connect, TLS, timeout,
+     * upstream error, a response limit).
+     */
+    public enum Result {
+        OK,
+        REFUSED,
+        FAILED;
+
+        /** The meter's tag value. */
+        public String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private OutboundHttp(OutboundOptions options, DnsResolver dns) {
         this.options = Objects.requireNonNull(options, "options");
@@ -59,6 +79,18 @@ public final class OutboundHttp implements AutoCloseable {
         this.global =
                 OutboundPolicy.parse(
                         "(all routes)", options.allow(), "Vivarium setting 'outbound.allow'");
+        for (int i = 0; i < results.length; i++) {
+            results[i] = new LongAdder();
+        }
+    }
+
+    /** Outbound requests of all guests that ended with {@code result}, since the start. */
+    public long count(Result result) {
+        return results[result.ordinal()].sum();
+    }
+
+    void counted(Result result) {
+        results[result.ordinal()].increment();
     }
 
     /**

@@ -411,11 +411,13 @@ public final class OutboundSession implements AutoCloseable {
         if (h < 0) {
             return failed(f, new OutboundFailure("no response handle left"));
         }
+        http.counted(OutboundHttp.Result.OK);
         LOG.debug("{} {}: {} ({} bytes)", guestName, f, response.status(), response.body().length);
         return h;
     }
 
     private int failed(InFlight f, OutboundFailure e) {
+        http.counted(OutboundHttp.Result.FAILED);
         LOG.info(
                 "outbound {} from {} (route {}) failed: {}",
                 f,
@@ -426,6 +428,7 @@ public final class OutboundSession implements AutoCloseable {
     }
 
     private int refuse(String why) {
+        http.counted(OutboundHttp.Result.REFUSED);
         // a guest looping on a refused call must not flood the log: the first few say why
         if (++refusals <= LOGGED_REFUSALS) {
             LOG.info(

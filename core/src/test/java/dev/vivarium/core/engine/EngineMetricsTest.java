@@ -60,23 +60,43 @@ class EngineMetricsTest {
                 new GuestRequest("GET", path, "localhost", new Headers(), null, "127.0.0.1"));
     }
 
-    double requests(String guest, String outcome) {
+    double requests(String deployment, String outcome) {
         var c =
                 registry.find("vivarium.requests")
-                        .tag("guest", guest)
+                        .tag("deployment", deployment)
                         .tag("outcome", outcome)
                         .counter();
         return c == null ? -1 : c.count();
     }
 
-    Double gauge(String name, String guest) {
-        Gauge g = registry.find(name).tag("guest", guest).gauge();
+    Double instances(String deployment, String state) {
+        Gauge g =
+                registry.find("vivarium.pool.instances")
+                        .tag("deployment", deployment)
+                        .tag("state", state)
+                        .gauge();
         return g == null ? null : g.value();
     }
 
-    List<Meter> metersOf(String guest) {
+    Double created(String deployment) {
+        var c =
+                registry.find("vivarium.pool.instances.built")
+                        .tag("deployment", deployment)
+                        .functionCounter();
+        return c == null ? null : c.count();
+    }
+
+    Double discarded(String deployment) {
+        var c =
+                registry.find("vivarium.pool.instances.discarded")
+                        .tag("deployment", deployment)
+                        .functionCounter();
+        return c == null ? null : c.count();
+    }
+
+    List<Meter> metersOf(String deployment) {
         return registry.getMeters().stream()
-                .filter(m -> guest.equals(m.getId().getTag("guest")))
+                .filter(m -> deployment.equals(m.getId().getTag("deployment")))
                 .toList();
     }
 
@@ -86,20 +106,20 @@ class EngineMetricsTest {
             get(v, "/hello");
             get(v, "/hello");
             get(v, "/panic");
-            assertEquals(2, requests("hello_raw.wat", "ok"));
-            assertEquals(0, requests("hello_raw.wat", "panic"));
-            assertEquals(1, requests("panic.wat", "panic"));
+            assertEquals(2, requests("hello_raw", "ok"));
+            assertEquals(0, requests("hello_raw", "panic"));
+            assertEquals(1, requests("panic", "panic"));
             assertEquals(
                     2,
-                    registry.find("vivarium.request.duration")
-                            .tag("guest", "hello_raw.wat")
+                    registry.find("vivarium.requests")
+                            .tag("deployment", "hello_raw")
                             .timer()
                             .count());
-            assertEquals(2.0, gauge("vivarium.pool.idle", "hello_raw.wat"), "warmed pool");
-            assertEquals(0.0, gauge("vivarium.pool.in.use", "hello_raw.wat"));
-            assertEquals(2.0, gauge("vivarium.pool.created", "hello_raw.wat"));
+            assertEquals(2.0, instances("hello_raw", "idle"), "warmed pool");
+            assertEquals(0.0, instances("hello_raw", "in_use"));
+            assertEquals(2.0, created("hello_raw"));
             // the panicking instance was discarded and a new one built for the next request
-            assertEquals(1.0, gauge("vivarium.pool.discarded", "panic.wat"));
+            assertEquals(1.0, discarded("panic"));
             // 2 idle hello instances and the 1 panic instance left, of 1 page each, with their
             // tables, globals and per-function data
             long hello = 65536 + overhead(v, "hello_raw.wat");
@@ -111,7 +131,7 @@ class EngineMetricsTest {
                     (double) v.options().maxTotalMemory(),
                     registry.get("vivarium.memory.max").gauge().value());
         }
-        assertEquals(List.of(), metersOf("hello_raw.wat"), "closing the engine removes its meters");
+        assertEquals(List.of(), metersOf("hello_raw"), "closing the engine removes its meters");
         assertEquals(
                 List.of(),
                 registry.getMeters().stream()
@@ -127,20 +147,20 @@ class EngineMetricsTest {
         try (Vivarium v = start()) {
             v.uploads().deploy("up", "/up", null, null, List.of(), hello);
             get(v, "/up");
-            assertEquals(1, requests("up.wat", "ok"));
-            assertEquals(2.0, gauge("vivarium.pool.created", "up.wat"));
+            assertEquals(1, requests("up", "ok"));
+            assertEquals(2.0, created("up"));
 
             // replacing: the gauges read the new pool, whose meters were registered while the
             // old pool's still were
             v.uploads().deploy("up", "/up", null, null, List.of(), hello);
-            assertEquals(2.0, gauge("vivarium.pool.idle", "up.wat"));
-            assertEquals(2.0, gauge("vivarium.pool.created", "up.wat"), "only the new pool");
+            assertEquals(2.0, instances("up", "idle"));
+            assertEquals(4.0, created("up"), "counts go on across versions: 2 old, 2 new");
             get(v, "/up");
-            assertEquals(2, requests("up.wat", "ok"), "counts go on across versions");
+            assertEquals(2, requests("up", "ok"), "counts go on across versions");
 
             v.uploads().remove("up");
-            assertEquals(List.of(), metersOf("up.wat"), "no meters left for a removed upload");
-            assertNotNull(gauge("vivarium.pool.idle", "hello_raw.wat"), "others keep theirs");
+            assertEquals(List.of(), metersOf("up"), "no meters left for a removed upload");
+            assertNotNull(instances("hello_raw", "idle"), "others keep theirs");
         }
     }
 
@@ -159,14 +179,14 @@ class EngineMetricsTest {
                                             null,
                                             List.of("ftp://bad.example"),
                                             hello));
-            assertEquals(List.of(), metersOf("up.wat"));
+            assertEquals(List.of(), metersOf("up"));
             v.uploads().deploy("up", "/up", null, null, List.of(), hello);
-            assertEquals(2.0, gauge("vivarium.pool.created", "up.wat"), "only the live pool");
+            assertEquals(2.0, created("up"), "only the live pool");
         }
     }
 
     @Test
-    void guestsOfTheSameNameShareTheirMeters(@TempDir Path other) throws Exception {
+    void routesOfOneDeploymentShareItsMeters(@TempDir Path other) throws Exception {
         Files.copy(TestGuests.watFixtures().resolve("hello_raw.wat"), other.resolve("panic.wat"));
         try (Vivarium v =
                 Vivarium.builder(
@@ -180,10 +200,33 @@ class EngineMetricsTest {
                         .start()) {
             get(v, "/a");
             get(v, "/b");
-            assertEquals(1, requests("panic.wat", "panic"));
-            assertEquals(1, requests("panic.wat", "ok"));
-            assertEquals(2.0, gauge("vivarium.pool.created", "panic.wat"), "both pools, summed");
+            assertEquals(1, requests("panic", "panic"));
+            assertEquals(1, requests("panic", "ok"));
+            assertEquals(2.0, created("panic"), "both pools, summed");
         }
-        assertNull(gauge("vivarium.pool.idle", "panic.wat"));
+        assertNull(instances("panic", "idle"));
+    }
+
+    @Test
+    void deploymentsOfOneGuestFileCountTheirRequestsApartAndReadTheSharedPool() {
+        try (Vivarium v =
+                Vivarium.builder(
+                                VivariumOptions.builder()
+                                        .guestDirectory(TestGuests.watFixtures())
+                                        .poolSize(1)
+                                        .route("/x -> hello_raw.wat; id=x")
+                                        .route("/y -> hello_raw.wat; id=y")
+                                        .build())
+                        .meterRegistry(registry)
+                        .start()) {
+            get(v, "/x");
+            get(v, "/x");
+            get(v, "/y");
+            assertEquals(2, requests("x", "ok"));
+            assertEquals(1, requests("y", "ok"));
+            assertEquals(1.0, instances("x", "idle"), "one pool for the one guest file");
+            assertEquals(1.0, instances("y", "idle"));
+            assertEquals(-1, requests("hello_raw", "ok"), "named by deployment, not by file");
+        }
     }
 }

@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -612,24 +613,41 @@ public abstract class KvBackendContract {
         assertEquals(1, s.removes());
         assertEquals(1, s.keys());
         assertEquals(3, s.bytes());
+        String tooLong = "k".repeat(stores.options().maxKeySize() + 1);
+        assertThrows(KvLimitException.class, () -> kv.insert(tooLong, b("v")));
+        // insert k: absent; get k: there; get missing; append k, upsert k: there; remove none
+        Map<String, Double> expected = new java.util.TreeMap<>();
+        for (String op : List.of("get", "insert", "upsert", "append", "remove")) {
+            for (String result : List.of("hit", "miss", "error")) {
+                expected.put(op + "/" + result, 0.0);
+            }
+        }
+        expected.putAll(
+                Map.of(
+                        "insert/miss", 1.0,
+                        "insert/error", 1.0,
+                        "get/hit", 1.0,
+                        "get/miss", 1.0,
+                        "append/hit", 1.0,
+                        "upsert/hit", 1.0,
+                        "remove/miss", 1.0));
+        Map<String, Double> counted = new java.util.TreeMap<>();
+        registry.find("vivarium.kv.operations")
+                .tag("deployment", "app")
+                .functionCounters()
+                .forEach(
+                        c ->
+                                counted.put(
+                                        c.getId().getTag("op") + "/" + c.getId().getTag("result"),
+                                        c.count()));
+        assertEquals(expected, counted);
+        assertEquals(2, stores.stats("app").inserts(), "stats count the refused insert too");
         assertEquals(
-                1.0,
-                registry.get("vivarium.kv.lookups")
-                        .tags("deployment", "app", "result", "miss")
-                        .functionCounter()
-                        .count());
-        assertEquals(
-                1.0,
-                registry.get("vivarium.kv.operations")
-                        .tags("deployment", "app", "operation", "insert")
-                        .functionCounter()
-                        .count());
-        assertEquals(
-                3.0, registry.get("vivarium.kv.bytes").tag("deployment", "app").gauge().value());
+                3.0, registry.get("vivarium.kv.size").tag("deployment", "app").gauge().value());
         assertEquals(
                 1.0, registry.get("vivarium.kv.keys").tag("deployment", "app").gauge().value());
         assertNotNull(registry.find("vivarium.kv.commits").tag("deployment", "app").meter());
-        assertNotNull(registry.find("vivarium.kv.purged").tag("deployment", "app").meter());
+        assertNotNull(registry.find("vivarium.kv.keys.purged").tag("deployment", "app").meter());
         assertEquals(1.0, registry.get("vivarium.kv.stores").gauge().value());
     }
 

@@ -104,8 +104,13 @@ class LoopTest {
         return v.handle(v.route("x", r.path()), r);
     }
 
-    private static double runs(Vivarium v, String guest) {
-        return v.meterRegistry().get("vivarium.requests").tag("guest", guest).counters().stream()
+    private static double runs(Vivarium v, String deployment) {
+        return v
+                .meterRegistry()
+                .get("vivarium.requests")
+                .tag("deployment", deployment)
+                .counters()
+                .stream()
                 .mapToDouble(c -> c.count())
                 .sum();
     }
@@ -117,7 +122,7 @@ class LoopTest {
             assertEquals(508, o.status(), o.toString());
             assertEquals(Outcome.Kind.LOOP, o.kind());
             assertTrue(o.message().contains("4 Vivarium guests"), o.message());
-            assertEquals(0, runs(v, "fetch.wasm"), "no guest ran");
+            assertEquals(0, runs(v, "fetch"), "no guest ran");
             // three hops is still within the limit: the guest runs (and answers 400: no url)
             assertEquals(400, get(v, "/fetch", "vivarium, vivarium, Fastly, vivarium").status());
         }
@@ -165,7 +170,7 @@ class LoopTest {
             }
             Outcome o = get(v, target);
             // 1 + maxHops guests ran: the one asked, and one per hop
-            assertEquals(4, runs(v, "fetch.wasm"), new String(o.body(), UTF_8));
+            assertEquals(4, runs(v, "fetch"), new String(o.body(), UTF_8));
         }
     }
 
