@@ -12,36 +12,22 @@ import java.util.Objects;
 
 /**
  * The one immutable configuration of a Vivarium engine, parsed once from the shared vocabulary of
- * setting names. The servlet filter reads them as init-params, the Jetty handler as setters and the
- * Jetty module as {@code jetty.vivarium.<name>} properties:
- *
- * <table>
- *   <caption>Settings</caption>
- *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code routes}</td><td>(required unless {@code admin.token} is set)</td><td>{@code
- *       MATCH -> GUEST [; key=value]}
- *       entries, see {@link RouteSpec}</td></tr>
- *   <tr><td>{@code guestDirectory}</td><td>the container's choice</td><td>where relative guest
- *       file names are looked up</td></tr>
- *   <tr><td>{@code deadline}</td><td>10s</td><td>longest a guest may run (504 after)</td></tr>
- *   <tr><td>{@code poolSize}</td><td>2 × CPUs</td><td>idle instances kept per guest</td></tr>
- *   <tr><td>{@code maxRequestBodySize}</td><td>8MB</td><td>larger requests get 413</td></tr>
- *   <tr><td>{@code maxResponseBodySize}</td><td>8MB</td><td>larger guest bodies fail (500)</td></tr>
- *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
- *   <tr><td>{@code maxTotalMemory}</td><td>half the JVM's maximum heap</td><td>memory cap of all
- *       instances together and running requests' bodies</td></tr>
- * </table>
+ * setting names declared in {@link VivariumSettings} (names, defaults and meaning are there and in
+ * {@code docs/configuration.md}). The servlet filter reads them as init-params, the Jetty handler
+ * as setters and the Jetty module as {@code jetty.vivarium.<name>} properties.
  */
 public final class VivariumOptions {
-    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
-    public static final long DEFAULT_MAX_BODY = 8L << 20;
-    public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
+    public static final Duration DEFAULT_DEADLINE = VivariumSettings.DEADLINE.defaultParsed();
+    public static final long DEFAULT_MAX_BODY =
+            VivariumSettings.MAX_REQUEST_BODY_SIZE.defaultParsed();
+    public static final int DEFAULT_MAX_MEMORY_PAGES =
+            VivariumSettings.MAX_MEMORY_PAGES.defaultParsed();
 
     /** Bytes in a wasm memory page. */
     private static final int PAGE = 64 * 1024;
 
     /** The largest body a Java array (and so a guest request or response) can hold. */
-    public static final long MAX_BODY_LIMIT = Integer.MAX_VALUE - 8;
+    public static final long MAX_BODY_LIMIT = VivariumSettings.MAX_BODY_LIMIT;
 
     private final List<RouteSpec> routes;
     private final Path guestDirectory;
@@ -88,18 +74,27 @@ public final class VivariumOptions {
      */
     public static VivariumOptions parse(
             Map<String, String> raw, Path defaultGuestDirectory, Path defaultKvDirectory) {
-        Settings s = new Settings(raw);
+        return parse(new Settings(raw), defaultGuestDirectory, defaultKvDirectory);
+    }
+
+    /**
+     * Parses settings already read (placeholders resolved); see {@link #parse(Map, Path, Path)}.
+     */
+    public static VivariumOptions parse(
+            Settings s, Path defaultGuestDirectory, Path defaultKvDirectory) {
         Builder b = builder();
-        b.routes(RouteSpec.parseAll(s.string("routes")));
-        String dir = s.string("guestDirectory");
-        b.guestDirectory(dir != null ? Path.of(dir) : defaultGuestDirectory);
-        b.deadline(s.duration("deadline", DEFAULT_DEADLINE));
-        b.poolSize(s.integer("poolSize", b.poolSize, 0, 4096));
-        b.maxRequestBodySize(s.size("maxRequestBodySize", DEFAULT_MAX_BODY));
-        b.maxResponseBodySize(s.size("maxResponseBodySize", DEFAULT_MAX_BODY));
-        b.maxMemoryPages(s.integer("maxMemoryPages", DEFAULT_MAX_MEMORY_PAGES, 1, 65536));
-        if (s.string("maxTotalMemory") != null) {
-            b.maxTotalMemory(s.size("maxTotalMemory", 0));
+        b.routes(RouteSpec.parseAll(s.get(VivariumSettings.ROUTES)));
+        Path dir = s.get(VivariumSettings.GUEST_DIRECTORY);
+        b.guestDirectory(dir != null ? dir : defaultGuestDirectory);
+        b.deadline(s.get(VivariumSettings.DEADLINE));
+        if (s.isSet(VivariumSettings.POOL_SIZE)) {
+            b.poolSize(s.get(VivariumSettings.POOL_SIZE));
+        }
+        b.maxRequestBodySize(s.get(VivariumSettings.MAX_REQUEST_BODY_SIZE));
+        b.maxResponseBodySize(s.get(VivariumSettings.MAX_RESPONSE_BODY_SIZE));
+        b.maxMemoryPages(s.get(VivariumSettings.MAX_MEMORY_PAGES));
+        if (s.isSet(VivariumSettings.MAX_TOTAL_MEMORY)) {
+            b.maxTotalMemory(s.get(VivariumSettings.MAX_TOTAL_MEMORY));
         }
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));

@@ -2,38 +2,26 @@ package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.outbound.OutboundUrl;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.eclipse.jetty.util.InetAddressSet;
 
 /**
- * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}).
- *
- * <ul>
- *   <li>{@code admin.token} - the bearer token of the admin API; the API is off unless it is set
- *       (at least 16 characters);
- *   <li>{@code admin.path} - where the admin API answers, default {@code /_vivarium};
- *   <li>{@code admin.allowFrom} - client addresses the admin API answers, separated by spaces or
- *       commas: addresses, CIDR blocks ({@code 10.0.0.0/8}) or ranges ({@code a-b}); default: any
- *       (the token alone guards it);
- *   <li>{@code deployments.directory} - where uploaded modules are kept so they survive a restart
- *       until they expire; default {@code .uploads} in {@code kv.directory} (a name no KV store
- *       directory can have);
- *   <li>{@code deployments.max} - uploaded deployments at once, default 16;
- *   <li>{@code deployments.defaultTtl} - lifetime of an upload that names none, default 1h;
- *   <li>{@code deployments.maxTtl} - longest lifetime an upload may ask for, default 24h.
- * </ul>
+ * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}; declared
+ * with their defaults in {@link VivariumSettings}). Without {@code admin.allowFrom} the token alone
+ * guards the admin API; uploaded modules are kept in {@code .uploads} in {@code kv.directory} by
+ * default, a name no KV store directory can have.
  */
 public final class UploadOptions {
-    static final String DEFAULT_ADMIN_PATH = "/_vivarium";
-    static final int DEFAULT_MAX = 16;
-    static final Duration DEFAULT_TTL = Duration.ofHours(1);
-    static final Duration DEFAULT_MAX_TTL = Duration.ofHours(24);
+    static final String DEFAULT_ADMIN_PATH = VivariumSettings.ADMIN_PATH.defaultParsed();
+    static final int DEFAULT_MAX = VivariumSettings.DEPLOYMENTS_MAX.defaultParsed();
+    static final Duration DEFAULT_TTL = VivariumSettings.DEPLOYMENTS_DEFAULT_TTL.defaultParsed();
+    static final Duration DEFAULT_MAX_TTL = VivariumSettings.DEPLOYMENTS_MAX_TTL.defaultParsed();
     static final int MIN_TOKEN_LENGTH = 16;
 
     private final String adminToken;
@@ -67,19 +55,19 @@ public final class UploadOptions {
     /** Reads the settings; uploaded modules go into {@code kvDirectory} by default. */
     public static UploadOptions parse(Settings s, Path kvDirectory) {
         Builder b = builder(defaultDirectory(kvDirectory));
-        b.adminToken(s.string("admin.token"));
-        b.adminPath(s.string("admin.path", DEFAULT_ADMIN_PATH));
-        String allowFrom = s.string("admin.allowFrom");
-        if (allowFrom != null && !allowFrom.isBlank()) {
-            b.adminAllowFrom(Arrays.asList(allowFrom.trim().split("[\\s,]+")));
+        b.adminToken(s.get(VivariumSettings.ADMIN_TOKEN));
+        b.adminPath(s.get(VivariumSettings.ADMIN_PATH));
+        List<String> allowFrom = s.get(VivariumSettings.ADMIN_ALLOW_FROM);
+        if (allowFrom != null) {
+            b.adminAllowFrom(allowFrom);
         }
-        String dir = s.string("deployments.directory");
+        Path dir = s.get(VivariumSettings.DEPLOYMENTS_DIRECTORY);
         if (dir != null) {
-            b.directory(Path.of(dir));
+            b.directory(dir);
         }
-        b.max(s.integer("deployments.max", DEFAULT_MAX, 0, 10_000));
-        b.defaultTtl(s.duration("deployments.defaultTtl", DEFAULT_TTL));
-        b.maxTtl(s.duration("deployments.maxTtl", DEFAULT_MAX_TTL));
+        b.max(s.get(VivariumSettings.DEPLOYMENTS_MAX));
+        b.defaultTtl(s.get(VivariumSettings.DEPLOYMENTS_DEFAULT_TTL));
+        b.maxTtl(s.get(VivariumSettings.DEPLOYMENTS_MAX_TTL));
         return b.build();
     }
 
