@@ -149,15 +149,20 @@ public record Setting<T>(
 
         /** Bytes with an optional binary unit, from {@code min} to {@code max}. */
         public static Kind<Long> size(long min, long max) {
+            String range;
+            if (max == Long.MAX_VALUE) {
+                range = min == 0 ? "a size in bytes" : "a size of " + bytes(min) + " or more";
+            } else {
+                range = "a size from " + bytes(min) + " to " + bytes(max);
+            }
             return new Kind<>(
                     "size",
-                    "a size from " + bytes(min) + " to " + bytes(max) + " (KB, MB, GB: 1024)",
+                    range + " (KB, MB, GB: 1024)",
                     false,
                     (n, v) -> {
                         long s = Settings.parseSize(n, v);
                         if (s < min || s > max) {
-                            throw Settings.bad(
-                                    n, v, "a size from " + bytes(min) + " to " + bytes(max));
+                            throw Settings.bad(n, v, range);
                         }
                         return s;
                     });

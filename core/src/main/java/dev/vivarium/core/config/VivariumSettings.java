@@ -26,9 +26,11 @@ import java.util.Map;
  *       obvious, {@code .defaultText("2 × CPUs")} when the default is computed at start (then pass
  *       a null default), {@code .example("8")} for the value the Jetty {@code [ini-template]}
  *       shows.
- *   <li>Read it where its options are parsed: {@code settings.get(VivariumSettings.KV_BACKEND)}
- *       (the given value parsed, or the default). An unknown name is refused at start, so a setting
- *       that is declared but never read is caught by {@code VivariumSettingsTest}.
+ *   <li>Read it where its options are parsed (from {@code VivariumOptions.parse}): {@code
+ *       settings.get(VivariumSettings.KV_BACKEND)} gives the value parsed, or the default ({@code
+ *       Settings} refuses to read a setting not declared here). {@code VivariumSettingsTest} fails
+ *       while a declared setting is never read; {@code InitParamsTest} (servlet-filter) asks for a
+ *       sample value of a setting that has neither a default nor an example.
  *   <li>Regenerate the files derived from this list, and commit them:
  *       <pre>{@code
  * mvn -B -q -pl core compile && java -cp core/target/classes dev.vivarium.core.config.SettingsDocs
@@ -41,7 +43,9 @@ import java.util.Map;
  * </ol>
  *
  * <p>Values may use {@code ${env.NAME}} and {@code ${sys.NAME}} placeholders ({@link
- * Placeholders}), resolved before they are parsed.
+ * Placeholders}), resolved before they are parsed. Route parameters ({@code deadline=}, {@code
+ * outbound=}, {@code id=} in a route) are not settings: {@link RouteSpec} reads them. Anything else
+ * that lists the settings (an IDE metadata file, a CLI's help) should read {@link #all()}.
  */
 public final class VivariumSettings {
     private VivariumSettings() {}
