@@ -59,6 +59,27 @@ etc/vivarium.xml
 ## Memory cap of all instances together (idle ones included) and the bodies of running requests; past it, 503. Default: half the JVM's maximum heap.
 # jetty.vivarium.maxTotalMemory=1GB
 
+## Most requests of one deployment running at once (also a route and upload parameter). Default: the CPUs (at least 2).
+# jetty.vivarium.maxConcurrent=4
+
+## Most requests of one deployment waiting for one of those; more get 503 with Retry-After at once (also a route and upload parameter).
+# jetty.vivarium.maxQueued=48
+
+## Longest a request waits for its deployment to have room; then 503 with Retry-After.
+# jetty.vivarium.queueTimeout=1s
+
+## Guest output lines kept per request; the rest are counted in one 'dropped' line.
+# jetty.vivarium.guestLog.maxLines=100
+
+## Guest output bytes kept per request.
+# jetty.vivarium.guestLog.maxBytes=64KB
+
+## Guest output lines kept per deployment and second (bursts up to that many).
+# jetty.vivarium.guestLog.linesPerSecond=200
+
+## Guest output bytes kept per deployment and second.
+# jetty.vivarium.guestLog.bytesPerSecond=256KB
+
 ## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added. Value: mapdb, or the name of another backend on the classpath.
 # jetty.vivarium.kv.backend=mapdb
 
@@ -101,6 +122,15 @@ etc/vivarium.xml
 ## Most outbound requests one guest request may have in flight at once.
 # jetty.vivarium.outbound.maxPending=32
 
+## Most Vivarium guests in a row one request may pass through (its CDN-Loop header); past it a guest's call fails (-1), a request gets 508.
+# jetty.vivarium.outbound.maxHops=3
+
+## Most outbound requests one deployment may have in flight, all its guest requests together.
+# jetty.vivarium.outbound.maxConcurrent=64
+
+## Most connections one deployment may open to one destination (each deployment has its own).
+# jetty.vivarium.outbound.maxConnections=16
+
 ## CA certificates trusted for https destinations instead of the JDK's: a PKCS12 or JKS key store, or a PEM file. Relative to jetty.base. Default: the JDK's trusted CAs.
 # jetty.vivarium.outbound.trustStore=
 
@@ -127,6 +157,15 @@ etc/vivarium.xml
 
 ## Longest lifetime an upload may ask for.
 # jetty.vivarium.deployments.maxTtl=24h
+
+## Longest deadline an upload may ask for (and what it gets when it names none). Default: the site's deadline.
+# jetty.vivarium.deployments.maxDeadline=
+
+## Where uploads may take requests (an upload's route lies within one); never from a configured route. Value: MATCH patterns such as /try/* or *.apps.example.com/*, separated by spaces or commas.
+# jetty.vivarium.deployments.routes=/*
+
+## Uploads parsed and compiled at once; more get 503 with Retry-After.
+# jetty.vivarium.deployments.maxConcurrentUploads=2
 
 ## DNS server of the DNS hostcalls: system (the servers in /etc/resolv.conf) or host[:port]. Value: system, or host[:port] such as 127.0.0.1:53 or [::1]:53.
 # jetty.vivarium.dns.resolver=system

@@ -10,6 +10,7 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -39,6 +40,9 @@ final class GuestExchange implements Runnable, Invocable {
     private final RetainableByteBuffer.Mutable body;
     private boolean bodyReleased;
 
+    /** Set when Jetty reports the request failed, e.g. an HTTP/2 client reset its stream. */
+    private volatile boolean failed;
+
     GuestExchange(
             Vivarium engine, Route route, Request request, Response response, Callback callback) {
         this.engine = engine;
@@ -49,6 +53,7 @@ final class GuestExchange implements Runnable, Invocable {
         long max = engine.options().maxRequestBodySize();
         // not pooled: the bytes are copied into the guest request once, then dropped
         this.body = new RetainableByteBuffer.DynamicCapacity(null, false, max);
+        request.addFailureListener(x -> failed = true);
     }
 
     /** Reads what is available; called again by Jetty when more content arrives. */
@@ -87,7 +92,9 @@ final class GuestExchange implements Runnable, Invocable {
                 if (last) {
                     byte[] bytes = body.takeByteArray();
                     releaseBody();
-                    respond(engine.handleUntilReleased(route, guestRequest(bytes)));
+                    respond(
+                            engine.handleUntilReleased(
+                                    route, guestRequest(bytes), this::clientGone));
                     return;
                 }
             }
@@ -148,8 +155,24 @@ final class GuestExchange implements Runnable, Invocable {
         }
     }
 
+    /**
+     * Whether the client is gone, as far as Jetty knows: its stream was reset (HTTP/2 and 3) or the
+     * connection is closed. An HTTP/1.1 connection closed by the client is only noticed when Jetty
+     * next reads or writes it, so such a request still runs.
+     */
+    private boolean clientGone() {
+        return failed || !request.getConnectionMetaData().getConnection().getEndPoint().isOpen();
+    }
+
     private void respond(Outcome outcome, Callback callback) {
+        if (outcome.kind() == Outcome.Kind.CLIENT_GONE) {
+            callback.failed(new EofException(outcome.message()));
+            return;
+        }
         if (!outcome.isOk()) {
+            // e.g. Retry-After on a 503 of a full deployment
+            HttpFields.Mutable fields = response.getHeaders();
+            outcome.headers().writeEndToEnd((name, value, first) -> fields.add(name, value));
             Response.writeError(request, response, callback, outcome.status(), outcome.message());
             return;
         }

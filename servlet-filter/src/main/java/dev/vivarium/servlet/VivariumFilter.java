@@ -153,6 +153,9 @@ public final class VivariumFilter implements Filter {
             if (outcome.isOk()) {
                 write(outcome, response);
             } else {
+                // e.g. Retry-After on a 503 of a full deployment
+                outcome.headers()
+                        .writeEndToEnd((name, value, first) -> response.addHeader(name, value));
                 response.sendError(outcome.status(), outcome.message());
             }
         } finally {

@@ -41,6 +41,7 @@ public final class VivariumOptions {
     private final OutboundOptions outbound;
     private final DnsOptions dns;
     private final UploadOptions uploads;
+    private final IsolationOptions isolation;
 
     private VivariumOptions(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -54,6 +55,7 @@ public final class VivariumOptions {
         this.kv = b.kv != null ? b.kv : KvOptions.defaults(Path.of("vivarium-kv"));
         this.outbound = b.outbound;
         this.dns = b.dns;
+        this.isolation = b.isolation;
         this.uploads =
                 b.uploads != null
                         ? b.uploads
@@ -99,6 +101,7 @@ public final class VivariumOptions {
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));
         b.dns(DnsOptions.parse(s));
+        b.isolation(IsolationOptions.parse(s));
         b.uploads(UploadOptions.parse(s, b.kv.directory()));
         s.rejectUnknown();
         return b.build();
@@ -151,6 +154,11 @@ public final class VivariumOptions {
         return outbound;
     }
 
+    /** Admission control and guest log budgets: see {@link IsolationOptions}. */
+    public IsolationOptions isolation() {
+        return isolation;
+    }
+
     /** The {@code dns.*} settings. */
     public DnsOptions dns() {
         return dns;
@@ -176,6 +184,7 @@ public final class VivariumOptions {
         private KvOptions kv;
         private OutboundOptions outbound = OutboundOptions.defaults();
         private DnsOptions dns = DnsOptions.defaults();
+        private IsolationOptions isolation = IsolationOptions.defaults();
         private UploadOptions uploads;
 
         private Builder() {}
@@ -192,6 +201,11 @@ public final class VivariumOptions {
 
         public Builder outbound(OutboundOptions outbound) {
             this.outbound = Objects.requireNonNull(outbound, "outbound");
+            return this;
+        }
+
+        public Builder isolation(IsolationOptions isolation) {
+            this.isolation = Objects.requireNonNull(isolation, "isolation");
             return this;
         }
 

@@ -151,6 +151,76 @@ public final class VivariumSettings {
                             .defaultText("half the JVM's maximum heap")
                             .example("1GB"));
 
+    // ---- isolation: what one deployment may take from the others ----------------------------
+
+    public static final Setting<Integer> MAX_CONCURRENT =
+            declare(
+                    Setting.of(
+                                    "maxConcurrent",
+                                    Kind.integer(1, 100_000),
+                                    null,
+                                    "most requests of one deployment running at once (also a route"
+                                            + " and upload parameter)")
+                            .unit("requests")
+                            .defaultText("the CPUs (at least 2)")
+                            .example("4"));
+
+    public static final Setting<Integer> MAX_QUEUED =
+            declare(
+                    Setting.of(
+                                    "maxQueued",
+                                    Kind.integer(0, 100_000),
+                                    "48",
+                                    "most requests of one deployment waiting for one of those; more"
+                                            + " get 503 with Retry-After at once (also a route and"
+                                            + " upload parameter)")
+                            .unit("requests"));
+
+    public static final Setting<Duration> QUEUE_TIMEOUT =
+            declare(
+                    Setting.of(
+                            "queueTimeout",
+                            Kind.duration(),
+                            "1s",
+                            "longest a request waits for its deployment to have room; then 503 with"
+                                    + " Retry-After"));
+
+    public static final Setting<Integer> GUEST_LOG_MAX_LINES =
+            declare(
+                    Setting.of(
+                                    "guestLog.maxLines",
+                                    Kind.integer(0, 1_000_000),
+                                    "100",
+                                    "guest output lines kept per request; the rest are counted in one"
+                                            + " 'dropped' line")
+                            .unit("lines"));
+
+    public static final Setting<Long> GUEST_LOG_MAX_BYTES =
+            declare(
+                    Setting.of(
+                            "guestLog.maxBytes",
+                            Kind.size(0, Long.MAX_VALUE),
+                            "64KB",
+                            "guest output bytes kept per request"));
+
+    public static final Setting<Integer> GUEST_LOG_LINES_PER_SECOND =
+            declare(
+                    Setting.of(
+                                    "guestLog.linesPerSecond",
+                                    Kind.integer(0, 1_000_000),
+                                    "200",
+                                    "guest output lines kept per deployment and second (bursts up to"
+                                            + " that many)")
+                            .unit("lines"));
+
+    public static final Setting<Long> GUEST_LOG_BYTES_PER_SECOND =
+            declare(
+                    Setting.of(
+                            "guestLog.bytesPerSecond",
+                            Kind.size(0, Long.MAX_VALUE),
+                            "256KB",
+                            "guest output bytes kept per deployment and second"));
+
     // ---- kv -----------------------------------------------------------------------------------
 
     public static final Setting<String> KV_BACKEND =
@@ -283,6 +353,37 @@ public final class VivariumSettings {
                                     "most outbound requests one guest request may have in flight at once")
                             .unit("requests"));
 
+    public static final Setting<Integer> OUTBOUND_MAX_HOPS =
+            declare(
+                    Setting.of(
+                                    "outbound.maxHops",
+                                    Kind.integer(0, 100),
+                                    "3",
+                                    "most Vivarium guests in a row one request may pass through (its"
+                                            + " CDN-Loop header); past it a guest's call fails (-1), a"
+                                            + " request gets 508")
+                            .unit("hops"));
+
+    public static final Setting<Integer> OUTBOUND_MAX_CONCURRENT =
+            declare(
+                    Setting.of(
+                                    "outbound.maxConcurrent",
+                                    Kind.integer(1, 100_000),
+                                    "64",
+                                    "most outbound requests one deployment may have in flight, all its"
+                                            + " guest requests together")
+                            .unit("requests"));
+
+    public static final Setting<Integer> OUTBOUND_MAX_CONNECTIONS =
+            declare(
+                    Setting.of(
+                                    "outbound.maxConnections",
+                                    Kind.integer(1, 100_000),
+                                    "16",
+                                    "most connections one deployment may open to one destination (each"
+                                            + " deployment has its own)")
+                            .unit("connections"));
+
     public static final Setting<Path> OUTBOUND_TRUST_STORE =
             declare(
                     Setting.of(
@@ -367,6 +468,35 @@ public final class VivariumSettings {
                             Kind.duration(),
                             "24h",
                             "longest lifetime an upload may ask for"));
+
+    public static final Setting<Duration> DEPLOYMENTS_MAX_DEADLINE =
+            declare(
+                    Setting.of(
+                                    "deployments.maxDeadline",
+                                    Kind.duration(),
+                                    null,
+                                    "longest deadline an upload may ask for (and what it gets when it"
+                                            + " names none)")
+                            .defaultText("the site's deadline"));
+
+    public static final Setting<List<String>> DEPLOYMENTS_ROUTES =
+            declare(
+                    Setting.of(
+                            "deployments.routes",
+                            Kind.list("MATCH patterns such as /try/* or *.apps.example.com/*"),
+                            "/*",
+                            "where uploads may take requests (an upload's route lies within one);"
+                                    + " never from a configured route"));
+
+    public static final Setting<Integer> DEPLOYMENTS_MAX_CONCURRENT_UPLOADS =
+            declare(
+                    Setting.of(
+                                    "deployments.maxConcurrentUploads",
+                                    Kind.integer(1, 256),
+                                    "2",
+                                    "uploads parsed and compiled at once; more get 503 with"
+                                            + " Retry-After")
+                            .unit("uploads"));
 
     // ---- dns ----------------------------------------------------------------------------------
 

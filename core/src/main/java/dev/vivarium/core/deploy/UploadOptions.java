@@ -1,6 +1,7 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.outbound.OutboundUrl;
@@ -15,7 +16,10 @@ import org.eclipse.jetty.util.InetAddressSet;
  * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}; declared
  * with their defaults in {@link VivariumSettings}). Without {@code admin.allowFrom} the token alone
  * guards the admin API; uploaded modules are kept in {@code .uploads} in {@code kv.directory} by
- * default, a name no KV store directory can have.
+ * default, a name no KV store directory can have. Without {@code deployments.maxDeadline} an upload
+ * may ask for up to the site's {@code deadline}; {@code deployments.routes} ({@code /*} by default:
+ * any path, on any host, that no configured route takes) bounds where an upload's route may lie,
+ * and uploads never take requests from a configured route.
  */
 public final class UploadOptions {
     static final String DEFAULT_ADMIN_PATH = VivariumSettings.ADMIN_PATH.defaultParsed();
@@ -23,6 +27,8 @@ public final class UploadOptions {
     static final Duration DEFAULT_TTL = VivariumSettings.DEPLOYMENTS_DEFAULT_TTL.defaultParsed();
     static final Duration DEFAULT_MAX_TTL = VivariumSettings.DEPLOYMENTS_MAX_TTL.defaultParsed();
     static final int MIN_TOKEN_LENGTH = 16;
+    static final int DEFAULT_MAX_CONCURRENT_UPLOADS =
+            VivariumSettings.DEPLOYMENTS_MAX_CONCURRENT_UPLOADS.defaultParsed();
 
     private final String adminToken;
     private final String adminPath;
@@ -32,6 +38,9 @@ public final class UploadOptions {
     private final int max;
     private final Duration defaultTtl;
     private final Duration maxTtl;
+    private final Duration maxDeadline;
+    private final List<RouteSpec> routes;
+    private final int maxConcurrentUploads;
 
     private UploadOptions(Builder b) {
         this.adminToken = b.adminToken;
@@ -42,6 +51,9 @@ public final class UploadOptions {
         this.max = b.max;
         this.defaultTtl = b.defaultTtl;
         this.maxTtl = b.maxTtl;
+        this.maxDeadline = b.maxDeadline;
+        this.routes = b.routes;
+        this.maxConcurrentUploads = b.maxConcurrentUploads;
         if (defaultTtl.compareTo(maxTtl) > 0) {
             throw new ConfigurationException(
                     "deployments.defaultTtl ("
@@ -68,6 +80,9 @@ public final class UploadOptions {
         b.max(s.get(VivariumSettings.DEPLOYMENTS_MAX));
         b.defaultTtl(s.get(VivariumSettings.DEPLOYMENTS_DEFAULT_TTL));
         b.maxTtl(s.get(VivariumSettings.DEPLOYMENTS_MAX_TTL));
+        b.maxDeadline(s.get(VivariumSettings.DEPLOYMENTS_MAX_DEADLINE));
+        b.routes(s.get(VivariumSettings.DEPLOYMENTS_ROUTES));
+        b.maxConcurrentUploads(s.get(VivariumSettings.DEPLOYMENTS_MAX_CONCURRENT_UPLOADS));
         return b.build();
     }
 
@@ -135,6 +150,26 @@ public final class UploadOptions {
         return maxTtl;
     }
 
+    /**
+     * The longest deadline an upload may ask for ({@code deployments.maxDeadline}), or null for the
+     * site's {@code deadline}.
+     */
+    public Duration maxDeadline() {
+        return maxDeadline;
+    }
+
+    /** Where uploads may take requests ({@code deployments.routes}), as MATCH-only routes. */
+    public List<RouteSpec> routes() {
+        return routes;
+    }
+
+    /**
+     * How many uploads are parsed and compiled at once ({@code deployments.maxConcurrentUploads}).
+     */
+    public int maxConcurrentUploads() {
+        return maxConcurrentUploads;
+    }
+
     @Override
     public String toString() {
         return "deployments(admin="
@@ -148,6 +183,11 @@ public final class UploadOptions {
                 + defaultTtl
                 + ", maxTtl="
                 + maxTtl
+                + (maxDeadline == null ? "" : ", maxDeadline=" + maxDeadline)
+                + ", routes="
+                + routes.stream().map(RouteSpec::match).toList()
+                + ", maxConcurrentUploads="
+                + maxConcurrentUploads
                 + ")";
     }
 
@@ -160,6 +200,12 @@ public final class UploadOptions {
         private int max = DEFAULT_MAX;
         private Duration defaultTtl = DEFAULT_TTL;
         private Duration maxTtl = DEFAULT_MAX_TTL;
+        private Duration maxDeadline;
+        private List<RouteSpec> routes =
+                VivariumSettings.DEPLOYMENTS_ROUTES.defaultParsed().stream()
+                        .map(Builder::area)
+                        .toList();
+        private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
 
         private Builder(Path directory) {
             this.directory = directory;
@@ -246,6 +292,54 @@ public final class UploadOptions {
         public Builder maxTtl(Duration d) {
             this.maxTtl = positive("deployments.maxTtl", d);
             return this;
+        }
+
+        /** The longest deadline an upload may ask for; null for the site's {@code deadline}. */
+        public Builder maxDeadline(Duration d) {
+            this.maxDeadline = d == null ? null : positive("deployments.maxDeadline", d);
+            return this;
+        }
+
+        /**
+         * Where uploads may take requests: MATCH patterns such as {@code /try/*} or {@code
+         * *.apps.example.com/*}.
+         */
+        public Builder routes(List<String> matches) {
+            if (matches.isEmpty()) {
+                throw new ConfigurationException(
+                        "deployments.routes is empty: give at least one MATCH, e.g. /try/*");
+            }
+            this.routes = matches.stream().map(Builder::area).toList();
+            return this;
+        }
+
+        public Builder maxConcurrentUploads(int n) {
+            if (n < 1) {
+                throw new ConfigurationException(
+                        "deployments.maxConcurrentUploads must be at least 1, got " + n);
+            }
+            this.maxConcurrentUploads = n;
+            return this;
+        }
+
+        private static RouteSpec area(String match) {
+            if (match.contains("->") || match.contains(";")) {
+                throw notAnArea(match, "give the MATCH alone");
+            }
+            try {
+                return RouteSpec.parse(match + " -> upload.wasm", "deployments.routes");
+            } catch (ConfigurationException e) {
+                throw notAnArea(match, e.getMessage());
+            }
+        }
+
+        private static ConfigurationException notAnArea(String match, String why) {
+            return new ConfigurationException(
+                    "deployments.routes: '"
+                            + match
+                            + "' is not a MATCH like /try/* or *.apps.example.com/* ("
+                            + why
+                            + ")");
         }
 
         public UploadOptions build() {

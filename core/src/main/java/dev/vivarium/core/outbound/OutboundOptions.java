@@ -16,7 +16,11 @@ import java.util.Objects;
  * outbound.maxTotalResponseSize} is what bounds the host memory one guest request can hold in
  * responses, since {@code send_async} keeps several in flight; {@code outbound.maxTotalRequestSize}
  * does the same for request bodies (each up to the guest's memory size, {@code maxSubrequests} of
- * them would otherwise be held at once).
+ * them would otherwise be held at once). {@code outbound.maxHops} counts the Vivarium guests a
+ * request has passed through in its {@code CDN-Loop} header (see {@link Hops}): a guest's request
+ * that would make more fails with -1, and an incoming request that already has more is answered 508
+ * Loop Detected before any guest runs. {@code outbound.maxConcurrent} and {@code
+ * outbound.maxConnections} are per deployment (each deployment has its own connections).
  *
  * <p>Host names are always verified against the certificate of an {@code https} destination.
  */
@@ -33,6 +37,11 @@ public final class OutboundOptions {
     static final int DEFAULT_MAX_SUBREQUESTS =
             VivariumSettings.OUTBOUND_MAX_SUBREQUESTS.defaultParsed();
     static final int DEFAULT_MAX_PENDING = VivariumSettings.OUTBOUND_MAX_PENDING.defaultParsed();
+    static final int DEFAULT_MAX_HOPS = VivariumSettings.OUTBOUND_MAX_HOPS.defaultParsed();
+    static final int DEFAULT_MAX_CONCURRENT =
+            VivariumSettings.OUTBOUND_MAX_CONCURRENT.defaultParsed();
+    static final int DEFAULT_MAX_CONNECTIONS =
+            VivariumSettings.OUTBOUND_MAX_CONNECTIONS.defaultParsed();
 
     /** The buffering client keeps a body in one array, so 1GB is the ceiling. */
     static final long MAX_RESPONSE_SIZE_CEILING = 1L << 30;
@@ -45,6 +54,9 @@ public final class OutboundOptions {
     private final long maxTotalRequestSize;
     private final int maxSubrequests;
     private final int maxPending;
+    private final int maxHops;
+    private final int maxConcurrent;
+    private final int maxConnections;
     private final Path trustStore;
     private final KeyStore trusted;
 
@@ -57,6 +69,9 @@ public final class OutboundOptions {
         this.maxTotalRequestSize = b.maxTotalRequestSize;
         this.maxSubrequests = b.maxSubrequests;
         this.maxPending = b.maxPending;
+        this.maxHops = b.maxHops;
+        this.maxConcurrent = b.maxConcurrent;
+        this.maxConnections = b.maxConnections;
         this.trustStore = b.trustStore;
         // fail at start, naming the setting, rather than at the first request
         OutboundPolicy.parse("(all routes)", allow, "Vivarium setting 'outbound.allow'");
@@ -86,6 +101,9 @@ public final class OutboundOptions {
         b.maxTotalRequestSize(s.get(VivariumSettings.OUTBOUND_MAX_TOTAL_REQUEST_SIZE));
         b.maxSubrequests(s.get(VivariumSettings.OUTBOUND_MAX_SUBREQUESTS));
         b.maxPending(s.get(VivariumSettings.OUTBOUND_MAX_PENDING));
+        b.maxHops(s.get(VivariumSettings.OUTBOUND_MAX_HOPS));
+        b.maxConcurrent(s.get(VivariumSettings.OUTBOUND_MAX_CONCURRENT));
+        b.maxConnections(s.get(VivariumSettings.OUTBOUND_MAX_CONNECTIONS));
         b.trustStore(s.get(VivariumSettings.OUTBOUND_TRUST_STORE));
         b.trustStorePassword(s.get(VivariumSettings.OUTBOUND_TRUST_STORE_PASSWORD));
         return b.build();
@@ -128,6 +146,21 @@ public final class OutboundOptions {
         return maxPending;
     }
 
+    /** {@code outbound.maxHops}: Vivarium guests in a row one request may pass through. */
+    public int maxHops() {
+        return maxHops;
+    }
+
+    /** {@code outbound.maxConcurrent}: requests one deployment may have in flight. */
+    public int maxConcurrent() {
+        return maxConcurrent;
+    }
+
+    /** {@code outbound.maxConnections}: connections per deployment and destination. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
     /** {@code outbound.trustStore}, or null for the JDK's trusted CAs. */
     public Path trustStore() {
         return trustStore;
@@ -156,6 +189,12 @@ public final class OutboundOptions {
                 + maxSubrequests
                 + ", maxPending="
                 + maxPending
+                + ", maxHops="
+                + maxHops
+                + ", maxConcurrent="
+                + maxConcurrent
+                + ", maxConnections="
+                + maxConnections
                 + ", trustStore="
                 + (trustStore == null ? "(JDK default)" : trustStore)
                 + ")";
@@ -171,6 +210,9 @@ public final class OutboundOptions {
         private long maxTotalRequestSize = DEFAULT_MAX_TOTAL_REQUEST_SIZE;
         private int maxSubrequests = DEFAULT_MAX_SUBREQUESTS;
         private int maxPending = DEFAULT_MAX_PENDING;
+        private int maxHops = DEFAULT_MAX_HOPS;
+        private int maxConcurrent = DEFAULT_MAX_CONCURRENT;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Path trustStore;
         private String trustStorePassword;
 
@@ -242,6 +284,32 @@ public final class OutboundOptions {
 
         public Builder maxPending(int n) {
             this.maxPending = nonNegative("outbound.maxPending", n);
+            return this;
+        }
+
+        /** Vivarium guests in a row a request may pass through; 0 allows no guest's request. */
+        public Builder maxHops(int n) {
+            this.maxHops = nonNegative("outbound.maxHops", n);
+            return this;
+        }
+
+        /** Outbound requests one deployment may have in flight, at least 1. */
+        public Builder maxConcurrent(int n) {
+            if (n < 1) {
+                throw new ConfigurationException(
+                        "outbound.maxConcurrent must be at least 1, got " + n);
+            }
+            this.maxConcurrent = n;
+            return this;
+        }
+
+        /** Connections one deployment may open to one destination, at least 1. */
+        public Builder maxConnections(int n) {
+            if (n < 1) {
+                throw new ConfigurationException(
+                        "outbound.maxConnections must be at least 1, got " + n);
+            }
+            this.maxConnections = n;
             return this;
         }
 
