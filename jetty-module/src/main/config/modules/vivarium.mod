@@ -159,7 +159,7 @@ etc/vivarium.xml
 # jetty.vivarium.deployments.maxTtl=24h
 
 ## Longest deadline an upload may ask for (and what it gets when it names none). Default: the site's deadline.
-# jetty.vivarium.deployments.maxDeadline=
+# jetty.vivarium.deployments.maxDeadline=30s
 
 ## Where uploads may take requests (an upload's route lies within one); never from a configured route. Value: MATCH patterns such as /try/* or *.apps.example.com/*, separated by spaces or commas.
 # jetty.vivarium.deployments.routes=/*

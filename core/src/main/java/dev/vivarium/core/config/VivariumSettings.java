@@ -477,7 +477,8 @@ public final class VivariumSettings {
                                     null,
                                     "longest deadline an upload may ask for (and what it gets when it"
                                             + " names none)")
-                            .defaultText("the site's deadline"));
+                            .defaultText("the site's deadline")
+                            .example("30s"));
 
     public static final Setting<List<String>> DEPLOYMENTS_ROUTES =
             declare(
