@@ -201,7 +201,7 @@ done
 # same speed (JMH HelloBenchmark, see bench/README.md). --mvp-features: the
 # result may use only what the input used (wasm32 MVP in rustc 1.63 and
 # clang 14), so no passive data segments or bulk-memory instructions appear
-# (data.drop would cost the guest its instance reuse; see ../README.md).
+# (data.drop would cost the guest its instance reuse; see ../docs/architecture.md).
 # wasm-opt output is deterministic for a given binaryen version (Debian 12:
 # 108), which --check relies on.
 log "wasm-opt -Oz ($(wasm-opt --version))"

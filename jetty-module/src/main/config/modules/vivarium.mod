@@ -26,69 +26,109 @@ vivarium/kv/
 etc/vivarium.xml
 
 [ini-template]
-## Routes (required unless admin.token is set): comma separated 'MATCH -> GUEST [; key=value]' entries.
-## MATCH is an optional host (example.com, *.example.com) then a path (/x exact,
-## /x/* a prefix); GUEST is a .wasm or .wat file; parameters: id, deadline, outbound.
+## Guests compile to large JVM methods, which HotSpot leaves in its interpreter unless told
+## otherwise (a Rust guest's request then takes about 3.5x as long in the engine). Uncomment both lines to run the server
+## JVM with the flag (start.jar then forks it, as --exec does).
+# --exec
+# -XX:-DontCompileHugeMethods
+
+## Values may use ${env.NAME} and ${sys.NAME}, with a default after ':' as in ${env.KV_DIR:/var/kv}.
+## Vivarium settings (each is described in docs/configuration.md of the project):
+
+## Which requests go to which guest; see Routes in docs/configuration.md. Value: MATCH -> GUEST [; key=value] entries, separated by commas or new lines. Default: required unless admin.token is set.
 # jetty.vivarium.routes=/hello -> hello.wasm
 
-## Directory of the guest files named in routes (relative to jetty.base).
+## Directory of the guest files that routes name. Relative to jetty.base.
 # jetty.vivarium.guestDirectory=vivarium/guests
 
-## Longest a guest may run on one request before it is stopped with 504 (ms, s, m, h, d).
+## Longest a guest may run on one request; then it is stopped and the client gets 504.
 # jetty.vivarium.deadline=10s
 
-## Idle instances kept per guest, ready for the next request (default 2 x CPUs).
+## Idle instances kept per guest, ready for the next request (0: a new instance per request). Default: 2 × CPUs (at least 2).
 # jetty.vivarium.poolSize=8
 
-## Largest request body given to a guest; larger requests get 413 (bytes, KB, MB).
+## Largest request body given to a guest; larger requests get 413.
 # jetty.vivarium.maxRequestBodySize=8MB
 
-## Largest response body a guest may write; more is an error (500).
+## Largest response body a guest may set; more fails the request (500).
 # jetty.vivarium.maxResponseBodySize=8MB
 
-## Memory cap of one guest instance, in 64 KiB pages (256 = 16 MiB).
+## Memory cap of one guest instance (256 pages = 16 MiB); memory.grow past it fails in the guest.
 # jetty.vivarium.maxMemoryPages=256
 
-## Memory cap of all guest instances together (idle ones included) and the bodies of running requests (bytes, KB, MB, GB; default: half the maximum heap).
+## Memory cap of all instances together (idle ones included) and the bodies of running requests; past it, 503. Default: half the JVM's maximum heap.
 # jetty.vivarium.maxTotalMemory=1GB
 
-## Entries of all tables of one guest instance together (about 8 bytes each), what table.grow may reach included.
+## Entries of all tables of one instance, what table.grow may reach included; a module over it is refused (413).
 # jetty.vivarium.maxTableEntries=65536
 
-## Globals one guest module may define.
+## Globals a module may define; a module over it is refused (413).
 # jetty.vivarium.maxGlobals=1024
 
-## Largest function body of a guest module (bytes, KB, MB); larger modules are refused before parsing.
+## Bytes of one function body; a module over it is refused before parsing (413).
 # jetty.vivarium.maxFunctionSize=1MB
 
-## Targets of all br_table instructions of a guest module together (compiling them takes time).
+## Targets of all br_table instructions of a module together (one br_table has at most 16384); over it, 413.
 # jetty.vivarium.maxBrTableTargets=65536
 
-## Entries of the type section of a guest module.
+## Entries of a module's type section; over it, refused before parsing (413).
 # jetty.vivarium.maxTypes=10000
 
-## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added.
+## Most requests of one deployment running at once (also a route and upload parameter). Default: the CPUs (at least 2).
+# jetty.vivarium.maxConcurrent=4
+
+## Most requests of one deployment waiting for one of those; more get 503 with Retry-After at once (also a route and upload parameter).
+# jetty.vivarium.maxQueued=48
+
+## Longest a request waits for its deployment to have room; then 503 with Retry-After.
+# jetty.vivarium.queueTimeout=1s
+
+## Guest output lines kept per request; the rest are counted in one 'dropped' line.
+# jetty.vivarium.guestLog.maxLines=100
+
+## Guest output bytes kept per request.
+# jetty.vivarium.guestLog.maxBytes=64KB
+
+## Guest output lines kept per deployment and second (bursts up to that many).
+# jetty.vivarium.guestLog.linesPerSecond=200
+
+## Guest output bytes kept per deployment and second.
+# jetty.vivarium.guestLog.bytesPerSecond=256KB
+
+## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added. Value: mapdb, or the name of another backend on the classpath.
 # jetty.vivarium.kv.backend=mapdb
 
-## Directory of the per-deployment key-value stores (relative to jetty.base).
+## Directory of the key-value stores, one sub-directory per deployment. Relative to jetty.base.
 # jetty.vivarium.kv.directory=vivarium/kv
 
-## Outbound destinations every route may call, space separated (scheme://host[:port], *.domain allowed); routes add their own with outbound=.
+## Longest KV key (UTF-8 bytes); a longer one fails the request (500).
+# jetty.vivarium.kv.maxKeySize=1KB
+
+## Largest KV value, also after an append; a larger one fails the request (500).
+# jetty.vivarium.kv.maxValueSize=1MB
+
+## All keys and values of one deployment's store; a write past it fails the request (500).
+# jetty.vivarium.kv.maxStoreSize=64MB
+
+## How often expired keys and expired stores are removed in the background.
+# jetty.vivarium.kv.purgeInterval=1m
+
+## Outbound destinations every route may call; routes add their own with outbound=. Value: scheme://host[:port] entries (*.domain, :* allowed), separated by spaces or commas. Default: none.
 # jetty.vivarium.outbound.allow=
 
-## Longest wait to connect to an outbound destination.
+## Longest wait to connect (TCP and TLS) to an outbound destination.
 # jetty.vivarium.outbound.connectTimeout=2s
 
-## Longest an outbound request may take in all (never past the guest's own deadline).
+## Longest one outbound request may take in all (never past the guest's own deadline).
 # jetty.vivarium.outbound.timeout=10s
 
-## Largest outbound response body a guest may receive; larger ones fail the request (-1).
+## Largest outbound response body a guest may receive; a larger one fails the call (-1).
 # jetty.vivarium.outbound.maxResponseSize=8MB
 
-## All outbound response bodies one guest request may receive together; past it, the request that crosses it fails (-1).
+## All outbound response bodies of one guest request together; the call that crosses it fails (-1).
 # jetty.vivarium.outbound.maxTotalResponseSize=32MB
 
-## The bodies of all outbound requests one guest request creates, together; past it, req_set_body is refused (1).
+## The bodies of all outbound requests one guest request creates, together; req_set_body past it returns 1.
 # jetty.vivarium.outbound.maxTotalRequestSize=32MB
 
 ## Most outbound requests one guest request may send (as Fastly).
@@ -97,7 +137,7 @@ etc/vivarium.xml
 ## Most outbound requests one guest request may have in flight at once.
 # jetty.vivarium.outbound.maxPending=32
 
-## Most Vivarium guests in a row one request may pass through (counted in its CDN-Loop header); past it a guest's request fails (-1) and an incoming one gets 508.
+## Most Vivarium guests in a row one request may pass through (its CDN-Loop header); past it a guest's call fails (-1), a request gets 508.
 # jetty.vivarium.outbound.maxHops=3
 
 ## Most outbound requests one deployment may have in flight, all its guest requests together.
@@ -106,83 +146,44 @@ etc/vivarium.xml
 ## Most connections one deployment may open to one destination (each deployment has its own).
 # jetty.vivarium.outbound.maxConnections=16
 
-## CA certificates trusted for https destinations, instead of the JDK's (relative to jetty.base): a PKCS12 or JKS key store, or a PEM file.
+## CA certificates trusted for https destinations instead of the JDK's: a PKCS12 or JKS key store, or a PEM file. Relative to jetty.base. Default: the JDK's trusted CAs.
 # jetty.vivarium.outbound.trustStore=
 
-## Password of outbound.trustStore, if it has one.
+## Password of outbound.trustStore, if it has one. Default: none.
 # jetty.vivarium.outbound.trustStorePassword=
 
-## Most requests of one deployment running at once (route and upload parameter maxConcurrent); default: the CPUs, at least 2.
-# jetty.vivarium.maxConcurrent=4
-
-## Most requests of one deployment waiting for one of those; more get 503 with Retry-After at once (route and upload parameter maxQueued).
-# jetty.vivarium.maxQueued=48
-
-## Longest a request waits for its deployment to have room; 503 with Retry-After after.
-# jetty.vivarium.queueTimeout=1s
-
-## Guest output lines (hostcall_debug) kept per request; the rest are counted in one "dropped" line.
-# jetty.vivarium.guestLog.maxLines=100
-
-## Guest output bytes kept per request.
-# jetty.vivarium.guestLog.maxBytes=64KB
-
-## Guest output lines kept per deployment and second.
-# jetty.vivarium.guestLog.linesPerSecond=200
-
-## Guest output bytes kept per deployment and second.
-# jetty.vivarium.guestLog.bytesPerSecond=256KB
-
-## Bearer token of the admin API (upload, list and remove deployments at run time); the API is off unless set. At least 16 characters.
+## Bearer token of the admin API (upload, list, remove deployments); the API is off unless it is set. Default: off.
 # jetty.vivarium.admin.token=
 
-## Path of the admin API, on every host name.
+## Where the admin API answers, on every host name. Value: a path like /_vivarium, no trailing slash.
 # jetty.vivarium.admin.path=/_vivarium
 
-## Client addresses the admin API answers (addresses, CIDR blocks, ranges; spaces or commas between); any if unset.
+## Client addresses the admin API answers; others get 403. Value: IP addresses, CIDR blocks (10.0.0.0/8) or ranges (192.0.2.10-192.0.2.20), separated by spaces or commas. Default: any address.
 # jetty.vivarium.admin.allowFrom=
 
-## Where uploaded deployments are kept until they expire (relative to jetty.base); default: .uploads in the KV directory.
+## Where uploaded deployments are kept until they expire. Relative to jetty.base. Default: .uploads in kv.directory.
 # jetty.vivarium.deployments.directory=
 
 ## Most deployments uploaded at once.
 # jetty.vivarium.deployments.max=16
 
-## Lifetime of an upload that gives no ttl; when it ends the deployment and its KV store are deleted.
+## Lifetime of an upload that gives no ttl; then it and its KV store are deleted.
 # jetty.vivarium.deployments.defaultTtl=1h
 
 ## Longest lifetime an upload may ask for.
 # jetty.vivarium.deployments.maxTtl=24h
 
-## Longest deadline an upload may ask for (and what it gets when it names none); default: the site's deadline.
-# jetty.vivarium.deployments.maxDeadline=
+## Longest deadline an upload may ask for (and what it gets when it names none). Default: the site's deadline.
+# jetty.vivarium.deployments.maxDeadline=30s
 
-## Where uploads may take requests: MATCH patterns (/try/*, *.apps.example.com/*) separated by spaces or commas; never from a configured route.
+## Where uploads may take requests (an upload's route lies within one); never from a configured route. Value: MATCH patterns such as /try/* or *.apps.example.com/*, separated by spaces or commas.
 # jetty.vivarium.deployments.routes=/*
 
 ## Uploads parsed and compiled at once; more get 503 with Retry-After.
 # jetty.vivarium.deployments.maxConcurrentUploads=2
 
-## DNS server for the DNS hostcalls: host:port, or system for the one in /etc/resolv.conf.
+## DNS server of the DNS hostcalls: system (the servers in /etc/resolv.conf) or host[:port]. Value: system, or host[:port] such as 127.0.0.1:53 or [::1]:53.
 # jetty.vivarium.dns.resolver=system
 
 ## Longest a DNS lookup may take (never past the guest's own deadline).
 # jetty.vivarium.dns.timeout=2s
-
-## Longest KV key a guest may use (bytes); a longer one fails the request (500).
-# jetty.vivarium.kv.maxKeySize=1KB
-
-## Largest KV value a guest may store; a larger one fails the request (500).
-# jetty.vivarium.kv.maxValueSize=1MB
-
-## Largest total size (keys + values) of one deployment's store; a write past it fails the request (500).
-# jetty.vivarium.kv.maxStoreSize=64MB
-
-## How often expired keys and expired stores are removed in the background.
-# jetty.vivarium.kv.purgeInterval=1m
-
-## Guests compile to large JVM methods, which HotSpot leaves in its interpreter unless told
-## otherwise (a Rust guest's request then takes about 3.5x as long in the engine). Uncomment both lines to run the server
-## JVM with the flag (start.jar then forks it, as --exec does).
-# --exec
-# -XX:-DontCompileHugeMethods

@@ -1,7 +1,9 @@
 package dev.vivarium.jetty;
 
 import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.Setting;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.engine.Route;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,15 +40,13 @@ import org.eclipse.jetty.util.component.DumpableMap;
  * handlers: {@code java -jar $JETTY_HOME/start.jar --add-modules=http,vivarium}, then {@code
  * jetty.vivarium.*} properties in {@code start.d/vivarium.ini}.
  *
- * <p>Settings have the same names as the servlet filter's init-params ({@code routes}, {@code
- * guestDirectory}, {@code deadline}, {@code poolSize}, {@code maxRequestBodySize}, {@code
- * maxResponseBodySize}, {@code maxMemoryPages}, {@code maxTotalMemory}, {@code kv.*}, {@code
- * outbound.*}, {@code dns.*}, {@code admin.*}, {@code deployments.*}; see {@link VivariumOptions}).
- * {@link #setSetting} and the typed setters only collect them; they are parsed once when the
- * handler starts, so a bad value fails the start with a message naming it. Setters are refused
- * while the handler runs. Unset, {@code guestDirectory} and {@code kv.directory} are {@value
- * #DEFAULT_GUEST_DIRECTORY} and {@value #DEFAULT_KV_DIRECTORY} under {@code ${jetty.base}} (under
- * the working directory when there is no {@code jetty.base}).
+ * <p>Settings have the same names as the servlet filter's init-params, declared in {@link
+ * VivariumSettings} and listed in {@code docs/configuration.md}; values may use {@code ${env.NAME}}
+ * and {@code ${sys.NAME}} placeholders. {@link #setSetting} and the typed setters only collect
+ * them; they are parsed once when the handler starts, so a bad value fails the start with a message
+ * naming it. Setters are refused while the handler runs. Unset, {@code guestDirectory} and {@code
+ * kv.directory} are {@value #DEFAULT_GUEST_DIRECTORY} and {@value #DEFAULT_KV_DIRECTORY} under
+ * {@code ${jetty.base}} (under the working directory when there is no {@code jetty.base}).
  *
  * <p>The engine is a managed bean: guests are loaded, compiled and pooled when the handler starts,
  * and everything is released when it stops. Guests run on the thread that handles the request, so
@@ -104,7 +104,8 @@ public final class VivariumHandler extends Handler.Wrapper {
 
     /**
      * Sets one setting by its shared name ({@code jetty.vivarium.<name>} in the module), e.g.
-     * {@code setSetting("deadline", "2s")} or {@code setSetting("kv.directory", "/var/kv")}.
+     * {@code setSetting(VivariumSettings.DEADLINE.name(), "2s")} or {@code
+     * setSetting("kv.directory", "/var/kv")}.
      *
      * @param value the value as text; null or blank unsets it
      * @throws IllegalStateException while the handler runs
@@ -142,37 +143,41 @@ public final class VivariumHandler extends Handler.Wrapper {
      * or new lines, e.g. {@code "/hello -> hello.wasm, *.example.com/* -> site.wasm; id=site"}.
      */
     public void setRoutes(String routes) {
-        setSetting("routes", routes);
+        setSetting(VivariumSettings.ROUTES.name(), routes);
     }
 
     /** The {@code guestDirectory} setting: where guest file names in routes are looked up. */
     public void setGuestDirectory(Path directory) {
-        setSetting("guestDirectory", directory == null ? null : directory.toString());
+        setSetting(
+                VivariumSettings.GUEST_DIRECTORY.name(),
+                directory == null ? null : directory.toString());
     }
 
     /** The {@code deadline} setting: how long a guest may run before it is stopped (504). */
     public void setDeadline(Duration deadline) {
-        setSetting("deadline", deadline == null ? null : deadline.toMillis() + "ms");
+        setSetting(
+                VivariumSettings.DEADLINE.name(),
+                deadline == null ? null : deadline.toMillis() + "ms");
     }
 
     /** The {@code poolSize} setting: idle instances kept per guest. */
     public void setPoolSize(int poolSize) {
-        setSetting("poolSize", Integer.toString(poolSize));
+        setSetting(VivariumSettings.POOL_SIZE.name(), Integer.toString(poolSize));
     }
 
     /** The {@code maxRequestBodySize} setting, in bytes: larger request bodies get 413. */
     public void setMaxRequestBodySize(long bytes) {
-        setSetting("maxRequestBodySize", Long.toString(bytes));
+        setSetting(VivariumSettings.MAX_REQUEST_BODY_SIZE.name(), Long.toString(bytes));
     }
 
     /** The {@code maxResponseBodySize} setting, in bytes: a guest writing more fails (500). */
     public void setMaxResponseBodySize(long bytes) {
-        setSetting("maxResponseBodySize", Long.toString(bytes));
+        setSetting(VivariumSettings.MAX_RESPONSE_BODY_SIZE.name(), Long.toString(bytes));
     }
 
     /** The {@code maxMemoryPages} setting: the memory cap of one instance, in 64 KiB pages. */
     public void setMaxMemoryPages(int pages) {
-        setSetting("maxMemoryPages", Integer.toString(pages));
+        setSetting(VivariumSettings.MAX_MEMORY_PAGES.name(), Integer.toString(pages));
     }
 
     /**
@@ -180,7 +185,7 @@ public final class VivariumHandler extends Handler.Wrapper {
      * ones included) and the bodies of running requests; by default half the JVM's maximum heap.
      */
     public void setMaxTotalMemory(long bytes) {
-        setSetting("maxTotalMemory", Long.toString(bytes));
+        setSetting(VivariumSettings.MAX_TOTAL_MEMORY.name(), Long.toString(bytes));
     }
 
     /**
@@ -273,7 +278,18 @@ public final class VivariumHandler extends Handler.Wrapper {
     @Override
     public void dump(Appendable out, String indent) throws IOException {
         // the wrapped handler and the engine (routes, pools) are dumped as beans
-        dumpObjects(out, indent, new DumpableMap("settings", settings));
+        dumpObjects(out, indent, new DumpableMap("settings", shown()));
+    }
+
+    /** The settings with tokens and passwords masked. */
+    private Map<String, String> shown() {
+        Map<String, String> shown = new LinkedHashMap<>(settings);
+        shown.replaceAll(
+                (name, value) -> {
+                    Setting<?> s = VivariumSettings.named(name);
+                    return s != null && s.kind().secret() ? "******" : value;
+                });
+        return shown;
     }
 
     @Override

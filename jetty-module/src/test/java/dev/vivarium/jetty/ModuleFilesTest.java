@@ -4,25 +4,26 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.SettingsDocs;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.config.VivariumSettings;
+import dev.vivarium.core.testing.TestGuests;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.xml.XmlConfiguration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +34,9 @@ class ModuleFilesTest {
     private static final Path CONFIG = Path.of("src/main/config");
     private static final Path XML = CONFIG.resolve("etc/vivarium.xml");
     private static final Path MOD = CONFIG.resolve("modules/vivarium.mod");
+    private static final String REGENERATE =
+            "; regenerate from the repository root: mvn -B -q -pl core compile && java -cp"
+                    + " core/target/classes dev.vivarium.core.config.SettingsDocs";
 
     private static void configure(Server server, Map<String, String> properties) throws Exception {
         try (var resources = ResourceFactory.closeable()) {
@@ -92,8 +96,65 @@ class ModuleFilesTest {
                 undocumented.add(name);
             }
         }
-        assertEquals(List.of(), unbound, "settings etc/vivarium.xml does not bind");
-        assertEquals(List.of(), undocumented, "settings the [ini-template] does not show");
+        assertEquals(List.of(), unbound, "settings etc/vivarium.xml does not bind" + REGENERATE);
+        assertEquals(
+                List.of(), undocumented, "settings the [ini-template] does not show" + REGENERATE);
+    }
+
+    @Test
+    void theGeneratedPartsOfTheModuleFilesAreCurrent() throws Exception {
+        assertEquals(
+                SettingsDocs.iniTemplate(),
+                SettingsDocs.generatedPart(
+                        Files.readString(MOD, UTF_8), SettingsDocs.MOD_BEGIN, null),
+                MOD + " is stale" + REGENERATE);
+        assertEquals(
+                SettingsDocs.jettyXml(),
+                SettingsDocs.generatedPart(
+                        Files.readString(XML, UTF_8), SettingsDocs.XML_BEGIN, SettingsDocs.XML_END),
+                XML + " is stale" + REGENERATE);
+        assertEquals(
+                Map.of(
+                        "guestDirectory",
+                        VivariumHandler.DEFAULT_GUEST_DIRECTORY,
+                        "kv.directory",
+                        VivariumHandler.DEFAULT_KV_DIRECTORY),
+                SettingsDocs.JETTY_DEFAULTS,
+                "the module shows the handler's own defaults");
+    }
+
+    @Test
+    @Timeout(60)
+    void aPlaceholderInAModulePropertyIsResolvedWhenTheHandlerStarts(@TempDir Path base)
+            throws Exception {
+        System.setProperty("vivarium.test.routes", "/hello -> hello_raw.wat");
+        Server server = new Server();
+        try {
+            configure(
+                    server,
+                    Map.of(
+                            "jetty.base",
+                            base.toString(),
+                            "jetty.vivarium.routes",
+                            "${sys.vivarium.test.routes}",
+                            "jetty.vivarium.guestDirectory",
+                            TestGuests.watFixtures().toString(),
+                            "jetty.vivarium.kv.directory",
+                            base.resolve("kv").toString()));
+            VivariumHandler handler = assertInstanceOf(VivariumHandler.class, server.getHandler());
+            assertEquals("${sys.vivarium.test.routes}", handler.getSetting("routes"));
+            server.start();
+            assertTrue(handler.getRoutes()[0].startsWith("/hello -> hello_raw.wat"));
+            server.stop();
+            handler.setSetting("routes", "${env:ROUTES}");
+            Exception e = assertThrows(Exception.class, server::start);
+            assertTrue(
+                    e.getMessage().contains("write ${env.ROUTES} for the environment variable"),
+                    e.getMessage());
+        } finally {
+            System.clearProperty("vivarium.test.routes");
+            server.stop();
+        }
     }
 
     @Test
@@ -142,17 +203,8 @@ class ModuleFilesTest {
         assertFalse(options.routes().isEmpty());
     }
 
-    /** Every name VivariumOptions accepts, read from its own refusal of an unknown name. */
+    /** Every declared setting. */
     static List<String> settingNames() {
-        try {
-            VivariumOptions.parse(Map.of("no-such-setting", "x"), Path.of("g"), Path.of("k"));
-        } catch (ConfigurationException e) {
-            Matcher m = Pattern.compile("valid settings are: \\[(.*)]").matcher(e.getMessage());
-            if (m.find()) {
-                return Arrays.asList(m.group(1).split(",\\s*"));
-            }
-            throw new AssertionError("unexpected message: " + e.getMessage(), e);
-        }
-        throw new AssertionError("an unknown setting name was accepted");
+        return VivariumSettings.names();
     }
 }

@@ -5,7 +5,9 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.engine.Route;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
@@ -30,8 +32,6 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,12 +54,15 @@ import org.slf4j.LoggerFactory;
  * </filter-mapping>
  * }</pre>
  *
- * <p>Init-params use the same names as the Jetty module's {@code jetty.vivarium.*} properties (see
- * {@link VivariumOptions}). Guest files are looked up in {@code guestDirectory}, by default the
- * webapp's {@code /WEB-INF/guests}; KV stores live in {@code kv.directory}, by default under the
- * webapp's temp dir. A bad setting or guest stops the webapp at start with a message naming it.
- * Paths in routes, and the admin API's {@code admin.path}, are relative to the webapp's context
- * path; a guest sees the request URI as the client sent it, context path included.
+ * <p>Init-params are the Vivarium settings, declared in {@link VivariumSettings} and listed in
+ * {@code docs/configuration.md}: the same names as the Jetty module's {@code jetty.vivarium.*}
+ * properties. Values may use {@code ${env.NAME}} and {@code ${sys.NAME}}, with a default after
+ * {@code :} (see {@link dev.vivarium.core.config.Placeholders}). Guest files are looked up in
+ * {@code guestDirectory}, by default the webapp's {@code /WEB-INF/guests}; KV stores live in {@code
+ * kv.directory}, by default under the webapp's temp dir. A bad setting or guest stops the webapp at
+ * start with a message naming it. Paths in routes, and the admin API's {@code admin.path}, are
+ * relative to the webapp's context path; a guest sees the request URI as the client sent it,
+ * context path included.
  *
  * <p>Metrics (Micrometer) go to the {@link MeterRegistry} the webapp puts in the servlet context
  * attribute {@value #METER_REGISTRY_ATTRIBUTE} before the filter starts (from a {@code
@@ -79,11 +82,12 @@ public final class VivariumFilter implements Filter {
     @Override
     public void init(FilterConfig config) throws ServletException {
         ServletContext context = config.getServletContext();
-        Map<String, String> settings = new LinkedHashMap<>();
+        Map<String, String> initParams = new LinkedHashMap<>();
+        for (String name : Collections.list(config.getInitParameterNames())) {
+            initParams.put(name, config.getInitParameter(name));
+        }
         try {
-            for (String name : Collections.list(config.getInitParameterNames())) {
-                settings.put(name, resolvePlaceholders(name, config.getInitParameter(name)));
-            }
+            Settings settings = new Settings(initParams); // resolves ${env.X}, ${sys.X}
             Path tmp = tempDir(context);
             VivariumOptions options =
                     VivariumOptions.parse(
@@ -92,8 +96,7 @@ public final class VivariumFilter implements Filter {
                             tmp.resolve("vivarium-kv"));
             engine = Vivarium.builder(options).meterRegistry(meterRegistry(context)).start();
             LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
-            String kvDirectory = settings.get("kv.directory");
-            if ((kvDirectory == null || kvDirectory.isBlank())
+            if (!settings.isSet(VivariumSettings.KV_DIRECTORY)
                     && (!engine.kvStores().deployments().isEmpty()
                             || options.uploads().adminEnabled())) {
                 LOG.warn(
@@ -208,31 +211,6 @@ public final class VivariumFilter implements Filter {
                         headers,
                         body,
                         request.getRemoteAddr()));
-    }
-
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}:]+)(?::([^}]*))?}");
-
-    /**
-     * Replaces {@code ${name}} and {@code ${name:default}} with system properties, so a web.xml can
-     * follow the container's settings (e.g. its port in an outbound allowlist).
-     */
-    static String resolvePlaceholders(String param, String value) {
-        Matcher m = PLACEHOLDER.matcher(value);
-        StringBuilder sb = new StringBuilder();
-        while (m.find()) {
-            String v = System.getProperty(m.group(1), m.group(2));
-            if (v == null) {
-                throw new ConfigurationException(
-                        "init-param '"
-                                + param
-                                + "' uses ${"
-                                + m.group(1)
-                                + "}, but that system property is not set and has no default");
-            }
-            m.appendReplacement(sb, Matcher.quoteReplacement(v));
-        }
-        m.appendTail(sb);
-        return sb.toString();
     }
 
     /** The whole body, or null if it is longer than {@code max} bytes. */

@@ -4,26 +4,10 @@ import java.time.Duration;
 
 /**
  * What one deployment may take from the others: its share of the server's threads and cores
- * (admission control) and of the server's log (guest output budgets).
- *
- * <table>
- *   <caption>Settings</caption>
- *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code maxConcurrent}</td><td>the CPUs, at least 2</td><td>instances of one
- *       deployment running at once; route and upload parameter {@code maxConcurrent}</td></tr>
- *   <tr><td>{@code maxQueued}</td><td>48</td><td>requests of one deployment waiting for one of
- *       those; more get 503 at once; route and upload parameter {@code maxQueued}</td></tr>
- *   <tr><td>{@code queueTimeout}</td><td>1s</td><td>longest a request waits there (503 with
- *       {@code Retry-After} after)</td></tr>
- *   <tr><td>{@code guestLog.maxLines}</td><td>100</td><td>guest output lines kept per
- *       request</td></tr>
- *   <tr><td>{@code guestLog.maxBytes}</td><td>64KB</td><td>guest output bytes kept per
- *       request</td></tr>
- *   <tr><td>{@code guestLog.linesPerSecond}</td><td>200</td><td>guest output lines kept per
- *       deployment and second (bursts up to that many)</td></tr>
- *   <tr><td>{@code guestLog.bytesPerSecond}</td><td>256KB</td><td>guest output bytes kept per
- *       deployment and second</td></tr>
- * </table>
+ * (admission control: {@code maxConcurrent}, {@code maxQueued}, {@code queueTimeout}) and of the
+ * server's log (guest output budgets: {@code guestLog.*}). Names, defaults and meaning are declared
+ * in {@link VivariumSettings}; {@code maxConcurrent} and {@code maxQueued} are also route and
+ * upload parameters.
  *
  * <p>Why these defaults: a deployment may keep its running and waiting requests on at most about a
  * quarter of a default 200-thread server pool (Jetty's and Tomcat's), so the site's own pages and
@@ -31,12 +15,17 @@ import java.time.Duration;
  * deployment spinning in loops leaves each other request a fair share of the scheduler.
  */
 public final class IsolationOptions {
-    public static final int DEFAULT_MAX_QUEUED = 48;
-    public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(1);
-    public static final int DEFAULT_LOG_LINES = 100;
-    public static final long DEFAULT_LOG_BYTES = 64L << 10;
-    public static final int DEFAULT_LOG_LINES_PER_SECOND = 200;
-    public static final long DEFAULT_LOG_BYTES_PER_SECOND = 256L << 10;
+    public static final int DEFAULT_MAX_QUEUED = VivariumSettings.MAX_QUEUED.defaultParsed();
+    public static final Duration DEFAULT_QUEUE_TIMEOUT =
+            VivariumSettings.QUEUE_TIMEOUT.defaultParsed();
+    public static final int DEFAULT_LOG_LINES =
+            VivariumSettings.GUEST_LOG_MAX_LINES.defaultParsed();
+    public static final long DEFAULT_LOG_BYTES =
+            VivariumSettings.GUEST_LOG_MAX_BYTES.defaultParsed();
+    public static final int DEFAULT_LOG_LINES_PER_SECOND =
+            VivariumSettings.GUEST_LOG_LINES_PER_SECOND.defaultParsed();
+    public static final long DEFAULT_LOG_BYTES_PER_SECOND =
+            VivariumSettings.GUEST_LOG_BYTES_PER_SECOND.defaultParsed();
 
     private final int maxConcurrent;
     private final int maxQueued;
@@ -69,17 +58,18 @@ public final class IsolationOptions {
         return builder().build();
     }
 
-    /** Reads the settings named in the class comment. */
+    /** Reads the settings named in the class comment (see {@link VivariumSettings}). */
     public static IsolationOptions parse(Settings s) {
         Builder b = builder();
-        b.maxConcurrent(s.integer("maxConcurrent", b.maxConcurrent, 1, 100_000));
-        b.maxQueued(s.integer("maxQueued", DEFAULT_MAX_QUEUED, 0, 100_000));
-        b.queueTimeout(s.duration("queueTimeout", DEFAULT_QUEUE_TIMEOUT));
-        b.logLines(s.integer("guestLog.maxLines", DEFAULT_LOG_LINES, 0, 1_000_000));
-        b.logBytes(s.size("guestLog.maxBytes", DEFAULT_LOG_BYTES));
-        b.logLinesPerSecond(
-                s.integer("guestLog.linesPerSecond", DEFAULT_LOG_LINES_PER_SECOND, 0, 1_000_000));
-        b.logBytesPerSecond(s.size("guestLog.bytesPerSecond", DEFAULT_LOG_BYTES_PER_SECOND));
+        if (s.isSet(VivariumSettings.MAX_CONCURRENT)) {
+            b.maxConcurrent(s.get(VivariumSettings.MAX_CONCURRENT));
+        }
+        b.maxQueued(s.get(VivariumSettings.MAX_QUEUED));
+        b.queueTimeout(s.get(VivariumSettings.QUEUE_TIMEOUT));
+        b.logLines(s.get(VivariumSettings.GUEST_LOG_MAX_LINES));
+        b.logBytes(s.get(VivariumSettings.GUEST_LOG_MAX_BYTES));
+        b.logLinesPerSecond(s.get(VivariumSettings.GUEST_LOG_LINES_PER_SECOND));
+        b.logBytesPerSecond(s.get(VivariumSettings.GUEST_LOG_BYTES_PER_SECOND));
         return b.build();
     }
 
@@ -137,7 +127,7 @@ public final class IsolationOptions {
                 + " bytes per deployment and second)";
     }
 
-    /** Builds options; every value defaults as documented on the class. */
+    /** Builds options; every value defaults as declared in {@link VivariumSettings}. */
     public static final class Builder {
         private int maxConcurrent = defaultMaxConcurrent();
         private int maxQueued = DEFAULT_MAX_QUEUED;

@@ -1,7 +1,11 @@
 package dev.vivarium.core.config;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -12,8 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * Raw {@code name -> value} settings (filter init-params, handler setters, {@code jetty.vivarium.*}
- * properties) with typed readers whose errors name the setting, the value and what is valid. Every
- * name read is remembered, so {@link #rejectUnknown()} can refuse typos.
+ * properties), read through the declarations of {@link VivariumSettings}: errors name the setting,
+ * the value and what is valid. Placeholders ({@code ${env.NAME}}, {@code ${sys.NAME}}) are resolved
+ * when the settings are made ({@link Placeholders}).
  */
 public final class Settings {
     private static final Pattern DURATION =
@@ -25,64 +30,128 @@ public final class Settings {
     public static final Duration LONGEST_DURATION = Duration.ofNanos(Long.MAX_VALUE);
 
     private final Map<String, String> values;
-    private final Set<String> known = new TreeSet<>();
+    private final Set<String> read = new LinkedHashSet<>();
+    private final Set<String> pluginNames = new LinkedHashSet<>();
 
+    /** The given settings, placeholders resolved from the environment and system properties. */
     public Settings(Map<String, String> values) {
+        this(values, Placeholders.system());
+    }
+
+    /**
+     * @param placeholders resolves {@code ${env.NAME}} and {@code ${sys.NAME}} in the values
+     * @throws ConfigurationException for a placeholder that cannot be resolved
+     */
+    public Settings(Map<String, String> values, Placeholders placeholders) {
         this.values = new LinkedHashMap<>();
         values.forEach(
                 (k, v) -> {
-                    if (v != null && !v.isBlank()) {
-                        this.values.put(k.trim(), v.trim());
+                    if (v != null) {
+                        String name = k.trim();
+                        String value = placeholders.resolve(name, v).trim();
+                        if (!value.isEmpty()) {
+                            this.values.put(name, value);
+                        }
                     }
                 });
     }
 
-    /** The raw value, or null; marks {@code name} as known. */
-    public String string(String name) {
-        known.add(name);
+    /**
+     * The given value of {@code setting}, parsed, or its parsed default; null when neither is there
+     * (no default, or one computed at start).
+     */
+    public <T> T get(Setting<T> setting) {
+        String v = raw(setting);
+        return v == null ? setting.defaultParsed() : setting.parse(v);
+    }
+
+    /** Whether {@code setting} was given. */
+    public boolean isSet(Setting<?> setting) {
+        return raw(setting) != null;
+    }
+
+    /** The value as given (placeholders resolved), or null. */
+    public String raw(Setting<?> setting) {
+        if (VivariumSettings.named(setting.name()) != setting) {
+            throw new IllegalArgumentException(
+                    "setting '" + setting.name() + "' is not declared in VivariumSettings");
+        }
+        read.add(setting.name());
+        return values.get(setting.name());
+    }
+
+    /**
+     * The value as given of a setting a plug-in declares rather than {@link VivariumSettings} (a KV
+     * backend's own settings, say), or null; {@link #rejectUnknown()} then accepts the name.
+     *
+     * @param owner who declares it, for messages (e.g. {@code "jdbc backend"})
+     */
+    public String declaredBy(String owner, String name) {
+        if (VivariumSettings.named(name) != null) {
+            throw new IllegalArgumentException(
+                    owner + " declares '" + name + "', a setting VivariumSettings already has");
+        }
+        pluginNames.add(name);
         return values.get(name);
     }
 
-    public String string(String name, String defaultValue) {
-        String v = string(name);
-        return v == null ? defaultValue : v;
+    /** The names of the settings read so far, given or not (for tests of the parsers). */
+    public Set<String> read() {
+        return Collections.unmodifiableSet(read);
     }
 
-    public Duration duration(String name, Duration defaultValue) {
-        String v = string(name);
-        return v == null ? defaultValue : parseDuration(name, v);
-    }
-
-    public long size(String name, long defaultValue) {
-        String v = string(name);
-        return v == null ? defaultValue : parseSize(name, v);
-    }
-
-    public int integer(String name, int defaultValue, int min, int max) {
-        String v = string(name);
-        return v == null ? defaultValue : parseInt(name, v, min, max);
-    }
-
-    public boolean bool(String name, boolean defaultValue) {
-        String v = string(name);
-        if (v == null) {
-            return defaultValue;
-        }
-        return switch (v.toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on" -> true;
-            case "false", "no", "off" -> false;
-            default -> throw bad(name, v, "true or false");
-        };
-    }
-
-    /** Fails if any setting was given that no reader asked for (a typo or an unknown name). */
+    /**
+     * Fails if any setting was given that is not declared (a typo or an unknown name), naming the
+     * closest valid name and listing them all.
+     */
     public void rejectUnknown() {
+        List<String> valid = new ArrayList<>(VivariumSettings.names());
+        valid.addAll(pluginNames);
         for (String name : values.keySet()) {
-            if (!known.contains(name)) {
+            if (VivariumSettings.named(name) == null && !pluginNames.contains(name)) {
+                String close = closest(name, valid);
                 throw new ConfigurationException(
-                        "unknown Vivarium setting '" + name + "'; valid settings are: " + known);
+                        "unknown Vivarium setting '"
+                                + name
+                                + "'"
+                                + (close == null ? "" : " (did you mean '" + close + "'?)")
+                                + "; valid settings are: "
+                                + new TreeSet<>(valid));
             }
         }
+    }
+
+    /** The valid name nearest to {@code name} (case, or two edits), or null. */
+    private static String closest(String name, List<String> valid) {
+        String best = null;
+        int bestDistance = 3;
+        for (String v : valid) {
+            int d = v.equalsIgnoreCase(name) ? 0 : distance(name, v);
+            if (d < bestDistance) {
+                best = v;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     public static Duration parseDuration(String name, String v) {

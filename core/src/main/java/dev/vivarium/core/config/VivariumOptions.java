@@ -13,46 +13,22 @@ import java.util.Objects;
 
 /**
  * The one immutable configuration of a Vivarium engine, parsed once from the shared vocabulary of
- * setting names. The servlet filter reads them as init-params, the Jetty handler as setters and the
- * Jetty module as {@code jetty.vivarium.<name>} properties:
- *
- * <table>
- *   <caption>Settings</caption>
- *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code routes}</td><td>(required unless {@code admin.token} is set)</td><td>{@code
- *       MATCH -> GUEST [; key=value]}
- *       entries, see {@link RouteSpec}</td></tr>
- *   <tr><td>{@code guestDirectory}</td><td>the container's choice</td><td>where relative guest
- *       file names are looked up</td></tr>
- *   <tr><td>{@code deadline}</td><td>10s</td><td>longest a guest may run (504 after)</td></tr>
- *   <tr><td>{@code poolSize}</td><td>2 × CPUs</td><td>idle instances kept per guest</td></tr>
- *   <tr><td>{@code maxRequestBodySize}</td><td>8MB</td><td>larger requests get 413</td></tr>
- *   <tr><td>{@code maxResponseBodySize}</td><td>8MB</td><td>larger guest bodies fail (500)</td></tr>
- *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
- *   <tr><td>{@code maxTotalMemory}</td><td>half the JVM's maximum heap</td><td>memory cap of all
- *       instances together (linear memory, tables, globals) and running requests' bodies</td></tr>
- *   <tr><td>{@code maxTableEntries}</td><td>65536</td><td>entries of all tables of an instance,
- *       what {@code table.grow} may reach included</td></tr>
- *   <tr><td>{@code maxGlobals}</td><td>1024</td><td>globals a module may define</td></tr>
- *   <tr><td>{@code maxFunctionSize}</td><td>1MB</td><td>bytes of one function body</td></tr>
- *   <tr><td>{@code maxBrTableTargets}</td><td>65536</td><td>targets of all {@code br_table}
- *       instructions of a module together</td></tr>
- *   <tr><td>{@code maxTypes}</td><td>10000</td><td>entries of a module's type section</td></tr>
- *   <tr><td>{@code maxConcurrent}, {@code maxQueued}, {@code queueTimeout}, {@code
- *       guestLog.*}</td><td>see {@link IsolationOptions}</td><td>what one deployment may take
- *       from the others</td></tr>
- * </table>
+ * setting names declared in {@link VivariumSettings} (names, defaults and meaning are there and in
+ * {@code docs/configuration.md}). The servlet filter reads them as init-params, the Jetty handler
+ * as setters and the Jetty module as {@code jetty.vivarium.<name>} properties.
  */
 public final class VivariumOptions {
-    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
-    public static final long DEFAULT_MAX_BODY = 8L << 20;
-    public static final int DEFAULT_MAX_MEMORY_PAGES = GuestLimits.DEFAULT_MAX_MEMORY_PAGES;
+    public static final Duration DEFAULT_DEADLINE = VivariumSettings.DEADLINE.defaultParsed();
+    public static final long DEFAULT_MAX_BODY =
+            VivariumSettings.MAX_REQUEST_BODY_SIZE.defaultParsed();
+    public static final int DEFAULT_MAX_MEMORY_PAGES =
+            VivariumSettings.MAX_MEMORY_PAGES.defaultParsed();
 
     /** Bytes in a wasm memory page. */
     private static final int PAGE = 64 * 1024;
 
     /** The largest body a Java array (and so a guest request or response) can hold. */
-    public static final long MAX_BODY_LIMIT = Integer.MAX_VALUE - 8;
+    public static final long MAX_BODY_LIMIT = VivariumSettings.MAX_BODY_LIMIT;
 
     private final List<RouteSpec> routes;
     private final Path guestDirectory;
@@ -103,30 +79,33 @@ public final class VivariumOptions {
      */
     public static VivariumOptions parse(
             Map<String, String> raw, Path defaultGuestDirectory, Path defaultKvDirectory) {
-        Settings s = new Settings(raw);
+        return parse(new Settings(raw), defaultGuestDirectory, defaultKvDirectory);
+    }
+
+    /**
+     * Parses settings already read (placeholders resolved); see {@link #parse(Map, Path, Path)}.
+     */
+    public static VivariumOptions parse(
+            Settings s, Path defaultGuestDirectory, Path defaultKvDirectory) {
         Builder b = builder();
-        b.routes(RouteSpec.parseAll(s.string("routes")));
-        String dir = s.string("guestDirectory");
-        b.guestDirectory(dir != null ? Path.of(dir) : defaultGuestDirectory);
-        b.deadline(s.duration("deadline", DEFAULT_DEADLINE));
-        b.poolSize(s.integer("poolSize", b.poolSize, 0, 4096));
-        b.maxRequestBodySize(s.size("maxRequestBodySize", DEFAULT_MAX_BODY));
-        b.maxResponseBodySize(s.size("maxResponseBodySize", DEFAULT_MAX_BODY));
-        b.maxMemoryPages(s.integer("maxMemoryPages", DEFAULT_MAX_MEMORY_PAGES, 1, 65536));
-        if (s.string("maxTotalMemory") != null) {
-            b.maxTotalMemory(s.size("maxTotalMemory", 0));
+        b.routes(RouteSpec.parseAll(s.get(VivariumSettings.ROUTES)));
+        Path dir = s.get(VivariumSettings.GUEST_DIRECTORY);
+        b.guestDirectory(dir != null ? dir : defaultGuestDirectory);
+        b.deadline(s.get(VivariumSettings.DEADLINE));
+        if (s.isSet(VivariumSettings.POOL_SIZE)) {
+            b.poolSize(s.get(VivariumSettings.POOL_SIZE));
         }
-        b.maxTableEntries(
-                s.integer("maxTableEntries", GuestLimits.DEFAULT_MAX_TABLE_ENTRIES, 1, 10_000_000));
-        b.maxGlobals(s.integer("maxGlobals", GuestLimits.DEFAULT_MAX_GLOBALS, 1, 1_000_000));
-        b.maxFunctionSize(s.size("maxFunctionSize", GuestLimits.DEFAULT_MAX_FUNCTION_SIZE));
-        b.maxBrTableTargets(
-                s.integer(
-                        "maxBrTableTargets",
-                        GuestLimits.DEFAULT_MAX_BR_TABLE_TARGETS,
-                        1,
-                        Integer.MAX_VALUE));
-        b.maxTypes(s.integer("maxTypes", GuestLimits.DEFAULT_MAX_TYPES, 1, 1_000_000));
+        b.maxRequestBodySize(s.get(VivariumSettings.MAX_REQUEST_BODY_SIZE));
+        b.maxResponseBodySize(s.get(VivariumSettings.MAX_RESPONSE_BODY_SIZE));
+        b.maxMemoryPages(s.get(VivariumSettings.MAX_MEMORY_PAGES));
+        if (s.isSet(VivariumSettings.MAX_TOTAL_MEMORY)) {
+            b.maxTotalMemory(s.get(VivariumSettings.MAX_TOTAL_MEMORY));
+        }
+        b.maxTableEntries(s.get(VivariumSettings.MAX_TABLE_ENTRIES));
+        b.maxGlobals(s.get(VivariumSettings.MAX_GLOBALS));
+        b.maxFunctionSize(s.get(VivariumSettings.MAX_FUNCTION_SIZE));
+        b.maxBrTableTargets(s.get(VivariumSettings.MAX_BR_TABLE_TARGETS));
+        b.maxTypes(s.get(VivariumSettings.MAX_TYPES));
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));
         b.dns(DnsOptions.parse(s));

@@ -3,49 +3,32 @@ package dev.vivarium.core.deploy;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.outbound.OutboundUrl;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.eclipse.jetty.util.InetAddressSet;
 
 /**
- * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}).
- *
- * <ul>
- *   <li>{@code admin.token} - the bearer token of the admin API; the API is off unless it is set
- *       (at least 16 characters);
- *   <li>{@code admin.path} - where the admin API answers, default {@code /_vivarium};
- *   <li>{@code admin.allowFrom} - client addresses the admin API answers, separated by spaces or
- *       commas: addresses, CIDR blocks ({@code 10.0.0.0/8}) or ranges ({@code a-b}); default: any
- *       (the token alone guards it);
- *   <li>{@code deployments.directory} - where uploaded modules are kept so they survive a restart
- *       until they expire; default {@code .uploads} in {@code kv.directory} (a name no KV store
- *       directory can have);
- *   <li>{@code deployments.max} - uploaded deployments at once, default 16;
- *   <li>{@code deployments.defaultTtl} - lifetime of an upload that names none, default 1h;
- *   <li>{@code deployments.maxTtl} - longest lifetime an upload may ask for, default 24h;
- *   <li>{@code deployments.maxDeadline} - longest deadline an upload may ask for; default the
- *       site's {@code deadline};
- *   <li>{@code deployments.routes} - where uploads may take requests: MATCH patterns separated by
- *       spaces or commas ({@code /try/*}, {@code *.apps.example.com/*}); an upload's route must lie
- *       within one of them. Default {@code /*}: any path, on any host, that no configured route
- *       takes (uploads never take requests from a configured route);
- *   <li>{@code deployments.maxConcurrentUploads} - uploads parsed and compiled at once, default 2;
- *       more get 503 with {@code Retry-After}.
- * </ul>
+ * Settings of deployments uploaded at run time ({@code admin.*}, {@code deployments.*}; declared
+ * with their defaults in {@link VivariumSettings}). Without {@code admin.allowFrom} the token alone
+ * guards the admin API; uploaded modules are kept in {@code .uploads} in {@code kv.directory} by
+ * default, a name no KV store directory can have. Without {@code deployments.maxDeadline} an upload
+ * may ask for up to the site's {@code deadline}; {@code deployments.routes} ({@code /*} by default:
+ * any path, on any host, that no configured route takes) bounds where an upload's route may lie,
+ * and uploads never take requests from a configured route.
  */
 public final class UploadOptions {
-    static final String DEFAULT_ADMIN_PATH = "/_vivarium";
-    static final int DEFAULT_MAX = 16;
-    static final Duration DEFAULT_TTL = Duration.ofHours(1);
-    static final Duration DEFAULT_MAX_TTL = Duration.ofHours(24);
+    static final String DEFAULT_ADMIN_PATH = VivariumSettings.ADMIN_PATH.defaultParsed();
+    static final int DEFAULT_MAX = VivariumSettings.DEPLOYMENTS_MAX.defaultParsed();
+    static final Duration DEFAULT_TTL = VivariumSettings.DEPLOYMENTS_DEFAULT_TTL.defaultParsed();
+    static final Duration DEFAULT_MAX_TTL = VivariumSettings.DEPLOYMENTS_MAX_TTL.defaultParsed();
     static final int MIN_TOKEN_LENGTH = 16;
-    static final int DEFAULT_MAX_CONCURRENT_UPLOADS = 2;
-    static final String DEFAULT_ROUTES = "/*";
+    static final int DEFAULT_MAX_CONCURRENT_UPLOADS =
+            VivariumSettings.DEPLOYMENTS_MAX_CONCURRENT_UPLOADS.defaultParsed();
 
     private final String adminToken;
     private final String adminPath;
@@ -84,32 +67,22 @@ public final class UploadOptions {
     /** Reads the settings; uploaded modules go into {@code kvDirectory} by default. */
     public static UploadOptions parse(Settings s, Path kvDirectory) {
         Builder b = builder(defaultDirectory(kvDirectory));
-        b.adminToken(s.string("admin.token"));
-        b.adminPath(s.string("admin.path", DEFAULT_ADMIN_PATH));
-        String allowFrom = s.string("admin.allowFrom");
-        if (allowFrom != null && !allowFrom.isBlank()) {
-            b.adminAllowFrom(Arrays.asList(allowFrom.trim().split("[\\s,]+")));
+        b.adminToken(s.get(VivariumSettings.ADMIN_TOKEN));
+        b.adminPath(s.get(VivariumSettings.ADMIN_PATH));
+        List<String> allowFrom = s.get(VivariumSettings.ADMIN_ALLOW_FROM);
+        if (allowFrom != null) {
+            b.adminAllowFrom(allowFrom);
         }
-        String dir = s.string("deployments.directory");
+        Path dir = s.get(VivariumSettings.DEPLOYMENTS_DIRECTORY);
         if (dir != null) {
-            b.directory(Path.of(dir));
+            b.directory(dir);
         }
-        b.max(s.integer("deployments.max", DEFAULT_MAX, 0, 10_000));
-        b.defaultTtl(s.duration("deployments.defaultTtl", DEFAULT_TTL));
-        b.maxTtl(s.duration("deployments.maxTtl", DEFAULT_MAX_TTL));
-        if (s.string("deployments.maxDeadline") != null) {
-            b.maxDeadline(s.duration("deployments.maxDeadline", null));
-        }
-        String routes = s.string("deployments.routes");
-        if (routes != null) {
-            b.routes(Arrays.asList(routes.trim().split("[\\s,]+")));
-        }
-        b.maxConcurrentUploads(
-                s.integer(
-                        "deployments.maxConcurrentUploads",
-                        DEFAULT_MAX_CONCURRENT_UPLOADS,
-                        1,
-                        256));
+        b.max(s.get(VivariumSettings.DEPLOYMENTS_MAX));
+        b.defaultTtl(s.get(VivariumSettings.DEPLOYMENTS_DEFAULT_TTL));
+        b.maxTtl(s.get(VivariumSettings.DEPLOYMENTS_MAX_TTL));
+        b.maxDeadline(s.get(VivariumSettings.DEPLOYMENTS_MAX_DEADLINE));
+        b.routes(s.get(VivariumSettings.DEPLOYMENTS_ROUTES));
+        b.maxConcurrentUploads(s.get(VivariumSettings.DEPLOYMENTS_MAX_CONCURRENT_UPLOADS));
         return b.build();
     }
 
@@ -228,7 +201,10 @@ public final class UploadOptions {
         private Duration defaultTtl = DEFAULT_TTL;
         private Duration maxTtl = DEFAULT_MAX_TTL;
         private Duration maxDeadline;
-        private List<RouteSpec> routes = List.of(area(DEFAULT_ROUTES));
+        private List<RouteSpec> routes =
+                VivariumSettings.DEPLOYMENTS_ROUTES.defaultParsed().stream()
+                        .map(Builder::area)
+                        .toList();
         private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
 
         private Builder(Path directory) {

@@ -2,6 +2,7 @@ package dev.vivarium.core.dns;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.config.VivariumSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -9,18 +10,13 @@ import java.util.Objects;
 import org.xbill.DNS.ResolverConfig;
 
 /**
- * DNS settings ({@code dns.*}):
- *
- * <ul>
- *   <li>{@code dns.resolver} - {@code system} (default: the servers of the system's resolver
- *       configuration, e.g. {@code /etc/resolv.conf}) or one server as {@code host[:port]}, e.g.
- *       {@code 127.0.0.1:5353} or {@code [::1]:53};
- *   <li>{@code dns.timeout} - the longest one lookup may take, default 2s; never past the guest
- *       request's deadline.
- * </ul>
+ * DNS settings ({@code dns.resolver}, {@code dns.timeout}; declared with their defaults in {@link
+ * VivariumSettings}). {@code system} means the servers of the system's resolver configuration, e.g.
+ * {@code /etc/resolv.conf}; otherwise one server as {@code host[:port]}, e.g. {@code
+ * 127.0.0.1:5353} or {@code [::1]:53}.
  */
 public final class DnsOptions {
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration DEFAULT_TIMEOUT = VivariumSettings.DNS_TIMEOUT.defaultParsed();
     static final String SYSTEM = "system";
 
     private final String resolver;
@@ -35,8 +31,8 @@ public final class DnsOptions {
 
     /** Reads {@code dns.resolver} and {@code dns.timeout}. */
     public static DnsOptions parse(Settings s) {
-        String resolver = s.string("dns.resolver", SYSTEM);
-        Duration timeout = s.duration("dns.timeout", DEFAULT_TIMEOUT);
+        String resolver = s.get(VivariumSettings.DNS_RESOLVER);
+        Duration timeout = s.get(VivariumSettings.DNS_TIMEOUT);
         if (resolver.equalsIgnoreCase(SYSTEM)) {
             return new DnsOptions(SYSTEM, null, timeout);
         }

@@ -1,6 +1,7 @@
 package dev.vivarium.core.kv;
 
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.config.VivariumSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -8,25 +9,12 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The {@code kv.*} settings of the key-value stores.
- *
- * <table>
- *   <caption>KV settings</caption>
- *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code kv.backend}</td><td>{@code mapdb}</td><td>where the stores live: {@code
- *       mapdb} (embedded files under {@code kv.directory}) or another backend on the classpath
- *       (see {@link KvBackends})</td></tr>
- *   <tr><td>{@code kv.directory}</td><td>the adapter's choice (engine: {@code vivarium-kv})</td>
- *       <td>where each deployment's {@code mapdb} store lives, one sub-directory per deployment;
- *       also where uploads are kept unless {@code uploads.directory} says otherwise</td></tr>
- *   <tr><td>{@code kv.maxKeySize}</td><td>1KB</td><td>longest key, in UTF-8 bytes</td></tr>
- *   <tr><td>{@code kv.maxValueSize}</td><td>1MB</td><td>longest value, also after an
- *       append</td></tr>
- *   <tr><td>{@code kv.maxStoreSize}</td><td>64MB</td><td>total bytes of all keys and values of
- *       one deployment</td></tr>
- *   <tr><td>{@code kv.purgeInterval}</td><td>1m</td><td>how often expired keys are purged and
- *       stores whose lifetime ended are deleted</td></tr>
- * </table>
+ * The {@code kv.*} settings of the key-value stores (declared, with their defaults, in {@link
+ * VivariumSettings}; without {@code kv.directory} the engine's own default is {@code vivarium-kv}).
+ * {@code kv.backend} picks where the stores live: {@code mapdb} (embedded files under {@code
+ * kv.directory}, which is also the default parent of {@code deployments.directory}) or another
+ * backend on the classpath (see {@link KvBackends}), whose own settings are its {@link
+ * KvBackendProvider#settings()}.
  *
  * <p><b>Limits.</b> A write that would break {@code kv.maxKeySize}, {@code kv.maxValueSize} or
  * {@code kv.maxStoreSize} is refused before anything is written: the store keeps exactly what it
@@ -37,13 +25,17 @@ import java.util.Objects;
  * accept {@code 512}, {@code 64KB}, {@code 8MB}, {@code 1GB} (1KB = 1024 bytes).
  */
 public final class KvOptions {
-    public static final long DEFAULT_MAX_KEY_SIZE = 1L << 10;
-    public static final long DEFAULT_MAX_VALUE_SIZE = 1L << 20;
-    public static final long DEFAULT_MAX_STORE_SIZE = 64L << 20;
-    public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofMinutes(1);
+    public static final long DEFAULT_MAX_KEY_SIZE =
+            VivariumSettings.KV_MAX_KEY_SIZE.defaultParsed();
+    public static final long DEFAULT_MAX_VALUE_SIZE =
+            VivariumSettings.KV_MAX_VALUE_SIZE.defaultParsed();
+    public static final long DEFAULT_MAX_STORE_SIZE =
+            VivariumSettings.KV_MAX_STORE_SIZE.defaultParsed();
+    public static final Duration DEFAULT_PURGE_INTERVAL =
+            VivariumSettings.KV_PURGE_INTERVAL.defaultParsed();
 
     /** Values are Java arrays: nothing larger can be held. */
-    static final long MAX_VALUE_LIMIT = Integer.MAX_VALUE - 64;
+    static final long MAX_VALUE_LIMIT = VivariumSettings.MAX_KV_VALUE_LIMIT;
 
     private final String backend;
     private final Map<String, String> backendSettings;
@@ -74,21 +66,20 @@ public final class KvOptions {
      *     unknown {@code kv.backend}, listing the valid ones
      */
     public static KvOptions parse(Settings s, Path defaultDirectory) {
-        String dir = s.string("kv.directory");
-        Builder b = builder(dir != null ? Path.of(dir) : defaultDirectory);
-        KvBackendProvider provider =
-                KvBackends.provider(s.string("kv.backend", KvBackends.DEFAULT));
+        Path dir = s.get(VivariumSettings.KV_DIRECTORY);
+        Builder b = builder(dir != null ? dir : defaultDirectory);
+        KvBackendProvider provider = KvBackends.provider(s.get(VivariumSettings.KV_BACKEND));
         b.backend(provider.name());
         for (String name : provider.settings()) {
-            String v = s.string(name);
+            String v = s.declaredBy(provider.name() + " backend", name);
             if (v != null) {
                 b.backendSetting(name, v);
             }
         }
-        return b.maxKeySize(s.size("kv.maxKeySize", DEFAULT_MAX_KEY_SIZE))
-                .maxValueSize(s.size("kv.maxValueSize", DEFAULT_MAX_VALUE_SIZE))
-                .maxStoreSize(s.size("kv.maxStoreSize", DEFAULT_MAX_STORE_SIZE))
-                .purgeInterval(s.duration("kv.purgeInterval", DEFAULT_PURGE_INTERVAL))
+        return b.maxKeySize(s.get(VivariumSettings.KV_MAX_KEY_SIZE))
+                .maxValueSize(s.get(VivariumSettings.KV_MAX_VALUE_SIZE))
+                .maxStoreSize(s.get(VivariumSettings.KV_MAX_STORE_SIZE))
+                .purgeInterval(s.get(VivariumSettings.KV_PURGE_INTERVAL))
                 .build();
     }
 

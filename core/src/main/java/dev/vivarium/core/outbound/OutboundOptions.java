@@ -2,60 +2,46 @@ package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.config.VivariumSettings;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * Outbound HTTP settings ({@code outbound.*}). Every limit fails the one hostcall that breaks it
- * with the ABI's {@code -1} and an INFO log line naming the limit; the guest decides what to do.
- *
- * <ul>
- *   <li>{@code outbound.allow} - allowlist entries for every route, separated by spaces or commas
- *       (default: none; see {@link OutboundPolicy});
- *   <li>{@code outbound.connectTimeout} - TCP (and TLS) connect timeout, default 2s;
- *   <li>{@code outbound.timeout} - total time of one request, default 10s; never past the guest
- *       request's own deadline;
- *   <li>{@code outbound.maxResponseSize} - largest response body, default 8MB;
- *   <li>{@code outbound.maxTotalResponseSize} - all response bodies one guest request receives
- *       together, default 32MB (what bounds the host memory one guest request can hold in
- *       responses, since {@code send_async} keeps several in flight);
- *   <li>{@code outbound.maxTotalRequestSize} - the bodies of all requests one guest request
- *       creates, together, default 32MB (with a body up to the guest's memory size per request,
- *       {@code maxSubrequests} of them would otherwise be held at once);
- *   <li>{@code outbound.maxSubrequests} - requests one guest request may send, default 32;
- *   <li>{@code outbound.maxPending} - requests one guest request may have in flight with {@code
- *       send_async}, default 32;
- *   <li>{@code outbound.maxHops} - how many Vivarium guests in a row one request may pass through
- *       (counted in its {@code CDN-Loop} header, see {@link Hops}), default 3: a guest's request
- *       that would make more fails with -1, and an incoming request that already has more is
- *       answered 508 Loop Detected before any guest runs;
- *   <li>{@code outbound.maxConcurrent} - outbound requests one deployment may have in flight, all
- *       its guest requests together, default 64;
- *   <li>{@code outbound.maxConnections} - connections one deployment may open to one destination,
- *       default 16 (each deployment has its own);
- *   <li>{@code outbound.trustStore} - the CA certificates trusted for {@code https} destinations,
- *       instead of the JDK's default ones: a PKCS12 or JKS key store, or a PEM file of one or more
- *       certificates; default: the JDK's trusted CAs;
- *   <li>{@code outbound.trustStorePassword} - the key store's password, if it has one.
- * </ul>
+ * Outbound HTTP settings ({@code outbound.*}, declared with their defaults in {@link
+ * VivariumSettings}). Every limit fails the one hostcall that breaks it with the ABI's {@code -1}
+ * and an INFO log line naming the limit; the guest decides what to do. {@code
+ * outbound.maxTotalResponseSize} is what bounds the host memory one guest request can hold in
+ * responses, since {@code send_async} keeps several in flight; {@code outbound.maxTotalRequestSize}
+ * does the same for request bodies (each up to the guest's memory size, {@code maxSubrequests} of
+ * them would otherwise be held at once). {@code outbound.maxHops} counts the Vivarium guests a
+ * request has passed through in its {@code CDN-Loop} header (see {@link Hops}): a guest's request
+ * that would make more fails with -1, and an incoming request that already has more is answered 508
+ * Loop Detected before any guest runs. {@code outbound.maxConcurrent} and {@code
+ * outbound.maxConnections} are per deployment (each deployment has its own connections).
  *
  * <p>Host names are always verified against the certificate of an {@code https} destination.
  */
 public final class OutboundOptions {
-    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-    static final long DEFAULT_MAX_RESPONSE_SIZE = 8L << 20;
-    static final long DEFAULT_MAX_TOTAL_RESPONSE_SIZE = 32L << 20;
-    static final long DEFAULT_MAX_TOTAL_REQUEST_SIZE = 32L << 20;
-    static final int DEFAULT_MAX_SUBREQUESTS = 32;
-    static final int DEFAULT_MAX_PENDING = 32;
-    static final int DEFAULT_MAX_HOPS = 3;
-    static final int DEFAULT_MAX_CONCURRENT = 64;
-    static final int DEFAULT_MAX_CONNECTIONS = 16;
+    static final Duration DEFAULT_CONNECT_TIMEOUT =
+            VivariumSettings.OUTBOUND_CONNECT_TIMEOUT.defaultParsed();
+    static final Duration DEFAULT_TIMEOUT = VivariumSettings.OUTBOUND_TIMEOUT.defaultParsed();
+    static final long DEFAULT_MAX_RESPONSE_SIZE =
+            VivariumSettings.OUTBOUND_MAX_RESPONSE_SIZE.defaultParsed();
+    static final long DEFAULT_MAX_TOTAL_RESPONSE_SIZE =
+            VivariumSettings.OUTBOUND_MAX_TOTAL_RESPONSE_SIZE.defaultParsed();
+    static final long DEFAULT_MAX_TOTAL_REQUEST_SIZE =
+            VivariumSettings.OUTBOUND_MAX_TOTAL_REQUEST_SIZE.defaultParsed();
+    static final int DEFAULT_MAX_SUBREQUESTS =
+            VivariumSettings.OUTBOUND_MAX_SUBREQUESTS.defaultParsed();
+    static final int DEFAULT_MAX_PENDING = VivariumSettings.OUTBOUND_MAX_PENDING.defaultParsed();
+    static final int DEFAULT_MAX_HOPS = VivariumSettings.OUTBOUND_MAX_HOPS.defaultParsed();
+    static final int DEFAULT_MAX_CONCURRENT =
+            VivariumSettings.OUTBOUND_MAX_CONCURRENT.defaultParsed();
+    static final int DEFAULT_MAX_CONNECTIONS =
+            VivariumSettings.OUTBOUND_MAX_CONNECTIONS.defaultParsed();
 
     /** The buffering client keeps a body in one array, so 1GB is the ceiling. */
     static final long MAX_RESPONSE_SIZE_CEILING = 1L << 30;
@@ -101,35 +87,25 @@ public final class OutboundOptions {
         return new Builder();
     }
 
-    /** Reads the {@code outbound.*} settings; see the class comment for names and defaults. */
+    /** Reads the {@code outbound.*} settings (see {@link VivariumSettings}). */
     public static OutboundOptions parse(Settings s) {
         Builder b = builder();
-        String allow = s.string("outbound.allow");
+        List<String> allow = s.get(VivariumSettings.OUTBOUND_ALLOW);
         if (allow != null) {
-            b.allow(Arrays.asList(allow.trim().split("[\\s,]+")));
+            b.allow(allow);
         }
-        b.connectTimeout(s.duration("outbound.connectTimeout", DEFAULT_CONNECT_TIMEOUT));
-        b.timeout(s.duration("outbound.timeout", DEFAULT_TIMEOUT));
-        long size = s.size("outbound.maxResponseSize", DEFAULT_MAX_RESPONSE_SIZE);
-        if (size < 1 || size > MAX_RESPONSE_SIZE_CEILING) {
-            throw Settings.bad(
-                    "outbound.maxResponseSize", Long.toString(size), "a size from 1 byte to 1GB");
-        }
-        b.maxResponseSize(size);
-        b.maxTotalResponseSize(
-                s.size("outbound.maxTotalResponseSize", DEFAULT_MAX_TOTAL_RESPONSE_SIZE));
-        b.maxTotalRequestSize(
-                s.size("outbound.maxTotalRequestSize", DEFAULT_MAX_TOTAL_REQUEST_SIZE));
-        b.maxSubrequests(s.integer("outbound.maxSubrequests", DEFAULT_MAX_SUBREQUESTS, 0, 10_000));
-        b.maxPending(s.integer("outbound.maxPending", DEFAULT_MAX_PENDING, 0, 10_000));
-        b.maxHops(s.integer("outbound.maxHops", DEFAULT_MAX_HOPS, 0, 100));
-        b.maxConcurrent(s.integer("outbound.maxConcurrent", DEFAULT_MAX_CONCURRENT, 1, 100_000));
-        b.maxConnections(s.integer("outbound.maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 100_000));
-        String trustStore = s.string("outbound.trustStore");
-        if (trustStore != null) {
-            b.trustStore(Path.of(trustStore));
-        }
-        b.trustStorePassword(s.string("outbound.trustStorePassword"));
+        b.connectTimeout(s.get(VivariumSettings.OUTBOUND_CONNECT_TIMEOUT));
+        b.timeout(s.get(VivariumSettings.OUTBOUND_TIMEOUT));
+        b.maxResponseSize(s.get(VivariumSettings.OUTBOUND_MAX_RESPONSE_SIZE));
+        b.maxTotalResponseSize(s.get(VivariumSettings.OUTBOUND_MAX_TOTAL_RESPONSE_SIZE));
+        b.maxTotalRequestSize(s.get(VivariumSettings.OUTBOUND_MAX_TOTAL_REQUEST_SIZE));
+        b.maxSubrequests(s.get(VivariumSettings.OUTBOUND_MAX_SUBREQUESTS));
+        b.maxPending(s.get(VivariumSettings.OUTBOUND_MAX_PENDING));
+        b.maxHops(s.get(VivariumSettings.OUTBOUND_MAX_HOPS));
+        b.maxConcurrent(s.get(VivariumSettings.OUTBOUND_MAX_CONCURRENT));
+        b.maxConnections(s.get(VivariumSettings.OUTBOUND_MAX_CONNECTIONS));
+        b.trustStore(s.get(VivariumSettings.OUTBOUND_TRUST_STORE));
+        b.trustStorePassword(s.get(VivariumSettings.OUTBOUND_TRUST_STORE_PASSWORD));
         return b.build();
     }
 

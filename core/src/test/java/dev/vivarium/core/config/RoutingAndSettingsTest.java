@@ -182,8 +182,8 @@ class RoutingAndSettingsTest {
     @Test
     void bodyLimitsStayWithinWhatAnArrayHolds() {
         assertEquals(
-                "invalid value '4294967296' for Vivarium setting 'maxRequestBodySize': expected 0 to"
-                        + " 2147483639 bytes",
+                "invalid value '4GB' for Vivarium setting 'maxRequestBodySize': expected a size"
+                        + " from 0 bytes to 2147483639 bytes",
                 error(
                         () ->
                                 VivariumOptions.parse(
@@ -241,7 +241,11 @@ class RoutingAndSettingsTest {
                                         Map.of("routes", "/a -> a.wasm", "dedline", "2s"),
                                         Path.of("."),
                                         Path.of(".")));
-        assertTrue(m.startsWith("unknown Vivarium setting 'dedline'; valid settings are: ["), m);
+        assertTrue(
+                m.startsWith(
+                        "unknown Vivarium setting 'dedline' (did you mean 'deadline'?); valid"
+                                + " settings are: ["),
+                m);
         assertEquals(
                 "invalid value 'lots' for Vivarium setting 'poolSize': expected a whole number from 0 to 4096",
                 error(

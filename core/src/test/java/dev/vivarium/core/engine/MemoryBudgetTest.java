@@ -410,7 +410,8 @@ class MemoryBudgetTest {
                                         Path.of("."),
                                         Path.of("kv")));
         assertEquals(
-                "invalid value '0' for Vivarium setting 'maxTotalMemory': expected 64KB or more",
+                "invalid value '0' for Vivarium setting 'maxTotalMemory': expected a size of 64KB"
+                        + " or more",
                 zero.getMessage());
     }
 }

@@ -56,9 +56,8 @@ record PgSettings(
      * @throws ConfigurationException naming the setting that is missing, malformed or out of range
      */
     static PgSettings parse(Map<String, String> given) {
-        Settings s = new Settings(given);
-        String url = s.string(URL);
-        String dataSource = s.string(DATA_SOURCE);
+        String url = value(given, URL);
+        String dataSource = value(given, DATA_SOURCE);
         if (url == null && dataSource == null) {
             throw new ConfigurationException(
                     "Vivarium setting '"
@@ -83,16 +82,23 @@ record PgSettings(
                     redact(url),
                     "a PostgreSQL JDBC URL: jdbc:postgresql://host:port/database");
         }
-        int poolSize = s.integer(POOL_SIZE, DEFAULT_POOL_SIZE, 1, 1000);
-        Duration timeout = s.duration(TIMEOUT, DEFAULT_TIMEOUT);
+        String pool = value(given, POOL_SIZE);
+        int poolSize =
+                pool == null ? DEFAULT_POOL_SIZE : Settings.parseInt(POOL_SIZE, pool, 1, 1000);
+        String time = value(given, TIMEOUT);
+        Duration timeout = time == null ? DEFAULT_TIMEOUT : Settings.parseDuration(TIMEOUT, time);
         if (timeout.compareTo(MIN_TIMEOUT) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
             throw Settings.bad(
-                    TIMEOUT,
-                    s.string(TIMEOUT),
-                    "from 250ms to 5m, below the request deadline (default 10s)");
+                    TIMEOUT, time, "from 250ms to 5m, below the request deadline (default 10s)");
         }
         return new PgSettings(
-                url, s.string(USER), s.string(PASSWORD), dataSource, poolSize, timeout);
+                url, value(given, USER), value(given, PASSWORD), dataSource, poolSize, timeout);
+    }
+
+    /** A given setting, or null when it is absent or blank. */
+    private static String value(Map<String, String> given, String name) {
+        String v = given.get(name);
+        return v == null || v.isBlank() ? null : v.strip();
     }
 
     /** The URL with any {@code password=} parameter masked, for messages and logs. */
