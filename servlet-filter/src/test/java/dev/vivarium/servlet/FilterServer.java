@@ -9,12 +9,10 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,20 +153,6 @@ abstract class FilterServer implements AutoCloseable {
     HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
         return client.send(
                 b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Sends a raw HTTP/1.1 GET with any Host header; returns the whole response text. */
-    String rawGet(String path, String host) throws IOException {
-        return raw("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
-    }
-
-    /** Sends raw request bytes (ISO-8859-1) on a new connection; returns the whole response. */
-    String raw(String request) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port())) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
     }
 
     private static final class OnJetty extends FilterServer {
