@@ -66,6 +66,7 @@ public abstract class AdapterScenarios {
     @TempDir Path kvDirectory;
 
     private KitServer shared;
+    private KitServer broughtGuests;
 
     /**
      * Starts a server on 127.0.0.1 (on a free port) with Vivarium configured by {@code settings}
@@ -158,9 +159,15 @@ public abstract class AdapterScenarios {
     }
 
     @AfterAll
-    void stopTheServer() throws Exception {
-        if (shared != null) {
-            shared.close();
+    void stopTheServers() throws Exception {
+        try {
+            if (shared != null) {
+                shared.close();
+            }
+        } finally {
+            if (broughtGuests != null) {
+                broughtGuests.close();
+            }
         }
     }
 
@@ -630,6 +637,53 @@ public abstract class AdapterScenarios {
         assertTrue(echo.contains("\nx-test: yes\n"), echo);
         assertTrue(echo.contains("\nfastly-client-ip: 127.0.0.1\n"), echo);
         assertTrue(echo.endsWith("\n\nhello body"), echo);
+    }
+
+    /**
+     * Guests Terrarium users bring, on a server of their own: a C guest built with wasi-libc and
+     * plain flags ({@code hello_libc}: printf, exit, string functions), and a WAT guest without an
+     * allocator (the engine-level cases are in core's {@code LibcGuestsTest} and {@code
+     * EngineFaultsTest}).
+     */
+    private KitServer broughtGuests() throws Exception {
+        if (broughtGuests == null) {
+            Map<String, String> s = new LinkedHashMap<>();
+            s.put(
+                    "routes",
+                    "/c/* -> dist/hello_libc.wasm\n/noinit -> wat/fixtures/no_init_mm_echo.wat");
+            s.put("guestDirectory", TestGuests.root().toString());
+            s.put("kv.directory", kvDirectory.resolve("brought").toString());
+            s.put("poolSize", "1");
+            broughtGuests = start(s, "");
+        }
+        return broughtGuests;
+    }
+
+    @Test
+    void aCGuestWithLibcAnswersAndItsExitStatusCounts() throws Exception {
+        HttpTester.Response ok = broughtGuests().get("/c/hi");
+        assertEquals(200, ok.getStatus(), ok.toString());
+        assertEquals("Hello from libc! path=/c/hi len=5 upper=/C/HI", ok.getContent());
+
+        HttpTester.Response exit0 = broughtGuests().get("/c/exit0");
+        assertEquals(200, exit0.getStatus(), exit0.toString());
+        assertEquals("exiting with 0", exit0.getContent());
+
+        HttpTester.Response exit3 = broughtGuests().get("/c/exit3");
+        assertEquals(500, exit3.getStatus(), exit3.toString());
+    }
+
+    @Test
+    void aWatGuestWithoutAnAllocatorReadsHeadersAndTheBody() throws Exception {
+        HttpTester.Request request = KitServer.request("POST", "/noinit");
+        request.add("x-echo", "one");
+        request.setContent("the body");
+
+        HttpTester.Response response = broughtGuests().send(request);
+
+        assertEquals(200, response.getStatus(), response.toString());
+        assertEquals("the body", response.getContent());
+        assertEquals(List.of("one"), response.getValuesList("x-echo"));
     }
 
     @Test
