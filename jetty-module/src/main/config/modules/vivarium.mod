@@ -82,11 +82,41 @@ etc/vivarium.xml
 ## Most outbound requests one guest request may have in flight at once.
 # jetty.vivarium.outbound.maxPending=32
 
+## Most Vivarium guests in a row one request may pass through (counted in its CDN-Loop header); past it a guest's request fails (-1) and an incoming one gets 508.
+# jetty.vivarium.outbound.maxHops=3
+
+## Most outbound requests one deployment may have in flight, all its guest requests together.
+# jetty.vivarium.outbound.maxConcurrent=64
+
+## Most connections one deployment may open to one destination (each deployment has its own).
+# jetty.vivarium.outbound.maxConnections=16
+
 ## CA certificates trusted for https destinations, instead of the JDK's (relative to jetty.base): a PKCS12 or JKS key store, or a PEM file.
 # jetty.vivarium.outbound.trustStore=
 
 ## Password of outbound.trustStore, if it has one.
 # jetty.vivarium.outbound.trustStorePassword=
+
+## Most requests of one deployment running at once (route and upload parameter maxConcurrent); default: the CPUs, at least 2.
+# jetty.vivarium.maxConcurrent=4
+
+## Most requests of one deployment waiting for one of those; more get 503 with Retry-After at once (route and upload parameter maxQueued).
+# jetty.vivarium.maxQueued=48
+
+## Longest a request waits for its deployment to have room; 503 with Retry-After after.
+# jetty.vivarium.queueTimeout=1s
+
+## Guest output lines (hostcall_debug) kept per request; the rest are counted in one "dropped" line.
+# jetty.vivarium.guestLog.maxLines=100
+
+## Guest output bytes kept per request.
+# jetty.vivarium.guestLog.maxBytes=64KB
+
+## Guest output lines kept per deployment and second.
+# jetty.vivarium.guestLog.linesPerSecond=200
+
+## Guest output bytes kept per deployment and second.
+# jetty.vivarium.guestLog.bytesPerSecond=256KB
 
 ## Bearer token of the admin API (upload, list and remove deployments at run time); the API is off unless set. At least 16 characters.
 # jetty.vivarium.admin.token=
@@ -108,6 +138,15 @@ etc/vivarium.xml
 
 ## Longest lifetime an upload may ask for.
 # jetty.vivarium.deployments.maxTtl=24h
+
+## Longest deadline an upload may ask for (and what it gets when it names none); default: the site's deadline.
+# jetty.vivarium.deployments.maxDeadline=
+
+## Where uploads may take requests: MATCH patterns (/try/*, *.apps.example.com/*) separated by spaces or commas; never from a configured route.
+# jetty.vivarium.deployments.routes=/*
+
+## Uploads parsed and compiled at once; more get 503 with Retry-After.
+# jetty.vivarium.deployments.maxConcurrentUploads=2
 
 ## DNS server for the DNS hostcalls: host:port, or system for the one in /etc/resolv.conf.
 # jetty.vivarium.dns.resolver=system

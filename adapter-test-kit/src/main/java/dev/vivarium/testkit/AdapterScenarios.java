@@ -437,6 +437,52 @@ public abstract class AdapterScenarios {
         }
     }
 
+    /**
+     * Issue 18 item 7 over HTTP (moved from jetty-module's IsolationScenariosTest): a deployment at
+     * its admission limit answers 503 with {@code Retry-After} while another one answers.
+     */
+    @Test
+    void aFullDeploymentAnswers503WithRetryAfterAndAnotherStillAnswers() throws Exception {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put(
+                "routes",
+                "/spin -> wat/fixtures/loop_forever.wat; deadline=2s; maxConcurrent=1;"
+                        + " maxQueued=0\n"
+                        + "/hello -> wat/fixtures/hello_raw.wat");
+        s.put("guestDirectory", TestGuests.root().toString());
+        s.put("kv.directory", kvDirectory.resolve("isolation").toString());
+        s.put("poolSize", "1");
+        s.put("queueTimeout", "20s");
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        try (KitServer server = start(s, "")) {
+            CompletableFuture<HttpTester.Response> one = spin(server, clients);
+            CompletableFuture<HttpTester.Response> two = spin(server, clients);
+            // one of them holds the one place until its deadline, the other is refused at once
+            HttpTester.Response refused =
+                    CompletableFuture.anyOf(one, two).thenApply(r -> (HttpTester.Response) r).get();
+            assertEquals(503, refused.getStatus(), refused.toString());
+            assertEquals("20", refused.get("retry-after"), "the queueTimeout, in seconds");
+            assertEquals(200, server.get("/hello").getStatus(), "another deployment answers");
+            HttpTester.Response ran = refused == one.getNow(null) ? two.get() : one.get();
+            assertEquals(504, ran.getStatus(), ran.toString());
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    private static CompletableFuture<HttpTester.Response> spin(
+            KitServer server, ExecutorService clients) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return server.get("/spin");
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                clients);
+    }
+
     @Test
     void acceptsABodyOfExactlyTheLimit() throws Exception {
         HttpTester.Request request = KitServer.request("POST", "/echo/upload");

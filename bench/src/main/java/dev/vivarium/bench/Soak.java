@@ -461,7 +461,8 @@ public final class Soak {
         if (o.kind() == Outcome.Kind.HOST_ERROR
                 && o.status() == 503
                 && resetsAfter != resetsBefore
-                && o.message().contains("deleted with its deployment")) {
+                && (o.message().contains("deleted with its deployment")
+                        || o.message().contains("was removed while the request ran"))) {
             // routed just before it was removed: documented
             count("/up/kv " + o.kind() + " " + o.status() + " (removed while running)");
             return;
@@ -503,7 +504,8 @@ public final class Soak {
         if (o.kind() == Outcome.Kind.HOST_ERROR
                 && o.status() == 503
                 && (o.message().contains("lifetime ended")
-                        || o.message().contains("deleted with its deployment"))) {
+                        || o.message().contains("deleted with its deployment")
+                        || o.message().contains("was expired while the request ran"))) {
             count("/up/ttl " + o.kind() + " " + o.status() + " (expired while routed)");
             Thread.sleep(1);
             return;

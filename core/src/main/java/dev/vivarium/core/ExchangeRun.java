@@ -82,7 +82,7 @@ final class ExchangeRun implements ServerExchange.BodySink {
             outcome =
                     route == null
                             ? admin.handle(request)
-                            : engine.handleUntilReleased(route, request);
+                            : engine.handleUntilReleased(route, request, exchange::clientGone);
         } catch (RuntimeException e) {
             // a host bug, not a guest fault: the client still gets an answer
             LOG.error("{}: failed to serve {}", name(), exchange.target(), e);
@@ -163,7 +163,12 @@ final class ExchangeRun implements ServerExchange.BodySink {
                                     }
                                 });
                 exchange.write(outcome.body(), outcome::release);
+            } else if (outcome.kind() == Outcome.Kind.CLIENT_GONE) {
+                exchange.abandon(outcome.status(), outcome.message(), outcome::release);
             } else {
+                // e.g. Retry-After on a 503 of a full deployment
+                outcome.headers()
+                        .writeEndToEnd((name, value, first) -> exchange.addHeader(name, value));
                 exchange.sendError(outcome.status(), outcome.message(), outcome::release);
             }
         } catch (IOException | RuntimeException | Error e) {

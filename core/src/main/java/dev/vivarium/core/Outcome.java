@@ -26,8 +26,21 @@ public final class Outcome {
         LIMIT,
         /** The host failed (a bug or an unavailable resource): 500. */
         HOST_ERROR,
-        /** No instance could be had in time: 503. */
-        OVERLOADED
+        /**
+         * No instance could be had in time, or the deployment already runs and queues as many
+         * requests as it may: 503 (with {@code Retry-After} when the deployment is full).
+         */
+        OVERLOADED,
+        /**
+         * The request already passed through more Vivarium guests than {@code outbound.maxHops}
+         * (its {@code CDN-Loop} header): 508 Loop Detected, no guest runs.
+         */
+        LOOP,
+        /**
+         * The client was gone before the guest started, so it never ran; 499 (the status nginx logs
+         * for it), which no client sees.
+         */
+        CLIENT_GONE
     }
 
     private final Kind kind;

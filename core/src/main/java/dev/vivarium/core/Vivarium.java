@@ -2,18 +2,22 @@ package dev.vivarium.core;
 
 import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.config.RouteSpec;
-import dev.vivarium.core.config.RouteTable;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.deploy.AdminApi;
-import dev.vivarium.core.deploy.DeploymentInfo;
+import dev.vivarium.core.deploy.ConfiguredDeployments;
+import dev.vivarium.core.deploy.DeploymentBinder;
+import dev.vivarium.core.deploy.DeploymentCandidate;
+import dev.vivarium.core.deploy.DeploymentRegistry;
+import dev.vivarium.core.deploy.DeploymentRepository;
+import dev.vivarium.core.deploy.FileDeploymentRepository;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
+import dev.vivarium.core.engine.Admission;
 import dev.vivarium.core.engine.Deployment;
 import dev.vivarium.core.engine.Dispatcher;
 import dev.vivarium.core.engine.EngineMetrics;
-import dev.vivarium.core.engine.GuestLoadException;
-import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.JvmCheck;
@@ -22,22 +26,24 @@ import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.http.ServerExchange;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
+import dev.vivarium.core.log.Clip;
+import dev.vivarium.core.log.GuestLog;
+import dev.vivarium.core.log.LogBudget;
+import dev.vivarium.core.log.RefusalLog;
+import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundPolicy;
+import dev.vivarium.core.outbound.OutboundQuota;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine: loads and compiles every routed guest at start, matches requests to routes and runs
@@ -55,10 +61,12 @@ import java.util.random.RandomGenerator;
  * }</pre>
  */
 public final class Vivarium implements AutoCloseable {
+    /** Refused requests any client can cause: a few lines a second, the rest counted. */
+    private static final RefusalLog REFUSALS =
+            new RefusalLog(LoggerFactory.getLogger("vivarium.refused"));
+
     private final VivariumOptions options;
-    private final Map<RouteSpec, Route> configured;
-    private volatile RouteTable<Route> routes;
-    private final List<InstancePool> pools;
+    private final DeploymentRegistry registry;
     private final Dispatcher dispatcher;
     private final EngineMetrics metrics;
     private final Clock clock;
@@ -72,18 +80,10 @@ public final class Vivarium implements AutoCloseable {
 
     private Vivarium(
             Builder b,
-            RouteTable<Route> routes,
-            List<InstancePool> pools,
+            List<DeploymentCandidate> configured,
             EngineMetrics metrics,
             Services services) {
         this.options = b.options;
-        this.routes = routes;
-        Map<RouteSpec, Route> byspec = new LinkedHashMap<>();
-        for (Route r : routes.targets()) {
-            byspec.put(r.spec(), r);
-        }
-        this.configured = Collections.unmodifiableMap(byspec);
-        this.pools = List.copyOf(pools);
         this.metrics = metrics;
         this.clock = b.clock;
         this.random = b.random;
@@ -92,43 +92,58 @@ public final class Vivarium implements AutoCloseable {
         this.outbound = services.outbound;
         this.memory = services.memory;
         this.dispatcher = new Dispatcher(this::context, metrics);
-        Set<String> configuredIds = new HashSet<>();
-        configured.keySet().forEach(spec -> configuredIds.add(spec.id()));
-        // last: restoring kept uploads publishes routes
-        this.uploads =
-                new Uploads(
-                        options.uploads(),
-                        options.maxMemoryPages(),
-                        configuredIds,
+        this.registry =
+                new DeploymentRegistry(
+                        new EngineBinder(),
                         kvStores,
                         clock,
-                        new UploadHooks());
+                        b.repository != null
+                                ? b.repository
+                                : new FileDeploymentRepository(options.uploads().directory()));
+        try {
+            registry.publishConfigured(registry.prepare(configured));
+            // last: restoring kept uploads publishes routes
+            this.uploads =
+                    new Uploads(
+                            options.uploads(),
+                            options.deadline(),
+                            options.maxMemoryPages(),
+                            options.routes(),
+                            registry,
+                            clock,
+                            b.uploadExecutor);
+        } catch (RuntimeException | Error e) {
+            registry.close();
+            dispatcher.close();
+            throw e;
+        }
         metrics.gauge(
                 "vivarium.deployments.uploaded",
                 "deployments uploaded at run time",
                 null,
                 uploads,
                 Uploads::count);
+        metrics.gauge(
+                "vivarium.deployments.compiling",
+                "uploads being parsed and compiled now",
+                null,
+                uploads,
+                Uploads::compiling);
         this.admin =
                 options.uploads().adminEnabled()
-                        ? new AdminApi(uploads, configuredDeployments())
+                        ? new AdminApi(options.uploads(), AdminApi.over(uploads, registry))
                         : null;
     }
 
-    /** How {@link Uploads} reaches the engine's parts. */
-    private final class UploadHooks implements Uploads.Engine {
+    /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
+    private final class EngineBinder implements DeploymentBinder {
         @Override
-        public void check(List<RouteSpec> uploaded) {
-            uploaded.forEach(spec -> refuseAdminPath(options, spec));
-            List<RouteSpec> all = new ArrayList<>(configured.keySet());
-            all.addAll(uploaded);
-            new RouteTable<>(all, spec -> spec);
+        public OutboundPolicy policy(RouteSpec spec) {
+            return outbound.policy(spec);
         }
 
         @Override
-        public Route bind(RouteSpec spec, GuestModule guest, KvStore kv) {
-            // first what can refuse the upload, so a refused one leaves no pool behind
-            OutboundPolicy policy = outbound.policy(spec);
+        public InstancePool pool(GuestModule guest) {
             InstancePool pool = new InstancePool(guest, options.poolSize(), memory);
             try {
                 // a module that cannot be instantiated (a data segment past its memory) fails here
@@ -138,55 +153,69 @@ public final class Vivarium implements AutoCloseable {
                 throw e;
             }
             metrics.register(pool);
+            return pool;
+        }
+
+        @Override
+        public Deployment deployment(List<RouteSpec> specs, KvStore kv) {
+            Deployment d = Vivarium.deployment(options, specs.get(0), kv);
+            specs.forEach(spec -> refuseOtherAdmission(spec, d));
+            return d;
+        }
+
+        @Override
+        public Route route(
+                RouteSpec spec, InstancePool pool, Deployment deployment, OutboundPolicy policy) {
             return new Route(
                     spec,
                     pool,
-                    new Deployment(spec.id(), kv),
+                    deployment,
                     spec.deadline() != null ? spec.deadline() : options.deadline(),
                     policy);
         }
 
         @Override
-        public void publish(List<Route> uploaded) {
-            Map<RouteSpec, Route> all = new LinkedHashMap<>(configured);
-            uploaded.forEach(r -> all.put(r.spec(), r));
-            routes = new RouteTable<>(new ArrayList<>(all.keySet()), all::get);
-        }
-
-        @Override
-        public void retire(Route route) {
-            route.pool().close();
-            metrics.unregister(route.pool());
+        public void release(InstancePool pool) {
+            pool.close();
+            metrics.unregister(pool);
         }
     }
 
-    /** The admin API takes every request under its path, so no route may be there. */
-    private static void refuseAdminPath(VivariumOptions options, RouteSpec spec) {
-        if (options.uploads().isAdminPath(spec.path())) {
+    /**
+     * A deployment with its shares: admission from the route's {@code maxConcurrent} and {@code
+     * maxQueued} (or the global ones), outbound and log budgets from the settings.
+     */
+    private static Deployment deployment(VivariumOptions options, RouteSpec spec, KvStore kv) {
+        IsolationOptions iso = options.isolation();
+        return new Deployment(
+                spec.id(),
+                kv,
+                new Admission(
+                        spec.id(),
+                        spec.maxConcurrent() != null ? spec.maxConcurrent() : iso.maxConcurrent(),
+                        spec.maxQueued() != null ? spec.maxQueued() : iso.maxQueued(),
+                        iso.queueTimeout()),
+                new OutboundQuota(spec.id(), options.outbound().maxConcurrent()),
+                new LogBudget(iso.logLinesPerSecond(), iso.logBytesPerSecond()));
+    }
+
+    /** Routes of one deployment share its admission limits, so they may not differ. */
+    private static void refuseOtherAdmission(RouteSpec spec, Deployment first) {
+        Admission a = first.admission();
+        if (spec.maxConcurrent() != null && spec.maxConcurrent() != a.maxConcurrent()
+                || spec.maxQueued() != null && spec.maxQueued() != a.maxQueued()) {
             throw new ConfigurationException(
                     "route '"
                             + spec
-                            + "' is under the admin API's path "
-                            + options.uploads().adminPath()
-                            + ", which takes every request there: move the route or set"
-                            + " admin.path");
+                            + "': routes of deployment "
+                            + spec.id()
+                            + " share one admission limit (maxConcurrent "
+                            + a.maxConcurrent()
+                            + ", maxQueued "
+                            + a.maxQueued()
+                            + "); give maxConcurrent and maxQueued on one of its routes only, or"
+                            + " the same on each");
         }
-    }
-
-    private List<DeploymentInfo> configuredDeployments() {
-        List<DeploymentInfo> out = new ArrayList<>();
-        for (Route r : configured.values()) {
-            out.add(
-                    new DeploymentInfo(
-                            r.deployment().id(),
-                            r.spec().toString(),
-                            false,
-                            null,
-                            null,
-                            r.pool().guest().size(),
-                            r.deployment().kv() != null));
-        }
-        return out;
     }
 
     /** The engine-wide services every deployment shares; closed with the engine. */
@@ -224,7 +253,7 @@ public final class Vivarium implements AutoCloseable {
 
     /** The route that takes a request for this host and path, or null: let it pass. */
     public Route route(String host, String path) {
-        return routes.match(host, path);
+        return registry.match(host, path);
     }
 
     /**
@@ -244,12 +273,43 @@ public final class Vivarium implements AutoCloseable {
      * response is written or has failed: a body waiting for a slow client is memory held too.
      */
     public Outcome handleUntilReleased(Route route, GuestRequest request) {
+        return handleUntilReleased(route, request, () -> false);
+    }
+
+    /**
+     * As {@link #handleUntilReleased(Route, GuestRequest)}, for adapters that can tell whether the
+     * client is still connected: a request whose client is gone before its guest starts (it may
+     * have waited for its deployment to have room) is dropped without running it, with an outcome
+     * of kind {@link Outcome.Kind#CLIENT_GONE}.
+     */
+    public Outcome handleUntilReleased(
+            Route route, GuestRequest request, BooleanSupplier clientGone) {
         Objects.requireNonNull(route, "route");
+        Objects.requireNonNull(clientGone, "clientGone");
         if (request.body().length > options.maxRequestBodySize()) {
             return requestTooLarge(options.maxRequestBodySize());
         }
+        int hops = Hops.count(request.headers());
+        if (hops > options.outbound().maxHops()) {
+            REFUSALS.info(
+                    "refused {} {} from {}: it passed through {} Vivarium guests already, more"
+                            + " than outbound.maxHops ({})",
+                    request.method(),
+                    Clip.clip(request.path(), GuestLog.MAX_PATH),
+                    request.clientAddress(),
+                    hops,
+                    options.outbound().maxHops());
+            return Outcome.failure(
+                    Outcome.Kind.LOOP,
+                    508,
+                    "loop detected: this request already passed through "
+                            + hops
+                            + " Vivarium guests (CDN-Loop), more than outbound.maxHops ("
+                            + options.outbound().maxHops()
+                            + ")");
+        }
         request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
-        return dispatcher.dispatch(route, request);
+        return dispatcher.dispatch(route, request, clientGone);
     }
 
     /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */
@@ -262,7 +322,17 @@ public final class Vivarium implements AutoCloseable {
 
     private CallContext context(Route route, GuestRequest request) {
         long deadlineNanos = System.nanoTime() + route.deadline().toNanos();
+        Deployment d = route.deployment();
+        IsolationOptions iso = options.isolation();
         return CallContext.builder(route.guestName(), request)
+                .guestLog(
+                        new GuestLog(
+                                LoggerFactory.getLogger("vivarium.guest." + route.guestName()),
+                                route.guestName(),
+                                request.path(),
+                                iso.logLines(),
+                                iso.logBytes(),
+                                d.log()))
                 .clock(clock)
                 .random(random)
                 .kv(route.deployment().kv())
@@ -270,7 +340,12 @@ public final class Vivarium implements AutoCloseable {
                 .outbound(
                         () ->
                                 outbound.openSession(
-                                        route.guestName(), route.outbound(), deadlineNanos, memory))
+                                        route.guestName(),
+                                        route.outbound(),
+                                        deadlineNanos,
+                                        memory,
+                                        d.outbound(),
+                                        Hops.next(request.headers())))
                 .deadlineNanos(deadlineNanos)
                 .maxResponseBodySize(options.maxResponseBodySize())
                 .hostBuffers(memory)
@@ -285,6 +360,11 @@ public final class Vivarium implements AutoCloseable {
         return uploads;
     }
 
+    /** Every deployment, configured and uploaded, and the route table requests are matched in. */
+    public DeploymentRegistry deployments() {
+        return registry;
+    }
+
     /** The key-value stores of all deployments, for operators (inspect, clear). */
     public KvStores kvStores() {
         return kvStores;
@@ -296,14 +376,12 @@ public final class Vivarium implements AutoCloseable {
 
     /** Every route, most specific first (the order requests are matched in). */
     public List<Route> routes() {
-        return routes.targets();
+        return registry.routes();
     }
 
     /** The pools of the configured guests, then those of the uploaded ones. */
     public List<InstancePool> pools() {
-        List<InstancePool> all = new ArrayList<>(pools);
-        uploads.routes().forEach(r -> all.add(r.pool()));
-        return all;
+        return registry.pools();
     }
 
     /**
@@ -321,7 +399,7 @@ public final class Vivarium implements AutoCloseable {
     /** Routes and pool state, for {@code dump()} and logs. */
     public String describe() {
         StringBuilder sb = new StringBuilder();
-        for (RouteSpec s : routes.specs()) {
+        for (RouteSpec s : registry.specs()) {
             sb.append("route ").append(s).append('\n');
         }
         if (admin != null) {
@@ -337,12 +415,8 @@ public final class Vivarium implements AutoCloseable {
     @Override
     public void close() {
         uploads.close();
+        registry.close();
         dispatcher.close();
-        pools.forEach(
-                p -> {
-                    p.close();
-                    metrics.unregister(p);
-                });
         outbound.close();
         kvStores.close();
         metrics.close();
@@ -355,6 +429,8 @@ public final class Vivarium implements AutoCloseable {
         private RandomGenerator random = new java.security.SecureRandom();
         private MeterRegistry meterRegistry;
         private DnsResolver dns;
+        private Executor uploadExecutor;
+        private DeploymentRepository repository;
 
         private Builder(VivariumOptions options) {
             this.options = Objects.requireNonNull(options, "options");
@@ -382,6 +458,25 @@ public final class Vivarium implements AutoCloseable {
         }
 
         /**
+         * Where uploaded modules are parsed, compiled and instantiated (at most {@code
+         * deployments.maxConcurrentUploads} at once whatever the executor); default: that many
+         * threads of the engine's own.
+         */
+        public Builder uploadExecutor(Executor executor) {
+            this.uploadExecutor = executor;
+            return this;
+        }
+
+        /**
+         * Where uploaded deployments are kept (closed with the engine); default: files in {@code
+         * deployments.directory}.
+         */
+        public Builder deploymentRepository(DeploymentRepository repository) {
+            this.repository = repository;
+            return this;
+        }
+
+        /**
          * Loads and compiles every routed guest and warms its pool.
          *
          * @throws ConfigurationException naming the route and the problem
@@ -391,9 +486,8 @@ public final class Vivarium implements AutoCloseable {
                 throw new ConfigurationException(
                         "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm' (or set admin.token to upload deployments at run time)");
             }
-            options.routes().forEach(spec -> refuseAdminPath(options, spec));
             // guests first: a bad route fails before anything is opened
-            Map<Path, GuestModule> guests = loadGuests();
+            List<DeploymentCandidate> configured = ConfiguredDeployments.load(options);
             JvmCheck.warnIfHugeMethodsStayInterpreted();
             EngineMetrics metrics =
                     new EngineMetrics(
@@ -405,33 +499,8 @@ public final class Vivarium implements AutoCloseable {
             KvStores kv = null;
             try {
                 kv = KvStores.open(options.kv(), clock, metrics.registry());
-                Map<String, Deployment> deployments = openDeployments(guests, kv);
-                Map<Path, InstancePool> pools = new LinkedHashMap<>();
-                guests.forEach(
-                        (file, guest) -> {
-                            InstancePool pool = new InstancePool(guest, options.poolSize(), memory);
-                            pool.warm(options.poolSize());
-                            metrics.register(pool);
-                            pools.put(file, pool);
-                        });
-                RouteTable<Route> table =
-                        new RouteTable<>(
-                                options.routes(),
-                                spec ->
-                                        new Route(
-                                                spec,
-                                                pools.get(guestFile(spec)),
-                                                deployments.get(spec.id()),
-                                                spec.deadline() != null
-                                                        ? spec.deadline()
-                                                        : options.deadline(),
-                                                http.policy(spec)));
                 return new Vivarium(
-                        this,
-                        table,
-                        new ArrayList<>(pools.values()),
-                        metrics,
-                        new Services(resolver, kv, http, memory));
+                        this, configured, metrics, new Services(resolver, kv, http, memory));
             } catch (RuntimeException e) {
                 // a route's allowlist or a store failed: release what was opened for them
                 metrics.close();
@@ -441,60 +510,6 @@ public final class Vivarium implements AutoCloseable {
                 }
                 throw e;
             }
-        }
-
-        private Path guestFile(RouteSpec spec) {
-            return options.guestDirectory().resolve(spec.guest()).normalize();
-        }
-
-        /** Loads and compiles each routed guest file once, however many routes name it. */
-        private Map<Path, GuestModule> loadGuests() {
-            Map<Path, GuestModule> guests = new LinkedHashMap<>();
-            for (RouteSpec spec : options.routes()) {
-                Path file = guestFile(spec);
-                if (!guests.containsKey(file)) {
-                    try {
-                        guests.put(file, GuestLoader.load(file, options.maxMemoryPages()));
-                    } catch (GuestLoadException e) {
-                        throw new ConfigurationException(
-                                "route '" + spec + "': " + e.getMessage(), e);
-                    }
-                }
-            }
-            return guests;
-        }
-
-        /**
-         * One deployment per route id. Only deployments whose guests import KV hostcalls get a
-         * store (and files).
-         */
-        private Map<String, Deployment> openDeployments(
-                Map<Path, GuestModule> guests, KvStores kv) {
-            Set<String> kvUsers = new HashSet<>();
-            for (RouteSpec spec : options.routes()) {
-                if (guests.get(guestFile(spec)).usesKv()) {
-                    kvUsers.add(spec.id());
-                }
-            }
-            Map<String, Deployment> deployments = new LinkedHashMap<>();
-            try {
-                for (RouteSpec spec : options.routes()) {
-                    deployments.computeIfAbsent(
-                            spec.id(),
-                            id ->
-                                    new Deployment(
-                                            id,
-                                            kvUsers.contains(id) ? kv.permanentStore(id) : null));
-                }
-            } catch (RuntimeException e) {
-                throw new ConfigurationException(
-                        "Vivarium setting 'kv.directory': cannot open the stores in "
-                                + options.kv().directory().toAbsolutePath()
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
-            return deployments;
         }
     }
 }

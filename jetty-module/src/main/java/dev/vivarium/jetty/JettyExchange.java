@@ -5,6 +5,7 @@ import dev.vivarium.core.http.ServerExchange;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -29,6 +30,9 @@ final class JettyExchange implements ServerExchange, Runnable, Invocable {
     private final Response response;
     private final Callback callback;
     private BodySink body;
+
+    /** Set when Jetty reports the request failed, e.g. an HTTP/2 client reset its stream. */
+    private volatile boolean failed;
 
     JettyExchange(Request request, Response response, Callback callback) {
         this.request = request;
@@ -94,6 +98,8 @@ final class JettyExchange implements ServerExchange, Runnable, Invocable {
     @Override
     public void readBody(BodySink body) {
         this.body = body;
+        // only routed requests get here: a declined one goes on to the next handler untouched
+        request.addFailureListener(x -> failed = true);
         run();
     }
 
@@ -160,6 +166,21 @@ final class JettyExchange implements ServerExchange, Runnable, Invocable {
     @Override
     public void sendError(int status, String message, Runnable done) {
         Response.writeError(request, response, Callback.from(callback, done), status, message);
+    }
+
+    /**
+     * Whether the client is gone, as far as Jetty knows: it reported the request failed (an HTTP/2
+     * or 3 stream reset) or the connection is closed. An HTTP/1.1 connection closed by the client
+     * is only noticed when Jetty next reads or writes it, so such a request still runs.
+     */
+    @Override
+    public boolean clientGone() {
+        return failed || !request.getConnectionMetaData().getConnection().getEndPoint().isOpen();
+    }
+
+    @Override
+    public void abandon(int status, String message, Runnable done) {
+        Callback.from(callback, done).failed(new EofException(message));
     }
 
     /** A host bug, not a guest fault: answer 500 if we still can, and never throw. */

@@ -86,6 +86,26 @@ class SampleSiteIT {
         assertEquals("Hello, world!", get("/wat/hello").body());
     }
 
+    /**
+     * Issue 18 item 3: {@code /fetch?url=} once let an anonymous client nest the site 150 deep
+     * through itself. It now reaches only the site's {@code /api/*} and {@code /plain}.
+     */
+    @Test
+    void theFetchExampleIsNoRelay() throws Exception {
+        String self = "http://127.0.0.1:" + site.port;
+        assertEquals("Hello, world!", get("/fetch?url=" + self + "/plain").body());
+        String nested =
+                java.net.URLEncoder.encode(
+                        self + "/fetch?url=" + self + "/api/fast",
+                        java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> itself = get("/fetch?url=" + nested);
+        assertEquals(502, itself.statusCode(), itself.body());
+        HttpResponse<String> around = get("/fetch?url=" + self + "/api/../fetch");
+        assertEquals(502, around.statusCode(), around.body());
+        HttpResponse<String> elsewhere = get("/fetch?url=http://127.0.0.2:" + site.port + "/");
+        assertEquals(502, elsewhere.statusCode(), elsewhere.body());
+    }
+
     @Test
     void theAbTestKeepsAVisitorOnTheirVariant() throws Exception {
         HttpResponse<String> first = get("/ab");

@@ -6,8 +6,11 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
+import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.kv.KvStore;
+import dev.vivarium.core.log.GuestLog;
+import dev.vivarium.core.log.LogBudget;
 import dev.vivarium.core.outbound.OutboundSession;
 import java.time.Clock;
 import java.util.List;
@@ -39,6 +42,7 @@ public final class CallContext implements AutoCloseable {
     private final long maxResponseBodySize;
     private final long deadlineNanos;
     private final HostBuffers buffers;
+    private GuestLog guestLog;
 
     /** Bytes counted in {@link #buffers} for this request: its request and response bodies. */
     private long requestBodyHeld;
@@ -75,6 +79,7 @@ public final class CallContext implements AutoCloseable {
         this.deadlineNanos = b.deadlineNanos;
         this.buffers = b.buffers;
         this.log = b.log;
+        this.guestLog = b.guestLog;
         if (b.memory != null) {
             this.memory =
                     new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
@@ -126,6 +131,25 @@ public final class CallContext implements AutoCloseable {
             log = LoggerFactory.getLogger("vivarium.guest." + guestName);
         }
         return log;
+    }
+
+    /**
+     * Where the guest's output goes ({@code hostcall_debug}, and WASI {@code fd_write} to stdout or
+     * stderr): the server log, within this request's and its deployment's budgets. Without one
+     * given to the builder, the default per-request budget with no deployment budget.
+     */
+    public GuestLog guestLog() {
+        if (guestLog == null) {
+            guestLog =
+                    new GuestLog(
+                            log(),
+                            guestName,
+                            request.path(),
+                            IsolationOptions.DEFAULT_LOG_LINES,
+                            IsolationOptions.DEFAULT_LOG_BYTES,
+                            LogBudget.UNLIMITED);
+        }
+        return guestLog;
     }
 
     /** {@code System.nanoTime()} by which this request must end; blocking hostcalls respect it. */
@@ -324,6 +348,10 @@ public final class CallContext implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (guestLog != null) {
+            // the "n lines dropped" line, once per request
+            guestLog.close();
+        }
         if (outbound != null) {
             OutboundSession o = outbound;
             outbound = null;
@@ -357,6 +385,7 @@ public final class CallContext implements AutoCloseable {
         private GuestAllocator allocator;
         private HostBuffers buffers;
         private Logger log;
+        private GuestLog guestLog;
 
         private Builder(String guestName, GuestRequest request) {
             this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -408,6 +437,12 @@ public final class CallContext implements AutoCloseable {
         /** Where guest output goes; {@code vivarium.guest.<guest>} by default. */
         public Builder log(Logger log) {
             this.log = log;
+            return this;
+        }
+
+        /** Where the guest's output goes, with the request's and deployment's budgets. */
+        public Builder guestLog(GuestLog guestLog) {
+            this.guestLog = guestLog;
             return this;
         }
 

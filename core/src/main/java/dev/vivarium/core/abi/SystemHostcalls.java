@@ -57,7 +57,10 @@ public final class SystemHostcalls implements HostcallFamily {
         return ctx.random().nextLong();
     }
 
-    /** {@code hostcall_debug}: one line to SLF4J, logger {@code vivarium.guest.<guest>}. */
+    /**
+     * {@code hostcall_debug}: one line to SLF4J, logger {@code vivarium.guest.<guest>}, within the
+     * request's and the deployment's guest log budgets ({@link CallContext#guestLog()}).
+     */
     public static void debug(CallContext ctx, int msgPtr, int msgLen) {
         guestOutput(ctx, message(ctx, msgPtr, msgLen, "debug message"));
     }
@@ -65,10 +68,11 @@ public final class SystemHostcalls implements HostcallFamily {
     /**
      * The one way guest output reaches the log: {@code hostcall_debug} and WASI {@code fd_write} to
      * stdout/stderr ({@link WasiHostcalls#fdWrite}) both end here, already cut to {@link
-     * #MAX_MESSAGE}, so whatever limits guest output applies to both.
+     * #MAX_MESSAGE}, so the request's and the deployment's guest log budgets ({@link
+     * CallContext#guestLog()}) apply to both.
      */
     static void guestOutput(CallContext ctx, String msg) {
-        ctx.log().info("[{} {}] {}", ctx.guestName(), ctx.request().path(), msg);
+        ctx.guestLog().line(msg);
     }
 
     /** Decodes output of {@code total} bytes of which {@code kept} were read, marking a cut. */

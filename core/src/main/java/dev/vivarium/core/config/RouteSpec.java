@@ -17,10 +17,10 @@ import java.util.regex.Pattern;
  * One configured route: which requests it takes and which guest answers them.
  *
  * <p>Written as {@code MATCH -> GUEST [; key=value]...}, for example {@code /hello -> hello.wasm},
- * {@code /api/* -> api.wasm; deadline=2s} or {@code *.shop.example.com/* -> shop.wasm; id=shop}.
- * MATCH is an optional host ({@code example.com} exact, {@code *.example.com} any subdomain)
- * followed by a path ({@code /x} exact, {@code /x/*} the prefix {@code /x} and below, {@code /*}
- * everything), written decoded and normalized as requests are routed.
+ * {@code /api/* -> api.wasm; deadline=2s; maxConcurrent=4} or {@code *.shop.example.com/* ->
+ * shop.wasm; id=shop}. MATCH is an optional host ({@code example.com} exact, {@code *.example.com}
+ * any subdomain) followed by a path ({@code /x} exact, {@code /x/*} the prefix {@code /x} and
+ * below, {@code /*} everything), written decoded and normalized as requests are routed.
  *
  * @param match the MATCH text as written
  * @param host exact host, {@code *.suffix}, or null for any host
@@ -29,6 +29,10 @@ import java.util.regex.Pattern;
  * @param id the deployment id: names the KV store; defaults to the guest file's base name
  * @param deadline this route's deadline, or null for the global {@code deadline}
  * @param outbound the outbound allowlist entries of this route (empty: nothing allowed)
+ * @param maxConcurrent the deployment's instances running at once, or null for the global {@code
+ *     maxConcurrent}
+ * @param maxQueued the deployment's requests waiting for an instance, or null for the global {@code
+ *     maxQueued}
  */
 public record RouteSpec(
         String match,
@@ -37,18 +41,33 @@ public record RouteSpec(
         String guest,
         String id,
         Duration deadline,
-        List<String> outbound) {
+        List<String> outbound,
+        Integer maxConcurrent,
+        Integer maxQueued) {
 
     private static final Pattern ESCAPE = Pattern.compile("%([0-9A-Fa-f]{2})");
 
     /** The {@code key=value} parameters a route entry accepts. */
-    public static final List<String> PARAMETERS = List.of("id", "deadline", "outbound");
+    public static final List<String> PARAMETERS =
+            List.of("id", "deadline", "outbound", "maxConcurrent", "maxQueued");
 
     public RouteSpec {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(guest, "guest");
         Objects.requireNonNull(id, "id");
         outbound = List.copyOf(outbound);
+    }
+
+    /** A route without admission parameters of its own (the global ones apply). */
+    public RouteSpec(
+            String match,
+            String host,
+            String path,
+            String guest,
+            String id,
+            Duration deadline,
+            List<String> outbound) {
+        this(match, host, path, guest, id, deadline, outbound, null, null);
     }
 
     /** Parses the {@code routes} setting: entries separated by commas or new lines. */
@@ -149,6 +168,8 @@ public record RouteSpec(
         String id = baseName(guest);
         Duration deadline = null;
         List<String> outbound = List.of();
+        Integer maxConcurrent = null;
+        Integer maxQueued = null;
         for (int i = 1; i < parts.length; i++) {
             String p = parts[i].trim();
             if (p.isEmpty()) {
@@ -170,6 +191,8 @@ public record RouteSpec(
                 case "deadline" ->
                         deadline = Settings.parseDuration("deadline of route " + match, value);
                 case "outbound" -> outbound = Arrays.asList(value.trim().split("\\s+"));
+                case "maxConcurrent" -> maxConcurrent = count(where, entry, key, value, 1);
+                case "maxQueued" -> maxQueued = count(where, entry, key, value, 0);
                 default ->
                         throw invalid(
                                 where,
@@ -180,7 +203,23 @@ public record RouteSpec(
                                         + PARAMETERS);
             }
         }
-        return new RouteSpec(match, host, path, guest, id, deadline, outbound);
+        return new RouteSpec(
+                match, host, path, guest, id, deadline, outbound, maxConcurrent, maxQueued);
+    }
+
+    private static int count(String where, String entry, String key, String value, int min) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= min && n <= 100_000) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is valid
+        }
+        throw invalid(
+                where,
+                entry,
+                key + " '" + value + "' must be a whole number from " + min + " to 100000");
     }
 
     /**
@@ -243,6 +282,10 @@ public record RouteSpec(
     }
 
     boolean hostMatches(String requestHost) {
+        return hostMatches(host, requestHost);
+    }
+
+    private static boolean hostMatches(String host, String requestHost) {
         if (host == null) {
             return true;
         }
@@ -267,6 +310,69 @@ public record RouteSpec(
                             || requestPath.charAt(prefix.length()) == '/');
         }
         return requestPath.equals(path);
+    }
+
+    /**
+     * Whether this route would take requests that {@code other} takes today: some request matches
+     * both, and this one is matched first (it is more specific).
+     */
+    public boolean takesRequestsFrom(RouteSpec other) {
+        return hostsOverlap(host, other.host)
+                && pathsOverlap(this, other)
+                && mostSpecificFirst(this, other) < 0;
+    }
+
+    /**
+     * Whether every request this route matches is one {@code area} matches too: its host is the
+     * area's host or under its {@code *.} pattern (any host only if the area has none), its path
+     * the area's path or under its prefix.
+     */
+    public boolean liesWithin(RouteSpec area) {
+        boolean hostInside;
+        if (area.host == null) {
+            hostInside = true;
+        } else if (host == null) {
+            hostInside = false;
+        } else if (host.startsWith("*.")) {
+            String suffix = host.substring(1);
+            hostInside =
+                    area.host.startsWith("*.")
+                            && (suffix.equals(area.host.substring(1))
+                                    || suffix.endsWith(area.host.substring(1)));
+        } else {
+            hostInside = area.hostMatches(host);
+        }
+        if (!area.path.endsWith("/*")) {
+            return hostInside && path.equals(area.path);
+        }
+        return hostInside && area.pathMatches(representative(path));
+    }
+
+    private static boolean hostsOverlap(String a, String b) {
+        if (a == null || b == null) {
+            return true;
+        }
+        if (!a.startsWith("*.") || !b.startsWith("*.")) {
+            return matchesHost(a, b) || matchesHost(b, a);
+        }
+        return a.endsWith(b.substring(1)) || b.endsWith(a.substring(1));
+    }
+
+    private static boolean matchesHost(String pattern, String exact) {
+        return !exact.startsWith("*.") && hostMatches(pattern, exact);
+    }
+
+    private static boolean pathsOverlap(RouteSpec a, RouteSpec b) {
+        return a.pathMatches(representative(b.path)) || b.pathMatches(representative(a.path));
+    }
+
+    /** An exact path itself; for a prefix, the prefix (the shortest path it matches). */
+    private static String representative(String path) {
+        if (!path.endsWith("/*")) {
+            return path;
+        }
+        String prefix = path.substring(0, path.length() - 2);
+        return prefix.isEmpty() ? "/" : prefix;
     }
 
     /**
@@ -308,6 +414,12 @@ public record RouteSpec(
         }
         if (!outbound.isEmpty()) {
             sb.append("; outbound=").append(String.join(" ", outbound));
+        }
+        if (maxConcurrent != null) {
+            sb.append("; maxConcurrent=").append(maxConcurrent);
+        }
+        if (maxQueued != null) {
+            sb.append("; maxQueued=").append(maxQueued);
         }
         return sb.toString();
     }

@@ -30,6 +30,9 @@ import java.util.Objects;
  *   <tr><td>{@code maxMemoryPages}</td><td>256 (16 MiB)</td><td>memory cap of an instance</td></tr>
  *   <tr><td>{@code maxTotalMemory}</td><td>half the JVM's maximum heap</td><td>memory cap of all
  *       instances together and running requests' bodies</td></tr>
+ *   <tr><td>{@code maxConcurrent}, {@code maxQueued}, {@code queueTimeout}, {@code
+ *       guestLog.*}</td><td>see {@link IsolationOptions}</td><td>what one deployment may take
+ *       from the others</td></tr>
  * </table>
  */
 public final class VivariumOptions {
@@ -55,6 +58,7 @@ public final class VivariumOptions {
     private final OutboundOptions outbound;
     private final DnsOptions dns;
     private final UploadOptions uploads;
+    private final IsolationOptions isolation;
 
     private VivariumOptions(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -68,6 +72,7 @@ public final class VivariumOptions {
         this.kv = b.kv != null ? b.kv : KvOptions.defaults(Path.of("vivarium-kv"));
         this.outbound = b.outbound;
         this.dns = b.dns;
+        this.isolation = b.isolation;
         this.uploads =
                 b.uploads != null
                         ? b.uploads
@@ -104,6 +109,7 @@ public final class VivariumOptions {
         b.kv(KvOptions.parse(s, defaultKvDirectory));
         b.outbound(OutboundOptions.parse(s));
         b.dns(DnsOptions.parse(s));
+        b.isolation(IsolationOptions.parse(s));
         b.uploads(UploadOptions.parse(s, b.kv.directory()));
         s.rejectUnknown();
         return b.build();
@@ -156,6 +162,11 @@ public final class VivariumOptions {
         return outbound;
     }
 
+    /** Admission control and guest log budgets: see {@link IsolationOptions}. */
+    public IsolationOptions isolation() {
+        return isolation;
+    }
+
     /** The {@code dns.*} settings. */
     public DnsOptions dns() {
         return dns;
@@ -181,6 +192,7 @@ public final class VivariumOptions {
         private KvOptions kv;
         private OutboundOptions outbound = OutboundOptions.defaults();
         private DnsOptions dns = DnsOptions.defaults();
+        private IsolationOptions isolation = IsolationOptions.defaults();
         private UploadOptions uploads;
 
         private Builder() {}
@@ -197,6 +209,11 @@ public final class VivariumOptions {
 
         public Builder outbound(OutboundOptions outbound) {
             this.outbound = Objects.requireNonNull(outbound, "outbound");
+            return this;
+        }
+
+        public Builder isolation(IsolationOptions isolation) {
+            this.isolation = Objects.requireNonNull(isolation, "isolation");
             return this;
         }
 

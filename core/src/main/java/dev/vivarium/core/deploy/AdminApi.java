@@ -3,17 +3,14 @@ package dev.vivarium.core.deploy;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
-import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.log.Clip;
+import dev.vivarium.core.log.GuestLog;
+import dev.vivarium.core.log.RefusalLog;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,41 +21,91 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /_vivarium/deployments} - every deployment, configured and uploaded (JSON);
  *   <li>{@code GET /_vivarium/deployments/ID} - one;
- *   <li>{@code PUT /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...}
+ *   <li>{@code PUT
+ *       /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...[&maxConcurrent=N][&maxQueued=N]}
  *       with the module ({@code .wasm} bytes or WebAssembly text) as the body - uploads or
  *       replaces; 201 (new) or 200 (replaced) with the deployment;
  *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204.
  * </ul>
  *
- * <p>Errors are JSON {@code {"error": "..."}} with 400 (bad input: the message names it), 401, 404,
- * 405, 409 (route conflict, configured id, {@code deployments.max}) or 500.
+ * <p>Errors are JSON {@code {"error": "..."}} ({@link AdminError}) with 400 (bad input: the message
+ * names it), 401, 403, 404, 405, 409 (route conflict, configured id, {@code deployments.max},
+ * outside {@code deployments.routes}), 413, 500, or 503 with {@code Retry-After} when {@code
+ * deployments.maxConcurrentUploads} uploads are being compiled. Bodies are the typed records {@link
+ * DeploymentList}, {@link DeploymentInfo} and {@link UploadResult}, what a CLI or a dashboard
+ * reads.
  */
 public final class AdminApi {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.admin");
 
+    /** 401s and 403s, which anyone can cause: a few lines a second, paths cut short. */
+    private static final RefusalLog REFUSED = new RefusalLog(LOG);
+
+    /** The log of refused admin requests (tests read what it held back). */
+    static RefusalLog refusals() {
+        return REFUSED;
+    }
+
+    /** What the admin API does with deployments; {@link #over} gives the engine's. */
+    public interface Deployments {
+        /** Every deployment, configured and uploaded. */
+        List<DeploymentInfo> list();
+
+        /** Uploads or replaces one; throws {@link UploadException} when refused. */
+        UploadResult upload(UploadRequest request);
+
+        /** Removes an uploaded one; false if there is no uploaded deployment {@code id}. */
+        boolean remove(String id);
+
+        /** Whether {@code id} is configured in {@code routes} (and so cannot be removed). */
+        boolean isConfigured(String id);
+    }
+
+    /** The engine's deployments: uploads through {@code uploads}, listed by {@code registry}. */
+    public static Deployments over(Uploads uploads, DeploymentRegistry registry) {
+        return new Deployments() {
+            @Override
+            public List<DeploymentInfo> list() {
+                return registry.list();
+            }
+
+            @Override
+            public UploadResult upload(UploadRequest request) {
+                return uploads.deploy(request);
+            }
+
+            @Override
+            public boolean remove(String id) {
+                return uploads.remove(id);
+            }
+
+            @Override
+            public boolean isConfigured(String id) {
+                return registry.isConfigured(id);
+            }
+        };
+    }
+
     private final UploadOptions options;
     private final String prefix;
     private final byte[] expected;
-    private final Uploads uploads;
-    private final List<DeploymentInfo> configured;
+    private final Deployments deployments;
 
-    /**
-     * @param configured the deployments configured in {@code routes}, for listing
-     */
-    public AdminApi(Uploads uploads, List<DeploymentInfo> configured) {
-        this.uploads = Objects.requireNonNull(uploads, "uploads");
-        this.options = uploads.options();
+    public AdminApi(UploadOptions options, Deployments deployments) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.deployments = Objects.requireNonNull(deployments, "deployments");
         if (!options.adminEnabled()) {
             throw new IllegalArgumentException("admin.token is not set");
         }
         this.prefix = options.adminPath();
         this.expected = options.adminToken().getBytes(StandardCharsets.UTF_8);
-        this.configured = List.copyOf(configured);
     }
 
     /** The answer to an upload larger than {@code maxRequestBodySize}. */
     public Outcome tooLarge(long max) {
-        return json(413, error("the upload is larger than maxRequestBodySize (" + max + " bytes)"));
+        return error(
+                new AdminError(
+                        413, "the upload is larger than maxRequestBodySize (" + max + " bytes)"));
     }
 
     /** Whether a request path is the admin API's. */
@@ -72,29 +119,31 @@ public final class AdminApi {
      */
     public Outcome handle(GuestRequest r) {
         if (!options.adminAllows(r.clientAddress())) {
-            LOG.info(
+            REFUSED.info(
                     "refused admin request {} {} from {}: not in admin.allowFrom",
-                    r.method(),
-                    r.path(),
+                    Clip.clip(r.method(), 20),
+                    Clip.clip(r.path(), GuestLog.MAX_PATH),
                     r.clientAddress());
-            return json(403, error("the admin API does not answer this client's address"));
+            return error(
+                    new AdminError(403, "the admin API does not answer this client's address"));
         }
         String auth = r.headers().first("authorization");
         String refused = auth == null ? "no Authorization header" : refusal(auth);
         if (refused != null) {
-            LOG.info(
+            REFUSED.info(
                     "refused admin request {} {} from {}: {}",
-                    r.method(),
-                    r.path(),
+                    Clip.clip(r.method(), 20),
+                    Clip.clip(r.path(), GuestLog.MAX_PATH),
                     r.clientAddress(),
                     refused);
-            Headers h = jsonHeaders();
-            h.add("www-authenticate", "Bearer realm=\"vivarium\"");
-            return Outcome.response(401, h, error("missing or wrong bearer token"));
+            Outcome o = error(new AdminError(401, "missing or wrong bearer token"));
+            o.headers().add("www-authenticate", "Bearer realm=\"vivarium\"");
+            return o;
         }
         if (!matches(r.path())) {
             // routed on the decoded path, but the raw one spells the prefix differently
-            return json(404, error("write the admin path " + prefix + " without escapes"));
+            return error(
+                    new AdminError(404, "write the admin path " + prefix + " without escapes"));
         }
         String rest = r.path().substring(prefix.length());
         try {
@@ -105,10 +154,10 @@ public final class AdminApi {
                 if (!r.method().equals("GET")) {
                     return notAllowed("GET");
                 }
-                return json(200, "{\"deployments\":[" + join(all()) + "]}");
+                return json(200, new DeploymentList(deployments.list()).toJson());
             }
             if (!rest.startsWith("/deployments/")) {
-                return json(404, error("no such admin resource: " + r.path()));
+                return error(new AdminError(404, "no such admin resource: " + r.path()));
             }
             String id =
                     URLDecoder.decode(
@@ -120,9 +169,9 @@ public final class AdminApi {
                 default -> notAllowed("GET, PUT, DELETE");
             };
         } catch (UploadException e) {
-            return json(e.status(), error(e.getMessage()));
+            return error(e.toError());
         } catch (IllegalArgumentException e) {
-            return json(400, error(e.getMessage()));
+            return error(new AdminError(400, e.getMessage()));
         } catch (RuntimeException e) {
             LOG.error(
                     "admin request {} {} from {} failed",
@@ -130,7 +179,9 @@ public final class AdminApi {
                     r.path(),
                     r.clientAddress(),
                     e);
-            return json(500, error("internal error (" + e + "); the server log has the details"));
+            return error(
+                    new AdminError(
+                            500, "internal error (" + e + "); the server log has the details"));
         }
     }
 
@@ -151,145 +202,59 @@ public final class AdminApi {
     }
 
     private Outcome get(String id) {
-        for (DeploymentInfo d : all()) {
+        for (DeploymentInfo d : deployments.list()) {
             if (d.id().equals(id)) {
                 return json(200, d.toJson());
             }
         }
-        return json(404, error("no deployment '" + id + "'"));
+        return error(new AdminError(404, "no deployment '" + id + "'"));
     }
 
     private Outcome put(String id, GuestRequest r) {
-        Map<String, List<String>> q = query(r.pathAndQuery());
-        for (String name : q.keySet()) {
-            if (!List.of("route", "ttl", "deadline", "outbound").contains(name)) {
-                throw new UploadException(
-                        400,
-                        "unknown parameter '"
-                                + name
-                                + "'; expected route, ttl, deadline, outbound");
-            }
-        }
-        if (r.body().length == 0) {
-            throw new UploadException(
-                    400, "the body must be the module (.wasm or WebAssembly text)");
-        }
-        List<String> outbound = new ArrayList<>();
-        for (String v : q.getOrDefault("outbound", List.of())) {
-            for (String e : v.strip().split("[\\s,]+")) {
-                if (!e.isEmpty()) {
-                    outbound.add(e);
-                }
-            }
-        }
-        boolean existed = uploads.get(id) != null;
-        DeploymentInfo d =
-                uploads.deploy(
-                        id,
-                        single(q, "route"),
-                        duration(q, "ttl"),
-                        duration(q, "deadline"),
-                        outbound,
-                        r.body());
+        UploadResult result =
+                deployments.upload(UploadRequest.fromQuery(id, r.pathAndQuery(), r.body()));
         LOG.info(
                 "admin {} deployment {} from {}",
-                existed ? "replaced" : "uploaded",
+                result.replaced() ? "replaced" : "uploaded",
                 id,
                 r.clientAddress());
-        return json(existed ? 200 : 201, d.toJson());
+        return json(result.status(), result.toJson());
     }
 
     private Outcome delete(String id, GuestRequest r) {
-        if (uploads.remove(id)) {
+        if (deployments.remove(id)) {
             LOG.info("admin removed deployment {} from {}", id, r.clientAddress());
             return Outcome.response(204, new Headers(), new byte[0]);
         }
-        for (DeploymentInfo d : configured) {
-            if (d.id().equals(id)) {
-                return json(
-                        409,
-                        error(
-                                "deployment '"
-                                        + id
-                                        + "' is configured in 'routes'; it cannot be removed here"));
-            }
+        if (deployments.isConfigured(id)) {
+            return error(
+                    new AdminError(
+                            409,
+                            "deployment '"
+                                    + id
+                                    + "' is configured in 'routes'; it cannot be removed here"));
         }
-        return json(404, error("no uploaded deployment '" + id + "'"));
-    }
-
-    private List<DeploymentInfo> all() {
-        List<DeploymentInfo> all = new ArrayList<>(configured);
-        all.addAll(uploads.list());
-        return all;
-    }
-
-    private static Map<String, List<String>> query(String pathAndQuery) {
-        Map<String, List<String>> q = new LinkedHashMap<>();
-        int i = pathAndQuery.indexOf('?');
-        if (i < 0) {
-            return q;
-        }
-        for (String pair : pathAndQuery.substring(i + 1).split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String k =
-                    URLDecoder.decode(
-                            eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String v =
-                    eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            q.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-        }
-        return q;
-    }
-
-    private static String single(Map<String, List<String>> q, String name) {
-        List<String> v = q.get(name);
-        if (v == null) {
-            return null;
-        }
-        if (v.size() > 1) {
-            throw new UploadException(400, "parameter '" + name + "' is given more than once");
-        }
-        return v.get(0);
-    }
-
-    private static Duration duration(Map<String, List<String>> q, String name) {
-        String v = single(q, name);
-        if (v == null) {
-            return null;
-        }
-        return Settings.parseDuration(
-                v, why -> new UploadException(400, "invalid " + name + " '" + v + "': " + why));
-    }
-
-    private static String join(List<DeploymentInfo> ds) {
-        return ds.stream().map(DeploymentInfo::toJson).collect(Collectors.joining(","));
+        return error(new AdminError(404, "no uploaded deployment '" + id + "'"));
     }
 
     private static Outcome notAllowed(String allow) {
-        Headers h = jsonHeaders();
-        h.add("allow", allow);
-        return Outcome.response(405, h, error("method not allowed; allowed: " + allow));
+        Outcome o = error(new AdminError(405, "method not allowed; allowed: " + allow));
+        o.headers().add("allow", allow);
+        return o;
+    }
+
+    private static Outcome error(AdminError e) {
+        Outcome o = json(e.status(), e.toJson());
+        if (e.retryAfterSeconds() > 0) {
+            o.headers().add("retry-after", Long.toString(e.retryAfterSeconds()));
+        }
+        return o;
     }
 
     private static Outcome json(int status, String body) {
-        return Outcome.response(status, jsonHeaders(), body.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static Outcome json(int status, byte[] body) {
-        return Outcome.response(status, jsonHeaders(), body);
-    }
-
-    private static byte[] error(String message) {
-        return ("{\"error\":" + Json.string(message) + "}").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static Headers jsonHeaders() {
         Headers h = new Headers();
         h.add("content-type", "application/json");
         h.add("cache-control", "no-store");
-        return h;
+        return Outcome.response(status, h, body.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -1,6 +1,7 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.outbound.OutboundUrl;
 import java.net.InetAddress;
@@ -26,7 +27,15 @@ import org.eclipse.jetty.util.InetAddressSet;
  *       directory can have);
  *   <li>{@code deployments.max} - uploaded deployments at once, default 16;
  *   <li>{@code deployments.defaultTtl} - lifetime of an upload that names none, default 1h;
- *   <li>{@code deployments.maxTtl} - longest lifetime an upload may ask for, default 24h.
+ *   <li>{@code deployments.maxTtl} - longest lifetime an upload may ask for, default 24h;
+ *   <li>{@code deployments.maxDeadline} - longest deadline an upload may ask for; default the
+ *       site's {@code deadline};
+ *   <li>{@code deployments.routes} - where uploads may take requests: MATCH patterns separated by
+ *       spaces or commas ({@code /try/*}, {@code *.apps.example.com/*}); an upload's route must lie
+ *       within one of them. Default {@code /*}: any path, on any host, that no configured route
+ *       takes (uploads never take requests from a configured route);
+ *   <li>{@code deployments.maxConcurrentUploads} - uploads parsed and compiled at once, default 2;
+ *       more get 503 with {@code Retry-After}.
  * </ul>
  */
 public final class UploadOptions {
@@ -35,6 +44,8 @@ public final class UploadOptions {
     static final Duration DEFAULT_TTL = Duration.ofHours(1);
     static final Duration DEFAULT_MAX_TTL = Duration.ofHours(24);
     static final int MIN_TOKEN_LENGTH = 16;
+    static final int DEFAULT_MAX_CONCURRENT_UPLOADS = 2;
+    static final String DEFAULT_ROUTES = "/*";
 
     private final String adminToken;
     private final String adminPath;
@@ -44,6 +55,9 @@ public final class UploadOptions {
     private final int max;
     private final Duration defaultTtl;
     private final Duration maxTtl;
+    private final Duration maxDeadline;
+    private final List<RouteSpec> routes;
+    private final int maxConcurrentUploads;
 
     private UploadOptions(Builder b) {
         this.adminToken = b.adminToken;
@@ -54,6 +68,9 @@ public final class UploadOptions {
         this.max = b.max;
         this.defaultTtl = b.defaultTtl;
         this.maxTtl = b.maxTtl;
+        this.maxDeadline = b.maxDeadline;
+        this.routes = b.routes;
+        this.maxConcurrentUploads = b.maxConcurrentUploads;
         if (defaultTtl.compareTo(maxTtl) > 0) {
             throw new ConfigurationException(
                     "deployments.defaultTtl ("
@@ -80,6 +97,19 @@ public final class UploadOptions {
         b.max(s.integer("deployments.max", DEFAULT_MAX, 0, 10_000));
         b.defaultTtl(s.duration("deployments.defaultTtl", DEFAULT_TTL));
         b.maxTtl(s.duration("deployments.maxTtl", DEFAULT_MAX_TTL));
+        if (s.string("deployments.maxDeadline") != null) {
+            b.maxDeadline(s.duration("deployments.maxDeadline", null));
+        }
+        String routes = s.string("deployments.routes");
+        if (routes != null) {
+            b.routes(Arrays.asList(routes.trim().split("[\\s,]+")));
+        }
+        b.maxConcurrentUploads(
+                s.integer(
+                        "deployments.maxConcurrentUploads",
+                        DEFAULT_MAX_CONCURRENT_UPLOADS,
+                        1,
+                        256));
         return b.build();
     }
 
@@ -147,6 +177,26 @@ public final class UploadOptions {
         return maxTtl;
     }
 
+    /**
+     * The longest deadline an upload may ask for ({@code deployments.maxDeadline}), or null for the
+     * site's {@code deadline}.
+     */
+    public Duration maxDeadline() {
+        return maxDeadline;
+    }
+
+    /** Where uploads may take requests ({@code deployments.routes}), as MATCH-only routes. */
+    public List<RouteSpec> routes() {
+        return routes;
+    }
+
+    /**
+     * How many uploads are parsed and compiled at once ({@code deployments.maxConcurrentUploads}).
+     */
+    public int maxConcurrentUploads() {
+        return maxConcurrentUploads;
+    }
+
     @Override
     public String toString() {
         return "deployments(admin="
@@ -160,6 +210,11 @@ public final class UploadOptions {
                 + defaultTtl
                 + ", maxTtl="
                 + maxTtl
+                + (maxDeadline == null ? "" : ", maxDeadline=" + maxDeadline)
+                + ", routes="
+                + routes.stream().map(RouteSpec::match).toList()
+                + ", maxConcurrentUploads="
+                + maxConcurrentUploads
                 + ")";
     }
 
@@ -172,6 +227,9 @@ public final class UploadOptions {
         private int max = DEFAULT_MAX;
         private Duration defaultTtl = DEFAULT_TTL;
         private Duration maxTtl = DEFAULT_MAX_TTL;
+        private Duration maxDeadline;
+        private List<RouteSpec> routes = List.of(area(DEFAULT_ROUTES));
+        private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
 
         private Builder(Path directory) {
             this.directory = directory;
@@ -258,6 +316,54 @@ public final class UploadOptions {
         public Builder maxTtl(Duration d) {
             this.maxTtl = positive("deployments.maxTtl", d);
             return this;
+        }
+
+        /** The longest deadline an upload may ask for; null for the site's {@code deadline}. */
+        public Builder maxDeadline(Duration d) {
+            this.maxDeadline = d == null ? null : positive("deployments.maxDeadline", d);
+            return this;
+        }
+
+        /**
+         * Where uploads may take requests: MATCH patterns such as {@code /try/*} or {@code
+         * *.apps.example.com/*}.
+         */
+        public Builder routes(List<String> matches) {
+            if (matches.isEmpty()) {
+                throw new ConfigurationException(
+                        "deployments.routes is empty: give at least one MATCH, e.g. /try/*");
+            }
+            this.routes = matches.stream().map(Builder::area).toList();
+            return this;
+        }
+
+        public Builder maxConcurrentUploads(int n) {
+            if (n < 1) {
+                throw new ConfigurationException(
+                        "deployments.maxConcurrentUploads must be at least 1, got " + n);
+            }
+            this.maxConcurrentUploads = n;
+            return this;
+        }
+
+        private static RouteSpec area(String match) {
+            if (match.contains("->") || match.contains(";")) {
+                throw notAnArea(match, "give the MATCH alone");
+            }
+            try {
+                return RouteSpec.parse(match + " -> upload.wasm", "deployments.routes");
+            } catch (ConfigurationException e) {
+                throw notAnArea(match, e.getMessage());
+            }
+        }
+
+        private static ConfigurationException notAnArea(String match, String why) {
+            return new ConfigurationException(
+                    "deployments.routes: '"
+                            + match
+                            + "' is not a MATCH like /try/* or *.apps.example.com/* ("
+                            + why
+                            + ")");
         }
 
         public UploadOptions build() {

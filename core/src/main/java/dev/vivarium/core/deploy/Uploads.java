@@ -6,117 +6,90 @@ import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.Route;
-import dev.vivarium.core.kv.KvStore;
-import dev.vivarium.core.kv.KvStores;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Deployments uploaded at run time: each is a module, a route and a lifetime. An upload is loaded
- * and compiled like a configured guest, gets its own instance pool and (if its guest uses it) its
- * own KV store, and takes requests as soon as it is published; uploading the same id again replaces
- * it (its KV store stays) and restarts its lifetime. When the lifetime ends, or on removal, the
- * route goes away and the KV store is deleted.
- *
- * <p>Uploads are kept in {@code deployments.directory} (the module and a small properties file) and
- * come back after a restart until they expire. Changes are serialized; requests read the published
- * route table without locking.
+ * Deployments uploaded at run time (the admin API's operations, for Java code that wants its own
+ * endpoint or none): each is a module, a route and a lifetime. An upload is checked, then parsed,
+ * compiled and instantiated on a bounded executor without holding the registry's lock (at most
+ * {@code deployments.maxConcurrentUploads} at once; more get 503), and published through the {@link
+ * DeploymentRegistry}; uploading the same id again replaces it (its KV store stays) and restarts
+ * its lifetime. When the lifetime ends, or on removal, the route goes away, its running requests
+ * are interrupted and the KV store is deleted.
  */
 public final class Uploads implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger("vivarium.deployments");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    private static final String META = ".deployment";
-
-    /** What the engine does for uploads: live routes from guests, and the route table. */
-    public interface Engine {
-        /** Checks that these uploaded routes fit beside the configured ones. */
-        void check(List<RouteSpec> uploaded);
-
-        /** A live route (pool warmed, meters registered) for a loaded guest. */
-        Route bind(RouteSpec spec, GuestModule guest, KvStore kv);
-
-        /** Makes exactly these uploaded routes (plus the configured ones) take requests. */
-        void publish(List<Route> uploaded);
-
-        /** Releases a route that no longer takes requests (its pool, its meters). */
-        void retire(Route route);
-    }
-
-    private record Uploaded(Route route, Instant deployedAt, Instant expiresAt, long moduleBytes) {
-        DeploymentInfo info() {
-            return new DeploymentInfo(
-                    route.deployment().id(),
-                    route.spec().toString(),
-                    true,
-                    deployedAt,
-                    expiresAt,
-                    moduleBytes,
-                    route.deployment().kv() != null);
-        }
-    }
 
     private final UploadOptions options;
+    private final Duration siteDeadline;
     private final int maxMemoryPages;
-    private final Set<String> configuredIds;
-    private final KvStores kv;
+    private final DeploymentRegistry registry;
+    private final UploadRules rules;
     private final Clock clock;
-    private final Engine engine;
-    private final Map<String, Uploaded> byId = new LinkedHashMap<>();
-    private final ScheduledExecutorService expiry;
-    private boolean closed;
+    private final Executor executor;
+    private final ExecutorService ownExecutor;
+    private final Semaphore permits;
+    private final Set<String> inProgress = new HashSet<>();
+    private final AtomicInteger compiling = new AtomicInteger();
+    private volatile boolean closed;
 
     /**
-     * Restores the uploads kept in the directory that have not expired, and starts the expiry check
-     * (once a second).
+     * Restores the kept uploads that have not expired.
+     *
+     * @param siteDeadline the site's {@code deadline}: the default of {@code
+     *     deployments.maxDeadline}
+     * @param configured the configured routes, which uploads never take requests from
+     * @param executor where uploads are compiled; null for {@code deployments.maxConcurrentUploads}
+     *     threads of its own
      */
     public Uploads(
             UploadOptions options,
+            Duration siteDeadline,
             int maxMemoryPages,
-            Set<String> configuredIds,
-            KvStores kv,
+            List<RouteSpec> configured,
+            DeploymentRegistry registry,
             Clock clock,
-            Engine engine) {
+            Executor executor) {
         this.options = Objects.requireNonNull(options, "options");
+        this.siteDeadline = Objects.requireNonNull(siteDeadline, "siteDeadline");
         this.maxMemoryPages = maxMemoryPages;
-        this.configuredIds = Set.copyOf(configuredIds);
-        this.kv = Objects.requireNonNull(kv, "kv");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.rules = new UploadRules(options, configured);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.engine = Objects.requireNonNull(engine, "engine");
-        restore();
-        // the store and the deployment end together: whichever expiry runs first removes both
-        kv.onExpired(this::storeExpired);
-        this.expiry =
-                Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "vivarium-deployments-expiry");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        expiry.scheduleWithFixedDelay(this::expireSafely, 1, 1, TimeUnit.SECONDS);
+        this.permits = new Semaphore(options.maxConcurrentUploads());
+        if (executor == null) {
+            AtomicInteger n = new AtomicInteger();
+            this.ownExecutor =
+                    Executors.newFixedThreadPool(
+                            options.maxConcurrentUploads(),
+                            r -> {
+                                Thread t =
+                                        new Thread(
+                                                r,
+                                                "vivarium-upload-compiler-" + n.incrementAndGet());
+                                t.setDaemon(true);
+                                return t;
+                            });
+            this.executor = ownExecutor;
+        } else {
+            this.ownExecutor = null;
+            this.executor = executor;
+        }
+        registry.restore(this::candidate);
     }
 
     public UploadOptions options() {
@@ -124,39 +97,73 @@ public final class Uploads implements AutoCloseable {
     }
 
     /**
-     * Uploads (or replaces) deployment {@code id}.
+     * Uploads (or replaces) deployment {@code id}; see {@link UploadRequest} for the parameters.
      *
-     * @param match the route's MATCH, e.g. {@code /try/*} or {@code demo.example.com/*}
-     * @param ttl its lifetime from now; null for {@code deployments.defaultTtl}
-     * @param deadline its guest's deadline; null for the engine's
-     * @param outbound where its guest may send requests (allowlist entries)
-     * @param module a {@code .wasm} module, or WebAssembly text
      * @throws UploadException saying what was wrong, with the status to answer
      */
-    public synchronized DeploymentInfo deploy(
+    public DeploymentInfo deploy(
             String id,
             String match,
             Duration ttl,
             Duration deadline,
             List<String> outbound,
             byte[] module) {
+        return deploy(new UploadRequest(id, match, ttl, deadline, outbound, module)).deployment();
+    }
+
+    /**
+     * As {@link #deploy(String, String, Duration, Duration, List, byte[])}, with the deployment's
+     * own admission limits.
+     *
+     * @param maxConcurrent its requests running at once; null for the engine's {@code
+     *     maxConcurrent}
+     * @param maxQueued its requests waiting for an instance; null for the engine's {@code
+     *     maxQueued}
+     */
+    public DeploymentInfo deploy(
+            String id,
+            String match,
+            Duration ttl,
+            Duration deadline,
+            List<String> outbound,
+            Integer maxConcurrent,
+            Integer maxQueued,
+            byte[] module) {
+        return deploy(
+                        new UploadRequest(
+                                id,
+                                match,
+                                ttl,
+                                deadline,
+                                outbound,
+                                maxConcurrent,
+                                maxQueued,
+                                module))
+                .deployment();
+    }
+
+    /**
+     * Uploads (or replaces) a deployment. Nothing changes unless it succeeds: a live version, its
+     * lifetime and its KV store stay as they were.
+     *
+     * @throws UploadException saying what was wrong, with the status to answer
+     */
+    public UploadResult deploy(UploadRequest r) {
         if (closed) {
             throw new UploadException(503, "the engine is stopping; nothing can be uploaded");
         }
+        String id = r.id();
         checkId(id);
-        if (configuredIds.contains(id)) {
+        if (registry.isConfigured(id)) {
             throw new UploadException(
                     409,
                     "deployment '" + id + "' is configured in 'routes'; it cannot be uploaded");
         }
-        if (!byId.containsKey(id) && byId.size() >= options.max()) {
-            throw new UploadException(
-                    409,
-                    "already "
-                            + byId.size()
-                            + " uploaded deployments, the most allowed (deployments.max)");
+        boolean exists = registry.uploaded().stream().anyMatch(d -> d.id().equals(id));
+        if (!exists && registry.countUploaded() >= options.max()) {
+            throw DeploymentRegistry.tooMany(options.max());
         }
-        Duration lifetime = ttl == null ? options.defaultTtl() : ttl;
+        Duration lifetime = r.ttl() == null ? options.defaultTtl() : r.ttl();
         if (lifetime.isNegative()
                 || lifetime.isZero()
                 || lifetime.compareTo(options.maxTtl()) > 0) {
@@ -168,157 +175,202 @@ public final class Uploads implements AutoCloseable {
                             + options.maxTtl()
                             + ")");
         }
-        String fileName = id + (isBinary(module) ? ".wasm" : ".wat");
-        RouteSpec spec = spec(id, match, fileName, deadline, outbound);
-        List<RouteSpec> specs = new ArrayList<>();
-        byId.forEach((other, u) -> specs.add(other.equals(id) ? spec : u.route().spec()));
-        if (!byId.containsKey(id)) {
-            specs.add(spec);
+        String fileName = id + (isBinary(r.module()) ? ".wasm" : ".wat");
+        RouteSpec spec =
+                UploadRules.spec(
+                        id,
+                        r.route(),
+                        fileName,
+                        deadline(r.deadline()),
+                        r.outbound(),
+                        r.maxConcurrent(),
+                        r.maxQueued());
+        check(id, spec);
+        if (!permits.tryAcquire()) {
+            throw new UploadException(
+                    503,
+                    "already "
+                            + options.maxConcurrentUploads()
+                            + " uploads being compiled, the most at once"
+                            + " (deployments.maxConcurrentUploads); try again in a moment",
+                    null,
+                    1);
         }
         try {
-            engine.check(specs);
+            claim(id);
+            try {
+                Instant now = clock.instant();
+                DeploymentRecord record =
+                        new DeploymentRecord(
+                                id, spec.toString(), fileName, r.module(), now, now.plus(lifetime));
+                DeploymentRegistry.Prepared p = compile(record, spec);
+                return registry.publishUpload(p, options.max());
+            } finally {
+                release(id);
+            }
+        } finally {
+            permits.release();
+        }
+    }
+
+    /**
+     * The deadline an upload gets: the one it asks for, at most {@code deployments.maxDeadline};
+     * none: the site's, at most that cap.
+     */
+    private Duration deadline(Duration asked) {
+        Duration cap = options.maxDeadline() != null ? options.maxDeadline() : siteDeadline;
+        if (asked == null) {
+            return cap.compareTo(siteDeadline) < 0 ? cap : null;
+        }
+        if (asked.isNegative() || asked.isZero() || asked.compareTo(cap) > 0) {
+            throw new UploadException(
+                    400,
+                    "deadline "
+                            + asked.toMillis()
+                            + "ms is not between 1 ms and deployments.maxDeadline ("
+                            + cap.toMillis()
+                            + "ms"
+                            + (options.maxDeadline() == null ? ", the site's deadline" : "")
+                            + ")");
+        }
+        return asked;
+    }
+
+    /** Whether an upload's route may take requests where it says, beside the live ones. */
+    private void check(String id, RouteSpec spec) {
+        rules.checkAdminPath(spec);
+        try {
+            registry.checkFits(id, spec);
         } catch (ConfigurationException e) {
             throw new UploadException(409, e.getMessage(), e);
         }
-        GuestModule guest = load(fileName, module);
-        Instant now = clock.instant();
-        Instant expiresAt = now.plus(lifetime);
-        // a failed upload must not leave a store behind, nor touch one that was there
-        boolean newStore = !kv.deployments().contains(id);
-        Route route;
+        rules.checkArea(spec);
+    }
+
+    /** Parses, compiles and binds on the upload executor; waits for it (uninterruptibly). */
+    private DeploymentRegistry.Prepared compile(DeploymentRecord record, RouteSpec spec) {
+        compiling.incrementAndGet();
         try {
-            route = engine.bind(spec, guest, store(id, guest, newStore, lifetime));
+            return CompletableFuture.supplyAsync(() -> prepare(record, spec), executor).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        } finally {
+            compiling.decrementAndGet();
+        }
+    }
+
+    private DeploymentRegistry.Prepared prepare(DeploymentRecord record, RouteSpec spec) {
+        GuestModule guest = load(record.moduleName(), record.module());
+        try {
+            return registry.prepare(List.of(candidate(record, spec, guest))).get(0);
+        } catch (ConfigurationException e) {
+            // a bad outbound allowlist entry
+            throw new UploadException(400, e.getMessage(), e);
+        } catch (UploadException e) {
+            throw e;
         } catch (RuntimeException e) {
-            if (newStore) {
-                kv.delete(id);
-            }
-            if (e instanceof ConfigurationException) {
-                // a bad outbound allowlist entry
-                throw new UploadException(400, e.getMessage(), e);
-            }
             // e.g. instantiation failed while warming the pool
             throw new UploadException(
-                    400, fileName + ": cannot be instantiated: " + e.getMessage(), e);
+                    400, record.moduleName() + ": cannot be instantiated: " + e.getMessage(), e);
         }
-        try {
-            write(id, fileName, module, spec, now, expiresAt);
-        } catch (IOException | UncheckedIOException e) {
-            engine.retire(route);
-            if (newStore) {
-                kv.delete(id);
-            }
-            throw new UploadException(500, "cannot keep the upload in " + dir() + ": " + e, e);
+    }
+
+    /** A kept upload as a candidate, checked as when it was uploaded; for the registry. */
+    private DeploymentCandidate candidate(DeploymentRecord record) {
+        checkId(record.id());
+        RouteSpec spec = RouteSpec.parse(record.route());
+        rules.checkAdminPath(spec);
+        rules.checkArea(spec);
+        return candidate(record, spec, load(record.moduleName(), record.module()));
+    }
+
+    private static DeploymentCandidate candidate(
+            DeploymentRecord record, RouteSpec spec, GuestModule guest) {
+        return new DeploymentCandidate(
+                record.id(),
+                DeploymentCandidate.Source.UPLOAD,
+                List.of(new DeploymentCandidate.Binding(spec, guest)),
+                record.deployedAt(),
+                record.expiresAt(),
+                record.module().length,
+                record);
+    }
+
+    private synchronized void claim(String id) {
+        if (!inProgress.add(id)) {
+            throw new UploadException(
+                    409,
+                    "deployment '"
+                            + id
+                            + "' is being uploaded by another request; try again when it is done");
         }
-        if (!newStore) {
-            // only now that nothing can refuse the upload: the store ends with this version
-            kv.expireAfter(id, lifetime);
-        }
-        Uploaded u = new Uploaded(route, now, expiresAt, module.length);
-        Uploaded old = byId.put(id, u);
-        engine.publish(routes());
-        if (old != null) {
-            engine.retire(old.route());
-        }
-        LOG.info(
-                "{} deployment {}: {} ({} bytes), expires {}",
-                old == null ? "uploaded" : "replaced",
-                id,
-                spec,
-                module.length,
-                expiresAt);
-        return u.info();
+    }
+
+    private synchronized void release(String id) {
+        inProgress.remove(id);
     }
 
     /**
-     * Removes an uploaded deployment now, with its KV store.
+     * Removes an uploaded deployment now, with its KV store; its running requests are interrupted
+     * (they answer 503).
      *
      * @return false if there is no uploaded deployment {@code id}
      */
-    public synchronized boolean remove(String id) {
-        return remove(id, "removed");
+    public boolean remove(String id) {
+        return registry.remove(id, "removed");
     }
 
     /** The uploaded deployments, oldest first. */
-    public synchronized List<DeploymentInfo> list() {
-        return byId.values().stream().map(Uploaded::info).toList();
+    public List<DeploymentInfo> list() {
+        return registry.uploaded();
     }
 
     /** How many deployments are uploaded now. */
-    public synchronized int count() {
-        return byId.size();
+    public int count() {
+        return registry.countUploaded();
+    }
+
+    /** How many uploads are being parsed and compiled now. */
+    public int compiling() {
+        return compiling.get();
     }
 
     /** One uploaded deployment, or null. */
-    public synchronized DeploymentInfo get(String id) {
-        Uploaded u = byId.get(id);
-        return u == null ? null : u.info();
+    public DeploymentInfo get(String id) {
+        return list().stream().filter(d -> d.id().equals(id)).findFirst().orElse(null);
     }
 
     /** The routes of the uploaded deployments. */
-    public synchronized List<Route> routes() {
-        return byId.values().stream().map(Uploaded::route).toList();
+    public List<Route> routes() {
+        return registry.routes(DeploymentCandidate.Source.UPLOAD);
     }
 
     /**
-     * Removes the deployments whose lifetime ended, as of the clock's now. Runs once a second;
-     * tests with their own clock call it directly.
+     * Removes the deployments whose lifetime ended, as of the clock's now (see {@link
+     * DeploymentRegistry#expire}).
      *
      * @return the ids removed
      */
-    public synchronized List<String> expire() {
-        Instant now = clock.instant();
-        List<String> due = new ArrayList<>();
-        byId.forEach(
-                (id, u) -> {
-                    if (!now.isBefore(u.expiresAt())) {
-                        due.add(id);
-                    }
-                });
-        due.forEach(id -> remove(id, "expired"));
-        return due;
+    public List<String> expire() {
+        return registry.expire();
     }
 
-    /** Stops the expiry check and releases every upload's pool; files stay for the next start. */
+    /** Refuses further uploads; the registry releases the live ones, files stay. */
     @Override
-    public synchronized void close() {
+    public void close() {
         closed = true;
-        expiry.shutdownNow();
-        byId.values().forEach(u -> engine.retire(u.route()));
-        byId.clear();
-    }
-
-    // --- internals ----------------------------------------------------------------------------
-
-    /** The KV store of {@code id} ended its lifetime: so did the deployment, if it is uploaded. */
-    private synchronized void storeExpired(String id) {
-        Uploaded u = byId.get(id);
-        if (u != null && !clock.instant().isBefore(u.expiresAt())) {
-            remove(id, "expired");
+        if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
         }
     }
 
-    private void expireSafely() {
-        try {
-            expire();
-        } catch (RuntimeException e) {
-            LOG.warn("expiring uploaded deployments failed", e);
-        }
-    }
-
-    private boolean remove(String id, String why) {
-        Uploaded u = byId.remove(id);
-        if (u == null) {
-            return false;
-        }
-        engine.publish(routes());
-        engine.retire(u.route());
-        deleteFiles(id);
-        kv.deleteWithDeployment(id);
-        LOG.info("{} deployment {} ({}) and its KV store", why, id, u.route().spec());
-        return true;
-    }
-
-    private static void checkId(String id) {
+    static void checkId(String id) {
         if (id == null || !ID.matcher(id).matches()) {
             throw new UploadException(
                     400,
@@ -344,176 +396,5 @@ public final class Uploads implements AutoCloseable {
                 && module[1] == 'a'
                 && module[2] == 's'
                 && module[3] == 'm';
-    }
-
-    private static RouteSpec spec(
-            String id, String match, String fileName, Duration deadline, List<String> outbound) {
-        if (match == null || match.isBlank()) {
-            throw new UploadException(
-                    400,
-                    "the route's MATCH is missing, e.g. route=/try/* or route=demo.example.com/*");
-        }
-        // the spec is written as a route entry: nothing may add entries or parameters to it
-        if (match.contains(";") || match.contains(",") || match.contains("->")) {
-            throw new UploadException(400, "route MATCH '" + match + "' is not one MATCH");
-        }
-        for (String o : outbound) {
-            if (o.contains(";") || o.contains(",")) {
-                throw new UploadException(400, "outbound entry '" + o + "' is not one entry");
-            }
-        }
-        StringBuilder entry =
-                new StringBuilder(match.strip())
-                        .append(" -> ")
-                        .append(fileName)
-                        .append("; id=")
-                        .append(id);
-        if (deadline != null) {
-            entry.append("; deadline=").append(deadline.toMillis()).append("ms");
-        }
-        if (!outbound.isEmpty()) {
-            entry.append("; outbound=").append(String.join(" ", outbound));
-        }
-        try {
-            return RouteSpec.parse(entry.toString(), "the upload's parameters");
-        } catch (ConfigurationException e) {
-            throw new UploadException(400, e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The deployment's store when its guest uses one. A new store gets the deployment's lifetime
-     * now; an existing one (which an earlier version may have used even if this one does not) is
-     * given it by the caller once nothing can refuse the deployment.
-     */
-    private KvStore store(String id, GuestModule guest, boolean newStore, Duration lifetime) {
-        if (!guest.usesKv()) {
-            return null;
-        }
-        return newStore ? kv.create(id, lifetime) : kv.store(id);
-    }
-
-    private Path dir() {
-        return options.directory();
-    }
-
-    private void write(
-            String id,
-            String fileName,
-            byte[] module,
-            RouteSpec spec,
-            Instant deployedAt,
-            Instant expiresAt)
-            throws IOException {
-        Files.createDirectories(dir());
-        atomicWrite(dir().resolve(fileName), module);
-        Properties p = new Properties();
-        p.setProperty("route", spec.toString());
-        p.setProperty("module", fileName);
-        p.setProperty("deployedAt", deployedAt.toString());
-        p.setProperty("expiresAt", expiresAt.toString());
-        StringWriter w = new StringWriter();
-        p.store(w, "Vivarium uploaded deployment " + id);
-        atomicWrite(dir().resolve(id + META), w.toString().getBytes(StandardCharsets.UTF_8));
-        // the previous version's module, if it was in the other format
-        String other = fileName.endsWith(".wasm") ? id + ".wat" : id + ".wasm";
-        Files.deleteIfExists(dir().resolve(other));
-    }
-
-    private static void atomicWrite(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private void deleteFiles(String id) {
-        try {
-            Files.deleteIfExists(dir().resolve(id + META));
-            deleteModules(id);
-        } catch (IOException e) {
-            LOG.warn("cannot delete the files of deployment {} in {}: {}", id, dir(), e.toString());
-        }
-    }
-
-    private void deleteModules(String id) throws IOException {
-        Files.deleteIfExists(dir().resolve(id + ".wasm"));
-        Files.deleteIfExists(dir().resolve(id + ".wat"));
-    }
-
-    /** Brings back the uploads kept in the directory; expired ones are deleted with their store. */
-    private void restore() {
-        if (!Files.isDirectory(dir())) {
-            return;
-        }
-        List<Path> metas = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir(), "*" + META)) {
-            ds.forEach(metas::add);
-        } catch (IOException e) {
-            throw new ConfigurationException(
-                    "Vivarium setting 'deployments.directory': cannot read " + dir() + ": " + e, e);
-        }
-        metas.sort(Comparator.naturalOrder());
-        Instant now = clock.instant();
-        for (Path meta : metas) {
-            String name = meta.getFileName().toString();
-            String id = name.substring(0, name.length() - META.length());
-            try {
-                restore(id, meta, now);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn(
-                        "uploaded deployment {} ({}) not restored: {}; its files stay",
-                        id,
-                        meta,
-                        e.getMessage());
-            }
-        }
-        if (!byId.isEmpty()) {
-            engine.publish(routes());
-        }
-    }
-
-    private void restore(String id, Path meta, Instant now) throws IOException {
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
-            p.load(r);
-        }
-        checkId(id);
-        if (configuredIds.contains(id)) {
-            // the configured deployment owns the id now, and with it the KV store
-            deleteFiles(id);
-            LOG.warn(
-                    "uploaded deployment {} dropped: its id is now configured in 'routes', whose"
-                            + " deployment keeps the KV store",
-                    id);
-            return;
-        }
-        Instant expiresAt = Instant.parse(Objects.requireNonNull(p.getProperty("expiresAt")));
-        if (!now.isBefore(expiresAt)) {
-            deleteFiles(id);
-            kv.deleteWithDeployment(id);
-            LOG.info("deployment {} expired while the server was down; deleted", id);
-            return;
-        }
-        RouteSpec spec = RouteSpec.parse(Objects.requireNonNull(p.getProperty("route")));
-        String fileName = Objects.requireNonNull(p.getProperty("module"));
-        byte[] module = Files.readAllBytes(dir().resolve(fileName));
-        List<RouteSpec> specs = new ArrayList<>(routes().stream().map(Route::spec).toList());
-        specs.add(spec);
-        engine.check(specs);
-        GuestModule guest = load(fileName, module);
-        Duration left = Duration.between(now, expiresAt);
-        boolean newStore = !kv.deployments().contains(id);
-        Route route = engine.bind(spec, guest, store(id, guest, newStore, left));
-        if (!newStore) {
-            kv.expireAfter(id, left);
-        }
-        byId.put(
-                id,
-                new Uploaded(
-                        route,
-                        Instant.parse(p.getProperty("deployedAt", now.toString())),
-                        expiresAt,
-                        module.length));
-        LOG.info("restored uploaded deployment {}: {}, expires {}", id, spec, expiresAt);
     }
 }

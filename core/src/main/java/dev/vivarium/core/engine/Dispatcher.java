@@ -11,6 +11,7 @@ import dev.vivarium.core.abi.GuestExit;
 import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.kv.KvUnavailableException;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,49 @@ public final class Dispatcher implements AutoCloseable {
      * Outcome#release() released}, once the adapter has written it.
      */
     public Outcome dispatch(Route route, GuestRequest request) {
+        return dispatch(route, request, () -> false);
+    }
+
+    /**
+     * As {@link #dispatch(Route, GuestRequest)}, after admission control: the request waits for its
+     * deployment to have room ({@link Admission}), and is dropped without running its guest if
+     * {@code clientGone} says the client went away before it started.
+     *
+     * @param clientGone whether the client has closed its connection, where the adapter can tell
+     */
+    public Outcome dispatch(Route route, GuestRequest request, BooleanSupplier clientGone) {
         long start = System.nanoTime();
+        if (clientGone.getAsBoolean()) {
+            return gone(route, start);
+        }
+        Admission admission = route.deployment().admission();
+        Outcome refused = admission.enter();
+        if (refused != null) {
+            metrics.record(route, refused, System.nanoTime() - start);
+            return refused;
+        }
+        try {
+            // it may have waited in the queue: a client that left meanwhile gets nothing run
+            if (clientGone.getAsBoolean()) {
+                return gone(route, start);
+            }
+            return admitted(route, request, start);
+        } finally {
+            admission.leave();
+        }
+    }
+
+    private Outcome gone(Route route, long start) {
+        Outcome o =
+                Outcome.failure(
+                        Outcome.Kind.CLIENT_GONE,
+                        499,
+                        "the client closed the connection before " + route.guestName() + " ran");
+        metrics.record(route, o, System.nanoTime() - start);
+        return o;
+    }
+
+    private Outcome admitted(Route route, GuestRequest request, long start) {
         CallContext ctx = contexts.apply(route, request);
         Outcome outcome;
         try {
@@ -57,6 +100,8 @@ public final class Dispatcher implements AutoCloseable {
         // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
         // building an instance too, which runs the guest's start function if it has one
         Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
+        RunningRequests running = route.deployment().running();
+        running.add(armed);
         PooledInstance instance = null;
         Throwable failure = null;
         boolean ran = false;
@@ -77,6 +122,7 @@ public final class Dispatcher implements AutoCloseable {
             failure = t;
         } finally {
             interrupted = armed.disarm();
+            running.remove(armed);
             if (instance != null) {
                 instance.slot.set(null);
             }
@@ -93,6 +139,18 @@ public final class Dispatcher implements AutoCloseable {
         if (failure instanceof VirtualMachineError vme
                 && !(failure instanceof StackOverflowError)) {
             throw vme;
+        }
+        String stopped = running.stoppedBecause();
+        if (interrupted && stopped != null) {
+            return Outcome.failure(
+                    Outcome.Kind.HOST_ERROR,
+                    503,
+                    "deployment "
+                            + route.deployment().id()
+                            + " was "
+                            + stopped
+                            + " while the request ran in "
+                            + route.guestName());
         }
         // late also when a blocking hostcall gave up at the deadline just before the interrupt
         if (interrupted || System.nanoTime() - ctx.deadlineNanos() >= 0) {

@@ -97,6 +97,11 @@ final class Watchdog implements AutoCloseable {
             this.deadlineNanos = deadlineNanos;
         }
 
+        /** Interrupts the request before its deadline (its deployment went away). */
+        void interruptNow() {
+            fire();
+        }
+
         private synchronized void fire() {
             if (!done && !fired) {
                 fired = true;

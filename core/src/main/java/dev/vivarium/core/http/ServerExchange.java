@@ -12,8 +12,9 @@ import java.io.IOException;
  *
  * <p>Request methods are called on the thread that called {@code serve}, before the body is read.
  * The response methods are called once per exchange: {@link #setStatus}, {@link #setHeader} and
- * {@link #addHeader} then one {@link #write}, or one {@link #sendError}, possibly from the thread
- * that delivered the last body bytes.
+ * {@link #addHeader} then one {@link #write}; or {@link #setHeader} and {@link #addHeader} (e.g.
+ * Retry-After on a 503) then one {@link #sendError}; or one {@link #abandon}; possibly from the
+ * thread that delivered the last body bytes. {@link #clientGone} may be called from any thread.
  */
 public interface ServerExchange {
     /** The method, e.g. {@code GET}. */
@@ -92,6 +93,25 @@ public interface ServerExchange {
      * carrying {@code message}, and calls {@code done} as {@link #write} does.
      */
     void sendError(int status, String message, Runnable done) throws IOException;
+
+    /**
+     * Whether the client is gone, as far as the server can tell without reading or writing: a
+     * request whose client left while it waited for its deployment to have room is not run. The
+     * default, false, is for servers that cannot tell (the servlet API): such a request runs.
+     */
+    default boolean clientGone() {
+        return false;
+    }
+
+    /**
+     * Gives up on the response because the client is gone ({@link #clientGone} said so): the server
+     * fails the exchange its own way (Jetty fails its callback with an EofException), and {@code
+     * done} is called as {@link #write} does. The default answers with {@link #sendError} {@code
+     * status}, for servers that have no other way.
+     */
+    default void abandon(int status, String message, Runnable done) throws IOException {
+        sendError(status, message, done);
+    }
 
     /** Receives a request body, piece by piece; core bounds it. */
     interface BodySink {

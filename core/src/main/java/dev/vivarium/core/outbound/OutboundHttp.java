@@ -6,6 +6,7 @@ import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.dns.DnsResolver;
 import java.net.SocketTimeoutException;
 import java.security.cert.CertPathBuilderException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -108,7 +109,24 @@ public final class OutboundHttp implements AutoCloseable {
      */
     public OutboundSession openSession(
             String guestName, OutboundPolicy policy, long deadlineNanos, HostBuffers buffers) {
-        return new OutboundSession(this, guestName, policy, deadlineNanos, buffers);
+        return openSession(guestName, policy, deadlineNanos, buffers, null, List.of(Hops.CDN_ID));
+    }
+
+    /**
+     * As {@link #openSession(String, OutboundPolicy, long, HostBuffers)}, for a request of a
+     * deployment with its own outbound share.
+     *
+     * @param quota the deployment's outbound share; null for none (tests)
+     * @param loop the {@code CDN-Loop} values its requests carry ({@link Hops#next})
+     */
+    public OutboundSession openSession(
+            String guestName,
+            OutboundPolicy policy,
+            long deadlineNanos,
+            HostBuffers buffers,
+            OutboundQuota quota,
+            List<String> loop) {
+        return new OutboundSession(this, guestName, policy, deadlineNanos, buffers, quota, loop);
     }
 
     /**
@@ -120,9 +138,23 @@ public final class OutboundHttp implements AutoCloseable {
      *     requests
      */
     InFlight send(OutboundRequest request, long timeoutMillis, ResponseBudget budget) {
+        return send(request, timeoutMillis, budget, null, List.of(Hops.CDN_ID));
+    }
+
+    /**
+     * As {@link #send(OutboundRequest, long, ResponseBudget)}, on the connections of deployment
+     * {@code tag} (null: the shared ones), with {@code loop} as its {@code CDN-Loop} header.
+     */
+    InFlight send(
+            OutboundRequest request,
+            long timeoutMillis,
+            ResponseBudget budget,
+            Object tag,
+            List<String> loop) {
         Request req =
                 client().newRequest(request.url().toUri())
                         .method(request.method())
+                        .tag(tag)
                         .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
                         .headers(
                                 h -> {
@@ -131,6 +163,9 @@ public final class OutboundHttp implements AutoCloseable {
                                         if (!OutboundRequest.isHostOwned(headers.nameAt(i))) {
                                             h.add(headers.nameAt(i), headers.valueAt(i));
                                         }
+                                    }
+                                    for (String v : loop) {
+                                        h.add("CDN-Loop", v);
                                     }
                                 });
         if (request.body().length > 0) {
@@ -268,7 +303,9 @@ public final class OutboundHttp implements AutoCloseable {
         c.setHttpCookieStore(new HttpCookieStore.Empty());
         c.setUserAgentField(null);
         c.setDefaultRequestContentType(null);
-        c.setMaxConnectionsPerDestination(Math.max(8, options.maxPending() * 2));
+        // requests are tagged with their deployment, so each deployment has its own pool per
+        // destination: one tenant's requests cannot take the connections another's need
+        c.setMaxConnectionsPerDestination(options.maxConnections());
         if (options.trusted() != null) {
             // replaces the JDK's trusted CAs; host names are verified either way (the client's
             // endpoint identification algorithm is HTTPS by default)

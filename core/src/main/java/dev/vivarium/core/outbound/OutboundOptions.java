@@ -29,6 +29,14 @@ import java.util.Objects;
  *   <li>{@code outbound.maxSubrequests} - requests one guest request may send, default 32;
  *   <li>{@code outbound.maxPending} - requests one guest request may have in flight with {@code
  *       send_async}, default 32;
+ *   <li>{@code outbound.maxHops} - how many Vivarium guests in a row one request may pass through
+ *       (counted in its {@code CDN-Loop} header, see {@link Hops}), default 3: a guest's request
+ *       that would make more fails with -1, and an incoming request that already has more is
+ *       answered 508 Loop Detected before any guest runs;
+ *   <li>{@code outbound.maxConcurrent} - outbound requests one deployment may have in flight, all
+ *       its guest requests together, default 64;
+ *   <li>{@code outbound.maxConnections} - connections one deployment may open to one destination,
+ *       default 16 (each deployment has its own);
  *   <li>{@code outbound.trustStore} - the CA certificates trusted for {@code https} destinations,
  *       instead of the JDK's default ones: a PKCS12 or JKS key store, or a PEM file of one or more
  *       certificates; default: the JDK's trusted CAs;
@@ -45,6 +53,9 @@ public final class OutboundOptions {
     static final long DEFAULT_MAX_TOTAL_REQUEST_SIZE = 32L << 20;
     static final int DEFAULT_MAX_SUBREQUESTS = 32;
     static final int DEFAULT_MAX_PENDING = 32;
+    static final int DEFAULT_MAX_HOPS = 3;
+    static final int DEFAULT_MAX_CONCURRENT = 64;
+    static final int DEFAULT_MAX_CONNECTIONS = 16;
 
     /** The buffering client keeps a body in one array, so 1GB is the ceiling. */
     static final long MAX_RESPONSE_SIZE_CEILING = 1L << 30;
@@ -57,6 +68,9 @@ public final class OutboundOptions {
     private final long maxTotalRequestSize;
     private final int maxSubrequests;
     private final int maxPending;
+    private final int maxHops;
+    private final int maxConcurrent;
+    private final int maxConnections;
     private final Path trustStore;
     private final KeyStore trusted;
 
@@ -69,6 +83,9 @@ public final class OutboundOptions {
         this.maxTotalRequestSize = b.maxTotalRequestSize;
         this.maxSubrequests = b.maxSubrequests;
         this.maxPending = b.maxPending;
+        this.maxHops = b.maxHops;
+        this.maxConcurrent = b.maxConcurrent;
+        this.maxConnections = b.maxConnections;
         this.trustStore = b.trustStore;
         // fail at start, naming the setting, rather than at the first request
         OutboundPolicy.parse("(all routes)", allow, "Vivarium setting 'outbound.allow'");
@@ -105,6 +122,9 @@ public final class OutboundOptions {
                 s.size("outbound.maxTotalRequestSize", DEFAULT_MAX_TOTAL_REQUEST_SIZE));
         b.maxSubrequests(s.integer("outbound.maxSubrequests", DEFAULT_MAX_SUBREQUESTS, 0, 10_000));
         b.maxPending(s.integer("outbound.maxPending", DEFAULT_MAX_PENDING, 0, 10_000));
+        b.maxHops(s.integer("outbound.maxHops", DEFAULT_MAX_HOPS, 0, 100));
+        b.maxConcurrent(s.integer("outbound.maxConcurrent", DEFAULT_MAX_CONCURRENT, 1, 100_000));
+        b.maxConnections(s.integer("outbound.maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 100_000));
         String trustStore = s.string("outbound.trustStore");
         if (trustStore != null) {
             b.trustStore(Path.of(trustStore));
@@ -150,6 +170,21 @@ public final class OutboundOptions {
         return maxPending;
     }
 
+    /** {@code outbound.maxHops}: Vivarium guests in a row one request may pass through. */
+    public int maxHops() {
+        return maxHops;
+    }
+
+    /** {@code outbound.maxConcurrent}: requests one deployment may have in flight. */
+    public int maxConcurrent() {
+        return maxConcurrent;
+    }
+
+    /** {@code outbound.maxConnections}: connections per deployment and destination. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
     /** {@code outbound.trustStore}, or null for the JDK's trusted CAs. */
     public Path trustStore() {
         return trustStore;
@@ -178,6 +213,12 @@ public final class OutboundOptions {
                 + maxSubrequests
                 + ", maxPending="
                 + maxPending
+                + ", maxHops="
+                + maxHops
+                + ", maxConcurrent="
+                + maxConcurrent
+                + ", maxConnections="
+                + maxConnections
                 + ", trustStore="
                 + (trustStore == null ? "(JDK default)" : trustStore)
                 + ")";
@@ -193,6 +234,9 @@ public final class OutboundOptions {
         private long maxTotalRequestSize = DEFAULT_MAX_TOTAL_REQUEST_SIZE;
         private int maxSubrequests = DEFAULT_MAX_SUBREQUESTS;
         private int maxPending = DEFAULT_MAX_PENDING;
+        private int maxHops = DEFAULT_MAX_HOPS;
+        private int maxConcurrent = DEFAULT_MAX_CONCURRENT;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Path trustStore;
         private String trustStorePassword;
 
@@ -264,6 +308,32 @@ public final class OutboundOptions {
 
         public Builder maxPending(int n) {
             this.maxPending = nonNegative("outbound.maxPending", n);
+            return this;
+        }
+
+        /** Vivarium guests in a row a request may pass through; 0 allows no guest's request. */
+        public Builder maxHops(int n) {
+            this.maxHops = nonNegative("outbound.maxHops", n);
+            return this;
+        }
+
+        /** Outbound requests one deployment may have in flight, at least 1. */
+        public Builder maxConcurrent(int n) {
+            if (n < 1) {
+                throw new ConfigurationException(
+                        "outbound.maxConcurrent must be at least 1, got " + n);
+            }
+            this.maxConcurrent = n;
+            return this;
+        }
+
+        /** Connections one deployment may open to one destination, at least 1. */
+        public Builder maxConnections(int n) {
+            if (n < 1) {
+                throw new ConfigurationException(
+                        "outbound.maxConnections must be at least 1, got " + n);
+            }
+            this.maxConnections = n;
             return this;
         }
 

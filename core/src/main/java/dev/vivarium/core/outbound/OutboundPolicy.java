@@ -15,7 +15,11 @@ import java.util.Objects;
  *   <li>{@code https://*.example.com:8443} - any subdomain (not {@code example.com} itself);
  *   <li>{@code http://127.0.0.1:8081}, {@code http://[::1]:8081} - an IP literal, compared by
  *       address;
- *   <li>{@code https://api.example.com:*} - any port.
+ *   <li>{@code https://api.example.com:*} - any port;
+ *   <li>{@code http://127.0.0.1:8080/api/*} - only paths under {@code /api/} there, and {@code
+ *       http://127.0.0.1:8080/plain} only that path: an entry with a path allows a URL only if its
+ *       path is written plainly, without {@code %}-escapes and without {@code .} or {@code ..}
+ *       segments (which the server would decode or resolve to some other path).
  * </ul>
  *
  * <p>Names are checked here, when a request is created; the addresses they resolve to are checked
@@ -59,8 +63,9 @@ public final class OutboundPolicy {
                                 + where
                                 + ": "
                                 + ex.getMessage()
-                                + "; expected scheme://host[:port], e.g. https://api.example.com,"
-                                + " https://*.example.com:8443 or http://127.0.0.1:8081");
+                                + "; expected scheme://host[:port][/path or /prefix/*], e.g."
+                                + " https://api.example.com, https://*.example.com:8443 or"
+                                + " http://127.0.0.1:8081/api/*");
             }
         }
         return new OutboundPolicy(route, entries);
@@ -105,8 +110,15 @@ public final class OutboundPolicy {
      * @param address the IP literal, or null
      * @param wildcard whether {@code host} is a {@code *.} suffix
      * @param port the port, or -1 for any
+     * @param path null for any path, an exact path, or a prefix ending in {@code /*}
      */
-    record Entry(String scheme, String host, InetAddress address, boolean wildcard, int port) {
+    record Entry(
+            String scheme,
+            String host,
+            InetAddress address,
+            boolean wildcard,
+            int port,
+            String path) {
         static Entry parse(String raw) {
             OutboundUrl.checkCharacters(raw);
             int sep = raw.indexOf("://");
@@ -115,11 +127,16 @@ public final class OutboundPolicy {
             }
             String scheme = OutboundUrl.scheme(raw.substring(0, sep));
             String rest = raw.substring(sep + 3);
-            if (rest.endsWith("/")) {
-                rest = rest.substring(0, rest.length() - 1);
+            if (rest.indexOf('?') >= 0 || rest.indexOf('#') >= 0) {
+                throw new IllegalArgumentException(
+                        "entries name an origin and a path, not a query");
             }
-            if (rest.indexOf('/') >= 0 || rest.indexOf('?') >= 0 || rest.indexOf('#') >= 0) {
-                throw new IllegalArgumentException("entries name an origin, not a path");
+            String path = null;
+            int slash = rest.indexOf('/');
+            if (slash >= 0) {
+                path = rest.substring(slash);
+                rest = rest.substring(0, slash);
+                path = path.equals("/") || path.equals("/*") ? null : checkPath(path);
             }
             OutboundUrl.HostPort hp = OutboundUrl.hostPort(rest, true);
             OutboundUrl.Host host = OutboundUrl.parseHost(hp.host(), true);
@@ -128,12 +145,58 @@ public final class OutboundPolicy {
                             ? OutboundUrl.defaultPort(scheme)
                             : hp.port().equals("*") ? -1 : OutboundUrl.parsePort(hp.port());
             return host.address() != null
-                    ? new Entry(scheme, null, host.address(), false, port)
-                    : new Entry(scheme, host.name(), null, host.wildcard(), port);
+                    ? new Entry(scheme, null, host.address(), false, port, path)
+                    : new Entry(scheme, host.name(), null, host.wildcard(), port, path);
+        }
+
+        private static String checkPath(String path) {
+            if (!plain(path.endsWith("/*") ? path.substring(0, path.length() - 1) : path)
+                    || path.indexOf('*') >= 0 && !path.endsWith("/*")
+                    || path.indexOf('*') != path.lastIndexOf('*')) {
+                throw new IllegalArgumentException(
+                        "path '"
+                                + path
+                                + "' must be plain (no %-escapes, '.' or '..' segments) and may"
+                                + " only end in '/*' (a prefix)");
+            }
+            return path;
+        }
+
+        /** No %-escapes, no empty, '.' or '..' segments: the path a server routes is this one. */
+        private static boolean plain(String path) {
+            if (path.indexOf('%') >= 0 || path.contains("//")) {
+                return false;
+            }
+            for (String segment : path.split("/", -1)) {
+                if (segment.equals(".") || segment.equals("..")) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private boolean pathMatches(OutboundUrl url) {
+            if (path == null) {
+                return true;
+            }
+            String p = url.pathAndQuery();
+            int q = p.indexOf('?');
+            p = q < 0 ? p : p.substring(0, q);
+            if (!plain(p)) {
+                return false;
+            }
+            if (path.endsWith("/*")) {
+                String prefix = path.substring(0, path.length() - 1);
+                return p.startsWith(prefix);
+            }
+            return p.equals(path);
         }
 
         boolean matches(OutboundUrl url) {
             if (!scheme.equals(url.scheme()) || port != -1 && port != url.port()) {
+                return false;
+            }
+            if (!pathMatches(url)) {
                 return false;
             }
             if (address != null) {
@@ -153,7 +216,12 @@ public final class OutboundPolicy {
                                     ? "[" + address.getHostAddress() + "]"
                                     : address.getHostAddress())
                             : (wildcard ? "*." : "") + host;
-            return scheme + "://" + h + ":" + (port == -1 ? "*" : port);
+            return scheme
+                    + "://"
+                    + h
+                    + ":"
+                    + (port == -1 ? "*" : port)
+                    + (path == null ? "" : path);
         }
     }
 }

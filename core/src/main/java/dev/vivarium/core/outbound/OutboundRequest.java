@@ -13,9 +13,10 @@ import java.util.Set;
 public final class OutboundRequest {
     /**
      * Headers the host sets itself: {@code host} always comes from the URL (a guest must not aim a
-     * request at one server while naming another), the rest belong to the connection.
+     * request at one server while naming another), {@code cdn-loop} counts the hops ({@link Hops}),
+     * the rest belong to the connection.
      */
-    private static final Set<String> HOST_OWNED = Set.of("host", "expect");
+    private static final Set<String> HOST_OWNED = Set.of("host", "expect", Hops.HEADER);
 
     private final String method;
     private final OutboundUrl url;

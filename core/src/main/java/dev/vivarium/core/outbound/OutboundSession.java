@@ -52,6 +52,9 @@ public final class OutboundSession implements AutoCloseable {
     private long requestBodyBytes;
     private final ResponseBudget budget;
     private final HostBuffers buffers;
+    private final OutboundQuota quota;
+    private final List<String> loop;
+    private final int hops;
     private int sent;
 
     OutboundSession(
@@ -59,7 +62,9 @@ public final class OutboundSession implements AutoCloseable {
             String guestName,
             OutboundPolicy policy,
             long deadlineNanos,
-            HostBuffers buffers) {
+            HostBuffers buffers,
+            OutboundQuota quota,
+            List<String> loop) {
         this.http = http;
         this.limits = http.options();
         this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -72,6 +77,9 @@ public final class OutboundSession implements AutoCloseable {
         this.responses = new HandleTable<>("response", max);
         this.buffers = buffers;
         this.budget = new ResponseBudget(limits.maxTotalResponseSize(), buffers);
+        this.quota = quota;
+        this.loop = List.copyOf(loop);
+        this.hops = Hops.count(this.loop);
     }
 
     /** The result of {@link #select}: which pending handle finished, and its response or -1. */
@@ -95,7 +103,7 @@ public final class OutboundSession implements AutoCloseable {
         if (!policy.allows(parsed)) {
             return refuse(
                     "refused "
-                            + parsed.origin()
+                            + dev.vivarium.core.log.Clip.clip(parsed.toString(), 200)
                             + ": not in the route's outbound allowlist "
                             + policy);
         }
@@ -328,13 +336,50 @@ public final class OutboundSession implements AutoCloseable {
             refuse("refused " + r + ": the guest request's deadline has passed");
             return null;
         }
+        if (hops > limits.maxHops()) {
+            refuse(
+                    "refused "
+                            + r
+                            + ": it would be the request's hop "
+                            + hops
+                            + " through Vivarium guests, more than outbound.maxHops ("
+                            + limits.maxHops()
+                            + "; counted in its CDN-Loop header)");
+            return null;
+        }
+        if (quota != null && !quota.tryAcquire()) {
+            refuse(
+                    "refused "
+                            + r
+                            + ": deployment "
+                            + quota.deployment()
+                            + " already has "
+                            + quota.max()
+                            + " outbound requests in flight (outbound.maxConcurrent)");
+            return null;
+        }
         sent++;
+        InFlight f;
         try {
-            return http.send(r, timeoutMillis(remainingNanos, limits.timeout()), budget);
+            f =
+                    http.send(
+                            r,
+                            timeoutMillis(remainingNanos, limits.timeout()),
+                            budget,
+                            quota == null ? null : quota.deployment(),
+                            loop);
         } catch (RuntimeException e) {
+            if (quota != null) {
+                quota.release();
+            }
             refuse("failed to start " + r + ": " + OutboundFailure.of(e).getMessage());
             return null;
         }
+        if (quota != null) {
+            // however it ends: a response, a failure, an abort at the guest request's end
+            f.result().whenComplete((response, failure) -> quota.release());
+        }
+        return f;
     }
 
     /**

@@ -223,7 +223,34 @@ class AdminApiTest {
         try (Vivarium v = start()) {
             // a configured deployment without a route: listing it fails inside the API
             DeploymentInfo broken = new DeploymentInfo("broken", null, false, null, null, 0, false);
-            AdminApi api = new AdminApi(v.uploads(), java.util.List.of(broken));
+            AdminApi.Deployments real = AdminApi.over(v.uploads(), v.deployments());
+            AdminApi api =
+                    new AdminApi(
+                            v.options().uploads(),
+                            new AdminApi.Deployments() {
+                                @Override
+                                public java.util.List<DeploymentInfo> list() {
+                                    java.util.List<DeploymentInfo> all =
+                                            new java.util.ArrayList<>(real.list());
+                                    all.add(broken);
+                                    return all;
+                                }
+
+                                @Override
+                                public UploadResult upload(UploadRequest request) {
+                                    return real.upload(request);
+                                }
+
+                                @Override
+                                public boolean remove(String id) {
+                                    return real.remove(id);
+                                }
+
+                                @Override
+                                public boolean isConfigured(String id) {
+                                    return real.isConfigured(id);
+                                }
+                            });
             Headers h = new Headers();
             h.add("Authorization", "Bearer " + TOKEN);
             Outcome o =

@@ -448,7 +448,15 @@ class UploadsTest {
                             new GuestRequest(
                                     "GET", "/c", "localhost", new Headers(), null, "127.0.0.1"));
             assertEquals(503, late.status(), late::toString);
-            assertTrue(late.message().contains("was deleted with its deployment"), late.message());
+            assertEquals(
+                    "deployment counter was removed while the request ran in counter.wat",
+                    late.message());
+            // and had it run, its store would not have come back either
+            var e =
+                    assertThrows(
+                            dev.vivarium.core.kv.KvUnavailableException.class,
+                            () -> routed.deployment().kv().get("count"));
+            assertTrue(e.getMessage().contains("was deleted with its deployment"), e.getMessage());
             assertFalse(v.kvStores().deployments().contains("counter"), "no store re-created");
             v.uploads().deploy("counter", "/c", null, null, List.of(), counter);
             assertEquals("1\n", body(get(v, "/c")), "a new deployment starts empty");

@@ -80,7 +80,10 @@ class OutboundPolicyTest {
             strings = {
                 "api.example.com",
                 "ftp://api.example.com",
-                "https://api.example.com/path",
+                "https://api.example.com/a/../b",
+                "https://api.example.com/%2e%2e/b",
+                "https://api.example.com/a*",
+                "https://api.example.com/?q",
                 "https://user@api.example.com",
                 "https://*.127.0.0.1",
                 "https://*",
@@ -93,6 +96,30 @@ class OutboundPolicyTest {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> policy(entry));
         assertTrue(e.getMessage().contains(entry), e.getMessage());
         assertTrue(e.getMessage().contains("test"), e.getMessage());
+    }
+
+    /**
+     * Issue 18 item 3: the sample's {@code /fetch} may reach only the site's {@code /api/*} and
+     * {@code /plain}, never its own route (the 150-deep self nesting) nor another guest's.
+     */
+    @Test
+    void anEntryWithAPathAllowsOnlyThatPathOrPrefixWrittenPlainly() {
+        OutboundPolicy p = policy("http://127.0.0.1:8080/api/*", "http://127.0.0.1:8080/plain");
+        assertTrue(allows(p, "http://127.0.0.1:8080/api/fast"));
+        assertTrue(allows(p, "http://127.0.0.1:8080/api/slow?ms=10"));
+        assertTrue(allows(p, "http://127.0.0.1:8080/plain"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/fetch?url=http://127.0.0.1:8080/fetch"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/plainer"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/api"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/apix/fast"));
+        // what the server would resolve or decode to another path
+        assertFalse(allows(p, "http://127.0.0.1:8080/api/../fetch"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/api/./../fetch"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/api/%2e%2e/fetch"));
+        assertFalse(allows(p, "http://127.0.0.1:8080/api//fetch"));
+        assertFalse(allows(p, "http://127.0.0.1:8081/api/fast"));
+        assertTrue(allows(policy("http://127.0.0.1:8080/"), "http://127.0.0.1:8080/fetch"));
+        assertTrue(p.toString().contains("http://127.0.0.1:8080/api/*"), p.toString());
     }
 
     @Test

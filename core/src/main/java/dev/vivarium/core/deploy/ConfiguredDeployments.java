@@ -1,0 +1,65 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.engine.GuestLoadException;
+import dev.vivarium.core.engine.GuestLoader;
+import dev.vivarium.core.engine.GuestModule;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The deployments of setting {@code routes}, as candidates for the {@link DeploymentRegistry}: one
+ * per deployment id (routes with the same id share it), each guest file loaded and compiled once
+ * however many routes name it. They never expire.
+ */
+public final class ConfiguredDeployments {
+    private ConfiguredDeployments() {}
+
+    /**
+     * Loads every routed guest.
+     *
+     * @throws ConfigurationException naming the route and the problem
+     */
+    public static List<DeploymentCandidate> load(VivariumOptions options) {
+        Map<Path, GuestModule> guests = new LinkedHashMap<>();
+        Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
+        for (RouteSpec spec : options.routes()) {
+            if (options.uploads().isAdminPath(spec.path())) {
+                throw new ConfigurationException(
+                        UploadRules.adminPathMessage(spec, options.uploads()));
+            }
+        }
+        for (RouteSpec spec : options.routes()) {
+            Path file = options.guestDirectory().resolve(spec.guest()).normalize();
+            GuestModule guest = guests.get(file);
+            if (guest == null) {
+                try {
+                    guest = GuestLoader.load(file, options.maxMemoryPages());
+                } catch (GuestLoadException e) {
+                    throw new ConfigurationException("route '" + spec + "': " + e.getMessage(), e);
+                }
+                guests.put(file, guest);
+            }
+            byId.computeIfAbsent(spec.id(), id -> new ArrayList<>())
+                    .add(new DeploymentCandidate.Binding(spec, guest));
+        }
+        List<DeploymentCandidate> out = new ArrayList<>();
+        byId.forEach(
+                (id, bindings) ->
+                        out.add(
+                                new DeploymentCandidate(
+                                        id,
+                                        DeploymentCandidate.Source.SETTINGS,
+                                        bindings,
+                                        null,
+                                        null,
+                                        bindings.get(0).guest().size(),
+                                        null)));
+        return out;
+    }
+}

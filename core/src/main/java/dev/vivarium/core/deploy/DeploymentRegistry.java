@@ -1,0 +1,473 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.config.RouteTable;
+import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.engine.InstancePool;
+import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.kv.KvStore;
+import dev.vivarium.core.kv.KvStores;
+import dev.vivarium.core.outbound.OutboundPolicy;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every deployment the engine runs, configured or uploaded, on one path: a {@link
+ * DeploymentCandidate} (routes and loaded guests, from the settings or from an upload) is bound to
+ * running parts outside any lock ({@link #prepare}: allowlists, warmed pools), then published under
+ * the registry's lock (KV store, routes, a new route table), and the version it replaces, or a
+ * removed or expired one, is retired (its running requests interrupted, its pools closed). A
+ * configured deployment is one whose source is the settings and which never expires.
+ *
+ * <p>Requests read the published route table without locking. Uploaded deployments are kept in a
+ * {@link DeploymentRepository}; the registry reads it at start and whenever it reports a change,
+ * and is the one place where deployments expire.
+ */
+public final class DeploymentRegistry implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("vivarium.deployments");
+
+    /** How long the old version's running requests may go on after a replacement. */
+    static final Duration REPLACE_GRACE = Duration.ofSeconds(1);
+
+    /** A candidate bound to pools and allowlists, not yet taking requests. */
+    public record Prepared(
+            DeploymentCandidate candidate,
+            List<OutboundPolicy> policies,
+            List<InstancePool> pools) {}
+
+    private final DeploymentBinder binder;
+    final KvStores kv;
+    final Clock clock;
+    final DeploymentRepository repository;
+    final Map<String, LiveDeployment> live = new LinkedHashMap<>();
+    final ScheduledExecutorService jobs;
+    private volatile RouteTable<Route> table = new RouteTable<>(List.of(), s -> null);
+    private volatile List<LiveDeployment> snapshot = List.of();
+    private RepositorySync sync;
+    private boolean closed;
+
+    public DeploymentRegistry(
+            DeploymentBinder binder, KvStores kv, Clock clock, DeploymentRepository repository) {
+        this.binder = Objects.requireNonNull(binder, "binder");
+        this.kv = Objects.requireNonNull(kv, "kv");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.repository = Objects.requireNonNull(repository, "repository");
+        this.jobs =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "vivarium-deployments-expiry");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        // the store and the deployment end together: whichever expiry runs first removes both
+        kv.onExpired(this::storeExpired);
+        jobs.scheduleWithFixedDelay(() -> safely("expiring deployments", this::expire), 1, 1, SEC);
+    }
+
+    private static final TimeUnit SEC = TimeUnit.SECONDS;
+
+    // --- binding and publishing ---------------------------------------------------------------
+
+    /**
+     * Binds candidates to pools and allowlists, sharing one pool per guest module among them; no
+     * lock is held, nothing takes requests yet. On failure nothing is left behind.
+     */
+    public List<Prepared> prepare(List<DeploymentCandidate> candidates) {
+        Map<GuestModule, InstancePool> pools = new IdentityHashMap<>();
+        List<Prepared> out = new ArrayList<>();
+        try {
+            for (DeploymentCandidate c : candidates) {
+                List<OutboundPolicy> policies = new ArrayList<>();
+                for (DeploymentCandidate.Binding b : c.bindings()) {
+                    // first what can refuse it, so a refused one leaves no pool behind
+                    policies.add(binder.policy(b.spec()));
+                }
+                List<InstancePool> ps = new ArrayList<>();
+                for (DeploymentCandidate.Binding b : c.bindings()) {
+                    InstancePool pool = pools.get(b.guest());
+                    if (pool == null) {
+                        pool = binder.pool(b.guest());
+                        pools.put(b.guest(), pool);
+                    }
+                    ps.add(pool);
+                }
+                out.add(new Prepared(c, policies, ps));
+            }
+        } catch (RuntimeException | Error e) {
+            pools.values().forEach(binder::release);
+            throw e;
+        }
+        return out;
+    }
+
+    /** Releases what {@link #prepare} bound, for a candidate that will not be published. */
+    public void discard(Prepared p) {
+        identitySet(p.pools()).forEach(binder::release);
+    }
+
+    /**
+     * Publishes the configured deployments.
+     *
+     * @throws ConfigurationException if a store cannot be opened
+     */
+    public synchronized void publishConfigured(List<Prepared> configured) {
+        try {
+            publishAll(configured);
+        } catch (RuntimeException | Error e) {
+            live.clear();
+            snapshot = List.of();
+            Set<InstancePool> pools = Collections.newSetFromMap(new IdentityHashMap<>());
+            configured.forEach(p -> pools.addAll(p.pools()));
+            pools.forEach(binder::release);
+            throw e;
+        }
+    }
+
+    private void publishAll(List<Prepared> configured) {
+        for (Prepared p : configured) {
+            String id = p.candidate().id();
+            KvStore store;
+            try {
+                store = p.candidate().usesKv() ? kv.permanentStore(id) : null;
+            } catch (RuntimeException e) {
+                throw new ConfigurationException(
+                        "Vivarium setting 'kv.directory': cannot open the stores in "
+                                + kv.options().directory().toAbsolutePath()
+                                + ": "
+                                + e.getMessage(),
+                        e);
+            }
+            live.put(id, bound(p, store));
+        }
+        publish();
+    }
+
+    /**
+     * Whether {@code spec} fits beside every live route but those of deployment {@code id}.
+     *
+     * @throws ConfigurationException saying which routes match the same requests
+     */
+    public synchronized void checkFits(String id, RouteSpec spec) {
+        List<RouteSpec> all = new ArrayList<>();
+        live.forEach(
+                (other, l) -> {
+                    if (!other.equals(id)) {
+                        l.routes().forEach(r -> all.add(r.spec()));
+                    }
+                });
+        all.add(spec);
+        new RouteTable<>(all, s -> s);
+    }
+
+    /**
+     * Publishes an uploaded deployment (new, or replacing the live one of its id) and keeps it in
+     * the repository; the version it replaces is retired.
+     *
+     * @param max the most uploaded deployments allowed
+     * @throws UploadException if it no longer fits, or cannot be kept; nothing changed then
+     */
+    public synchronized UploadResult publishUpload(Prepared p, int max) {
+        DeploymentCandidate c = p.candidate();
+        try {
+            if (closed) {
+                throw new UploadException(503, "the engine is stopping; nothing can be uploaded");
+            }
+            LiveDeployment old = live.get(c.id());
+            if (old == null && countUploaded() >= max) {
+                throw tooMany(max);
+            }
+            try {
+                checkFits(c.id(), c.bindings().get(0).spec());
+            } catch (ConfigurationException e) {
+                throw new UploadException(409, e.getMessage(), e);
+            }
+            LiveDeployment next = bindUpload(p, true);
+            live.put(c.id(), next);
+            publish();
+            if (old != null) {
+                retire(old, "replaced");
+            }
+            LOG.info(
+                    "{} deployment {}: {} ({} bytes), expires {}",
+                    old == null ? "uploaded" : "replaced",
+                    c.id(),
+                    c.bindings().get(0).spec(),
+                    c.moduleBytes(),
+                    c.expiresAt());
+            return new UploadResult(next.infos().get(0), old != null);
+        } catch (RuntimeException | Error e) {
+            discard(p);
+            throw e;
+        }
+    }
+
+    static UploadException tooMany(int max) {
+        return new UploadException(
+                409,
+                "already " + max + " uploaded deployments, the most allowed (deployments.max)");
+    }
+
+    /**
+     * An uploaded candidate's store and routes; with {@code save}, kept in the repository first. A
+     * failure leaves no store behind, nor touches one that was there.
+     */
+    LiveDeployment bindUpload(Prepared p, boolean save) {
+        DeploymentCandidate c = p.candidate();
+        String id = c.id();
+        Duration lifetime = Duration.between(clock.instant(), c.expiresAt());
+        boolean newStore = !kv.deployments().contains(id);
+        KvStore store = null;
+        if (c.usesKv()) {
+            store = newStore ? kv.create(id, lifetime) : kv.store(id);
+        }
+        LiveDeployment next = bound(p, store);
+        if (save) {
+            try {
+                repository.save(c.record());
+            } catch (IOException | RuntimeException e) {
+                if (newStore) {
+                    kv.delete(id);
+                }
+                throw new UploadException(
+                        500, "cannot keep the upload in " + repository.describe() + ": " + e, e);
+            }
+        }
+        if (!newStore) {
+            // only now that nothing can refuse it: the store ends with this version
+            kv.expireAfter(id, lifetime);
+        }
+        return next;
+    }
+
+    private LiveDeployment bound(Prepared p, KvStore store) {
+        DeploymentCandidate c = p.candidate();
+        var deployment =
+                binder.deployment(c.bindings().stream().map(b -> b.spec()).toList(), store);
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < c.bindings().size(); i++) {
+            routes.add(
+                    binder.route(
+                            c.bindings().get(i).spec(),
+                            p.pools().get(i),
+                            deployment,
+                            p.policies().get(i)));
+        }
+        return new LiveDeployment(c, List.copyOf(routes), identitySet(p.pools()));
+    }
+
+    void publish() {
+        Map<RouteSpec, Route> all = new LinkedHashMap<>();
+        live.values().forEach(l -> l.routes().forEach(r -> all.put(r.spec(), r)));
+        table = new RouteTable<>(new ArrayList<>(all.keySet()), all::get);
+        snapshot = List.copyOf(live.values());
+    }
+
+    /** Stops a deployment that no longer takes requests: its requests, then its pools. */
+    void retire(LiveDeployment l, String why) {
+        var running = l.routes().get(0).deployment().running();
+        if (why.equals("replaced")) {
+            // requests the old version is answering may finish, briefly
+            jobs.schedule(
+                    () -> running.interruptAll(why),
+                    REPLACE_GRACE.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } else {
+            running.interruptAll(why);
+        }
+        l.pools().forEach(binder::release);
+    }
+
+    private static Set<InstancePool> identitySet(List<InstancePool> pools) {
+        Set<InstancePool> s = Collections.newSetFromMap(new IdentityHashMap<>());
+        s.addAll(pools);
+        return s;
+    }
+
+    // --- removal and expiry -------------------------------------------------------------------
+
+    /**
+     * Removes an uploaded deployment now, with its KV store and its kept copy; its running requests
+     * are interrupted.
+     *
+     * @return false if there is no uploaded deployment {@code id}
+     */
+    public synchronized boolean remove(String id, String why) {
+        LiveDeployment l = live.get(id);
+        if (l == null || l.candidate().source() != DeploymentCandidate.Source.UPLOAD) {
+            return false;
+        }
+        live.remove(id);
+        publish();
+        retire(l, why);
+        try {
+            repository.delete(id);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "cannot delete deployment {} from {}: {}",
+                    id,
+                    repository.describe(),
+                    e.toString());
+        }
+        kv.deleteWithDeployment(id);
+        LOG.info("{} deployment {} ({}) and its KV store", why, id, l.routes().get(0).spec());
+        return true;
+    }
+
+    /**
+     * Removes the deployments whose lifetime ended, as of the clock's now. Runs once a second;
+     * tests with their own clock call it directly.
+     *
+     * @return the ids removed
+     */
+    public synchronized List<String> expire() {
+        Instant now = clock.instant();
+        List<String> due = new ArrayList<>();
+        live.forEach(
+                (id, l) -> {
+                    Instant end = l.candidate().expiresAt();
+                    if (end != null && !now.isBefore(end)) {
+                        due.add(id);
+                    }
+                });
+        due.forEach(id -> remove(id, "expired"));
+        return due;
+    }
+
+    /** The KV store of {@code id} ended its lifetime: so did the deployment, if it is uploaded. */
+    private synchronized void storeExpired(String id) {
+        LiveDeployment l = live.get(id);
+        if (l != null
+                && l.candidate().expiresAt() != null
+                && !clock.instant().isBefore(l.candidate().expiresAt())) {
+            remove(id, "expired");
+        }
+    }
+
+    /**
+     * Brings back the kept deployments (those expired meanwhile are deleted with their store) and
+     * watches the repository: on a change notice it is read again.
+     *
+     * @param loader turns a kept deployment into a candidate (checks and compiles it)
+     */
+    public synchronized void restore(Function<DeploymentRecord, DeploymentCandidate> loader) {
+        this.sync = new RepositorySync(this, loader);
+        sync.start();
+    }
+
+    // --- reading ------------------------------------------------------------------------------
+
+    /** The route that takes a request for this host and path, or null; never waits for a lock. */
+    public Route match(String host, String path) {
+        return table.match(host, path);
+    }
+
+    /** Every route, most specific first. */
+    public List<Route> routes() {
+        return table.targets();
+    }
+
+    /** Every route's spec, most specific first. */
+    public List<RouteSpec> specs() {
+        return table.specs();
+    }
+
+    /** Every deployment, configured ones first, one entry per route; never waits for a lock. */
+    public List<DeploymentInfo> list() {
+        return snapshot.stream().flatMap(l -> l.infos().stream()).toList();
+    }
+
+    /** The uploaded deployments, oldest first; never waits for a lock. */
+    public List<DeploymentInfo> uploaded() {
+        return list().stream().filter(DeploymentInfo::uploaded).toList();
+    }
+
+    /** How many deployments are uploaded now. */
+    public int countUploaded() {
+        return (int)
+                snapshot.stream()
+                        .filter(l -> l.candidate().source() == DeploymentCandidate.Source.UPLOAD)
+                        .count();
+    }
+
+    /** Whether {@code id} is a configured deployment's. */
+    public boolean isConfigured(String id) {
+        return snapshot.stream()
+                .anyMatch(
+                        l ->
+                                l.candidate().id().equals(id)
+                                        && l.candidate().source()
+                                                == DeploymentCandidate.Source.SETTINGS);
+    }
+
+    /** The routes of one source's deployments. */
+    public List<Route> routes(DeploymentCandidate.Source source) {
+        return snapshot.stream()
+                .filter(l -> l.candidate().source() == source)
+                .flatMap(l -> l.routes().stream())
+                .toList();
+    }
+
+    /** The pools of all deployments, configured ones first, each once. */
+    public List<InstancePool> pools() {
+        Set<InstancePool> all = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<InstancePool> out = new ArrayList<>();
+        for (LiveDeployment l : snapshot) {
+            for (Route r : l.routes()) {
+                if (all.add(r.pool())) {
+                    out.add(r.pool());
+                }
+            }
+        }
+        return out;
+    }
+
+    synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Stops the expiry job and releases every pool; the repository keeps the uploads. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        jobs.shutdownNow();
+        if (sync != null) {
+            safely("closing the repository watch", sync::close);
+        }
+        Set<InstancePool> pools = Collections.newSetFromMap(new IdentityHashMap<>());
+        live.values().forEach(l -> pools.addAll(l.pools()));
+        live.clear();
+        publish();
+        pools.forEach(binder::release);
+        repository.close();
+    }
+
+    interface Job {
+        void run() throws Exception;
+    }
+
+    /** Runs a scheduled job; whatever it throws is logged, so the next run still comes. */
+    static void safely(String what, Job job) {
+        try {
+            job.run();
+        } catch (Throwable e) {
+            LOG.warn("{} failed", what, e);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.vivarium.core.deploy;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Where uploaded deployments are kept so they outlive the process: files on one node ({@link
+ * FileDeploymentRepository}), a database shared by several later. The {@link DeploymentRegistry}
+ * saves and deletes through it, lists it at start, and lists it again whenever it is told that
+ * something changed: a notice carries no data ("look again"), so a lost or repeated one does no
+ * harm.
+ */
+public interface DeploymentRepository extends AutoCloseable {
+    /** Keeps a deployment, replacing the one with the same id; atomic per deployment. */
+    void save(DeploymentRecord deployment) throws IOException;
+
+    /** Forgets deployment {@code id}; nothing happens if there is none. */
+    void delete(String id) throws IOException;
+
+    /**
+     * Every deployment kept, in a stable order. One that cannot be read is left where it is, logged
+     * and skipped.
+     */
+    List<DeploymentRecord> list() throws IOException;
+
+    /**
+     * Calls {@code onChange} when deployments may have changed through someone else (another node,
+     * an operator); never for this repository's own {@link #save} and {@link #delete}.
+     *
+     * @return stops the watch
+     */
+    AutoCloseable watch(Runnable onChange);
+
+    /** Where the deployments are kept, for messages. */
+    String describe();
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,28 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.engine.InstancePool;
+import dev.vivarium.core.engine.Route;
+import java.util.List;
+import java.util.Set;
+
+/** A deployment the registry has published: its candidate, its live routes, the pools it owns. */
+record LiveDeployment(DeploymentCandidate candidate, List<Route> routes, Set<InstancePool> pools) {
+    List<DeploymentInfo> infos() {
+        DeploymentCandidate c = candidate;
+        boolean kv = routes.get(0).deployment().kv() != null;
+        return routes.stream()
+                .map(
+                        r ->
+                                new DeploymentInfo(
+                                        c.id(),
+                                        r.spec().toString(),
+                                        c.source() == DeploymentCandidate.Source.UPLOAD,
+                                        c.deployedAt(),
+                                        c.expiresAt(),
+                                        c.source() == DeploymentCandidate.Source.UPLOAD
+                                                ? c.moduleBytes()
+                                                : r.pool().guest().size(),
+                                        kv))
+                .toList();
+    }
+}

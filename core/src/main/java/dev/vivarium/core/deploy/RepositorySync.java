@@ -1,0 +1,140 @@
+package dev.vivarium.core.deploy;
+
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.deploy.DeploymentCandidate.Source;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the registry's uploaded deployments match its repository's: at start, and again on every
+ * change notice (which says only "look again"). New or changed ones are loaded and published, those
+ * gone from the repository are retired, expired ones deleted with their store. Runs under the
+ * registry's lock.
+ */
+final class RepositorySync implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("vivarium.deployments");
+
+    private final DeploymentRegistry registry;
+    private final Function<DeploymentRecord, DeploymentCandidate> loader;
+    private AutoCloseable watch;
+
+    RepositorySync(
+            DeploymentRegistry registry, Function<DeploymentRecord, DeploymentCandidate> loader) {
+        this.registry = registry;
+        this.loader = Objects.requireNonNull(loader, "loader");
+    }
+
+    /** Reads the repository once, then on each of its notices (on the registry's job thread). */
+    void start() {
+        reconcile();
+        watch =
+                registry.repository.watch(
+                        () ->
+                                registry.jobs.execute(
+                                        () ->
+                                                DeploymentRegistry.safely(
+                                                        "reading the deployments",
+                                                        this::reconcile)));
+    }
+
+    void reconcile() {
+        synchronized (registry) {
+            if (registry.isClosed()) {
+                return;
+            }
+            List<DeploymentRecord> kept;
+            try {
+                kept = registry.repository.list();
+            } catch (IOException e) {
+                throw new ConfigurationException(
+                        "Vivarium setting 'deployments.directory': cannot read "
+                                + registry.repository.describe()
+                                + ": "
+                                + e,
+                        e);
+            }
+            Instant now = registry.clock.instant();
+            boolean changed = false;
+            Set<String> seen = new HashSet<>();
+            for (DeploymentRecord r : kept) {
+                seen.add(r.id());
+                LiveDeployment l = registry.live.get(r.id());
+                if (l != null && r.equals(l.candidate().record())) {
+                    continue;
+                }
+                changed |= restore(r, l, now);
+            }
+            for (LiveDeployment l : List.copyOf(registry.live.values())) {
+                String id = l.candidate().id();
+                if (l.candidate().source() == Source.UPLOAD && !seen.contains(id)) {
+                    registry.remove(id, "removed elsewhere");
+                }
+            }
+            if (changed) {
+                registry.publish();
+            }
+        }
+    }
+
+    private boolean restore(DeploymentRecord r, LiveDeployment current, Instant now) {
+        String id = r.id();
+        try {
+            if (current != null && current.candidate().source() == Source.SETTINGS) {
+                // the configured deployment owns the id now, and with it the KV store
+                registry.repository.delete(id);
+                LOG.warn(
+                        "uploaded deployment {} dropped: its id is now configured in 'routes',"
+                                + " whose deployment keeps the KV store",
+                        id);
+                return false;
+            }
+            if (!now.isBefore(r.expiresAt())) {
+                registry.repository.delete(id);
+                registry.kv.deleteWithDeployment(id);
+                LOG.info("deployment {} expired while the server was down; deleted", id);
+                return false;
+            }
+            DeploymentCandidate c = loader.apply(r);
+            registry.checkFits(id, c.bindings().get(0).spec());
+            DeploymentRegistry.Prepared p = registry.prepare(List.of(c)).get(0);
+            LiveDeployment next;
+            try {
+                next = registry.bindUpload(p, false);
+            } catch (RuntimeException e) {
+                registry.discard(p);
+                throw e;
+            }
+            registry.live.put(id, next);
+            if (current != null) {
+                registry.retire(current, "replaced");
+            }
+            LOG.info(
+                    "restored uploaded deployment {}: {}, expires {}",
+                    id,
+                    r.route(),
+                    r.expiresAt());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "uploaded deployment {} ({}) not restored: {}; its files stay",
+                    id,
+                    registry.repository.describe(),
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (watch != null) {
+            watch.close();
+        }
+    }
+}

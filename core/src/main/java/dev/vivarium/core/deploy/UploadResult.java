@@ -1,0 +1,16 @@
+package dev.vivarium.core.deploy;
+
+/**
+ * What an upload did: the deployment as it now runs, and whether it replaced one (the admin API
+ * answers 200 then, 201 for a new one).
+ */
+public record UploadResult(DeploymentInfo deployment, boolean replaced) {
+    public int status() {
+        return replaced ? 200 : 201;
+    }
+
+    /** The deployment as JSON, the body of the admin API's answer. */
+    public String toJson() {
+        return deployment.toJson();
+    }
+}
