@@ -483,6 +483,29 @@ public abstract class AdapterScenarios {
                 clients);
     }
 
+    /**
+     * Issue 18 item 5 over HTTP: a request whose {@code CDN-Loop} says it passed through more
+     * Vivarium guests than {@code outbound.maxHops} (3) is answered 508 before its guest runs; one
+     * at the limit runs.
+     */
+    @Test
+    void aRequestPastTheHopLimitIsAnswered508() throws Exception {
+        HttpTester.Request looped = KitServer.request("GET", "/hello");
+        looped.setHeader("CDN-Loop", "vivarium, Fastly, vivarium");
+        looped.add("CDN-Loop", "vivarium; x=1, vivarium");
+
+        HttpTester.Response response = server().send(looped);
+
+        assertEquals(508, response.getStatus(), response.toString());
+        assertTrue(
+                response.getContent().contains("more than outbound.maxHops (3)"),
+                response.getContent());
+
+        HttpTester.Request atTheLimit = KitServer.request("GET", "/hello");
+        atTheLimit.setHeader("CDN-Loop", "vivarium, vivarium, vivarium");
+        assertEquals(200, server().send(atTheLimit).getStatus());
+    }
+
     @Test
     void acceptsABodyOfExactlyTheLimit() throws Exception {
         HttpTester.Request request = KitServer.request("POST", "/echo/upload");
