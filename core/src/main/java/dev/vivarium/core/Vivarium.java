@@ -23,6 +23,7 @@ import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.JvmCheck;
 import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.http.ServerExchange;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.log.Clip;
@@ -35,6 +36,7 @@ import dev.vivarium.core.outbound.OutboundPolicy;
 import dev.vivarium.core.outbound.OutboundQuota;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -45,8 +47,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engine: loads and compiles every routed guest at start, matches requests to routes and runs
- * them. Adapters (the servlet filter, the Jetty handler) translate their requests to {@link
- * GuestRequest} and write back the {@link Outcome}.
+ * them. Adapters (the servlet filter, the Jetty handler) translate their server's request and
+ * response to a {@link ServerExchange} and hand it to {@link #serve}; Java code can also run a
+ * route directly with {@link #handle}.
  *
  * <pre>{@code
  * Vivarium engine = Vivarium.builder(VivariumOptions.builder()
@@ -74,7 +77,6 @@ public final class Vivarium implements AutoCloseable {
     private final MemoryBudget memory;
     private final Uploads uploads;
     private final AdminApi admin;
-    private final Route adminRoute;
 
     private Vivarium(
             Builder b,
@@ -127,27 +129,10 @@ public final class Vivarium implements AutoCloseable {
                 null,
                 uploads,
                 Uploads::compiling);
-        if (options.uploads().adminEnabled()) {
-            this.admin = new AdminApi(options.uploads(), AdminApi.over(uploads, registry));
-            String path = options.uploads().adminPath();
-            this.adminRoute =
-                    new Route(
-                            new RouteSpec(
-                                    path + "/*",
-                                    null,
-                                    path + "/*",
-                                    "vivarium-admin",
-                                    "vivarium-admin",
-                                    null,
-                                    List.of()),
-                            null,
-                            new Deployment("vivarium-admin", null),
-                            options.deadline(),
-                            OutboundPolicy.parse(path, List.of(), "admin"));
-        } else {
-            this.admin = null;
-            this.adminRoute = null;
-        }
+        this.admin =
+                options.uploads().adminEnabled()
+                        ? new AdminApi(options.uploads(), AdminApi.over(uploads, registry))
+                        : null;
     }
 
     /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
@@ -244,13 +229,32 @@ public final class Vivarium implements AutoCloseable {
     }
 
     /**
-     * The route that takes a request for this host and path, or null: let it pass. With {@code
-     * admin.token} set, paths under {@code admin.path} go to the admin API, on any host.
+     * Serves one request from a server adapter, the whole of it: routes it (the admin API's path on
+     * any host first, then the routes), reads its body up to {@code maxRequestBodySize} (413 past
+     * it, on the Content-Length before reading when there is one), runs the guest or the admin API,
+     * writes the response and gives its memory back once the write is over.
+     *
+     * @return false, having touched nothing, when no route takes the request: the adapter passes it
+     *     on (down the filter chain, to the wrapped handler)
+     * @throws IOException when the exchange itself fails (reading, writing): the adapter lets its
+     *     server fail the request
      */
-    public Route route(String host, String path) {
+    public boolean serve(ServerExchange exchange) throws IOException {
+        String path = exchange.pathInContext();
         if (admin != null && admin.matches(path)) {
-            return adminRoute;
+            new ExchangeRun(this, exchange, null, admin).start();
+            return true;
         }
+        Route route = route(exchange.host(), path);
+        if (route == null) {
+            return false;
+        }
+        new ExchangeRun(this, exchange, route, admin).start();
+        return true;
+    }
+
+    /** The route that takes a request for this host and path, or null: let it pass. */
+    public Route route(String host, String path) {
         return registry.match(host, path);
     }
 
@@ -285,10 +289,7 @@ public final class Vivarium implements AutoCloseable {
         Objects.requireNonNull(route, "route");
         Objects.requireNonNull(clientGone, "clientGone");
         if (request.body().length > options.maxRequestBodySize()) {
-            return requestTooLarge(route);
-        }
-        if (route.isAdmin()) {
-            return admin.handle(request);
+            return requestTooLarge(options.maxRequestBodySize());
         }
         int hops = Hops.count(request.headers());
         if (hops > options.outbound().maxHops()) {
@@ -313,20 +314,12 @@ public final class Vivarium implements AutoCloseable {
         return dispatcher.dispatch(route, request, clientGone);
     }
 
-    /**
-     * The 413 outcome for a request to {@code route}, for adapters that stop reading a body once it
-     * passes the limit: the admin API's is a JSON response, like its other errors.
-     */
-    public Outcome requestTooLarge(Route route) {
-        if (route.isAdmin()) {
-            return admin.tooLarge(options.maxRequestBodySize());
-        }
+    /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */
+    static Outcome requestTooLarge(long max) {
         return Outcome.failure(
                 Outcome.Kind.REQUEST_TOO_LARGE,
                 413,
-                "request body exceeds maxRequestBodySize ("
-                        + options.maxRequestBodySize()
-                        + " bytes)");
+                "request body exceeds maxRequestBodySize (" + max + " bytes)");
     }
 
     private CallContext context(Route route, GuestRequest request) {

@@ -4,7 +4,6 @@ import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.Setting;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.config.VivariumSettings;
-import dev.vivarium.core.engine.Route;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -81,15 +80,10 @@ public final class VivariumHandler extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         Vivarium vivarium = engine.vivarium();
-        Route route =
-                vivarium == null
-                        ? null
-                        : vivarium.route(
-                                Request.getServerName(request), Request.getPathInContext(request));
-        if (route == null) {
+        // declines cheaply: serve() routes before it reads or writes anything
+        if (vivarium == null || !vivarium.serve(new JettyExchange(request, response, callback))) {
             return super.handle(request, response, callback);
         }
-        new GuestExchange(vivarium, route, request, response, callback).run();
         return true;
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.testing.TestGuests;
+import dev.vivarium.testkit.KitServer;
 import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.Set;
@@ -31,7 +32,7 @@ class JmxTest {
         handler.setRoutes("/hello -> hello_raw.wat, /panic -> panic.wat");
         handler.setPoolSize(1);
         handler.setMaxTotalMemory(64L << 20);
-        try (TestServer server =
+        try (KitServer server =
                 TestServer.start(
                         (s, settings) -> {
                             // what etc/jetty-jmx.xml does
@@ -40,7 +41,7 @@ class JmxTest {
                         },
                         Map.of())) {
             server.get("/hello");
-            HttpTester.Request post = TestServer.request("POST", "/hello");
+            HttpTester.Request post = KitServer.request("POST", "/hello");
             post.setContent("x".repeat(100_000));
             assertEquals(200, server.send(post).getStatus());
             server.get("/panic");

@@ -1,14 +1,10 @@
 package dev.vivarium.servlet;
 
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
-import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.config.VivariumSettings;
-import dev.vivarium.core.engine.Route;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -28,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Collections;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -143,24 +138,8 @@ public final class VivariumFilter implements Filter {
             chain.doFilter(req, resp);
             return;
         }
-        Route route = engine.route(request.getServerName(), pathInContext(request));
-        if (route == null) {
+        if (!engine.serve(new ServletExchange(request, response))) {
             chain.doFilter(req, resp);
-            return;
-        }
-        Outcome outcome = handle(route, request);
-        try {
-            if (outcome.isOk()) {
-                write(outcome, response);
-            } else {
-                // e.g. Retry-After on a 503 of a full deployment
-                outcome.headers()
-                        .writeEndToEnd((name, value, first) -> response.addHeader(name, value));
-                response.sendError(outcome.status(), outcome.message());
-            }
-        } finally {
-            // the bodies were counted in maxTotalMemory until written
-            outcome.release();
         }
     }
 
@@ -171,120 +150,6 @@ public final class VivariumFilter implements Filter {
      */
     private static boolean answers(DispatcherType type) {
         return type == DispatcherType.REQUEST || type == DispatcherType.FORWARD;
-    }
-
-    private Outcome handle(Route route, HttpServletRequest request) throws IOException {
-        long max = engine.options().maxRequestBodySize();
-        if (request.getContentLengthLong() > max) {
-            return engine.requestTooLarge(route);
-        }
-        byte[] body = readBody(request, max);
-        if (body == null) {
-            return engine.requestTooLarge(route);
-        }
-        Headers headers = new Headers();
-        // walked in place: Collections.list would copy every header into two lists per request
-        for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements(); ) {
-            String name = names.nextElement();
-            for (Enumeration<String> values = request.getHeaders(name);
-                    values.hasMoreElements(); ) {
-                headers.add(name, values.nextElement());
-            }
-        }
-        // HTTP/2 and HTTP/3 carry the host as :authority, and HTTP/1.0 may leave it out; guests
-        // read Host, so they get the authority the container made of the request (for HTTP/1.0
-        // without Host, the address it came in on), as the Jetty handler gives them
-        if (headers.first("host") == null) {
-            headers.add("host", authority(request));
-        }
-        String query = request.getQueryString();
-        // guests see the path as the client sent it; the admin API reads the path below its
-        // admin.path, which is relative to this webapp
-        String path = route.isAdmin() ? uriInContext(request) : request.getRequestURI();
-        String target = path + (query == null ? "" : "?" + query);
-        return engine.handleUntilReleased(
-                route,
-                new GuestRequest(
-                        request.getMethod(),
-                        target,
-                        request.getServerName(),
-                        headers,
-                        body,
-                        request.getRemoteAddr()));
-    }
-
-    /** The whole body, or null if it is longer than {@code max} bytes. */
-    private static byte[] readBody(HttpServletRequest request, long max) throws IOException {
-        long length = request.getContentLengthLong();
-        if (length == 0) {
-            return new byte[0];
-        }
-        InputStream in = request.getInputStream();
-        if (length < 0) {
-            // no Content-Length: usually no body at all (GET), else chunked
-            int first = in.read();
-            if (first < 0) {
-                return new byte[0];
-            }
-            if (max < 1) {
-                return null;
-            }
-            byte[] rest = in.readNBytes((int) Math.min(max - 1, Integer.MAX_VALUE - 9));
-            if (in.read() != -1) {
-                return null;
-            }
-            byte[] body = new byte[rest.length + 1];
-            body[0] = (byte) first;
-            System.arraycopy(rest, 0, body, 1, rest.length);
-            return body;
-        }
-        byte[] body = in.readNBytes((int) length); // length <= max, checked by the caller
-        return in.read() == -1 ? body : null;
-    }
-
-    private static void write(Outcome outcome, HttpServletResponse response) throws IOException {
-        response.setStatus(outcome.status());
-        outcome.headers()
-                .writeEndToEnd(
-                        (name, value, first) -> {
-                            if (first) {
-                                response.setHeader(name, value);
-                            } else {
-                                response.addHeader(name, value);
-                            }
-                        });
-        byte[] body = outcome.body();
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
-    }
-
-    /** {@code host[:port]}, the port left out when it is the scheme's default. */
-    private static String authority(HttpServletRequest request) {
-        int port = request.getServerPort();
-        boolean defaultPort =
-                port <= 0
-                        || (port == 80 && "http".equals(request.getScheme()))
-                        || (port == 443 && "https".equals(request.getScheme()));
-        return request.getServerName() + (defaultPort ? "" : ":" + port);
-    }
-
-    /**
-     * The request URI as sent (not decoded) without this webapp's context path. A client that
-     * spells the context path differently (escaped) keeps the whole URI, which the admin API
-     * refuses with a message saying to write the path without escapes.
-     */
-    private static String uriInContext(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        String context = request.getContextPath();
-        return uri.startsWith(context) ? uri.substring(context.length()) : uri;
-    }
-
-    /** The request path inside this webapp, decoded and normalized by the container. */
-    private static String pathInContext(HttpServletRequest request) {
-        String servletPath = request.getServletPath();
-        String pathInfo = request.getPathInfo();
-        String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
-        return path.isEmpty() ? "/" : path;
     }
 
     private static Path tempDir(ServletContext context) {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.testing.TestGuests;
+import dev.vivarium.testkit.AdapterScenarios;
+import dev.vivarium.testkit.KitServer;
+import dev.vivarium.testkit.PassThrough;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.DispatcherType;
@@ -12,208 +15,29 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.EnumSet;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
 
 /**
- * The filter on a real servlet container: routing, pass-through, limits, and faults. Run on each
- * container by a subclass ({@link JettyFilterTest}, {@link TomcatFilterTest}), with the same
+ * The filter on a real servlet container: every scenario of the adapter kit, and what only a filter
+ * has (dispatch types, the site's error pages, the meter registry in the servlet context). Run on
+ * each container by a subclass ({@link JettyFilterTest}, {@link TomcatFilterTest}), with the same
  * expectations.
  */
-@Timeout(60)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class FilterScenarios {
-    private FilterServer server;
-
+abstract class FilterScenarios extends AdapterScenarios {
     /** The container this run uses. */
     abstract FilterServer.Container container();
 
-    private FilterServer server(Map<String, String> initParams) {
-        return FilterServer.create(container(), initParams);
-    }
-
-    @BeforeAll
-    void start() throws Exception {
-        server =
-                server(
-                                Map.of(
-                                        "guestDirectory",
-                                        TestGuests.watFixtures().toString(),
-                                        "maxRequestBodySize",
-                                        "1KB",
-                                        "maxMemoryPages",
-                                        "16",
-                                        "routes",
-                                        String.join(
-                                                ",\n",
-                                                "/hello -> hello_raw.wat",
-                                                "/panic -> panic.wat",
-                                                "/div -> trap_div.wat",
-                                                "/bad -> bad_pointer.wat",
-                                                "/loop -> loop_forever.wat; deadline=300ms",
-                                                "/grow -> grow_memory.wat",
-                                                "/ip -> client_ip.wat",
-                                                "/echo/* -> echo_path.wat",
-                                                "*.guests.test/* -> hello_raw.wat")))
-                        .start();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        server.close();
-    }
-
-    @AfterEach
-    void serverKeepsServing() throws Exception {
-        HttpResponse<String> r = server.get("/hello");
-        assertEquals(200, r.statusCode());
-        assertEquals("Hello, world!", r.body());
-    }
-
-    @Test
-    void routedRequestIsAnsweredByTheGuest() throws Exception {
-        HttpResponse<String> r = server.get("/hello");
-        assertEquals("text/plain", r.headers().firstValue("content-type").orElse(null));
-        assertEquals("13", r.headers().firstValue("content-length").orElse(null));
-        assertTrue(r.headers().firstValue("x-served-by").isEmpty());
-    }
-
-    @Test
-    void unroutedRequestsContinueDownTheChainUntouched() throws Exception {
-        HttpResponse<String> r = server.get("/hello/more?x=1");
-        assertEquals(200, r.statusCode());
-        assertEquals("servlet GET /hello/more", r.body());
-        assertEquals("servlet", r.headers().firstValue("x-served-by").orElse(null));
-        assertEquals("servlet GET /", server.get("/").body());
-    }
-
-    @Test
-    void hostRoutesMatchSubdomainsOnly() throws Exception {
-        assertTrue(server.rawGet("/anything", "a.guests.test").endsWith("Hello, world!"));
-        assertTrue(server.rawGet("/anything", "b.a.guests.test:8080").endsWith("Hello, world!"));
-        assertTrue(server.rawGet("/anything", "guests.test").endsWith("servlet GET /anything"));
-        assertTrue(server.rawGet("/anything", "other.test").endsWith("servlet GET /anything"));
-    }
-
-    @Test
-    void guestSeesMethodPathAndQuery() throws Exception {
-        HttpResponse<String> r =
-                server.send(
-                        HttpRequest.newBuilder(server.uri("/echo/a%20b?x=1&y"))
-                                .PUT(HttpRequest.BodyPublishers.ofString("hi")));
-        assertEquals(200, r.statusCode());
-        assertEquals("PUT /echo/a%20b?x=1&y", r.body());
-    }
-
-    @Test
-    void clientAddressReachesTheGuestAsFastlyClientIp() throws Exception {
-        assertEquals("127.0.0.1", server.get("/ip").body());
-    }
-
-    @Test
-    void returns413WhenTheRequestBodyIsTooLarge() throws Exception {
-        String big = "x".repeat(2048);
-        HttpResponse<String> r =
-                server.send(
-                        HttpRequest.newBuilder(server.uri("/echo/x"))
-                                .POST(HttpRequest.BodyPublishers.ofString(big)));
-        assertEquals(413, r.statusCode());
-        assertTrue(
-                r.body().contains("request body exceeds maxRequestBodySize (1024 bytes)"),
-                r.body());
-        // without Content-Length (streamed): the limit still holds
-        var chunked =
-                HttpRequest.BodyPublishers.ofInputStream(
-                        () -> new java.io.ByteArrayInputStream(big.getBytes()));
-        assertEquals(
-                413,
-                server.send(HttpRequest.newBuilder(server.uri("/echo/x")).POST(chunked))
-                        .statusCode());
-    }
-
-    @Test
-    void returns500WithPanicMessageWhenGuestPanics() throws Exception {
-        HttpResponse<String> r = server.get("/panic");
-        assertEquals(500, r.statusCode());
-        assertTrue(r.body().contains("boom: this guest panics on purpose"), r.body());
-    }
-
-    @Test
-    void returns500WithCauseWhenGuestTraps() throws Exception {
-        HttpResponse<String> r = server.get("/div");
-        assertEquals(500, r.statusCode());
-        assertTrue(
-                r.body().contains("guest trapped: integer divide by zero in trap_div.wat"),
-                r.body());
-    }
-
-    @Test
-    void badPointerIsA500NotAContainerError() throws Exception {
-        HttpResponse<String> r = server.get("/bad");
-        assertEquals(500, r.statusCode());
-        assertTrue(r.body().contains("hostcall_resp_set_body: body at 0xfffff000"), r.body());
-    }
-
-    @Test
-    void returns504WhenTheGuestRunsPastItsDeadline() throws Exception {
-        HttpResponse<String> r = server.get("/loop");
-        assertEquals(504, r.statusCode());
-        assertTrue(
-                r.body().contains("guest exceeded its deadline of 300 ms in loop_forever.wat"),
-                r.body());
-    }
-
-    @Test
-    void memoryGrowthPastTheCapFailsInsideTheGuest() throws Exception {
-        assertEquals("grow=-1", server.get("/grow").body());
-    }
-
-    @Test
-    void misconfiguredRouteStopsTheWebappWithAMessageNamingIt() {
-        FilterServer bad =
-                server(
-                        Map.of(
-                                "guestDirectory",
-                                TestGuests.watFixtures().toString(),
-                                "routes",
-                                "/x -> missing.wasm"));
-        Exception e = assertThrows(Exception.class, bad::start);
-        String all = messages(e);
-        assertTrue(
-                all.contains("route '/x -> missing.wasm': missing.wasm: guest file not found at "),
-                all);
-        try {
-            bad.close();
-        } catch (Exception ignored) {
-            // stopping a server that failed to start
-        }
-    }
-
-    @Test
-    void badSettingStopsTheWebapp() {
-        FilterServer bad = server(Map.of("routes", "/x -> x.wasm", "deadline", "forever"));
-        String all = messages(assertThrows(Exception.class, bad::start));
-        assertTrue(all.contains("invalid value 'forever' for Vivarium setting 'deadline'"), all);
-        try {
-            bad.close();
-        } catch (Exception ignored) {
-            // stopping a server that failed to start
-        }
-    }
-
-    private static String messages(Throwable t) {
-        StringBuilder sb = new StringBuilder();
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            sb.append(c.getMessage()).append(" | ");
-            for (Throwable s : c.getSuppressed()) {
-                sb.append(messages(s));
-            }
-        }
-        return sb.toString();
+    @Override
+    protected KitServer start(Map<String, String> settings, String contextPath) throws Exception {
+        return FilterServer.create(
+                        container(),
+                        new FilterServer.Setup(
+                                settings,
+                                EnumSet.of(DispatcherType.REQUEST),
+                                null,
+                                null,
+                                contextPath))
+                .startForKit();
     }
 
     @Test
@@ -234,7 +58,9 @@ abstract class FilterScenarios {
             HttpResponse<String> included = all.get("/dispatch/include?to=/hello");
             assertEquals(200, included.statusCode());
             assertEquals(
-                    "before\nservlet GET /dispatch/include\nafter",
+                    "before\n"
+                            + PassThrough.answer("GET", "/dispatch/include?to=/hello")
+                            + "\nafter",
                     included.body(),
                     "the site's servlet served the included path");
             // a forward hands the whole request over: the route of its target answers
@@ -326,7 +152,7 @@ abstract class FilterScenarios {
         SimpleMeterRegistry global = new SimpleMeterRegistry();
         Metrics.globalRegistry.add(global);
         try {
-            server.get("/hello");
+            server().get("/hello");
             assertTrue(
                     global.getMeters().stream()
                             .noneMatch(m -> m.getId().getName().startsWith("vivarium.")),
@@ -352,7 +178,8 @@ abstract class FilterScenarios {
                         .start()) {
             HttpResponse<String> r = all.get("/anything");
             assertEquals(500, r.statusCode());
-            assertEquals("servlet GET /site-error", r.body(), "the site's error page");
+            assertEquals(
+                    PassThrough.answer("GET", "/site-error"), r.body(), "the site's error page");
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.vivarium.servlet;
 
+import dev.vivarium.testkit.KitServer;
+import dev.vivarium.testkit.PassThrough;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -7,12 +9,10 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,20 +26,26 @@ import java.util.logging.Logger;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
+import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.coyote.http2.Http2Protocol;
 import org.apache.tomcat.util.descriptor.web.ErrorPage;
 import org.apache.tomcat.util.descriptor.web.FilterDef;
 import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * A real servlet container on 127.0.0.1 with the filter (named {@code vivarium}, configured by
- * init-params) in front of a plain servlet, for tests: Jetty 12 (ee10) or Tomcat 10.1, so the
- * filter is shown to work on more than the container it was written next to.
+ * A real servlet container on 127.0.0.1, speaking HTTP/1.1 and h2c, with the filter (named {@code
+ * vivarium}, configured by init-params) in front of a plain servlet that answers as {@link
+ * PassThrough} says, for tests: Jetty 12 (ee10) or Tomcat 10.1, so the filter is shown to work on
+ * more than the container it was written next to.
  */
 abstract class FilterServer implements AutoCloseable {
     /** The containers the filter is tested on. */
@@ -55,16 +61,25 @@ abstract class FilterServer implements AutoCloseable {
             Map<String, String> initParams,
             EnumSet<DispatcherType> dispatches,
             String errorPage500,
-            Object meterRegistry) {
+            Object meterRegistry,
+            String contextPath) {
         Setup(Map<String, String> initParams) {
-            this(initParams, EnumSet.of(DispatcherType.REQUEST), null, null);
+            this(initParams, EnumSet.of(DispatcherType.REQUEST), null, null, "");
         }
 
         Setup(
                 Map<String, String> initParams,
                 EnumSet<DispatcherType> dispatches,
                 String errorPage500) {
-            this(initParams, dispatches, errorPage500, null);
+            this(initParams, dispatches, errorPage500, null, "");
+        }
+
+        Setup(
+                Map<String, String> initParams,
+                EnumSet<DispatcherType> dispatches,
+                String errorPage500,
+                Object meterRegistry) {
+            this(initParams, dispatches, errorPage500, meterRegistry, "");
         }
 
         /**
@@ -108,6 +123,25 @@ abstract class FilterServer implements AutoCloseable {
     @Override
     public abstract void close() throws Exception;
 
+    /**
+     * Starts it as the adapter kit's server; a server that fails to start is closed again.
+     *
+     * @throws Exception with the filter's failure among its causes or suppressed exceptions
+     */
+    KitServer startForKit() throws Exception {
+        try {
+            start();
+        } catch (Exception e) {
+            try {
+                close();
+            } catch (Exception again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        return KitServer.of(this::port, this);
+    }
+
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
@@ -121,29 +155,23 @@ abstract class FilterServer implements AutoCloseable {
                 b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Sends a raw HTTP/1.1 GET with any Host header; returns the whole response text. */
-    String rawGet(String path, String host) throws IOException {
-        return raw("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
-    }
-
-    /** Sends raw request bytes (ISO-8859-1) on a new connection; returns the whole response. */
-    String raw(String request) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port())) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
-    }
-
     private static final class OnJetty extends FilterServer {
         private final Server server = new Server();
         private final ServerConnector connector;
 
         OnJetty(Setup setup) {
-            connector = new ServerConnector(server);
+            // HTTP/1.1, and HTTP/2 in clear text (h2c), whose requests carry no Host field
+            HttpConfiguration http = new HttpConfiguration();
+            connector =
+                    new ServerConnector(
+                            server,
+                            new HttpConnectionFactory(http),
+                            new HTTP2CServerConnectionFactory(http));
             connector.setHost("127.0.0.1");
             server.addConnector(connector);
-            ServletContextHandler context = new ServletContextHandler("/");
+            ServletContextHandler context =
+                    new ServletContextHandler(
+                            setup.contextPath().isEmpty() ? "/" : setup.contextPath());
             FilterHolder filter = new FilterHolder(VivariumFilter.class);
             filter.setName("vivarium");
             filter.setInitParameters(setup.initParams());
@@ -197,9 +225,14 @@ abstract class FilterServer implements AutoCloseable {
             }
             tomcat.setBaseDir(baseDir.toString());
             tomcat.setHostname("127.0.0.1");
-            tomcat.getConnector().setPort(0);
-            tomcat.getConnector().setProperty("address", "127.0.0.1");
-            context = tomcat.addContext("", baseDir.toString());
+            Connector connector = tomcat.getConnector();
+            connector.setPort(0);
+            connector.setProperty("address", "127.0.0.1");
+            connector.addUpgradeProtocol(new Http2Protocol());
+            // Tomcat refuses these in a query unless told (Jetty passes them on): a site may
+            // allow them
+            connector.setProperty("relaxedQueryChars", "\"<>");
+            context = tomcat.addContext(setup.contextPath(), baseDir.toString());
 
             FilterDef def = new FilterDef();
             def.setFilterName("vivarium");
@@ -308,9 +341,12 @@ abstract class FilterServer implements AutoCloseable {
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp)
                 throws IOException {
-            resp.setContentType("text/plain");
-            resp.setHeader("x-served-by", "servlet");
-            resp.getWriter().print("servlet " + req.getMethod() + " " + req.getRequestURI());
+            String query = req.getQueryString();
+            String pathAndQuery = req.getRequestURI() + (query == null ? "" : "?" + query);
+            // no status: as the site's error page it keeps the error's
+            resp.setHeader(PassThrough.HEADER, "reached");
+            resp.setContentType("text/plain;charset=utf-8");
+            resp.getWriter().print(PassThrough.answer(req.getMethod(), pathAndQuery));
         }
     }
 }

@@ -128,13 +128,9 @@ public final class EngineMetrics {
 
     /**
      * Counts a route (and its pool) in its deployment's meters, creating them with the deployment's
-     * first route; {@link #unregister(InstancePool)} undoes it when the pool is released. The admin
-     * API's route has no pool and no meters.
+     * first route; {@link #unregister(InstancePool)} undoes it when the pool is released.
      */
     public void register(Route route) {
-        if (route.isAdmin()) {
-            return;
-        }
         byDeployment.compute(
                 route.deployment().id(),
                 (id, m) -> {

@@ -8,8 +8,7 @@ import java.time.Duration;
  * A configured route bound to its running parts: the guest's instance pool and its deployment.
  *
  * @param spec the route as configured
- * @param pool the instances of its guest (shared by routes naming the same guest file); null for
- *     the admin API's route
+ * @param pool the instances of its guest (shared by routes naming the same guest file)
  * @param deployment its deployment (shared by routes with the same id)
  * @param deadline its deadline (the route's own, or the global one)
  * @param outbound where its guest may send requests
@@ -21,12 +20,7 @@ public record Route(
         Duration deadline,
         OutboundPolicy outbound) {
     public String guestName() {
-        return pool == null ? spec.guest() : pool.guest().name();
-    }
-
-    /** True for the admin API's route, which the host answers itself (it has no pool). */
-    public boolean isAdmin() {
-        return pool == null;
+        return pool.guest().name();
     }
 
     @Override

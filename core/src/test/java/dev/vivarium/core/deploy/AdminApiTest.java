@@ -10,8 +10,10 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
-import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.testing.MemoryExchange;
 import dev.vivarium.core.testing.TestGuests;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -52,12 +54,20 @@ class AdminApiTest {
         if (token != null) {
             h.add("Authorization", "Bearer " + token);
         }
-        GuestRequest r = new GuestRequest(method, pathAndQuery, "any.host", h, body, clientAddress);
-        Route route = v.route("any.host", r.path());
-        if (route == null) {
-            return null;
+        MemoryExchange x =
+                new MemoryExchange(method, pathAndQuery, "any.host", h, body, clientAddress);
+        try {
+            return v.serve(x) ? x.outcome() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return v.handle(route, r);
+    }
+
+    private static Outcome serve(Vivarium v, Headers h) throws IOException {
+        MemoryExchange x =
+                new MemoryExchange("GET", "/_vivarium/deployments", "h", h, null, "192.0.2.7");
+        assertTrue(v.serve(x));
+        return x.outcome();
     }
 
     static String text(Outcome o) {
@@ -131,19 +141,13 @@ class AdminApiTest {
                     new String[] {"bearer " + TOKEN, "BEARER " + TOKEN, "Bearer  " + TOKEN}) {
                 Headers h = new Headers();
                 h.add("Authorization", auth);
-                GuestRequest r =
-                        new GuestRequest(
-                                "GET", "/_vivarium/deployments", "h", h, null, "192.0.2.7");
-                Outcome o = v.handle(v.route("h", r.path()), r);
+                Outcome o = serve(v, h);
                 assertEquals(200, o.status(), auth + ": " + text(o));
             }
             for (String auth : new String[] {"Basic " + TOKEN, "Bearer" + TOKEN, "Bearer", TOKEN}) {
                 Headers h = new Headers();
                 h.add("Authorization", auth);
-                GuestRequest r =
-                        new GuestRequest(
-                                "GET", "/_vivarium/deployments", "h", h, null, "192.0.2.7");
-                assertEquals(401, v.handle(v.route("h", r.path()), r).status(), auth);
+                assertEquals(401, serve(v, h).status(), auth);
             }
         }
     }
@@ -263,10 +267,10 @@ class AdminApiTest {
     @Test
     void theAdminPathIsOrdinaryWhenNoTokenIsSetAndCanBeMoved() throws Exception {
         try (Vivarium v = start(Map.of())) {
-            assertNull(v.route("h", "/_vivarium/deployments"), "off: the site gets the request");
+            assertNull(send(v, "GET", "/_vivarium/deployments", TOKEN, null), "off: the site's");
         }
         try (Vivarium v = start(Map.of("admin.token", TOKEN, "admin.path", "/ops/edge"))) {
-            assertNull(v.route("h", "/_vivarium/deployments"));
+            assertNull(send(v, "GET", "/_vivarium/deployments", TOKEN, null));
             Outcome o = send(v, "GET", "/ops/edge/deployments", TOKEN, null);
             assertEquals(200, o.status());
         }

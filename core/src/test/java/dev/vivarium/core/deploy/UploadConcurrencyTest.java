@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.config.VivariumOptions;
@@ -51,11 +49,9 @@ class UploadConcurrencyTest {
                 .start();
     }
 
+    /** An admin request through {@link Vivarium#serve}, as the adapters send it. */
     static Outcome admin(Vivarium v, String method, String pathAndQuery, byte[] body) {
-        Headers h = new Headers();
-        h.add("Authorization", "Bearer " + TOKEN);
-        GuestRequest r = new GuestRequest(method, pathAndQuery, "h", h, body, "192.0.2.7");
-        return v.handle(v.route("h", r.path()), r);
+        return AdminApiTest.send(v, method, pathAndQuery, TOKEN, body);
     }
 
     static CompletableFuture<Outcome> uploadInBackground(Vivarium v, String id, String route) {

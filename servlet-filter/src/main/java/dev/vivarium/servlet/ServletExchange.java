@@ -1,0 +1,137 @@
+package dev.vivarium.servlet;
+
+import dev.vivarium.core.Headers;
+import dev.vivarium.core.http.ServerExchange;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Enumeration;
+
+/**
+ * A servlet request and response as a {@link ServerExchange}: the body is read from the blocking
+ * input stream, the response written synchronously (so {@code done} runs before each write
+ * returns), errors sent with {@code sendError}.
+ */
+final class ServletExchange implements ServerExchange {
+    private final HttpServletRequest request;
+    private final HttpServletResponse response;
+
+    ServletExchange(HttpServletRequest request, HttpServletResponse response) {
+        this.request = request;
+        this.response = response;
+    }
+
+    @Override
+    public String method() {
+        return request.getMethod();
+    }
+
+    @Override
+    public String target() {
+        String query = request.getQueryString();
+        return request.getRequestURI() + (query == null ? "" : "?" + query);
+    }
+
+    /** The request path inside this webapp, decoded and normalized by the container. */
+    @Override
+    public String pathInContext() {
+        String servletPath = request.getServletPath();
+        String pathInfo = request.getPathInfo();
+        String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+        return path.isEmpty() ? "/" : path;
+    }
+
+    @Override
+    public String contextPath() {
+        return request.getContextPath();
+    }
+
+    @Override
+    public String host() {
+        return request.getServerName();
+    }
+
+    @Override
+    public int port() {
+        return request.getServerPort();
+    }
+
+    @Override
+    public String scheme() {
+        return request.getScheme();
+    }
+
+    @Override
+    public Headers headers() {
+        Headers headers = new Headers();
+        // walked in place: Collections.list would copy every header into two lists per request
+        for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements(); ) {
+            String name = names.nextElement();
+            for (Enumeration<String> values = request.getHeaders(name);
+                    values.hasMoreElements(); ) {
+                headers.add(name, values.nextElement());
+            }
+        }
+        return headers;
+    }
+
+    @Override
+    public String clientAddress() {
+        return request.getRemoteAddr();
+    }
+
+    @Override
+    public long contentLength() {
+        return request.getContentLengthLong();
+    }
+
+    @Override
+    public void readBody(BodySink body) throws IOException {
+        if (request.getContentLengthLong() != 0) {
+            InputStream in = request.getInputStream();
+            byte[] buffer = new byte[8192];
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                if (!body.append(ByteBuffer.wrap(buffer, 0, n))) {
+                    return;
+                }
+            }
+        }
+        body.end();
+    }
+
+    @Override
+    public void setStatus(int status) {
+        response.setStatus(status);
+    }
+
+    @Override
+    public void setHeader(String name, String value) {
+        response.setHeader(name, value);
+    }
+
+    @Override
+    public void addHeader(String name, String value) {
+        response.addHeader(name, value);
+    }
+
+    @Override
+    public void write(byte[] body, Runnable done) throws IOException {
+        try {
+            response.setContentLength(body.length);
+            response.getOutputStream().write(body);
+        } finally {
+            done.run();
+        }
+    }
+
+    @Override
+    public void sendError(int status, String message, Runnable done) throws IOException {
+        try {
+            response.sendError(status, message);
+        } finally {
+            done.run();
+        }
+    }
+}
