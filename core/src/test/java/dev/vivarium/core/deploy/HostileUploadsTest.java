@@ -69,18 +69,8 @@ class HostileUploadsTest {
     }
 
     static Outcome put(Vivarium v, String id, byte[] module) {
-        Headers h = new Headers();
-        h.add("Authorization", "Bearer " + TOKEN);
-        GuestRequest r =
-                new GuestRequest(
-                        "PUT",
-                        "/_vivarium/deployments/" + id + "?route=/" + id + "/*",
-                        "any.host",
-                        h,
-                        module,
-                        "192.0.2.7");
-        Route route = v.route("any.host", r.path());
-        return v.handle(route, r);
+        return AdminApiTest.send(
+                v, "PUT", "/_vivarium/deployments/" + id + "?route=/" + id + "/*", TOKEN, module);
     }
 
     static String text(Outcome o) {

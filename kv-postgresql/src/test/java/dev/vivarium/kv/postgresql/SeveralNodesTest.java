@@ -11,6 +11,7 @@ import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.testing.TestGuests;
@@ -79,6 +80,12 @@ class SeveralNodesTest {
                                     VivariumOptions.builder()
                                             .guestDirectory(TestGuests.root())
                                             .poolSize(WRITERS)
+                                            // every writer runs at once: the test is about the
+                                            // database, not the engine's admission queue
+                                            .isolation(
+                                                    IsolationOptions.builder()
+                                                            .maxConcurrent(WRITERS)
+                                                            .build())
                                             .route("/tally -> wat/fixtures/kv_tally.wat")
                                             .route("/count -> dist/kv_counter.wasm")
                                             .kv(kv)
