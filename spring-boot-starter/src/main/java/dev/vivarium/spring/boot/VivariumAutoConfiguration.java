@@ -60,6 +60,7 @@ public class VivariumAutoConfiguration {
                                 params.get("guestDirectory"),
                                 new PathMatchingResourcePatternResolver())
                         .toString());
+        VivariumSettings.check(params);
         Binder binder = Binder.get(environment);
         List<String> patterns =
                 binder.bind(

@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What the Actuator health indicators report, independent of Boot's health API (which moved
- * between Boot 3 and 4): up when the engine runs and its KV backend is reachable.
+ * What the Actuator health indicators report, independent of Boot's health API (which moved between
+ * Boot 3 and 4): up when the engine runs and its KV backend is reachable.
  *
  * @param up whether the engine serves
  * @param details engine state for operators: routes, uploaded deployments, KV backend

@@ -11,8 +11,8 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * The {@code vivarium} health indicator on Spring Boot 3 ({@code
- * org.springframework.boot.actuate.health}); {@code management.health.vivarium.enabled=false}
- * turns it off.
+ * org.springframework.boot.actuate.health}); {@code management.health.vivarium.enabled=false} turns
+ * it off.
  */
 @AutoConfiguration(after = VivariumAutoConfiguration.class)
 @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")

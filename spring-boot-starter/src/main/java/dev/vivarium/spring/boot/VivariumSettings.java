@@ -1,6 +1,8 @@
 package dev.vivarium.spring.boot;
 
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.VivariumOptions;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +49,9 @@ public final class VivariumSettings {
                     VivariumSetting.string(
                             "maxRequestBodySize", "8MB", "Larger request bodies get 413."),
                     VivariumSetting.string(
-                            "maxResponseBodySize", "8MB", "Larger guest response bodies fail (500)."),
+                            "maxResponseBodySize",
+                            "8MB",
+                            "Larger guest response bodies fail (500)."),
                     VivariumSetting.string(
                             "maxMemoryPages",
                             "256",
@@ -73,7 +77,9 @@ public final class VivariumSettings {
                             "Outbound allowlist entries for every route, e.g."
                                     + " 'https://api.example.com'; default none."),
                     VivariumSetting.string(
-                            "outbound.connectTimeout", "2s", "Outbound TCP (and TLS) connect timeout."),
+                            "outbound.connectTimeout",
+                            "2s",
+                            "Outbound TCP (and TLS) connect timeout."),
                     VivariumSetting.string(
                             "outbound.timeout", "10s", "Total time of one outbound request."),
                     VivariumSetting.string(
@@ -111,8 +117,7 @@ public final class VivariumSettings {
                             null,
                             "Bearer token of the admin API (deployments uploaded at run time);"
                                     + " unset: no admin API."),
-                    VivariumSetting.string(
-                            "admin.path", "/_vivarium", "Path of the admin API."),
+                    VivariumSetting.string("admin.path", "/_vivarium", "Path of the admin API."),
                     VivariumSetting.list(
                             "admin.allowFrom",
                             "Client addresses or CIDR ranges the admin API answers; default"
@@ -177,6 +182,28 @@ public final class VivariumSettings {
         return params;
     }
 
+    /**
+     * Parses the init-params as the filter will, so a bad value stops the app with its message (the
+     * container would only log it and report that the web server failed to start), and with the
+     * Spring property it came from.
+     */
+    static void check(Map<String, String> params) {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try {
+            VivariumOptions.parse(params, tmp, tmp);
+        } catch (ConfigurationException e) {
+            String properties =
+                    ENGINE.stream()
+                            .filter(s -> e.getMessage().contains("'" + s.name() + "'"))
+                            .map(VivariumSetting::property)
+                            .collect(Collectors.joining(", "));
+            throw new ConfigurationException(
+                    e.getMessage()
+                            + (properties.isEmpty() ? "" : " (Spring property " + properties + ")"),
+                    e);
+        }
+    }
+
     private static void rejectUnknown(Environment environment) {
         List<ConfigurationPropertyName> known = new ArrayList<>();
         for (VivariumSetting s : all()) {
@@ -196,8 +223,7 @@ public final class VivariumSettings {
                     .filter(
                             name ->
                                     known.stream()
-                                            .noneMatch(
-                                                    k -> k.equals(name) || k.isAncestorOf(name)))
+                                            .noneMatch(k -> k.equals(name) || k.isAncestorOf(name)))
                     .forEach(name -> unknown.add(name.toString()));
         }
         if (!unknown.isEmpty()) {

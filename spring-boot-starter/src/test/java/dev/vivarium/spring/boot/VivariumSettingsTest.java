@@ -101,7 +101,8 @@ class VivariumSettingsTest {
         assertEquals("1s", params.get("outbound.connectTimeout"));
         assertEquals("/a -> a.wasm, /b -> b.wasm; deadline=2s", params.get("routes"));
         assertEquals("http://127.0.0.1:1, http://127.0.0.1:2", params.get("outbound.allow"));
-        assertEquals(List.of("kv.maxKeySize", "routes", "outbound.allow", "outbound.connectTimeout")
+        assertEquals(
+                List.of("kv.maxKeySize", "routes", "outbound.allow", "outbound.connectTimeout")
                         .stream()
                         .sorted()
                         .toList(),
@@ -118,6 +119,16 @@ class VivariumSettingsTest {
                                         environment(Map.of("vivarium.dedline", "2s"))));
         assertTrue(e.getMessage().contains("vivarium.dedline"), e.getMessage());
         assertTrue(e.getMessage().contains("vivarium.deadline"), e.getMessage());
+    }
+
+    @Test
+    void aBadValueIsRefusedNamingTheSpringProperty() {
+        ConfigurationException e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () -> VivariumSettings.check(Map.of("kv.maxKeySize", "huge")));
+        assertTrue(e.getMessage().contains("'huge'"), e.getMessage());
+        assertTrue(e.getMessage().contains("vivarium.kv.max-key-size"), e.getMessage());
     }
 
     @Test

@@ -203,7 +203,7 @@ class VivariumBootIT {
         p.put("vivarium.deadline", "soon");
         Exception e = assertThrows(Exception.class, () -> run(p).close());
         String all = messages(e);
-        assertTrue(all.contains("'soon'") && all.contains("deadline"), all);
+        assertTrue(all.contains("'soon'") && all.contains("vivarium.deadline"), all);
     }
 
     private static String messages(Throwable e) {
