@@ -62,6 +62,31 @@ public final class VivariumSettings {
                             "Memory cap of all instances and running requests' bodies together;"
                                     + " default half the JVM's maximum heap."),
                     VivariumSetting.string(
+                            "maxConcurrent",
+                            null,
+                            "Instances of one deployment running at once; default the CPUs, at"
+                                    + " least 2."),
+                    VivariumSetting.string(
+                            "maxQueued",
+                            "48",
+                            "Requests of one deployment waiting for an instance; more get 503."),
+                    VivariumSetting.string(
+                            "queueTimeout",
+                            "1s",
+                            "Longest a request waits for an instance (503 with Retry-After)."),
+                    VivariumSetting.string(
+                            "guestLog.maxLines", "100", "Guest output lines kept per request."),
+                    VivariumSetting.string(
+                            "guestLog.maxBytes", "64KB", "Guest output bytes kept per request."),
+                    VivariumSetting.string(
+                            "guestLog.linesPerSecond",
+                            "200",
+                            "Guest output lines kept per deployment and second."),
+                    VivariumSetting.string(
+                            "guestLog.bytesPerSecond",
+                            "256KB",
+                            "Guest output bytes kept per deployment and second."),
+                    VivariumSetting.string(
                             "kv.directory",
                             null,
                             "Where KV stores and uploaded deployments live; default the web"
@@ -100,6 +125,19 @@ public final class VivariumSettings {
                             "outbound.maxPending",
                             "32",
                             "Outbound requests one guest request may have in flight."),
+                    VivariumSetting.string(
+                            "outbound.maxHops",
+                            "3",
+                            "Vivarium guests in a row one request may pass through (CDN-Loop);"
+                                    + " more get 508."),
+                    VivariumSetting.string(
+                            "outbound.maxConcurrent",
+                            "64",
+                            "Outbound requests one deployment may have in flight."),
+                    VivariumSetting.string(
+                            "outbound.maxConnections",
+                            "16",
+                            "Connections one deployment may open to one destination."),
                     VivariumSetting.string(
                             "outbound.trustStore",
                             null,
