@@ -114,7 +114,8 @@ class VivariumBootIT {
     @Test
     void runsOnTheBootVersionAndWebServerOfThisModule() throws Exception {
         assertTrue(
-                SpringBootVersion.getVersion().startsWith(System.getProperty("expected.bootVersion")),
+                SpringBootVersion.getVersion()
+                        .startsWith(System.getProperty("expected.bootVersion")),
                 "Spring Boot " + SpringBootVersion.getVersion());
         // test-only reflection: the web server's types moved between Boot 3 and 4
         Object server = app.getClass().getMethod("getWebServer").invoke(app);
