@@ -2,6 +2,8 @@ package dev.vivarium.spring.boot;
 
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.kv.KvBackendProvider;
+import dev.vivarium.core.kv.KvBackends;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,6 +63,16 @@ public final class VivariumSettings {
                             null,
                             "Memory cap of all instances and running requests' bodies together;"
                                     + " default half the JVM's maximum heap."),
+                    VivariumSetting.string(
+                            "maxTableEntries", "65536", "Entries of all tables of an instance."),
+                    VivariumSetting.string("maxGlobals", "1024", "Globals a module may define."),
+                    VivariumSetting.string("maxFunctionSize", "1MB", "Bytes of one function body."),
+                    VivariumSetting.string(
+                            "maxBrTableTargets",
+                            "65536",
+                            "Targets of all br_table instructions of a module."),
+                    VivariumSetting.string(
+                            "maxTypes", "10000", "Entries of a module's type section."),
                     VivariumSetting.string(
                             "maxConcurrent",
                             null,
@@ -169,6 +181,18 @@ public final class VivariumSettings {
                     VivariumSetting.string(
                             "deployments.defaultTtl", "1h", "Lifetime of an uploaded deployment."),
                     VivariumSetting.string(
+                            "deployments.maxDeadline",
+                            null,
+                            "Longest deadline an upload may ask for; default the deadline."),
+                    VivariumSetting.list(
+                            "deployments.routes",
+                            "Where uploads may take requests: MATCH patterns such as /try/*;"
+                                    + " default /*, outside configured routes."),
+                    VivariumSetting.string(
+                            "deployments.maxConcurrentUploads",
+                            "2",
+                            "Uploads parsed and compiled at once; more get 503."),
+                    VivariumSetting.string(
                             "deployments.maxTtl",
                             "24h",
                             "Longest lifetime an upload may ask for."));
@@ -206,7 +230,7 @@ public final class VivariumSettings {
         rejectUnknown(environment);
         Binder binder = Binder.get(environment);
         Map<String, String> params = new LinkedHashMap<>();
-        for (VivariumSetting s : ENGINE) {
+        for (VivariumSetting s : engine()) {
             String value =
                     s.list()
                             ? binder.bind(s.property(), Bindable.listOf(String.class))
@@ -231,7 +255,7 @@ public final class VivariumSettings {
             VivariumOptions.parse(params, tmp, tmp);
         } catch (ConfigurationException e) {
             String properties =
-                    ENGINE.stream()
+                    engine().stream()
                             .filter(s -> e.getMessage().contains("'" + s.name() + "'"))
                             .map(VivariumSetting::property)
                             .collect(Collectors.joining(", "));
@@ -244,7 +268,9 @@ public final class VivariumSettings {
 
     private static void rejectUnknown(Environment environment) {
         List<ConfigurationPropertyName> known = new ArrayList<>();
-        for (VivariumSetting s : all()) {
+        List<VivariumSetting> valid = new ArrayList<>(engine());
+        valid.addAll(STARTER);
+        for (VivariumSetting s : valid) {
             known.add(ConfigurationPropertyName.of(s.property()));
         }
         ConfigurationPropertyName prefix = ConfigurationPropertyName.of(PREFIX);
@@ -270,7 +296,7 @@ public final class VivariumSettings {
                             + (unknown.size() == 1 ? "y " : "ies ")
                             + unknown
                             + "; valid properties are: "
-                            + all().stream()
+                            + valid.stream()
                                     .map(VivariumSetting::property)
                                     .collect(Collectors.joining(", ")));
         }
@@ -283,7 +309,26 @@ public final class VivariumSettings {
                                 ps.getName()));
     }
 
-    /** The engine's settings and the starter's own. */
+    /**
+     * {@link #ENGINE} and the own settings of every KV backend on the class path (e.g. {@code
+     * kv.jdbc.url} with {@code vivarium-kv-postgresql}), which are found at run time.
+     */
+    public static List<VivariumSetting> engine() {
+        List<VivariumSetting> all = new ArrayList<>(ENGINE);
+        Set<String> names = new TreeSet<>(VivariumSetting.names(ENGINE));
+        for (KvBackendProvider p : KvBackends.providers().values()) {
+            for (String name : p.settings()) {
+                if (names.add(name)) {
+                    all.add(
+                            VivariumSetting.string(
+                                    name, null, "Setting of the KV backend '" + p.name() + "'."));
+                }
+            }
+        }
+        return List.copyOf(all);
+    }
+
+    /** The engine's settings and the starter's own (without the KV backends' own). */
     public static List<VivariumSetting> all() {
         List<VivariumSetting> all = new ArrayList<>(ENGINE);
         all.addAll(STARTER);

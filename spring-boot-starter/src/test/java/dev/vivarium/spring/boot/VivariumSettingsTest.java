@@ -110,6 +110,17 @@ class VivariumSettingsTest {
     }
 
     @Test
+    void aKvBackendsOwnSettingsAreBoundToo() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("vivarium.kv.backend", "postgresql");
+        p.put("vivarium.kv.jdbc.url", "jdbc:postgresql://127.0.0.1:1/kv");
+        p.put("vivarium.kv.jdbc.pool-size", "3");
+        Map<String, String> params = VivariumSettings.initParameters(environment(p));
+        assertEquals("jdbc:postgresql://127.0.0.1:1/kv", params.get("kv.jdbc.url"));
+        assertEquals("3", params.get("kv.jdbc.poolSize"));
+    }
+
+    @Test
     void anUnknownVivariumPropertyIsRefusedWithTheValidOnes() {
         ConfigurationException e =
                 assertThrows(
