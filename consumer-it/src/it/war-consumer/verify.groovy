@@ -27,7 +27,7 @@ def expected = new File(reactorJars).readLines()
         // the reactor may still list the Jetty client that core's jar carries shaded
         .findAll { !it.startsWith('org.eclipse.jetty') }
         .collect { def p = it.split(':'); "${p[1]}-${p[3]}.jar".toString() }
-        .findAll { !it.startsWith('vivarium-jetty-') }
+        .findAll { !it.startsWith('vivarium-jetty-') && !it.startsWith('vivarium-spring-boot-starter-') }
 def missing = expected - lib
 def extra = lib - expected
 if (!missing.isEmpty() || !extra.isEmpty()) {
@@ -71,10 +71,13 @@ println "staged: ${staged}"
 for (a in staged - ['vivarium-parent', 'vivarium-bom']) {
     if (!bomPom.contains("<artifactId>${a}</artifactId>")) fail("${a} is published but not in vivarium-bom")
 }
-for (a in ['vivarium-bench', 'vivarium-sample-webapp', 'vivarium-compat-jetty-12.0', 'vivarium-consumer-it']) {
+for (a in ['vivarium-bench', 'vivarium-sample-webapp', 'vivarium-compat-jetty-12.0', 'vivarium-consumer-it',
+            'vivarium-spring-boot-tests', 'vivarium-spring-boot-tests-boot3-tomcat',
+            'vivarium-spring-boot-tests-boot3-jetty', 'vivarium-spring-boot-tests-boot4']) {
     if (staged.contains(a)) fail("${a} is not to be published, yet it was deployed")
 }
-for (a in ['vivarium-parent', 'vivarium-bom', 'vivarium-core', 'vivarium-servlet-filter', 'vivarium-jetty']) {
+for (a in ['vivarium-parent', 'vivarium-bom', 'vivarium-core', 'vivarium-servlet-filter', 'vivarium-jetty',
+           'vivarium-spring-boot-starter']) {
     if (!staged.contains(a)) fail("${a} was not deployed to the staging repository")
 }
 
@@ -85,7 +88,7 @@ for (a in ['vivarium-parent', 'vivarium-bom']) {
         if (!text.contains(tag)) fail("the published ${a} POM has no ${tag}")
     }
 }
-for (a in ['vivarium-core', 'vivarium-servlet-filter', 'vivarium-jetty']) {
+for (a in ['vivarium-core', 'vivarium-servlet-filter', 'vivarium-jetty', 'vivarium-spring-boot-starter']) {
     def text = latest(a, '.pom').text
     for (tag in ['<name>', '<description>', '<parent>']) {
         if (!text.contains(tag)) fail("the published ${a} POM has no ${tag}")

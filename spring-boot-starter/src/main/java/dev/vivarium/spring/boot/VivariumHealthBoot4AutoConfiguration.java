@@ -1,0 +1,29 @@
+package dev.vivarium.spring.boot;
+
+import dev.vivarium.servlet.VivariumFilter;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * The {@code vivarium} health indicator on Spring Boot 4 ({@code
+ * org.springframework.boot.health.contributor}); {@code management.health.vivarium.enabled=false}
+ * turns it off.
+ */
+@AutoConfiguration(after = VivariumAutoConfiguration.class)
+@ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+@ConditionalOnBean(VivariumFilter.class)
+@ConditionalOnEnabledHealthIndicator(VivariumAutoConfiguration.NAME)
+public class VivariumHealthBoot4AutoConfiguration {
+    @Bean(name = "vivariumHealthIndicator")
+    public HealthIndicator vivariumHealthIndicator(VivariumFilter filter) {
+        return () -> {
+            VivariumHealth h = VivariumHealth.of(filter);
+            return (h.up() ? Health.up() : Health.down()).withDetails(h.details()).build();
+        };
+    }
+}
