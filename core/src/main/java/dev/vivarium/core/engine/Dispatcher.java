@@ -66,7 +66,7 @@ public final class Dispatcher implements AutoCloseable {
             if (clientGone.getAsBoolean()) {
                 return gone(route, start);
             }
-            return admitted(route, request, start);
+            return admitted(route, request, start, clientGone);
         } finally {
             admission.leave();
         }
@@ -82,11 +82,12 @@ public final class Dispatcher implements AutoCloseable {
         return o;
     }
 
-    private Outcome admitted(Route route, GuestRequest request, long start) {
+    private Outcome admitted(
+            Route route, GuestRequest request, long start, BooleanSupplier clientGone) {
         CallContext ctx = contexts.apply(route, request);
         Outcome outcome;
         try {
-            outcome = run(route, ctx);
+            outcome = run(route, ctx, clientGone);
         } catch (RuntimeException | Error e) {
             ctx.releaseBodies();
             throw e;
@@ -95,11 +96,11 @@ public final class Dispatcher implements AutoCloseable {
         return outcome.onRelease(ctx::releaseBodies);
     }
 
-    private Outcome run(Route route, CallContext ctx) {
+    private Outcome run(Route route, CallContext ctx, BooleanSupplier clientGone) {
         InstancePool pool = route.pool();
         // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
         // building an instance too, which runs the guest's start function if it has one
-        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos());
+        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos(), clientGone);
         RunningRequests running = route.deployment().running();
         running.add(armed);
         PooledInstance instance = null;
@@ -151,6 +152,12 @@ public final class Dispatcher implements AutoCloseable {
                             + stopped
                             + " while the request ran in "
                             + route.guestName());
+        }
+        if (interrupted && armed.interruptedForClient()) {
+            return Outcome.failure(
+                    Outcome.Kind.CLIENT_GONE,
+                    499,
+                    "the client closed the connection while " + route.guestName() + " ran");
         }
         // late also when a blocking hostcall gave up at the deadline just before the interrupt
         if (interrupted || System.nanoTime() - ctx.deadlineNanos() >= 0) {

@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +23,21 @@ import org.slf4j.LoggerFactory;
  * disarm returns no interrupt can still arrive, and an interrupt that did arrive is cleared before
  * the thread goes back to the container.
  *
+ * <p>Where the adapter can tell that a request's client went away ({@link #arm(long,
+ * BooleanSupplier)}), the sweeper asks every {@link #CLIENT_CHECK_TICKS} ticks and interrupts the
+ * guest of a client that left, so a runaway does not outlive its client.
+ *
  * <p>The sweeper survives anything a sweep throws, {@code OutOfMemoryError} included: it logs it
  * and sweeps again at the next tick.
  */
 final class Watchdog implements AutoCloseable {
     static final long TICK_MILLIS = 5;
     static final long IDLE_MILLIS = 1000;
+
+    /** Every this many ticks (50 ms) the sweeper asks whether running requests' clients left. */
+    static final int CLIENT_CHECK_TICKS = 10;
+
+    private int ticks;
 
     /** A sweep that keeps failing is logged at most once a minute. */
     private static final long FAILURE_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -47,7 +57,16 @@ final class Watchdog implements AutoCloseable {
 
     /** Interrupts the calling thread at {@code deadlineNanos} ({@code System.nanoTime()}). */
     Armed arm(long deadlineNanos) {
-        Armed a = new Armed(this, Thread.currentThread(), deadlineNanos);
+        return arm(deadlineNanos, null);
+    }
+
+    /**
+     * As {@link #arm(long)}, and interrupts the calling thread earlier when {@code clientGone}
+     * (asked from the sweeper's thread, so it must be cheap and thread-safe; null: never) says the
+     * request's client went away.
+     */
+    Armed arm(long deadlineNanos, BooleanSupplier clientGone) {
+        Armed a = new Armed(this, Thread.currentThread(), deadlineNanos, clientGone);
         armed.add(a);
         // the sweeper sets parked before its last look at the set, so it cannot miss this one
         if (parked) {
@@ -101,9 +120,12 @@ final class Watchdog implements AutoCloseable {
         } else {
             idle = 0;
             long now = System.nanoTime();
+            boolean askClients = ++ticks % CLIENT_CHECK_TICKS == 0;
             for (Armed a : armed) {
                 if (now - a.deadlineNanos >= 0) {
                     a.fire();
+                } else if (askClients && a.clientGone != null && a.clientLeft()) {
+                    a.fireClientGone();
                 }
             }
         }
@@ -115,13 +137,41 @@ final class Watchdog implements AutoCloseable {
         private final Watchdog watchdog;
         private final Thread thread;
         private final long deadlineNanos;
+        private final BooleanSupplier clientGone;
         private boolean done;
         private boolean fired;
+        private volatile boolean interruptedForClient;
 
-        private Armed(Watchdog watchdog, Thread thread, long deadlineNanos) {
+        private Armed(
+                Watchdog watchdog, Thread thread, long deadlineNanos, BooleanSupplier clientGone) {
             this.watchdog = watchdog;
             this.thread = thread;
             this.deadlineNanos = deadlineNanos;
+            this.clientGone = clientGone;
+        }
+
+        /** Asks the adapter; a probe that fails counts as "still there". */
+        private boolean clientLeft() {
+            try {
+                return clientGone.getAsBoolean();
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
+
+        private void fireClientGone() {
+            synchronized (this) {
+                if (done || fired) {
+                    return;
+                }
+                interruptedForClient = true;
+            }
+            fire();
+        }
+
+        /** Whether the interrupt came because the client went away, not the deadline. */
+        boolean interruptedForClient() {
+            return interruptedForClient;
         }
 
         /** Interrupts the request before its deadline (its deployment went away). */

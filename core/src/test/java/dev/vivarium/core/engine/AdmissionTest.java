@@ -157,6 +157,42 @@ class AdmissionTest {
     }
 
     /**
+     * Issue 18 item 6: a guest whose client leaves while it runs is interrupted then (where the
+     * adapter can tell), not at its deadline, and its instance is not reused.
+     */
+    @Test
+    void aRunningGuestIsInterruptedWhenItsClientLeaves() throws Exception {
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try (TestEngine e =
+                engine(
+                        IsolationOptions.builder().build(),
+                        "/spin -> loop_forever.wat; deadline=60s")) {
+            var route = e.engine.route("example.com", "/spin");
+            java.util.concurrent.atomic.AtomicBoolean leaves =
+                    new java.util.concurrent.atomic.AtomicBoolean();
+            Future<Outcome> running =
+                    pool.submit(
+                            () ->
+                                    e.engine.handleUntilReleased(
+                                            route,
+                                            TestMemory.request("GET", "/spin", new Headers(), null),
+                                            leaves::get));
+            while (route.deployment().running().count() < 1) {
+                Thread.sleep(5); // until its guest runs, watched by the watchdog
+            }
+            leaves.set(true); // the client leaves while its guest spins
+            Outcome o = running.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            o.release();
+            assertEquals(Outcome.Kind.CLIENT_GONE, o.kind(), o.toString());
+            assertEquals(499, o.status());
+            assertTrue(o.message().contains("while loop_forever.wat ran"), o.message());
+            assertEquals(0, route.deployment().running().count());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
      * Issue 18 item 3: a request whose client is gone (as the adapter tells) never runs its guest,
      * neither when it arrives nor once it was admitted after waiting in the queue.
      */
