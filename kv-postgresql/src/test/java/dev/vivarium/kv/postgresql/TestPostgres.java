@@ -10,7 +10,9 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -138,22 +140,30 @@ final class TestPostgres implements AutoCloseable {
             long pid =
                     Long.parseLong(
                             Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-            java.util.List<String> command =
-                    new java.util.ArrayList<>(java.util.List.of("kill", signal));
-            command.add(Long.toString(pid));
-            ProcessHandle.of(pid)
-                    .orElseThrow()
-                    .descendants()
-                    .forEach(h -> command.add(Long.toString(h.pid())));
-            Process kill = new ProcessBuilder(command).inheritIO().start();
-            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException(command + " failed");
+            // the postmaster first: stopped, it forks no new backend, so the descendants listed
+            // afterwards are all there are (a backend forked for a pool's new connection between a
+            // listing and the signal would otherwise keep answering)
+            kill(signal, List.of(pid));
+            List<Long> children = new ArrayList<>();
+            ProcessHandle.of(pid).orElseThrow().descendants().forEach(h -> children.add(h.pid()));
+            if (!children.isEmpty()) {
+                kill(signal, children);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void kill(String signal, List<Long> pids)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("kill", signal));
+        pids.forEach(p -> command.add(Long.toString(p)));
+        Process kill = new ProcessBuilder(command).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException(command + " failed");
         }
     }
 
