@@ -4,12 +4,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vivarium.core.GuestRequest;
-import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.VivariumOptions;
-import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.testing.TestGuests;
 import dev.vivarium.core.testing.WasmBytes;
 import java.nio.file.Files;
