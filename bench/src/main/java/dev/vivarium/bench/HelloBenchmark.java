@@ -2,7 +2,7 @@ package dev.vivarium.bench;
 
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.engine.Route;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -3,8 +3,6 @@ package dev.vivarium.core;
 import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
-import dev.vivarium.core.config.RouteSpec;
-import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.deploy.AdminApi;
 import dev.vivarium.core.deploy.ConfiguredDeployments;
 import dev.vivarium.core.deploy.DeploymentBinder;
@@ -34,6 +32,7 @@ import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundPolicy;
 import dev.vivarium.core.outbound.OutboundQuota;
+import dev.vivarium.core.routing.RouteSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -489,7 +488,12 @@ public final class Vivarium implements AutoCloseable {
                         "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm' (or set admin.token to upload deployments at run time)");
             }
             // guests first: a bad route fails before anything is opened
-            List<DeploymentCandidate> configured = ConfiguredDeployments.load(options);
+            List<DeploymentCandidate> configured =
+                    ConfiguredDeployments.load(
+                            options.routes(),
+                            options.uploads(),
+                            options.guestDirectory(),
+                            options.guestLimits());
             JvmCheck.warnIfHugeMethodsStayInterpreted();
             EngineMetrics metrics =
                     new EngineMetrics(

@@ -1,7 +1,7 @@
 package dev.vivarium.jetty;
 
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.util.Objects;

@@ -1,8 +1,8 @@
 package dev.vivarium.jetty;
 
 import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.Setting;
-import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.config.VivariumSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.SettingsDocs;
-import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.testing.TestGuests;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package dev.vivarium.servlet;
 
 import dev.vivarium.core.Vivarium;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
-import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.config.VivariumSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;

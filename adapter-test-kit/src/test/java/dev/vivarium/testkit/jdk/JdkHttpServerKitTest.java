@@ -3,7 +3,7 @@ package dev.vivarium.testkit.jdk;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.testkit.AdapterScenarios;
 import dev.vivarium.testkit.KitServer;
 import dev.vivarium.testkit.PassThrough;

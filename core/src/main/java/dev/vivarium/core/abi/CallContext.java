@@ -13,6 +13,7 @@ import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
 import dev.vivarium.core.outbound.OutboundSession;
+import dev.vivarium.core.resources.HostBuffers;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,7 @@
 package dev.vivarium.core.abi;
 
 import dev.vivarium.core.Outcome;
+import dev.vivarium.core.resources.HostBuffers;
 
 /**
  * A guest fault detected inside a hostcall: a bad pointer, a missing allocator, a broken limit. It

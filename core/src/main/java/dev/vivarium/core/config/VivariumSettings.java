@@ -44,11 +44,11 @@ import java.util.Map;
  *
  * <p>Values may use {@code ${env.NAME}} and {@code ${sys.NAME}} placeholders ({@link
  * Placeholders}), resolved before they are parsed. Route parameters ({@code deadline=}, {@code
- * outbound=}, {@code id=} in a route) are not settings: {@link RouteSpec} reads them. Anything else
- * that lists the settings (an IDE metadata file, a CLI's help) should read {@link #all()}. A
- * plug-in's own settings (a KV backend's {@code KvBackendProvider.settings()}, e.g. {@code
- * kv.jdbc.url}) are declared by the plug-in, read with {@link Settings#declaredBy} and documented
- * with it (see {@code docs/kv-backends.md}).
+ * outbound=}, {@code id=} in a route) are not settings: {@code routing.RouteSpec} reads them.
+ * Anything else that lists the settings (an IDE metadata file, a CLI's help) should read {@link
+ * #all()}. A plug-in's own settings (a KV backend's {@code KvBackendProvider.settings()}, e.g.
+ * {@code kv.jdbc.url}) are declared by the plug-in, read with {@link Settings#declaredBy} and
+ * documented with it (see {@code docs/kv-backends.md}).
  */
 public final class VivariumSettings {
     private VivariumSettings() {}

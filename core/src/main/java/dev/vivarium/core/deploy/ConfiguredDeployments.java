@@ -1,11 +1,11 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
-import dev.vivarium.core.config.RouteSpec;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.routing.RouteSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,25 +21,29 @@ public final class ConfiguredDeployments {
     private ConfiguredDeployments() {}
 
     /**
-     * Loads every routed guest.
+     * Loads every routed guest: each route's guest file resolved against {@code guestDirectory},
+     * loaded with {@code limits}; no route may sit on the admin path of {@code uploads}.
      *
      * @throws ConfigurationException naming the route and the problem
      */
-    public static List<DeploymentCandidate> load(VivariumOptions options) {
+    public static List<DeploymentCandidate> load(
+            List<RouteSpec> routes,
+            UploadOptions uploads,
+            Path guestDirectory,
+            GuestLimits limits) {
         Map<Path, GuestModule> guests = new LinkedHashMap<>();
         Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
-        for (RouteSpec spec : options.routes()) {
-            if (options.uploads().isAdminPath(spec.path())) {
-                throw new ConfigurationException(
-                        UploadRules.adminPathMessage(spec, options.uploads()));
+        for (RouteSpec spec : routes) {
+            if (uploads.isAdminPath(spec.path())) {
+                throw new ConfigurationException(UploadRules.adminPathMessage(spec, uploads));
             }
         }
-        for (RouteSpec spec : options.routes()) {
-            Path file = options.guestDirectory().resolve(spec.guest()).normalize();
+        for (RouteSpec spec : routes) {
+            Path file = guestDirectory.resolve(spec.guest()).normalize();
             GuestModule guest = guests.get(file);
             if (guest == null) {
                 try {
-                    guest = GuestLoader.load(file, options.guestLimits());
+                    guest = GuestLoader.load(file, limits);
                 } catch (GuestLoadException e) {
                     throw new ConfigurationException("route '" + spec + "': " + e.getMessage(), e);
                 }

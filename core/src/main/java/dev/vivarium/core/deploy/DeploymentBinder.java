@@ -1,12 +1,12 @@
 package dev.vivarium.core.deploy;
 
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.engine.Deployment;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.outbound.OutboundPolicy;
+import dev.vivarium.core.routing.RouteSpec;
 import java.util.List;
 
 /** How the {@link DeploymentRegistry} reaches the engine's parts: pools, meters, allowlists. */

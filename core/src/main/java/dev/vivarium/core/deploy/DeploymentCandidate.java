@@ -1,7 +1,7 @@
 package dev.vivarium.core.deploy;
 
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.routing.RouteSpec;
 import java.time.Instant;
 import java.util.List;
 

@@ -1,14 +1,14 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
-import dev.vivarium.core.config.RouteSpec;
-import dev.vivarium.core.config.RouteTable;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.outbound.OutboundPolicy;
+import dev.vivarium.core.routing.RouteSpec;
+import dev.vivarium.core.routing.RouteTable;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;

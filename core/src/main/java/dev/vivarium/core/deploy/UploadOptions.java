@@ -1,10 +1,10 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.outbound.OutboundUrl;
+import dev.vivarium.core.routing.RouteSpec;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;

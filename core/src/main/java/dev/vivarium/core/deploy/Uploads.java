@@ -1,13 +1,13 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.engine.GuestFaults;
 import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.routing.RouteSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

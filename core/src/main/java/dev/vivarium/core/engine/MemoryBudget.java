@@ -1,7 +1,7 @@
 package dev.vivarium.core.engine;
 
-import dev.vivarium.core.abi.HostBuffers;
 import dev.vivarium.core.abi.HostcallTrap;
+import dev.vivarium.core.resources.HostBuffers;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,7 +1,7 @@
 package dev.vivarium.core.engine;
 
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.outbound.OutboundPolicy;
+import dev.vivarium.core.routing.RouteSpec;
 import java.time.Duration;
 
 /**

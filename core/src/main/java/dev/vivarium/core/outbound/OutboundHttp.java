@@ -1,9 +1,9 @@
 package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.Headers;
-import dev.vivarium.core.abi.HostBuffers;
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.dns.DnsResolver;
+import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.routing.RouteSpec;
 import java.net.SocketTimeoutException;
 import java.security.cert.CertPathBuilderException;
 import java.util.List;

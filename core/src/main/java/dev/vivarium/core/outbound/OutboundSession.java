@@ -1,7 +1,7 @@
 package dev.vivarium.core.outbound;
 
-import dev.vivarium.core.abi.HandleTable;
-import dev.vivarium.core.abi.HostBuffers;
+import dev.vivarium.core.resources.HandleTable;
+import dev.vivarium.core.resources.HostBuffers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.vivarium.core.outbound;
 
-import dev.vivarium.core.abi.HostBuffers;
+import dev.vivarium.core.resources.HostBuffers;
 
 /**
  * The bytes of response bodies one guest request may still receive ({@code

@@ -3,11 +3,11 @@ package dev.vivarium.core.abi;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vivarium.core.config.RouteSpec;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundOptions;
 import dev.vivarium.core.outbound.OutboundPolicy;
 import dev.vivarium.core.outbound.TestUpstream;
+import dev.vivarium.core.routing.RouteSpec;
 import dev.vivarium.core.testing.TestMemory;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.VivariumOptions;
+import dev.vivarium.core.routing.RouteSpec;
+import dev.vivarium.core.routing.RouteTable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

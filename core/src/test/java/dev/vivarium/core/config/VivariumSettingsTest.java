@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.Setting.Kind;
 import java.nio.file.Path;
 import java.time.Duration;

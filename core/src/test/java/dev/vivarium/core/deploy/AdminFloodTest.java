@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.log.RefusalLog;
 import dev.vivarium.core.testing.TestGuests;
 import java.io.ByteArrayOutputStream;
@@ -92,7 +92,7 @@ class AdminFloodTest {
     void aGuestLoggingInALoopWritesItsBudgetAndOneDroppedLine() throws Exception {
         try (Vivarium v =
                 Vivarium.builder(
-                                dev.vivarium.core.config.VivariumOptions.builder()
+                                dev.vivarium.core.VivariumOptions.builder()
                                         .guestDirectory(TestGuests.watFixtures())
                                         .poolSize(1)
                                         .route("/flood -> debug_flood.wat")

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.testing.TestGuests;
 import java.nio.file.Files;

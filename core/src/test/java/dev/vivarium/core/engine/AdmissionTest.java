@@ -8,7 +8,7 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
-import dev.vivarium.core.config.RouteSpec;
+import dev.vivarium.core.routing.RouteSpec;
 import dev.vivarium.core.testing.TestEngine;
 import dev.vivarium.core.testing.TestGuests;
 import dev.vivarium.core.testing.TestMemory;

@@ -96,7 +96,7 @@ class KvOptionsTest {
                 assertThrows(
                         ConfigurationException.class,
                         () ->
-                                dev.vivarium.core.config.VivariumOptions.parse(
+                                dev.vivarium.core.VivariumOptions.parse(
                                         Map.of("kv.jdbc.url", "jdbc:postgresql://db/kv"),
                                         dir,
                                         dir));

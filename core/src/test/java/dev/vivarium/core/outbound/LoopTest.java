@@ -8,7 +8,7 @@ import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.testing.TestGuests;
 import java.net.URLEncoder;
 import java.util.concurrent.atomic.AtomicReference;

@@ -4,7 +4,7 @@ import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
 import java.nio.charset.StandardCharsets;

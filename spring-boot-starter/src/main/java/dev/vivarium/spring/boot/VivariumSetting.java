@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * One Vivarium setting as a Spring property: the filter init-param {@code name} (as in {@link
- * dev.vivarium.core.config.VivariumOptions}) is {@code vivarium.<name>} in kebab case, e.g. {@code
+ * dev.vivarium.core.VivariumOptions}) is {@code vivarium.<name>} in kebab case, e.g. {@code
  * kv.maxKeySize} is {@code vivarium.kv.max-key-size}; Boot's relaxed binding also takes {@code
  * vivarium.kv.maxKeySize} and {@code VIVARIUM_KV_MAXKEYSIZE}.
  *

@@ -1,7 +1,7 @@
 package dev.vivarium.spring.boot;
 
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.ConfigurationException;
-import dev.vivarium.core.config.VivariumOptions;
 import dev.vivarium.core.kv.KvBackendProvider;
 import dev.vivarium.core.kv.KvBackends;
 import java.nio.file.Path;

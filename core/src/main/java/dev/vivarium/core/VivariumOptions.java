@@ -1,10 +1,15 @@
-package dev.vivarium.core.config;
+package dev.vivarium.core;
 
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.IsolationOptions;
+import dev.vivarium.core.config.Settings;
+import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.dns.DnsOptions;
 import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.outbound.OutboundOptions;
+import dev.vivarium.core.routing.RouteSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,7 @@
-package dev.vivarium.core.config;
+package dev.vivarium.core.routing;
 
+import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.Settings;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.vivarium.core.abi;
+package dev.vivarium.core.resources;
 
 import java.util.ArrayList;
 import java.util.HashMap;

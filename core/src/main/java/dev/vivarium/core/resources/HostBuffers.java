@@ -1,4 +1,4 @@
-package dev.vivarium.core.abi;
+package dev.vivarium.core.resources;
 
 /**
  * Accounts for the bodies the host holds for a running request (its request body, the response body
@@ -10,7 +10,8 @@ public interface HostBuffers {
      * Counts {@code bytes} as held.
      *
      * @param what what they are for, for the message ("request body")
-     * @throws HostcallTrap of kind {@code OVERLOADED} if they do not fit
+     * @throws RuntimeException if they do not fit: the engine's accounting throws {@code
+     *     abi.HostcallTrap} of kind {@code OVERLOADED}, which fails the request
      */
     void hold(long bytes, String what);
 

@@ -1,5 +1,6 @@
-package dev.vivarium.core.config;
+package dev.vivarium.core.routing;
 
+import dev.vivarium.core.config.ConfigurationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
