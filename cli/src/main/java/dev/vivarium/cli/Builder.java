@@ -115,30 +115,66 @@ final class Builder {
                     "wasi-libc is not installed (/usr/lib/wasm32-wasi/libc.a); install it with: "
                             + APT_C);
         }
-        List<String> sources = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(p.dir().resolve("src"))) {
-            s.filter(f -> f.toString().endsWith(".c"))
-                    .sorted()
-                    .forEach(f -> sources.add(p.dir().relativize(f).toString()));
+        Path srcDir = p.dir().resolve("src");
+        List<Path> sources = new ArrayList<>();
+        FileTime newestHeader = FileTime.fromMillis(0);
+        try (Stream<Path> s = Files.walk(srcDir)) {
+            for (Path f : (Iterable<Path>) s.sorted()::iterator) {
+                String n = f.getFileName().toString();
+                if (n.endsWith(".c")) {
+                    sources.add(f);
+                } else if (n.endsWith(".h")) {
+                    FileTime t = Files.getLastModifiedTime(f);
+                    newestHeader = t.compareTo(newestHeader) > 0 ? t : newestHeader;
+                }
+            }
         }
         if (sources.isEmpty()) {
-            throw new CliException(ExitCodes.PROJECT, p.dir().resolve("src") + " has no .c file");
+            throw new CliException(ExitCodes.PROJECT, srcDir + " has no .c file");
         }
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        List<String> cmd =
+        // Compile and link in two steps, as guests/build.sh does: clang runs binaryen's wasm-opt
+        // after linking when an -O option is on the link command and wasm-opt is on PATH, which
+        // costs a second per build and makes the output depend on what happens to be installed.
+        // Each .c is compiled again only when it or a header changed.
+        Path objDir = p.dir().resolve("target/obj");
+        Files.createDirectories(objDir);
+        List<String> link =
                 new ArrayList<>(
                         List.of(
                                 clang.toString(),
                                 "--target=wasm32-wasi",
-                                "-O2",
                                 "-nostartfiles",
                                 "-Wl,--no-entry",
-                                "-Isrc",
                                 "-o",
-                                p.dir().relativize(tmp).toString()));
-        cmd.addAll(sources);
-        run(p, cmd, Map.of());
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                                p.dir().relativize(out.resolveSibling(out.getFileName() + ".tmp"))
+                                        .toString()));
+        for (Path c : sources) {
+            String rel = srcDir.relativize(c).toString();
+            Path obj = objDir.resolve(rel.replace('/', '_') + ".o");
+            if (!Files.isRegularFile(obj)
+                    || Files.getLastModifiedTime(obj).compareTo(Files.getLastModifiedTime(c)) <= 0
+                    || Files.getLastModifiedTime(obj).compareTo(newestHeader) <= 0) {
+                run(
+                        p,
+                        List.of(
+                                clang.toString(),
+                                "--target=wasm32-wasi",
+                                "-O2",
+                                "-Isrc",
+                                "-c",
+                                "-o",
+                                p.dir().relativize(obj).toString(),
+                                p.dir().relativize(c).toString()),
+                        Map.of());
+            }
+            link.add(p.dir().relativize(obj).toString());
+        }
+        run(p, link, Map.of());
+        Files.move(
+                out.resolveSibling(out.getFileName() + ".tmp"),
+                out,
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void buildRust(Project p, Path out) throws IOException {

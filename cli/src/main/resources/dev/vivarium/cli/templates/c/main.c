@@ -5,8 +5,11 @@
  * guest's log (`vivarium logs {{name}}`), exit(0) sends the response built so
  * far, any other exit code is answered 500. `vivarium build` runs
  *
- *   clang-14 --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry \
- *            -o target/{{name}}.wasm src/main.c
+ *   clang-14 --target=wasm32-wasi -O2 -Isrc -c -o target/obj/main.c.o src/main.c
+ *   clang-14 --target=wasm32-wasi -nostartfiles -Wl,--no-entry \
+ *            -o target/{{name}}.wasm target/obj/main.c.o
+ *
+ * (the plain one-step build with the same flags works too).
  *
  * Edit the greeting and save: `vivarium dev` rebuilds and reloads.
  */
