@@ -112,8 +112,7 @@ final class AdminClient {
                                         () -> new Progress(module, progress)),
                                 total)
                         : HttpRequest.BodyPublishers.ofByteArray(module);
-        HttpRequest r =
-                request(url).header("Content-Type", "application/wasm").PUT(body).build();
+        HttpRequest r = request(url).header("Content-Type", "application/wasm").PUT(body).build();
         HttpResponse<String> resp = send(r, "upload " + id);
         return object(resp);
     }
@@ -130,7 +129,9 @@ final class AdminClient {
         send(request(deployments() + "/" + enc(id)).DELETE().build(), "remove " + id);
     }
 
-    /** Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends. */
+    /**
+     * Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends.
+     */
     void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
         String url = deployments() + "/" + enc(id) + "/logs" + (follow ? "?follow=1" : "");
         HttpRequest r =

@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Builds a project to {@code target/NAME.wasm}: cargo (Debian's, offline), clang-14 for
- * wasm32-wasi with the plain flags, or wat2wasm inside the JVM. Incremental: nothing runs when the
- * output is newer than every source.
+ * Builds a project to {@code target/NAME.wasm}: cargo (Debian's, offline), clang-14 for wasm32-wasi
+ * with the plain flags, or wat2wasm inside the JVM. Incremental: nothing runs when the output is
+ * newer than every source.
  */
 final class Builder {
     static final String APT_RUST =
@@ -60,9 +60,7 @@ final class Builder {
     static List<Path> sources(Project p) throws IOException {
         List<Path> files = new ArrayList<>();
         try (Stream<Path> s = Files.walk(p.dir())) {
-            s.filter(Files::isRegularFile)
-                    .filter(f -> watched(p.dir(), f))
-                    .forEach(files::add);
+            s.filter(Files::isRegularFile).filter(f -> watched(p.dir(), f)).forEach(files::add);
         }
         return files;
     }
@@ -146,7 +144,8 @@ final class Builder {
                                 "-nostartfiles",
                                 "-Wl,--no-entry",
                                 "-o",
-                                p.dir().relativize(out.resolveSibling(out.getFileName() + ".tmp"))
+                                p.dir()
+                                        .relativize(out.resolveSibling(out.getFileName() + ".tmp"))
                                         .toString()));
         for (Path c : sources) {
             String rel = srcDir.relativize(c).toString();

@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "deploy",
         mixinStandardHelpOptions = true,
-        description = "Build, upload to the server's admin API, wait until it serves, print its URL.")
+        description =
+                "Build, upload to the server's admin API, wait until it serves, print its URL.")
 final class DeployCommand implements Callable<Integer> {
     @ParentCommand Main main;
     @Spec CommandSpec spec;

@@ -21,9 +21,7 @@ final class DevCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Port to listen on (default ${DEFAULT-VALUE}; 0: any).")
     int port = 8787;
 
-    @Option(
-            names = "--host",
-            description = "Address to listen on (default ${DEFAULT-VALUE}).")
+    @Option(names = "--host", description = "Address to listen on (default ${DEFAULT-VALUE}).")
     String host = "127.0.0.1";
 
     @Override

@@ -25,10 +25,10 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * {@code vivarium dev}: the project on an embedded Jetty with {@link VivariumHandler} on
- * 127.0.0.1, rebuilt and uploaded again to that server's own admin API whenever a source changes
- * (the JDK {@link WatchService} on every project directory but {@code target/}). A build that fails
- * is reported and the last good version keeps serving.
+ * {@code vivarium dev}: the project on an embedded Jetty with {@link VivariumHandler} on 127.0.0.1,
+ * rebuilt and uploaded again to that server's own admin API whenever a source changes (the JDK
+ * {@link WatchService} on every project directory but {@code target/}). A build that fails is
+ * reported and the last good version keeps serving.
  */
 final class DevServer implements AutoCloseable {
     /** How long to wait after a change for more (editors write a file in several steps). */

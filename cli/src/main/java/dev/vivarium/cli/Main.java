@@ -71,9 +71,10 @@ public final class Main {
                         return c.exitCode();
                     }
                     commandLine.getErr().println("vivarium: unexpected error: " + e);
-                    Main main = commandLine.getCommandSpec().root().userObject() instanceof Main m
-                            ? m
-                            : null;
+                    Main main =
+                            commandLine.getCommandSpec().root().userObject() instanceof Main m
+                                    ? m
+                                    : null;
                     if (main != null && main.verbose) {
                         e.printStackTrace(commandLine.getErr());
                     }

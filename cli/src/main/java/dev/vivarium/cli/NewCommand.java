@@ -7,11 +7,11 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** {@code vivarium new NAME --lang rust|c|wat}. */
 @Command(
@@ -25,11 +25,7 @@ final class NewCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "Project and deployment name: [a-z][a-z0-9_-]*")
     String name;
 
-    @Option(
-            names = "--lang",
-            required = true,
-            description = "rust, c or wat",
-            paramLabel = "LANG")
+    @Option(names = "--lang", required = true, description = "rust, c or wat", paramLabel = "LANG")
     String lang;
 
     @Option(names = "--route", description = "Where it answers (default /NAME/*).")

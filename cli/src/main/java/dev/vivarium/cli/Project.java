@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A guest project: a directory with a {@code vivarium.toml} manifest ({@code name}, {@code lang},
- * {@code route}, {@code ttl}), its sources and its output {@code target/NAME.wasm}. The manifest
- * is the small TOML subset of {@code key = "value"} lines and {@code #} comments.
+ * {@code route}, {@code ttl}), its sources and its output {@code target/NAME.wasm}. The manifest is
+ * the small TOML subset of {@code key = "value"} lines and {@code #} comments.
  */
 final class Project {
     static final String MANIFEST = "vivarium.toml";
@@ -93,8 +93,7 @@ final class Project {
             Matcher m = LINE.matcher(line);
             if (!m.matches()) {
                 throw new CliException(
-                        ExitCodes.PROJECT,
-                        where + ": expected key = \"value\", got: " + line);
+                        ExitCodes.PROJECT, where + ": expected key = \"value\", got: " + line);
             }
             if (!KEYS.contains(m.group(1))) {
                 throw new CliException(
@@ -114,7 +113,8 @@ final class Project {
         }
         String lang = values.get("lang");
         if (lang == null) {
-            throw new CliException(ExitCodes.PROJECT, manifest + ": lang is not set (rust, c, wat)");
+            throw new CliException(
+                    ExitCodes.PROJECT, manifest + ": lang is not set (rust, c, wat)");
         }
         return new Project(
                 dir,

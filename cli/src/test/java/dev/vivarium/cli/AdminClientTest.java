@@ -129,7 +129,9 @@ class AdminClientTest {
 
     @Test
     void serverMessagesAreTheJsonErrorOrTheBodyCutShort() {
-        assertEquals("no deployment 'x'", AdminClient.serverMessage("{\"error\":\"no deployment 'x'\"}"));
+        assertEquals(
+                "no deployment 'x'",
+                AdminClient.serverMessage("{\"error\":\"no deployment 'x'\"}"));
         assertEquals("<html>oops</html>", AdminClient.serverMessage("<html>oops</html>"));
         assertEquals("(no message)", AdminClient.serverMessage(""));
     }

@@ -1,5 +1,6 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.jetty.VivariumHandler;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import dev.vivarium.jetty.VivariumHandler;
 
 /** Runs the vivarium command in-process, and the pieces the tests share. */
 final class Cli {

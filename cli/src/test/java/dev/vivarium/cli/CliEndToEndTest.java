@@ -115,8 +115,7 @@ class CliEndToEndTest {
     void aRefusedUploadShowsTheServersMessage() throws Exception {
         Path project = newWat("refused");
         Cli.Result r =
-                Cli.run(
-                        project, "deploy", "--ttl", "99y", "--server", base, "--token", Cli.TOKEN);
+                Cli.run(project, "deploy", "--ttl", "99y", "--server", base, "--token", Cli.TOKEN);
         assertEquals(ExitCodes.REFUSED, r.exit(), r.toString());
         assertTrue(r.err().contains("HTTP 400"), r.toString());
         assertTrue(r.err().contains("invalid ttl '99y'"), "the server's JSON message: " + r);

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code vivarium dev}: the project answers on 127.0.0.1, a saved change is rebuilt and served, and
- * a broken save keeps the last good version serving. Prints how long a save took to reach the
- * first response of the new code (bench/README.md has the numbers of bench/dev-loop.sh).
+ * a broken save keeps the last good version serving. Prints how long a save took to reach the first
+ * response of the new code (bench/README.md has the numbers of bench/dev-loop.sh).
  */
 @Timeout(120)
 class DevServerTest {
@@ -77,8 +77,7 @@ class DevServerTest {
     }
 
     private static DevServer start(Path dir, StringWriter log) throws Exception {
-        return new DevServer(Project.load(dir), "127.0.0.1", 0, new PrintWriter(log, true))
-                .start();
+        return new DevServer(Project.load(dir), "127.0.0.1", 0, new PrintWriter(log, true)).start();
     }
 
     private static void save(Path file, String text) throws Exception {
