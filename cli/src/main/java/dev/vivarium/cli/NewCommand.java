@@ -54,8 +54,10 @@ final class NewCommand implements Callable<Integer> {
         Templates.write(p);
         PrintWriter out = spec.commandLine().getOut();
         out.println("created " + l.id() + " project " + name + " in " + dir);
-        out.println("  cd " + name + " && vivarium dev      # run it locally, reload on save");
-        out.println("  vivarium deploy                 # upload it to VIVARIUM_SERVER");
+        out.println("  cd " + name);
+        out.println(
+                "  vivarium dev       # run it on 127.0.0.1:8787, rebuilt and reloaded on save");
+        out.println("  vivarium deploy    # upload it to $VIVARIUM_SERVER (--server, --token)");
         out.flush();
         return ExitCodes.OK;
     }
