@@ -3,6 +3,8 @@ package dev.vivarium.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,7 +63,29 @@ final class DeployCommand implements Callable<Integer> {
                         + ", expires "
                         + MiniJson.string(info, "expiresAt"));
         out.println(url + "  (answers " + status + ")");
+        // a server with deployments.domain also names the deployment's own host name
+        for (String extra : serverUrls(info)) {
+            if (!extra.equals(url)) {
+                out.println(extra);
+            }
+        }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** The {@code url} and {@code urls} members of the upload's answer, when it has them. */
+    static List<String> serverUrls(Map<String, Object> info) {
+        List<String> urls = new ArrayList<>();
+        if (info.get("url") instanceof String u) {
+            urls.add(u);
+        }
+        if (info.get("urls") instanceof List<?> l) {
+            for (Object o : l) {
+                if (o instanceof String u && !urls.contains(u)) {
+                    urls.add(u);
+                }
+            }
+        }
+        return urls;
     }
 }

@@ -135,4 +135,17 @@ class AdminClientTest {
         assertEquals("<html>oops</html>", AdminClient.serverMessage("<html>oops</html>"));
         assertEquals("(no message)", AdminClient.serverMessage(""));
     }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void deployPrintsTheHostNamesTheServerNames() {
+        Map<String, Object> info =
+                (Map<String, Object>)
+                        MiniJson.parse(
+                                "{\"id\":\"a\",\"url\":\"http://a.example.test/\","
+                                        + "\"urls\":[\"http://a.example.test/\",\"http://x/a/\"]}");
+        assertEquals(
+                List.of("http://a.example.test/", "http://x/a/"), DeployCommand.serverUrls(info));
+        assertEquals(List.of(), DeployCommand.serverUrls(Map.of("id", "a")));
+    }
 }
