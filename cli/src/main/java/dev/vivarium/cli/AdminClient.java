@@ -1,0 +1,335 @@
+package dev.vivarium.cli;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The client side of the admin API ({@code dev.vivarium.core.deploy.AdminApi}): uploads, lists,
+ * removes and streams logs with {@code Authorization: Bearer TOKEN}, and turns every failure into a
+ * {@link CliException} that says what to do.
+ */
+final class AdminClient {
+    /** Uploads larger than this show their progress. */
+    static final long PROGRESS_THRESHOLD = 1 << 20;
+
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(5);
+
+    private final String server;
+    private final String adminPath;
+    private final String token;
+    private final HttpClient http;
+
+    AdminClient(String server, String adminPath, String token) {
+        if (server == null || server.isBlank()) {
+            throw new CliException(
+                    ExitCodes.USAGE,
+                    "no server given: pass --server URL (e.g. https://edge.example.com) or set"
+                            + " VIVARIUM_SERVER");
+        }
+        String s = server.strip();
+        while (s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        URI uri;
+        try {
+            uri = URI.create(s);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCodes.USAGE, "--server '" + server + "' is not a URL", e);
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+            throw new CliException(
+                    ExitCodes.USAGE,
+                    "--server '" + server + "' must start with http:// or https://");
+        }
+        this.server = s;
+        this.adminPath = adminPath.startsWith("/") ? adminPath : "/" + adminPath;
+        this.token = token;
+        this.http =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(CONNECT_TIMEOUT)
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build();
+    }
+
+    String server() {
+        return server;
+    }
+
+    private String deployments() {
+        return server + adminPath + "/deployments";
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private HttpRequest.Builder request(String url) {
+        if (token == null || token.isBlank()) {
+            throw new CliException(
+                    ExitCodes.UNAUTHORIZED,
+                    "missing token: pass --token TOKEN or set VIVARIUM_TOKEN (the server's"
+                            + " admin.token)");
+        }
+        return HttpRequest.newBuilder(URI.create(url))
+                .timeout(REQUEST_TIMEOUT)
+                .header("Authorization", "Bearer " + token.strip());
+    }
+
+    /** Uploads {@code module}; the deployment's JSON. */
+    Map<String, Object> upload(
+            String id, String route, String ttl, byte[] module, PrintWriter progress) {
+        String url =
+                deployments()
+                        + "/"
+                        + enc(id)
+                        + "?route="
+                        + enc(route)
+                        + (ttl == null ? "" : "&ttl=" + enc(ttl));
+        long total = module.length;
+        HttpRequest.BodyPublisher body =
+                total > PROGRESS_THRESHOLD
+                        ? HttpRequest.BodyPublishers.fromPublisher(
+                                HttpRequest.BodyPublishers.ofInputStream(
+                                        () -> new Progress(module, progress)),
+                                total)
+                        : HttpRequest.BodyPublishers.ofByteArray(module);
+        HttpRequest r = request(url).header("Content-Type", "application/wasm").PUT(body).build();
+        HttpResponse<String> resp = send(r, "upload " + id);
+        return object(resp);
+    }
+
+    /** Every deployment, as the server lists them. */
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> list() {
+        HttpResponse<String> resp = send(request(deployments()).GET().build(), "list");
+        Object d = object(resp).get("deployments");
+        return d instanceof List<?> l ? (List<Map<String, Object>>) l : List.of();
+    }
+
+    void remove(String id) {
+        send(request(deployments() + "/" + enc(id)).DELETE().build(), "remove " + id);
+    }
+
+    /**
+     * Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends.
+     */
+    void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
+        String url = deployments() + "/" + enc(id) + "/logs" + (follow ? "?follow=1" : "");
+        HttpRequest r =
+                HttpRequest.newBuilder(URI.create(url))
+                        .header("Authorization", "Bearer " + checkedToken())
+                        .header("Accept", "text/event-stream")
+                        .GET()
+                        .build();
+        HttpResponse<InputStream> resp;
+        try {
+            resp = http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
+        }
+        try (InputStream in = resp.body()) {
+            if (resp.statusCode() >= 300) {
+                String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                throw failure("logs " + id, resp.statusCode(), text);
+            }
+            SseReader.read(
+                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), sink);
+        } catch (IOException e) {
+            throw new CliException(
+                    ExitCodes.UNREACHABLE, "the log stream of " + id + " broke: " + e, e);
+        }
+    }
+
+    private String checkedToken() {
+        request(server); // the same missing-token message
+        return token.strip();
+    }
+
+    /**
+     * Polls {@code url} until it answers something else than 404 (the route is live), at most
+     * {@code wait}; the status it answered.
+     */
+    int awaitServing(String url, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        long pause = 50;
+        while (true) {
+            HttpRequest r =
+                    HttpRequest.newBuilder(URI.create(url))
+                            .timeout(Duration.ofSeconds(10))
+                            .GET()
+                            .build();
+            try {
+                int status = http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status != 404) {
+                    return status;
+                }
+            } catch (IOException e) {
+                // not up yet; try again below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new CliException(
+                        ExitCodes.NOT_SERVING,
+                        "uploaded, but "
+                                + url
+                                + " still answers 404 after "
+                                + wait.toSeconds()
+                                + " s; check the route (vivarium list) or wait longer (--wait)");
+            }
+            sleep(pause);
+            pause = Math.min(pause * 2, 1000);
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest r, String what) {
+        HttpResponse<String> resp;
+        try {
+            resp = http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
+        }
+        if (resp.statusCode() >= 300) {
+            throw failure(what, resp.statusCode(), resp.body());
+        }
+        return resp;
+    }
+
+    private CliException unreachable(IOException e) {
+        String why =
+                e instanceof ConnectException
+                        ? "connection refused"
+                        : e instanceof HttpConnectTimeoutException
+                                ? "connection timed out"
+                                : e.toString();
+        return new CliException(
+                ExitCodes.UNREACHABLE,
+                "cannot reach "
+                        + server
+                        + " ("
+                        + why
+                        + "); is the server running? check --server or VIVARIUM_SERVER",
+                e);
+    }
+
+    /** The server's {@code {"error": "..."}}, or its body cut short when it is not that JSON. */
+    static String serverMessage(String body) {
+        try {
+            String m = MiniJson.string(MiniJson.parse(body), "error");
+            if (m != null) {
+                return m;
+            }
+        } catch (RuntimeException e) {
+            // not the admin API's JSON: show the text itself
+        }
+        String b = body == null ? "" : body.strip();
+        return b.isEmpty() ? "(no message)" : b.length() > 300 ? b.substring(0, 300) + "..." : b;
+    }
+
+    private CliException failure(String what, int status, String body) {
+        String msg = serverMessage(body);
+        if (status == 401) {
+            return new CliException(
+                    ExitCodes.UNAUTHORIZED,
+                    "bad or missing token: "
+                            + server
+                            + " answered 401 ("
+                            + msg
+                            + "); pass the server's admin.token with --token or VIVARIUM_TOKEN");
+        }
+        if (status == 403) {
+            return new CliException(
+                    ExitCodes.UNAUTHORIZED,
+                    server + " answered 403 (" + msg + "); its admin.allowFrom leaves you out");
+        }
+        if (status == 404 && msg.startsWith("no such admin resource")) {
+            return new CliException(
+                    ExitCodes.REFUSED,
+                    what + ": the server has no such endpoint (" + msg + "); is it older?");
+        }
+        return new CliException(
+                ExitCodes.REFUSED,
+                what + " refused by " + server + " (HTTP " + status + "): " + msg);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(HttpResponse<String> resp) {
+        try {
+            Object o = MiniJson.parse(resp.body());
+            if (o instanceof Map<?, ?> m) {
+                return (Map<String, Object>) m;
+            }
+        } catch (RuntimeException e) {
+            // reported below
+        }
+        throw new CliException(
+                ExitCodes.REFUSED,
+                "the server's answer is not the admin API's JSON: " + serverMessage(resp.body()));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
+        }
+    }
+
+    /** The upload's bytes, printing how much is sent every 10%. */
+    private static final class Progress extends FilterInputStream {
+        private final long total;
+        private final PrintWriter out;
+        private long sent;
+        private int shown = -1;
+
+        Progress(byte[] bytes, PrintWriter out) {
+            super(new ByteArrayInputStream(bytes));
+            this.total = bytes.length;
+            this.out = out;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, Math.min(len, 64 * 1024));
+            if (n > 0) {
+                sent += n;
+                int tenth = (int) (sent * 10 / total);
+                if (tenth != shown) {
+                    shown = tenth;
+                    out.printf(
+                            "uploading: %d%% (%d of %d KB)%n",
+                            tenth * 10, sent / 1024, total / 1024);
+                    out.flush();
+                }
+            }
+            return n;
+        }
+    }
+}

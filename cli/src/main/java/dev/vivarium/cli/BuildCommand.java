@@ -1,0 +1,45 @@
+package dev.vivarium.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code vivarium build}. */
+@Command(
+        name = "build",
+        mixinStandardHelpOptions = true,
+        description = "Build the project to target/NAME.wasm (skipped when it is up to date).")
+final class BuildCommand implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--force", description = "Rebuild even when the output is up to date.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Project p = Project.load(main.directory());
+        Builder.Result r = new Builder(spec.commandLine().getErr()).build(p, force);
+        String rel = p.dir().relativize(r.output()).toString();
+        if (r.upToDate()) {
+            out.println(rel + " is up to date");
+        } else {
+            out.println(
+                    "built "
+                            + rel
+                            + " ("
+                            + Files.size(r.output())
+                            + " bytes) in "
+                            + r.millis()
+                            + " ms");
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.vivarium.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code vivarium deploy}. */
+@Command(
+        name = "deploy",
+        mixinStandardHelpOptions = true,
+        description =
+                "Build, upload to the server's admin API, wait until it serves, print its URL.")
+final class DeployCommand implements Callable<Integer> {
+    @ParentCommand Main main;
+    @Spec CommandSpec spec;
+    @Mixin ServerOptions server;
+
+    @Option(names = "--ttl", description = "Lifetime on the server (default: vivarium.toml's).")
+    String ttl;
+
+    @Option(names = "--route", description = "Where it answers (default: vivarium.toml's).")
+    String route;
+
+    @Option(names = "--id", description = "Deployment id (default: the project's name).")
+    String id;
+
+    @Option(
+            names = "--wait",
+            description = "How long to wait for the URL to serve (default ${DEFAULT-VALUE} s).")
+    long waitSeconds = 30;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Project p = Project.load(main.directory());
+        AdminClient client = server.client();
+        Builder.Result built = new Builder(err).build(p, false);
+        byte[] module = Files.readAllBytes(built.output());
+        String deployment = id == null ? p.name() : id;
+        String r = route == null ? p.route() : route;
+        Map<String, Object> info =
+                client.upload(deployment, r, ttl == null ? p.ttl() : ttl, module, err);
+        String url = client.server() + new Project(p.dir(), p.name(), p.lang(), r, "").urlPath();
+        int status = client.awaitServing(url, Duration.ofSeconds(waitSeconds));
+        out.println(
+                "deployed "
+                        + deployment
+                        + " ("
+                        + module.length
+                        + " bytes), route "
+                        + MiniJson.string(info, "route")
+                        + ", expires "
+                        + MiniJson.string(info, "expiresAt"));
+        out.println(url + "  (answers " + status + ")");
+        // a server with deployments.domain also names the deployment's own host name
+        for (String extra : serverUrls(info)) {
+            if (!extra.equals(url)) {
+                out.println(extra);
+            }
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    /** The {@code url} and {@code urls} members of the upload's answer, when it has them. */
+    static List<String> serverUrls(Map<String, Object> info) {
+        List<String> urls = new ArrayList<>();
+        if (info.get("url") instanceof String u) {
+            urls.add(u);
+        }
+        if (info.get("urls") instanceof List<?> l) {
+            for (Object o : l) {
+                if (o instanceof String u && !urls.contains(u)) {
+                    urls.add(u);
+                }
+            }
+        }
+        return urls;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.vivarium.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client side of what the Vivarium server does not answer yet, against a tiny server of the
+ * JDK's: {@code logs} reading Server-Sent Events from {@code GET .../deployments/ID/logs}, and the
+ * progress of a large upload.
+ */
+@Timeout(60)
+class AdminClientTest {
+    @TempDir Path work;
+    private HttpServer server;
+    private String base;
+    private final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/_vivarium/deployments/demo/logs", this::logs);
+        server.createContext("/_vivarium/deployments/big", this::upload);
+        server.start();
+        base = "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private void logs(HttpExchange x) throws IOException {
+        seen.add(
+                x.getRequestURI()
+                        + " "
+                        + x.getRequestHeaders().getFirst("Authorization")
+                        + " "
+                        + x.getRequestHeaders().getFirst("Accept"));
+        x.getResponseHeaders().add("Content-Type", "text/event-stream");
+        x.sendResponseHeaders(200, 0);
+        try (OutputStream out = x.getResponseBody()) {
+            // sent in pieces, flushed, as a following stream is
+            for (String part :
+                    List.of(
+                            ": keep-alive\n\n",
+                            "id: 1\ndata: demo: GET /demo/\n\n",
+                            "event: error\ndata: guest trapped: unreachable\n\n",
+                            "data:two\ndata: lines\n\n",
+                            "data: never dispatched without a blank line")) {
+                out.write(part.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        }
+    }
+
+    private void upload(HttpExchange x) throws IOException {
+        long n = x.getRequestBody().readAllBytes().length;
+        seen.add(x.getRequestMethod() + " " + x.getRequestURI() + " " + n);
+        byte[] body =
+                ("{\"id\":\"big\",\"route\":\"/big/* -> big\",\"uploaded\":true,"
+                                + "\"expiresAt\":\"2026-12-03T17:00:00Z\",\"moduleBytes\":"
+                                + n
+                                + ",\"kv\":false}")
+                        .getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().add("Content-Type", "application/json");
+        x.sendResponseHeaders(201, body.length);
+        try (OutputStream out = x.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    @Test
+    void logsFollowPrintsEachEventAndErrorsToStandardError() {
+        Cli.Result r =
+                Cli.run(work, "logs", "demo", "--follow", "--server", base, "--token", Cli.TOKEN);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("demo: GET /demo/\ntwo\nlines\n", r.out(), r.toString());
+        assertEquals("guest trapped: unreachable\n", r.err(), r.toString());
+        assertEquals(
+                List.of(
+                        "/_vivarium/deployments/demo/logs?follow=1 Bearer "
+                                + Cli.TOKEN
+                                + " text/event-stream"),
+                seen);
+    }
+
+    @Test
+    void logsOfAnUnknownDeploymentShowTheServersMessage() {
+        Cli.Result r = Cli.run(work, "logs", "nope", "--server", base, "--token", Cli.TOKEN);
+        assertEquals(ExitCodes.REFUSED, r.exit(), r.toString());
+        assertTrue(r.err().contains("HTTP 404"), r.toString());
+    }
+
+    @Test
+    void aLargeUploadShowsItsProgress() {
+        StringWriter progress = new StringWriter();
+        byte[] module = new byte[3 * 1024 * 1024];
+        Map<String, Object> info =
+                new AdminClient(base, "/_vivarium", Cli.TOKEN)
+                        .upload("big", "/big/*", "1h", module, new PrintWriter(progress, true));
+        assertEquals("big", info.get("id"));
+        assertEquals((long) module.length, info.get("moduleBytes"));
+        assertEquals(
+                List.of("PUT /_vivarium/deployments/big?route=%2Fbig%2F*&ttl=1h " + module.length),
+                seen);
+        List<String> lines = progress.toString().lines().toList();
+        assertTrue(lines.size() >= 10, progress.toString());
+        assertEquals("uploading: 100% (3072 of 3072 KB)", lines.get(lines.size() - 1));
+    }
+
+    @Test
+    void serverMessagesAreTheJsonErrorOrTheBodyCutShort() {
+        assertEquals(
+                "no deployment 'x'",
+                AdminClient.serverMessage("{\"error\":\"no deployment 'x'\"}"));
+        assertEquals("<html>oops</html>", AdminClient.serverMessage("<html>oops</html>"));
+        assertEquals("(no message)", AdminClient.serverMessage(""));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void deployPrintsTheHostNamesTheServerNames() {
+        Map<String, Object> info =
+                (Map<String, Object>)
+                        MiniJson.parse(
+                                "{\"id\":\"a\",\"url\":\"http://a.example.test/\","
+                                        + "\"urls\":[\"http://a.example.test/\",\"http://x/a/\"]}");
+        assertEquals(
+                List.of("http://a.example.test/", "http://x/a/"), DeployCommand.serverUrls(info));
+        assertEquals(List.of(), DeployCommand.serverUrls(Map.of("id", "a")));
+    }
+}
