@@ -152,6 +152,12 @@ etc/vivarium.xml
 ## Password of outbound.trustStore, if it has one. Default: none.
 # jetty.vivarium.outbound.trustStorePassword=
 
+## Whether health.path answers liveness and readiness as JSON (200, or 503 when not ready), on every host name, without a token.
+# jetty.vivarium.health.enabled=true
+
+## Where the health check answers. Value: a path like /__health, no trailing slash.
+# jetty.vivarium.health.path=/__health
+
 ## Bearer token of the admin API (upload, list, remove deployments); the API is off unless it is set. Default: off.
 # jetty.vivarium.admin.token=
 

@@ -24,6 +24,7 @@ import dev.vivarium.core.engine.JvmCheck;
 import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.http.ServerExchange;
+import dev.vivarium.core.kv.KvHealth;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.log.Clip;
@@ -37,8 +38,11 @@ import dev.vivarium.core.outbound.OutboundQuota;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
@@ -77,6 +81,8 @@ public final class Vivarium implements AutoCloseable {
     private final MemoryBudget memory;
     private final Uploads uploads;
     private final AdminApi admin;
+    private volatile boolean started;
+    private volatile boolean closed;
 
     private Vivarium(
             Builder b,
@@ -133,6 +139,7 @@ public final class Vivarium implements AutoCloseable {
                 options.uploads().adminEnabled()
                         ? new AdminApi(options.uploads(), AdminApi.over(uploads, registry))
                         : null;
+        this.started = true;
     }
 
     /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
@@ -241,6 +248,10 @@ public final class Vivarium implements AutoCloseable {
      */
     public boolean serve(ServerExchange exchange) throws IOException {
         String path = exchange.pathInContext();
+        if (options.healthEnabled() && path.equals(options.healthPath())) {
+            serveHealth(exchange);
+            return true;
+        }
         if (admin != null && admin.matches(path)) {
             new ExchangeRun(this, exchange, null, admin).start();
             return true;
@@ -251,6 +262,72 @@ public final class Vivarium implements AutoCloseable {
         }
         new ExchangeRun(this, exchange, route, admin).start();
         return true;
+    }
+
+    /** Answers {@code health.path}: the {@link Health} as JSON, 200 or 503; GET and HEAD only. */
+    private void serveHealth(ServerExchange exchange) throws IOException {
+        String method = exchange.method();
+        boolean head = method.equals("HEAD");
+        exchange.setHeader("content-type", "application/json");
+        exchange.setHeader("cache-control", "no-store");
+        if (!head && !method.equals("GET")) {
+            exchange.setStatus(405);
+            exchange.setHeader("allow", "GET, HEAD");
+            exchange.write(
+                    "{\"error\":\"method not allowed; allowed: GET, HEAD\"}"
+                            .getBytes(StandardCharsets.UTF_8),
+                    () -> {});
+            return;
+        }
+        Health health = health();
+        exchange.setStatus(health.httpStatus());
+        exchange.write(
+                head ? new byte[0] : health.toJson().getBytes(StandardCharsets.UTF_8), () -> {});
+    }
+
+    /**
+     * Liveness and readiness: the engine started and not closed, deployments loaded, the KV backend
+     * reachable, the watchdog running, the expiry jobs scheduled. What {@code health.path} answers.
+     */
+    public Health health() {
+        Map<String, Health.Check> checks = new LinkedHashMap<>();
+        checks.put(
+                "engine",
+                new Health.Check(
+                        started && !closed, closed ? "closed" : started ? "started" : "starting"));
+        int deployments = registry.list().size();
+        checks.put(
+                "deployments",
+                new Health.Check(
+                        started && !closed,
+                        deployments + " deployments, " + registry.routes().size() + " routes"));
+        KvHealth kv = kvStores.health();
+        checks.put(
+                "kv",
+                new Health.Check(
+                        kv.reachable(),
+                        kvStores.backendName()
+                                + (kv.reachable() ? " reachable: " : " unreachable: ")
+                                + kv.detail()));
+        boolean watchdog = dispatcher.watchdogAlive();
+        checks.put(
+                "watchdog",
+                new Health.Check(
+                        watchdog,
+                        watchdog
+                                ? "running"
+                                : "stopped: guests are not stopped at their deadline"));
+        boolean deploymentsExpiry = registry.expiryAlive();
+        boolean kvExpiry = kvStores.expiryAlive();
+        checks.put(
+                "expiry",
+                new Health.Check(
+                        deploymentsExpiry && kvExpiry,
+                        "deployments expiry "
+                                + (deploymentsExpiry ? "scheduled" : "stopped")
+                                + ", KV expiry "
+                                + (kvExpiry ? "scheduled" : "stopped")));
+        return new Health(checks);
     }
 
     /** The route that takes a request for this host and path, or null: let it pass. */
@@ -416,6 +493,7 @@ public final class Vivarium implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         uploads.close();
         registry.close();
         dispatcher.close();

@@ -451,6 +451,25 @@ public final class VivariumSettings {
                                     "password of outbound.trustStore, if it has one")
                             .defaultText("none"));
 
+    // ---- health --------------------------------------------------------------------------------
+
+    public static final Setting<Boolean> HEALTH_ENABLED =
+            declare(
+                    Setting.of(
+                            "health.enabled",
+                            Kind.bool(),
+                            "true",
+                            "whether health.path answers liveness and readiness as JSON (200, or"
+                                    + " 503 when not ready), on every host name, without a token"));
+
+    public static final Setting<String> HEALTH_PATH =
+            declare(
+                    Setting.of(
+                            "health.path",
+                            Kind.text("a path like /__health, no trailing slash"),
+                            "/__health",
+                            "where the health check answers"));
+
     // ---- admin API and uploaded deployments ---------------------------------------------------
 
     public static final Setting<String> ADMIN_TOKEN =
