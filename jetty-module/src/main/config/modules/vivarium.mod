@@ -95,6 +95,9 @@ etc/vivarium.xml
 ## Guest output bytes kept per deployment and second.
 # jetty.vivarium.guestLog.bytesPerSecond=256KB
 
+## Guest output lines and faults kept per deployment for the admin API's /deployments/ID/logs; the oldest are dropped and counted.
+# jetty.vivarium.guestLog.bufferLines=1000
+
 ## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added. Value: mapdb, or the name of another backend on the classpath.
 # jetty.vivarium.kv.backend=mapdb
 

@@ -30,6 +30,7 @@ import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.log.Clip;
 import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
+import dev.vivarium.core.log.LogBuffer;
 import dev.vivarium.core.log.RefusalLog;
 import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
@@ -82,6 +83,7 @@ public final class Vivarium implements AutoCloseable {
     private final Uploads uploads;
     private final AdminApi admin;
     private volatile boolean started;
+    private final Map<String, LogBuffer> logs = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private Vivarium(
@@ -137,7 +139,8 @@ public final class Vivarium implements AutoCloseable {
                 Uploads::compiling);
         this.admin =
                 options.uploads().adminEnabled()
-                        ? new AdminApi(options.uploads(), AdminApi.over(uploads, registry))
+                        ? new AdminApi(
+                                options.uploads(), AdminApi.over(uploads, registry, this::logs))
                         : null;
         this.started = true;
     }
@@ -388,7 +391,31 @@ public final class Vivarium implements AutoCloseable {
                             + ")");
         }
         request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
-        return dispatcher.dispatch(route, request, clientGone);
+        Outcome outcome = dispatcher.dispatch(route, request, clientGone);
+        switch (outcome.kind()) {
+            case PANIC, TRAP, DEADLINE, LIMIT ->
+                    logs(route.deployment().id())
+                            .add(
+                                    "fault",
+                                    outcome.kind().name().toLowerCase(java.util.Locale.ROOT)
+                                            + " "
+                                            + outcome.status()
+                                            + " "
+                                            + Clip.clip(request.path(), GuestLog.MAX_PATH)
+                                            + ": "
+                                            + outcome.message());
+            default -> {}
+        }
+        return outcome;
+    }
+
+    /**
+     * The buffer of deployment {@code id}'s guest output and faults ({@code guestLog.bufferLines}
+     * entries), what the admin API's {@code /deployments/ID/logs} serves; it outlives a replacement
+     * of the deployment.
+     */
+    public LogBuffer logs(String id) {
+        return logs.computeIfAbsent(id, k -> new LogBuffer(options.logBufferLines(), clock));
     }
 
     /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */
@@ -406,12 +433,13 @@ public final class Vivarium implements AutoCloseable {
         return CallContext.builder(route.guestName(), request)
                 .guestLog(
                         new GuestLog(
-                                LoggerFactory.getLogger("vivarium.guest." + route.guestName()),
+                                LoggerFactory.getLogger("vivarium.guest." + d.id()),
                                 route.guestName(),
                                 request.path(),
                                 iso.logLines(),
                                 iso.logBytes(),
-                                d.log()))
+                                d.log(),
+                                logs(d.id())))
                 .clock(clock)
                 .random(random)
                 .kv(route.deployment().kv())

@@ -45,10 +45,12 @@ public final class VivariumOptions {
     private final UploadOptions uploads;
     private final IsolationOptions isolation;
     private final boolean healthEnabled;
+    private final int logBufferLines;
     private final String healthPath;
 
     private VivariumOptions(Builder b) {
         this.healthEnabled = b.healthEnabled;
+        this.logBufferLines = b.logBufferLines;
         this.healthPath = b.healthPath;
         this.routes = List.copyOf(b.routes);
         this.guestDirectory = b.guestDirectory;
@@ -116,6 +118,7 @@ public final class VivariumOptions {
         b.isolation(IsolationOptions.parse(s));
         b.uploads(UploadOptions.parse(s, b.kv.directory()));
         b.healthEnabled(s.get(VivariumSettings.HEALTH_ENABLED));
+        b.logBufferLines(s.get(VivariumSettings.GUEST_LOG_BUFFER_LINES));
         b.healthPath(s.get(VivariumSettings.HEALTH_PATH));
         s.rejectUnknown();
         return b.build();
@@ -194,6 +197,11 @@ public final class VivariumOptions {
         return uploads;
     }
 
+    /** Guest output lines and faults kept per deployment ({@code guestLog.bufferLines}). */
+    public int logBufferLines() {
+        return logBufferLines;
+    }
+
     /** Whether {@link #healthPath()} answers ({@code health.enabled}). */
     public boolean healthEnabled() {
         return healthEnabled;
@@ -207,6 +215,7 @@ public final class VivariumOptions {
     /** Builds options; every setter checks its value. */
     public static final class Builder {
         private boolean healthEnabled = true;
+        private int logBufferLines = 1000;
         private String healthPath = "/__health";
         private List<RouteSpec> routes = List.of();
         private Path guestDirectory = Path.of(".");
@@ -369,6 +378,14 @@ public final class VivariumOptions {
                 throw Settings.bad("maxTotalMemory", String.valueOf(bytes), "64KB or more");
             }
             this.maxTotalMemory = bytes;
+            return this;
+        }
+
+        public Builder logBufferLines(int lines) {
+            if (lines < 0) {
+                throw Settings.bad("guestLog.bufferLines", String.valueOf(lines), "0 or more");
+            }
+            this.logBufferLines = lines;
             return this;
         }
 

@@ -269,6 +269,17 @@ public final class VivariumSettings {
                             "256KB",
                             "guest output bytes kept per deployment and second"));
 
+    public static final Setting<Integer> GUEST_LOG_BUFFER_LINES =
+            declare(
+                    Setting.of(
+                                    "guestLog.bufferLines",
+                                    Kind.integer(0, 1_000_000),
+                                    "1000",
+                                    "guest output lines and faults kept per deployment for the admin"
+                                            + " API's /deployments/ID/logs; the oldest are dropped and"
+                                            + " counted")
+                            .unit("lines"));
+
     // ---- kv -----------------------------------------------------------------------------------
 
     public static final Setting<String> KV_BACKEND =
