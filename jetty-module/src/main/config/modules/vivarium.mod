@@ -95,6 +95,9 @@ etc/vivarium.xml
 ## Guest output bytes kept per deployment and second.
 # jetty.vivarium.guestLog.bytesPerSecond=256KB
 
+## Guest output lines and faults kept per deployment for the admin API's /deployments/ID/logs; the oldest are dropped and counted.
+# jetty.vivarium.guestLog.bufferLines=1000
+
 ## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added. Value: mapdb, or the name of another backend on the classpath.
 # jetty.vivarium.kv.backend=mapdb
 
@@ -151,6 +154,12 @@ etc/vivarium.xml
 
 ## Password of outbound.trustStore, if it has one. Default: none.
 # jetty.vivarium.outbound.trustStorePassword=
+
+## Whether health.path answers liveness and readiness as JSON (200, or 503 when not ready), on every host name, without a token.
+# jetty.vivarium.health.enabled=true
+
+## Where the health check answers. Value: a path like /__health, no trailing slash.
+# jetty.vivarium.health.path=/__health
 
 ## Bearer token of the admin API (upload, list, remove deployments); the API is off unless it is set. Default: off.
 # jetty.vivarium.admin.token=

@@ -437,6 +437,45 @@ public abstract class AdapterScenarios {
         }
     }
 
+    @Test
+    void answersHealthAsJsonWithEveryCheckUp() throws Exception {
+        HttpTester.Response health = server().get("/__health");
+        assertEquals(200, health.getStatus(), health.toString());
+        assertEquals("application/json", health.get("content-type"));
+        String body = health.getContent();
+        assertTrue(body.startsWith("{\"status\":\"UP\",\"live\":true,\"ready\":true,"), body);
+        for (String check : List.of("engine", "deployments", "kv", "watchdog", "expiry")) {
+            assertTrue(body.contains("\"" + check + "\":{\"status\":\"UP\""), check + ": " + body);
+        }
+        HttpTester.Response post = server().send(KitServer.request("POST", "/__health"));
+        assertEquals(405, post.getStatus(), post.toString());
+    }
+
+    @Test
+    void healthPathMovesTheHealthCheckAndHealthEnabledTurnsItOff() throws Exception {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("routes", "/hello -> wat/fixtures/hello_raw.wat");
+        s.put("guestDirectory", TestGuests.root().toString());
+        s.put("kv.directory", kvDirectory.resolve("health").toString());
+        s.put("poolSize", "1");
+        s.put("health.path", "/ops/health");
+        try (KitServer server = start(s, "")) {
+            HttpTester.Response moved = server.get("/ops/health");
+            assertEquals(200, moved.getStatus(), moved.toString());
+            assertTrue(moved.getContent().contains("\"ready\":true"), moved.getContent());
+            assertEquals(
+                    "reached",
+                    server.get("/__health").get(PassThrough.HEADER),
+                    "passed on to the application");
+        }
+        s.put("health.enabled", "false");
+        s.put("kv.directory", kvDirectory.resolve("health-off").toString());
+        try (KitServer server = start(s, "")) {
+            HttpTester.Response off = server.get("/ops/health");
+            assertEquals("reached", off.get(PassThrough.HEADER), off.toString());
+        }
+    }
+
     /**
      * Issue 18 item 7 over HTTP (moved from jetty-module's IsolationScenariosTest): a deployment at
      * its admission limit answers 503 with {@code Retry-After} while another one answers.

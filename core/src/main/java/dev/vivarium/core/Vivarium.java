@@ -22,11 +22,13 @@ import dev.vivarium.core.engine.JvmCheck;
 import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.http.ServerExchange;
+import dev.vivarium.core.kv.KvHealth;
 import dev.vivarium.core.kv.KvStore;
 import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.log.Clip;
 import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
+import dev.vivarium.core.log.LogBuffer;
 import dev.vivarium.core.log.RefusalLog;
 import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
@@ -36,8 +38,11 @@ import dev.vivarium.core.routing.RouteSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
@@ -76,6 +81,9 @@ public final class Vivarium implements AutoCloseable {
     private final MemoryBudget memory;
     private final Uploads uploads;
     private final AdminApi admin;
+    private volatile boolean started;
+    private final Map<String, LogBuffer> logs = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     private Vivarium(
             Builder b,
@@ -130,8 +138,10 @@ public final class Vivarium implements AutoCloseable {
                 Uploads::compiling);
         this.admin =
                 options.uploads().adminEnabled()
-                        ? new AdminApi(options.uploads(), AdminApi.over(uploads, registry))
+                        ? new AdminApi(
+                                options.uploads(), AdminApi.over(uploads, registry, this::logs))
                         : null;
+        this.started = true;
     }
 
     /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
@@ -240,6 +250,10 @@ public final class Vivarium implements AutoCloseable {
      */
     public boolean serve(ServerExchange exchange) throws IOException {
         String path = exchange.pathInContext();
+        if (options.healthEnabled() && path.equals(options.healthPath())) {
+            serveHealth(exchange);
+            return true;
+        }
         if (admin != null && admin.matches(path)) {
             new ExchangeRun(this, exchange, null, admin).start();
             return true;
@@ -250,6 +264,72 @@ public final class Vivarium implements AutoCloseable {
         }
         new ExchangeRun(this, exchange, route, admin).start();
         return true;
+    }
+
+    /** Answers {@code health.path}: the {@link Health} as JSON, 200 or 503; GET and HEAD only. */
+    private void serveHealth(ServerExchange exchange) throws IOException {
+        String method = exchange.method();
+        boolean head = method.equals("HEAD");
+        exchange.setHeader("content-type", "application/json");
+        exchange.setHeader("cache-control", "no-store");
+        if (!head && !method.equals("GET")) {
+            exchange.setStatus(405);
+            exchange.setHeader("allow", "GET, HEAD");
+            exchange.write(
+                    "{\"error\":\"method not allowed; allowed: GET, HEAD\"}"
+                            .getBytes(StandardCharsets.UTF_8),
+                    () -> {});
+            return;
+        }
+        Health health = health();
+        exchange.setStatus(health.httpStatus());
+        exchange.write(
+                head ? new byte[0] : health.toJson().getBytes(StandardCharsets.UTF_8), () -> {});
+    }
+
+    /**
+     * Liveness and readiness: the engine started and not closed, deployments loaded, the KV backend
+     * reachable, the watchdog running, the expiry jobs scheduled. What {@code health.path} answers.
+     */
+    public Health health() {
+        Map<String, Health.Check> checks = new LinkedHashMap<>();
+        checks.put(
+                "engine",
+                new Health.Check(
+                        started && !closed, closed ? "closed" : started ? "started" : "starting"));
+        int deployments = registry.list().size();
+        checks.put(
+                "deployments",
+                new Health.Check(
+                        started && !closed,
+                        deployments + " deployments, " + registry.routes().size() + " routes"));
+        KvHealth kv = kvStores.health();
+        checks.put(
+                "kv",
+                new Health.Check(
+                        kv.reachable(),
+                        kvStores.backendName()
+                                + (kv.reachable() ? " reachable: " : " unreachable: ")
+                                + kv.detail()));
+        boolean watchdog = dispatcher.watchdogAlive();
+        checks.put(
+                "watchdog",
+                new Health.Check(
+                        watchdog,
+                        watchdog
+                                ? "running"
+                                : "stopped: guests are not stopped at their deadline"));
+        boolean deploymentsExpiry = registry.expiryAlive();
+        boolean kvExpiry = kvStores.expiryAlive();
+        checks.put(
+                "expiry",
+                new Health.Check(
+                        deploymentsExpiry && kvExpiry,
+                        "deployments expiry "
+                                + (deploymentsExpiry ? "scheduled" : "stopped")
+                                + ", KV expiry "
+                                + (kvExpiry ? "scheduled" : "stopped")));
+        return new Health(checks);
     }
 
     /** The route that takes a request for this host and path, or null: let it pass. */
@@ -310,7 +390,31 @@ public final class Vivarium implements AutoCloseable {
                             + ")");
         }
         request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
-        return dispatcher.dispatch(route, request, clientGone);
+        Outcome outcome = dispatcher.dispatch(route, request, clientGone);
+        switch (outcome.kind()) {
+            case PANIC, TRAP, DEADLINE, LIMIT ->
+                    logs(route.deployment().id())
+                            .add(
+                                    "fault",
+                                    outcome.kind().name().toLowerCase(java.util.Locale.ROOT)
+                                            + " "
+                                            + outcome.status()
+                                            + " "
+                                            + Clip.clip(request.path(), GuestLog.MAX_PATH)
+                                            + ": "
+                                            + outcome.message());
+            default -> {}
+        }
+        return outcome;
+    }
+
+    /**
+     * The buffer of deployment {@code id}'s guest output and faults ({@code guestLog.bufferLines}
+     * entries), what the admin API's {@code /deployments/ID/logs} serves; it outlives a replacement
+     * of the deployment.
+     */
+    public LogBuffer logs(String id) {
+        return logs.computeIfAbsent(id, k -> new LogBuffer(options.logBufferLines(), clock));
     }
 
     /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */
@@ -328,12 +432,13 @@ public final class Vivarium implements AutoCloseable {
         return CallContext.builder(route.guestName(), request)
                 .guestLog(
                         new GuestLog(
-                                LoggerFactory.getLogger("vivarium.guest." + route.guestName()),
+                                LoggerFactory.getLogger("vivarium.guest." + d.id()),
                                 route.guestName(),
                                 request.path(),
                                 iso.logLines(),
                                 iso.logBytes(),
-                                d.log()))
+                                d.log(),
+                                logs(d.id())))
                 .clock(clock)
                 .random(random)
                 .kv(route.deployment().kv())
@@ -415,6 +520,7 @@ public final class Vivarium implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         uploads.close();
         registry.close();
         dispatcher.close();

@@ -49,8 +49,14 @@ public final class VivariumOptions {
     private final DnsOptions dns;
     private final UploadOptions uploads;
     private final IsolationOptions isolation;
+    private final boolean healthEnabled;
+    private final int logBufferLines;
+    private final String healthPath;
 
     private VivariumOptions(Builder b) {
+        this.healthEnabled = b.healthEnabled;
+        this.logBufferLines = b.logBufferLines;
+        this.healthPath = b.healthPath;
         this.routes = List.copyOf(b.routes);
         this.guestDirectory = b.guestDirectory;
         this.deadline = b.deadline;
@@ -116,6 +122,9 @@ public final class VivariumOptions {
         b.dns(DnsOptions.parse(s));
         b.isolation(IsolationOptions.parse(s));
         b.uploads(UploadOptions.parse(s, b.kv.directory()));
+        b.healthEnabled(s.get(VivariumSettings.HEALTH_ENABLED));
+        b.logBufferLines(s.get(VivariumSettings.GUEST_LOG_BUFFER_LINES));
+        b.healthPath(s.get(VivariumSettings.HEALTH_PATH));
         s.rejectUnknown();
         return b.build();
     }
@@ -193,8 +202,26 @@ public final class VivariumOptions {
         return uploads;
     }
 
+    /** Guest output lines and faults kept per deployment ({@code guestLog.bufferLines}). */
+    public int logBufferLines() {
+        return logBufferLines;
+    }
+
+    /** Whether {@link #healthPath()} answers ({@code health.enabled}). */
+    public boolean healthEnabled() {
+        return healthEnabled;
+    }
+
+    /** Where the health check answers ({@code health.path}), e.g. {@code /__health}. */
+    public String healthPath() {
+        return healthPath;
+    }
+
     /** Builds options; every setter checks its value. */
     public static final class Builder {
+        private boolean healthEnabled = true;
+        private int logBufferLines = 1000;
+        private String healthPath = "/__health";
         private List<RouteSpec> routes = List.of();
         private Path guestDirectory = Path.of(".");
         private Duration deadline = DEFAULT_DEADLINE;
@@ -356,6 +383,30 @@ public final class VivariumOptions {
                 throw Settings.bad("maxTotalMemory", String.valueOf(bytes), "64KB or more");
             }
             this.maxTotalMemory = bytes;
+            return this;
+        }
+
+        public Builder logBufferLines(int lines) {
+            if (lines < 0) {
+                throw Settings.bad("guestLog.bufferLines", String.valueOf(lines), "0 or more");
+            }
+            this.logBufferLines = lines;
+            return this;
+        }
+
+        public Builder healthEnabled(boolean enabled) {
+            this.healthEnabled = enabled;
+            return this;
+        }
+
+        public Builder healthPath(String path) {
+            if (path == null || !path.matches("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")) {
+                throw new ConfigurationException(
+                        "health.path must be a path like /__health (no trailing slash), got '"
+                                + path
+                                + "'");
+            }
+            this.healthPath = path;
             return this;
         }
 

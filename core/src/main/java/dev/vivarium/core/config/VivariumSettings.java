@@ -269,6 +269,17 @@ public final class VivariumSettings {
                             "256KB",
                             "guest output bytes kept per deployment and second"));
 
+    public static final Setting<Integer> GUEST_LOG_BUFFER_LINES =
+            declare(
+                    Setting.of(
+                                    "guestLog.bufferLines",
+                                    Kind.integer(0, 1_000_000),
+                                    "1000",
+                                    "guest output lines and faults kept per deployment for the admin"
+                                            + " API's /deployments/ID/logs; the oldest are dropped and"
+                                            + " counted")
+                            .unit("lines"));
+
     // ---- kv -----------------------------------------------------------------------------------
 
     public static final Setting<String> KV_BACKEND =
@@ -450,6 +461,25 @@ public final class VivariumSettings {
                                     null,
                                     "password of outbound.trustStore, if it has one")
                             .defaultText("none"));
+
+    // ---- health --------------------------------------------------------------------------------
+
+    public static final Setting<Boolean> HEALTH_ENABLED =
+            declare(
+                    Setting.of(
+                            "health.enabled",
+                            Kind.bool(),
+                            "true",
+                            "whether health.path answers liveness and readiness as JSON (200, or"
+                                    + " 503 when not ready), on every host name, without a token"));
+
+    public static final Setting<String> HEALTH_PATH =
+            declare(
+                    Setting.of(
+                            "health.path",
+                            Kind.text("a path like /__health, no trailing slash"),
+                            "/__health",
+                            "where the health check answers"));
 
     // ---- admin API and uploaded deployments ---------------------------------------------------
 

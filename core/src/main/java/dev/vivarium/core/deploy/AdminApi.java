@@ -5,6 +5,7 @@ import dev.vivarium.core.Headers;
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.log.Clip;
 import dev.vivarium.core.log.GuestLog;
+import dev.vivarium.core.log.LogBuffer;
 import dev.vivarium.core.log.RefusalLog;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -59,11 +60,29 @@ public final class AdminApi {
 
         /** Whether {@code id} is configured in {@code routes} (and so cannot be removed). */
         boolean isConfigured(String id);
+
+        /** The guest output and faults buffered for deployment {@code id}; null: none kept. */
+        default LogBuffer logs(String id) {
+            return null;
+        }
     }
 
     /** The engine's deployments: uploads through {@code uploads}, listed by {@code registry}. */
     public static Deployments over(Uploads uploads, DeploymentRegistry registry) {
+        return over(uploads, registry, id -> null);
+    }
+
+    /** As {@link #over(Uploads, DeploymentRegistry)}, with each deployment's log buffer. */
+    public static Deployments over(
+            Uploads uploads,
+            DeploymentRegistry registry,
+            java.util.function.Function<String, LogBuffer> logs) {
         return new Deployments() {
+            @Override
+            public LogBuffer logs(String id) {
+                return logs.apply(id);
+            }
+
             @Override
             public List<DeploymentInfo> list() {
                 return registry.list();
@@ -159,9 +178,18 @@ public final class AdminApi {
             if (!rest.startsWith("/deployments/")) {
                 return error(new AdminError(404, "no such admin resource: " + r.path()));
             }
-            String id =
-                    URLDecoder.decode(
-                            rest.substring("/deployments/".length()), StandardCharsets.UTF_8);
+            String tail = rest.substring("/deployments/".length());
+            if (tail.endsWith("/logs")) {
+                if (!r.method().equals("GET")) {
+                    return notAllowed("GET");
+                }
+                return logs(
+                        URLDecoder.decode(
+                                tail.substring(0, tail.length() - "/logs".length()),
+                                StandardCharsets.UTF_8),
+                        r);
+            }
+            String id = URLDecoder.decode(tail, StandardCharsets.UTF_8);
             return switch (r.method()) {
                 case "GET" -> get(id);
                 case "PUT" -> put(id, r);
@@ -208,6 +236,66 @@ public final class AdminApi {
             }
         }
         return error(new AdminError(404, "no deployment '" + id + "'"));
+    }
+
+    /**
+     * {@code GET /deployments/ID/logs[?after=SEQ]}: the buffered entries after sequence number
+     * {@code SEQ} (default 0: all), as {@code {"deployment":ID,"dropped":N,"entries":[{"seq":1,
+     * "time":"2026-12-03T16:20:00Z","stream":"guest","text":"..."}]}}; {@code stream} is {@code
+     * guest} (hostcall_debug, WASI stdout/stderr) or {@code fault} (a trap, panic, deadline or
+     * limit).
+     */
+    private Outcome logs(String id, GuestRequest r) {
+        if (deployments.list().stream().noneMatch(d -> d.id().equals(id))) {
+            return error(new AdminError(404, "no deployment '" + id + "'"));
+        }
+        LogBuffer buffer = deployments.logs(id);
+        long after = 0;
+        String query = r.pathAndQuery();
+        int q = query.indexOf('?');
+        if (q >= 0) {
+            for (String param : query.substring(q + 1).split("&")) {
+                if (param.startsWith("after=")) {
+                    String v = param.substring("after=".length());
+                    try {
+                        after = Long.parseLong(v);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException(
+                                "after must be a sequence number (0 or more), got '"
+                                        + Clip.clip(v, 40)
+                                        + "'");
+                    }
+                } else if (param.startsWith("follow=")) {
+                    throw new IllegalArgumentException(
+                            "follow is not supported yet: poll with after=SEQ, the last seq seen");
+                }
+            }
+        }
+        StringBuilder b =
+                new StringBuilder("{\"deployment\":")
+                        .append(Json.string(id))
+                        .append(",\"dropped\":")
+                        .append(buffer == null ? 0 : buffer.dropped())
+                        .append(",\"entries\":[");
+        if (buffer != null) {
+            boolean first = true;
+            for (LogBuffer.Entry e : buffer.after(after)) {
+                if (!first) {
+                    b.append(',');
+                }
+                first = false;
+                b.append("{\"seq\":")
+                        .append(e.seq())
+                        .append(",\"time\":")
+                        .append(Json.string(e.time().toString()))
+                        .append(",\"stream\":")
+                        .append(Json.string(e.stream()))
+                        .append(",\"text\":")
+                        .append(Json.string(e.text()))
+                        .append('}');
+            }
+        }
+        return json(200, b.append("]}").toString());
     }
 
     private Outcome put(String id, GuestRequest r) {

@@ -58,6 +58,7 @@ public final class DeploymentRegistry implements AutoCloseable {
     final DeploymentRepository repository;
     final Map<String, LiveDeployment> live = new LinkedHashMap<>();
     final ScheduledExecutorService jobs;
+    private final java.util.concurrent.ScheduledFuture<?> expiry;
     private volatile RouteTable<Route> table = new RouteTable<>(List.of(), s -> null);
     private volatile List<LiveDeployment> snapshot = List.of();
     private RepositorySync sync;
@@ -78,7 +79,14 @@ public final class DeploymentRegistry implements AutoCloseable {
                         });
         // the store and the deployment end together: whichever expiry runs first removes both
         kv.onExpired(this::storeExpired);
-        jobs.scheduleWithFixedDelay(() -> safely("expiring deployments", this::expire), 1, 1, SEC);
+        this.expiry =
+                jobs.scheduleWithFixedDelay(
+                        () -> safely("expiring deployments", this::expire), 1, 1, SEC);
+    }
+
+    /** Whether the job that expires deployments is still scheduled (for the health check). */
+    public boolean expiryAlive() {
+        return !expiry.isDone() && !jobs.isShutdown();
     }
 
     private static final TimeUnit SEC = TimeUnit.SECONDS;

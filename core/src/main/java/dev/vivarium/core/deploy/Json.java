@@ -1,10 +1,11 @@
 package dev.vivarium.core.deploy;
 
 /** The little JSON the admin API writes: strings escaped per RFC 8259. */
-final class Json {
+public final class Json {
     private Json() {}
 
-    static String string(String s) {
+    /** {@code s} as a JSON string, quoted and escaped. */
+    public static String string(String s) {
         StringBuilder b = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

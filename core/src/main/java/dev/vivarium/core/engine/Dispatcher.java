@@ -279,4 +279,9 @@ public final class Dispatcher implements AutoCloseable {
     public void close() {
         watchdog.close();
     }
+
+    /** Whether the watchdog that stops guests at their deadline is running. */
+    public boolean watchdogAlive() {
+        return watchdog.alive();
+    }
 }

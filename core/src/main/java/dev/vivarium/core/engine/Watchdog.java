@@ -75,6 +75,11 @@ final class Watchdog implements AutoCloseable {
         return a;
     }
 
+    /** Whether the sweeper thread is running (it stops only when the watchdog is closed). */
+    boolean alive() {
+        return !closed && sweeper.isAlive();
+    }
+
     /** Deadlines being watched now; for tests. */
     int armedCount() {
         return armed.size();

@@ -58,6 +58,7 @@ public final class KvStores implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Meter storesGauge;
     private volatile boolean closed;
+    private final java.util.concurrent.ScheduledFuture<?> expiry;
 
     /** What one {@link #runExpiry()} did: stores deleted (lifetime ended), keys purged. */
     public record ExpiryRun(List<String> deletedStores, long purgedKeys) {}
@@ -79,11 +80,12 @@ public final class KvStores implements AutoCloseable {
                             return t;
                         });
         long period = options.purgeInterval().toMillis();
-        scheduler.scheduleWithFixedDelay(
-                BackgroundTasks.surviving(LOG, "KV expiry run", this::runExpiry),
-                period,
-                period,
-                TimeUnit.MILLISECONDS);
+        this.expiry =
+                scheduler.scheduleWithFixedDelay(
+                        BackgroundTasks.surviving(LOG, "KV expiry run", this::runExpiry),
+                        period,
+                        period,
+                        TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -111,6 +113,11 @@ public final class KvStores implements AutoCloseable {
     /** The backend's name ({@code kv.backend}). */
     public String backendName() {
         return backend.name();
+    }
+
+    /** Whether the job that purges expired keys and stores is still scheduled. */
+    public boolean expiryAlive() {
+        return !closed && !expiry.isDone();
     }
 
     /** Whether the backend can serve now (for a remote backend: whether it is reachable). */

@@ -21,6 +21,7 @@ public final class GuestLog implements AutoCloseable {
     private final long maxLines;
     private final long maxBytes;
     private final LogBudget deployment;
+    private final LogBuffer buffer;
     private long lines;
     private long bytes;
     private long droppedLines;
@@ -35,6 +36,22 @@ public final class GuestLog implements AutoCloseable {
      */
     public GuestLog(
             Logger log, String guest, String path, long maxLines, long maxBytes, LogBudget budget) {
+        this(log, guest, path, maxLines, maxBytes, budget, null);
+    }
+
+    /**
+     * As above, each line logged also added to {@code buffer} (the deployment's {@link LogBuffer},
+     * which the admin API serves), as stream {@code guest}.
+     */
+    public GuestLog(
+            Logger log,
+            String guest,
+            String path,
+            long maxLines,
+            long maxBytes,
+            LogBudget budget,
+            LogBuffer buffer) {
+        this.buffer = buffer;
         this.log = Objects.requireNonNull(log, "log");
         this.prefix = "[" + guest + " " + Clip.clip(path, MAX_PATH) + "] ";
         this.maxLines = maxLines;
@@ -78,7 +95,11 @@ public final class GuestLog implements AutoCloseable {
         lines++;
         bytes += size;
         // a guest must not forge log lines with new lines of its own
-        log.info("{}{}", prefix, Clip.clip(text, Integer.MAX_VALUE));
+        String clipped = Clip.clip(text, Integer.MAX_VALUE);
+        log.info("{}{}", prefix, clipped);
+        if (buffer != null) {
+            buffer.add("guest", clipped);
+        }
     }
 
     /**

@@ -99,6 +99,11 @@ public final class VivariumSettings {
                             "256KB",
                             "Guest output bytes kept per deployment and second."),
                     VivariumSetting.string(
+                            "guestLog.bufferLines",
+                            "1000",
+                            "Guest output lines and faults kept per deployment for the admin API's"
+                                    + " /deployments/ID/logs."),
+                    VivariumSetting.string(
                             "kv.directory",
                             null,
                             "Where KV stores and uploaded deployments live; default the web"
@@ -167,6 +172,12 @@ public final class VivariumSettings {
                             null,
                             "Bearer token of the admin API (deployments uploaded at run time);"
                                     + " unset: no admin API."),
+                    VivariumSetting.string(
+                            "health.enabled",
+                            "true",
+                            "Whether health.path answers liveness and readiness as JSON."),
+                    VivariumSetting.string(
+                            "health.path", "/__health", "Where the health check answers."),
                     VivariumSetting.string("admin.path", "/_vivarium", "Path of the admin API."),
                     VivariumSetting.list(
                             "admin.allowFrom",

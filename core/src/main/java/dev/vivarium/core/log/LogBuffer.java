@@ -1,0 +1,66 @@
+package dev.vivarium.core.log;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The last lines of one deployment's guest output and faults, for the admin API's {@code
+ * /deployments/ID/logs}: at most {@code capacity} entries ({@code guestLog.bufferLines}), the
+ * oldest dropped and counted. Each entry has a sequence number, 1 for the first, that a reader
+ * resumes after. Thread-safe: the deployment's requests add to it concurrently.
+ */
+public final class LogBuffer {
+    /** One buffered line: its sequence number, when, {@code guest} or {@code fault}, the text. */
+    public record Entry(long seq, Instant time, String stream, String text) {}
+
+    private final int capacity;
+    private final Clock clock;
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private long next = 1;
+    private long dropped;
+
+    public LogBuffer(int capacity, Clock clock) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("capacity must be 0 or more, got " + capacity);
+        }
+        this.capacity = capacity;
+        this.clock = clock;
+    }
+
+    /** Adds a line; past the capacity the oldest is dropped and counted. */
+    public synchronized void add(String stream, String text) {
+        Entry e = new Entry(next++, clock.instant(), stream, text);
+        if (capacity == 0) {
+            dropped++;
+            return;
+        }
+        if (entries.size() == capacity) {
+            entries.removeFirst();
+            dropped++;
+        }
+        entries.addLast(e);
+    }
+
+    /** The buffered entries with a sequence number above {@code afterSeq}, oldest first. */
+    public synchronized List<Entry> after(long afterSeq) {
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : entries) {
+            if (e.seq() > afterSeq) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Entries dropped because the buffer was full. */
+    public synchronized long dropped() {
+        return dropped;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+}
