@@ -12,6 +12,7 @@ import dev.vivarium.core.deploy.DeploymentCandidate;
 import dev.vivarium.core.deploy.DeploymentRegistry;
 import dev.vivarium.core.deploy.DeploymentRepository;
 import dev.vivarium.core.deploy.FileDeploymentRepository;
+import dev.vivarium.core.deploy.GuestWatcher;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.engine.Admission;
@@ -76,6 +77,7 @@ public final class Vivarium implements AutoCloseable {
     private final OutboundHttp outbound;
     private final MemoryBudget memory;
     private final Uploads uploads;
+    private final GuestWatcher guestWatcher;
     private final AdminApi admin;
 
     private Vivarium(
@@ -100,8 +102,14 @@ public final class Vivarium implements AutoCloseable {
                         b.repository != null
                                 ? b.repository
                                 : new FileDeploymentRepository(options.uploads().directory()));
+        GuestWatcher watcher = null;
         try {
             registry.publishConfigured(registry.prepare(configured));
+            watcher =
+                    options.watchGuests() && !options.routes().isEmpty()
+                            ? new GuestWatcher(options, registry)
+                            : null;
+            this.guestWatcher = watcher;
             // last: restoring kept uploads publishes routes
             this.uploads =
                     new Uploads(
@@ -113,6 +121,9 @@ public final class Vivarium implements AutoCloseable {
                             clock,
                             b.uploadExecutor);
         } catch (RuntimeException | Error e) {
+            if (watcher != null) {
+                watcher.close();
+            }
             registry.close();
             dispatcher.close();
             throw e;
@@ -363,6 +374,14 @@ public final class Vivarium implements AutoCloseable {
     }
 
     /** Every deployment, configured and uploaded, and the route table requests are matched in. */
+    /**
+     * What reloads changed guest files ({@code guestDirectory.watch}), or null when they are not
+     * watched.
+     */
+    public GuestWatcher guestWatcher() {
+        return guestWatcher;
+    }
+
     public DeploymentRegistry deployments() {
         return registry;
     }
@@ -416,6 +435,9 @@ public final class Vivarium implements AutoCloseable {
 
     @Override
     public void close() {
+        if (guestWatcher != null) {
+            guestWatcher.close();
+        }
         uploads.close();
         registry.close();
         dispatcher.close();

@@ -26,6 +26,21 @@ public final class ConfiguredDeployments {
      * @throws ConfigurationException naming the route and the problem
      */
     public static List<DeploymentCandidate> load(VivariumOptions options) {
+        return load(options, null);
+    }
+
+    /** The guest file a route names, as the loader reads it. */
+    static Path file(VivariumOptions options, RouteSpec spec) {
+        return options.guestDirectory().resolve(spec.guest()).normalize();
+    }
+
+    /**
+     * Loads the routed guests of the deployments {@code ids} only (all of them when null), e.g. to
+     * reload them after their files changed.
+     *
+     * @throws ConfigurationException naming the route and the problem
+     */
+    static List<DeploymentCandidate> load(VivariumOptions options, java.util.Set<String> ids) {
         Map<Path, GuestModule> guests = new LinkedHashMap<>();
         Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
         for (RouteSpec spec : options.routes()) {
@@ -35,7 +50,10 @@ public final class ConfiguredDeployments {
             }
         }
         for (RouteSpec spec : options.routes()) {
-            Path file = options.guestDirectory().resolve(spec.guest()).normalize();
+            if (ids != null && !ids.contains(spec.id())) {
+                continue;
+            }
+            Path file = file(options, spec);
             GuestModule guest = guests.get(file);
             if (guest == null) {
                 try {
