@@ -41,6 +41,9 @@ etc/vivarium.xml
 ## Directory of the guest files that routes name. Relative to jetty.base.
 # jetty.vivarium.guestDirectory=vivarium/guests
 
+## Reload a routed guest file when it changes on disk (a broken file keeps the old version serving).
+# jetty.vivarium.guestDirectory.watch=false
+
 ## Longest a guest may run on one request; then it is stopped and the client gets 504.
 # jetty.vivarium.deadline=10s
 

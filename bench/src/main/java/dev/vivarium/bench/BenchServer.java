@@ -34,7 +34,9 @@ import org.eclipse.jetty.util.Callback;
  *       {@code /hello-c} the guests through {@link VivariumHandler} wrapping it.
  * </ul>
  *
- * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer P}
+ * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer P}. With the
+ * environment variable {@code VIVARIUM_BENCH_ADMIN_TOKEN} set, the filter's admin API is on (that
+ * token, a temporary {@code deployments.directory}), for {@code bench/swap.sh}.
  */
 public final class BenchServer {
     private BenchServer() {}
@@ -53,6 +55,14 @@ public final class BenchServer {
         filter.setInitParameter("routes", ROUTES + ", /counter -> kv_counter.wasm");
         filter.setInitParameter(
                 "kv.directory", Files.createTempDirectory("vivarium-bench-kv").toString());
+        String adminToken = System.getenv("VIVARIUM_BENCH_ADMIN_TOKEN");
+        if (adminToken != null && !adminToken.isEmpty()) {
+            // bench/swap.sh uploads through the admin API
+            filter.setInitParameter("admin.token", adminToken);
+            filter.setInitParameter(
+                    "deployments.directory",
+                    Files.createTempDirectory("vivarium-bench-deployments").toString());
+        }
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(PlainServlet.class, "/plain");
         server.setHandler(context);

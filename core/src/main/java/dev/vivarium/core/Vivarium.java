@@ -10,6 +10,7 @@ import dev.vivarium.core.deploy.DeploymentCandidate;
 import dev.vivarium.core.deploy.DeploymentRegistry;
 import dev.vivarium.core.deploy.DeploymentRepository;
 import dev.vivarium.core.deploy.FileDeploymentRepository;
+import dev.vivarium.core.deploy.GuestWatcher;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.engine.Admission;
@@ -80,6 +81,7 @@ public final class Vivarium implements AutoCloseable {
     private final OutboundHttp outbound;
     private final MemoryBudget memory;
     private final Uploads uploads;
+    private final GuestWatcher guestWatcher;
     private final AdminApi admin;
     private volatile boolean started;
     private final Map<String, LogBuffer> logs = new java.util.concurrent.ConcurrentHashMap<>();
@@ -107,8 +109,19 @@ public final class Vivarium implements AutoCloseable {
                         b.repository != null
                                 ? b.repository
                                 : new FileDeploymentRepository(options.uploads().directory()));
+        GuestWatcher watcher = null;
         try {
             registry.publishConfigured(registry.prepare(configured));
+            watcher =
+                    options.watchGuests() && !options.routes().isEmpty()
+                            ? new GuestWatcher(
+                                    options.routes(),
+                                    options.uploads(),
+                                    options.guestDirectory(),
+                                    options.guestLimits(),
+                                    registry)
+                            : null;
+            this.guestWatcher = watcher;
             // last: restoring kept uploads publishes routes
             this.uploads =
                     new Uploads(
@@ -120,6 +133,9 @@ public final class Vivarium implements AutoCloseable {
                             clock,
                             b.uploadExecutor);
         } catch (RuntimeException | Error e) {
+            if (watcher != null) {
+                watcher.close();
+            }
             registry.close();
             dispatcher.close();
             throw e;
@@ -467,6 +483,14 @@ public final class Vivarium implements AutoCloseable {
     }
 
     /** Every deployment, configured and uploaded, and the route table requests are matched in. */
+    /**
+     * What reloads changed guest files ({@code guestDirectory.watch}), or null when they are not
+     * watched.
+     */
+    public GuestWatcher guestWatcher() {
+        return guestWatcher;
+    }
+
     public DeploymentRegistry deployments() {
         return registry;
     }
@@ -521,6 +545,9 @@ public final class Vivarium implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (guestWatcher != null) {
+            guestWatcher.close();
+        }
         uploads.close();
         registry.close();
         dispatcher.close();

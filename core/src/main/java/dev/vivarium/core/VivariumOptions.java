@@ -37,6 +37,7 @@ public final class VivariumOptions {
 
     private final List<RouteSpec> routes;
     private final Path guestDirectory;
+    private final boolean watchGuests;
     private final Duration deadline;
     private final int poolSize;
     private final long maxRequestBodySize;
@@ -59,6 +60,7 @@ public final class VivariumOptions {
         this.healthPath = b.healthPath;
         this.routes = List.copyOf(b.routes);
         this.guestDirectory = b.guestDirectory;
+        this.watchGuests = b.watchGuests;
         this.deadline = b.deadline;
         this.poolSize = b.poolSize;
         this.maxRequestBodySize = b.maxRequestBodySize;
@@ -102,6 +104,7 @@ public final class VivariumOptions {
         b.routes(RouteSpec.parseAll(s.get(VivariumSettings.ROUTES)));
         Path dir = s.get(VivariumSettings.GUEST_DIRECTORY);
         b.guestDirectory(dir != null ? dir : defaultGuestDirectory);
+        b.watchGuests(s.get(VivariumSettings.GUEST_DIRECTORY_WATCH));
         b.deadline(s.get(VivariumSettings.DEADLINE));
         if (s.isSet(VivariumSettings.POOL_SIZE)) {
             b.poolSize(s.get(VivariumSettings.POOL_SIZE));
@@ -135,6 +138,11 @@ public final class VivariumOptions {
 
     public Path guestDirectory() {
         return guestDirectory;
+    }
+
+    /** Whether routed guest files are reloaded when they change ({@code guestDirectory.watch}). */
+    public boolean watchGuests() {
+        return watchGuests;
     }
 
     public Duration deadline() {
@@ -224,6 +232,7 @@ public final class VivariumOptions {
         private String healthPath = "/__health";
         private List<RouteSpec> routes = List.of();
         private Path guestDirectory = Path.of(".");
+        private boolean watchGuests;
         private Duration deadline = DEFAULT_DEADLINE;
         private int poolSize = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
         private long maxRequestBodySize = DEFAULT_MAX_BODY;
@@ -279,6 +288,12 @@ public final class VivariumOptions {
 
         public Builder guestDirectory(Path dir) {
             this.guestDirectory = Objects.requireNonNull(dir, "guestDirectory");
+            return this;
+        }
+
+        /** Reloads a routed guest file when it changes on disk. */
+        public Builder watchGuests(boolean watch) {
+            this.watchGuests = watch;
             return this;
         }
 

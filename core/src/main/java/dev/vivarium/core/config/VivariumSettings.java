@@ -93,6 +93,15 @@ public final class VivariumSettings {
                             .defaultText(
                                     "filter: /WEB-INF/guests; Jetty: ${jetty.base}/vivarium/guests"));
 
+    public static final Setting<Boolean> GUEST_DIRECTORY_WATCH =
+            declare(
+                    Setting.of(
+                            "guestDirectory.watch",
+                            Kind.bool(),
+                            "false",
+                            "reload a routed guest file when it changes on disk (a broken file"
+                                    + " keeps the old version serving)"));
+
     public static final Setting<Duration> DEADLINE =
             declare(
                     Setting.of(

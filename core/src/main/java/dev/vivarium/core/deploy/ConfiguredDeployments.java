@@ -31,6 +31,26 @@ public final class ConfiguredDeployments {
             UploadOptions uploads,
             Path guestDirectory,
             GuestLimits limits) {
+        return load(routes, uploads, guestDirectory, limits, null);
+    }
+
+    /** The guest file a route names, as the loader reads it. */
+    static Path file(Path guestDirectory, RouteSpec spec) {
+        return guestDirectory.resolve(spec.guest()).normalize();
+    }
+
+    /**
+     * Loads the routed guests of the deployments {@code ids} only (all of them when null), e.g. to
+     * reload them after their files changed.
+     *
+     * @throws ConfigurationException naming the route and the problem
+     */
+    static List<DeploymentCandidate> load(
+            List<RouteSpec> routes,
+            UploadOptions uploads,
+            Path guestDirectory,
+            GuestLimits limits,
+            java.util.Set<String> ids) {
         Map<Path, GuestModule> guests = new LinkedHashMap<>();
         Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
         for (RouteSpec spec : routes) {
@@ -39,7 +59,10 @@ public final class ConfiguredDeployments {
             }
         }
         for (RouteSpec spec : routes) {
-            Path file = guestDirectory.resolve(spec.guest()).normalize();
+            if (ids != null && !ids.contains(spec.id())) {
+                continue;
+            }
+            Path file = file(guestDirectory, spec);
             GuestModule guest = guests.get(file);
             if (guest == null) {
                 try {

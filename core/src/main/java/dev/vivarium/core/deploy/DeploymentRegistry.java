@@ -168,6 +168,29 @@ public final class DeploymentRegistry implements AutoCloseable {
     }
 
     /**
+     * Replaces live configured deployments by new versions of them (their guest files changed):
+     * each keeps its KV store; the version it replaces finishes its running requests (up to {@link
+     * #reloadGrace}) and is retired. Nothing changes for a candidate whose id is not live.
+     */
+    public synchronized void replaceConfigured(List<Prepared> reloaded) {
+        for (Prepared p : reloaded) {
+            String id = p.candidate().id();
+            LiveDeployment old = live.get(id);
+            if (closed
+                    || old == null
+                    || old.candidate().source() != DeploymentCandidate.Source.SETTINGS) {
+                discard(p);
+                continue;
+            }
+            KvStore store = old.routes().get(0).deployment().kv();
+            live.put(id, bound(p, store));
+            publish();
+            retire(old, "reloaded", reloadGrace(old));
+            LOG.info("reloaded deployment {}: {}", id, p.candidate().bindings().get(0).spec());
+        }
+    }
+
+    /**
      * Whether {@code spec} fits beside every live route but those of deployment {@code id}.
      *
      * @throws ConfigurationException saying which routes match the same requests
@@ -289,13 +312,29 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     /** Stops a deployment that no longer takes requests: its requests, then its pools. */
     void retire(LiveDeployment l, String why) {
+        retire(l, why, REPLACE_GRACE);
+    }
+
+    /**
+     * The grace a reloaded configured deployment's running requests get: as long as the longest
+     * deadline of its routes (they end then anyway), at least {@link #REPLACE_GRACE}. An operator
+     * editing a file has not asked to cut anything short.
+     */
+    static Duration reloadGrace(LiveDeployment l) {
+        Duration grace = REPLACE_GRACE;
+        for (Route r : l.routes()) {
+            if (r.deadline().compareTo(grace) > 0) {
+                grace = r.deadline();
+            }
+        }
+        return grace;
+    }
+
+    private void retire(LiveDeployment l, String why, Duration grace) {
         var running = l.routes().get(0).deployment().running();
-        if (why.equals("replaced")) {
+        if (why.equals("replaced") || why.equals("reloaded")) {
             // requests the old version is answering may finish, briefly
-            jobs.schedule(
-                    () -> running.interruptAll(why),
-                    REPLACE_GRACE.toMillis(),
-                    TimeUnit.MILLISECONDS);
+            jobs.schedule(() -> running.interruptAll(why), grace.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             running.interruptAll(why);
         }

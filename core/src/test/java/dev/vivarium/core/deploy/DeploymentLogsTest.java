@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.VivariumOptions;
+import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.log.LogBuffer;
 import dev.vivarium.core.testing.TestGuests;
 import java.nio.charset.StandardCharsets;
