@@ -74,7 +74,7 @@ final class RepositorySync implements AutoCloseable {
             for (LiveDeployment l : List.copyOf(registry.live.values())) {
                 String id = l.candidate().id();
                 if (l.candidate().source() == Source.UPLOAD && !seen.contains(id)) {
-                    registry.remove(id, "removed elsewhere");
+                    registry.forget(id, "removed elsewhere");
                 }
             }
             if (changed) {
@@ -96,9 +96,14 @@ final class RepositorySync implements AutoCloseable {
                 return false;
             }
             if (!now.isBefore(r.expiresAt())) {
-                registry.repository.delete(id);
-                registry.kv.deleteWithDeployment(id);
-                LOG.info("deployment {} expired while the server was down; deleted", id);
+                if (current != null) {
+                    registry.forget(id, "expired");
+                }
+                // nodes sharing the repository all find it: one of them deletes it
+                if (registry.repository.expire(id, now)) {
+                    registry.kv.deleteWithDeployment(id);
+                    LOG.info("deployment {} expired; deleted with its KV store", id);
+                }
                 return false;
             }
             DeploymentCandidate c = loader.apply(r);
