@@ -38,6 +38,13 @@ public interface DeploymentRepository extends AutoCloseable {
     List<DeploymentRecord> list() throws IOException;
 
     /**
+     * The registry has made what it serves match the last {@link #list} (loaded what it could,
+     * retired what was gone): a shared repository may report it, e.g. as the version this node
+     * serves.
+     */
+    default void applied() {}
+
+    /**
      * Calls {@code onChange} when deployments may have changed through someone else (another node,
      * an operator); never for this repository's own {@link #save} and {@link #delete}.
      *

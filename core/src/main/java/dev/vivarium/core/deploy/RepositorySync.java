@@ -80,6 +80,7 @@ final class RepositorySync implements AutoCloseable {
             if (changed) {
                 registry.publish();
             }
+            registry.repository.applied();
         }
     }
 

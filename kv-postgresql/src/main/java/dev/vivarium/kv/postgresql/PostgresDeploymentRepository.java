@@ -87,7 +87,16 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
     /** The newest generation this node has read everything of. */
     private volatile long known = -1;
 
+    /** The generation of the last {@link #list}, and the one the registry has applied. */
+    private volatile long listed = -1;
+
+    private volatile long served = -1;
+
     private volatile boolean closed;
+
+    /** The generation the last heartbeat recorded. */
+    private volatile long beat = -2;
+
     private Thread watcher;
     private Connection listening;
 
@@ -310,6 +319,9 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
         synchronized (this) {
             if (known == generation - 1) {
                 known = generation;
+                if (served == generation - 1) {
+                    served = generation; // the registry publishes it as this returns
+                }
             }
         }
     }
@@ -485,8 +497,14 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
                         });
         synchronized (this) {
             known = Math.max(known, g);
+            listed = g;
         }
         return out;
+    }
+
+    @Override
+    public synchronized void applied() {
+        served = Math.max(served, listed);
     }
 
     private void read(Connection c, List<DeploymentRecord> out) throws SQLException {
@@ -536,9 +554,9 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
         return tx("read the generation", PostgresDeploymentRepository::generation);
     }
 
-    /** The generation this node serves (has read all of), or -1 before it read any. */
+    /** The generation this node serves (has read and applied all of), or -1 before any. */
     public long served() {
-        return known;
+        return served;
     }
 
     /** This node's id in the heartbeats ({@code deployments.nodeId}). */
@@ -623,7 +641,7 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
     }
 
     /** Waits up to a poll interval for another node's notice; whether one came. */
-    private boolean waitForNotice() throws SQLException {
+    private boolean waitForNotice() throws SQLException, IOException {
         Connection c;
         synchronized (this) {
             if (listening == null) {
@@ -639,21 +657,32 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
             }
             c = listening;
         }
-        PGNotification[] got =
-                c.unwrap(PGConnection.class).getNotifications((int) pollInterval.toMillis());
-        if (got == null) {
-            return false;
-        }
-        for (PGNotification n : got) {
-            if (!n.getParameter().endsWith(" " + nodeId)) {
-                return true;
+        // in slices, so that close() need not wait for a whole interval
+        long end = System.nanoTime() + pollInterval.toNanos();
+        PGConnection pg = c.unwrap(PGConnection.class);
+        while (!closed) {
+            long left = (end - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return false;
+            }
+            if (served != beat) {
+                heartbeat(); // soon after the registry applied a change
+            }
+            PGNotification[] got = pg.getNotifications((int) Math.min(left, 250));
+            if (got != null) {
+                for (PGNotification n : got) {
+                    if (!n.getParameter().endsWith(" " + nodeId)) {
+                        return true;
+                    }
+                }
             }
         }
         return false;
     }
 
     private void heartbeat() throws IOException {
-        long served = known;
+        long served = this.served;
+        beat = served;
         tx(
                 "record the heartbeat",
                 c -> {
