@@ -157,12 +157,15 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
                             + " jdbc:postgresql://db.example.com:5432/vivarium");
         }
         PgSettings settings = PgSettings.parse(jdbc);
-        Settings s = new Settings(given);
-        Duration poll = s.duration(POLL_INTERVAL, DEFAULT_POLL_INTERVAL);
+        String pollText = given.get(POLL_INTERVAL);
+        Duration poll =
+                pollText == null
+                        ? DEFAULT_POLL_INTERVAL
+                        : Settings.parseDuration(POLL_INTERVAL, pollText);
         if (poll.toMillis() < 50 || poll.compareTo(Duration.ofMinutes(10)) > 0) {
-            throw Settings.bad(POLL_INTERVAL, s.string(POLL_INTERVAL), "from 50ms to 10m");
+            throw Settings.bad(POLL_INTERVAL, pollText, "from 50ms to 10m");
         }
-        String nodeId = s.string(NODE_ID);
+        String nodeId = given.get(NODE_ID);
         if (nodeId == null || nodeId.isBlank()) {
             nodeId = defaultNodeId();
         }

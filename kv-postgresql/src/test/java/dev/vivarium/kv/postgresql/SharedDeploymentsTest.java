@@ -293,4 +293,40 @@ class SharedDeploymentsTest {
         assertTrue(node(3).uploads().remove("kept"));
         millisUntil(nodes, v -> v.route("localhost", "/kept") == null);
     }
+
+    @Test
+    void theSettingDeploymentsStorePostgresqlSharesUploadsThroughKvJdbcSettings() throws Exception {
+        url = db.freshSchema();
+        List<Vivarium> two = new ArrayList<>();
+        try {
+            for (int n = 1; n <= 2; n++) {
+                two.add(
+                        Vivarium.builder(
+                                        VivariumOptions.parse(
+                                                Map.of(
+                                                        "routes",
+                                                        "/static -> wat/fixtures/hello_raw.wat",
+                                                        "kv.directory",
+                                                        dir.resolve("kv" + n).toString(),
+                                                        "deployments.store",
+                                                        "postgresql",
+                                                        "kv.jdbc.url",
+                                                        url,
+                                                        "kv.jdbc.user",
+                                                        "postgres",
+                                                        "deployments.pollInterval",
+                                                        "200ms",
+                                                        "deployments.nodeId",
+                                                        "settings" + n),
+                                                TestGuests.root(),
+                                                dir.resolve("kv" + n)))
+                                .start());
+            }
+            two.get(0).uploads().deploy("s", "/s", null, null, List.of(), fixture("hello_raw.wat"));
+            millisUntil(List.of(two.get(1)), v -> "Hello, world!".equals(text(v, "/s")));
+            assertEquals(1, count("SELECT count(*) FROM vivarium_deployments"));
+        } finally {
+            two.forEach(Vivarium::close);
+        }
+    }
 }
