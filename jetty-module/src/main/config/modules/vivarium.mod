@@ -164,7 +164,7 @@ etc/vivarium.xml
 ## Where uploaded deployments are kept until they expire. Relative to jetty.base. Default: .uploads in kv.directory.
 # jetty.vivarium.deployments.directory=
 
-## Where uploaded deployments are kept: file (deployments.directory, one node) or postgresql (vivarium-kv-postgresql: shared by every node, see docs/several-nodes.md). Value: file, or the name of another store on the classpath.
+## Where uploads are kept: file (deployments.directory, one node) or postgresql (shared by every node, docs/several-nodes.md). Value: file, or the name of another store on the classpath.
 # jetty.vivarium.deployments.store=file
 
 ## Most deployments uploaded at once.

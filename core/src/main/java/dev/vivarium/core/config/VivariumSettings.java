@@ -497,9 +497,8 @@ public final class VivariumSettings {
                             "deployments.store",
                             Kind.text("file, or the name of another store on the classpath"),
                             "file",
-                            "where uploaded deployments are kept: file (deployments.directory, one"
-                                    + " node) or postgresql (vivarium-kv-postgresql: shared by"
-                                    + " every node, see docs/several-nodes.md)"));
+                            "where uploads are kept: file (deployments.directory, one node) or"
+                                    + " postgresql (shared by every node, docs/several-nodes.md)"));
 
     public static final Setting<Integer> DEPLOYMENTS_MAX =
             declare(

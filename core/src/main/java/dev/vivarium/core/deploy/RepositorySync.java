@@ -54,7 +54,8 @@ final class RepositorySync implements AutoCloseable {
                 kept = registry.repository.list();
             } catch (IOException e) {
                 throw new ConfigurationException(
-                        "Vivarium setting 'deployments.directory': cannot read "
+                        "Vivarium setting 'deployments.store' (or 'deployments.directory'): cannot"
+                                + " read "
                                 + registry.repository.describe()
                                 + ": "
                                 + e,
