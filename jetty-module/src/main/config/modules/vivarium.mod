@@ -176,6 +176,9 @@ etc/vivarium.xml
 ## Where uploaded deployments are kept until they expire. Relative to jetty.base. Default: .uploads in kv.directory.
 # jetty.vivarium.deployments.directory=
 
+## Where uploads are kept: file (deployments.directory, one node) or postgresql (shared by every node, docs/several-nodes.md). Value: file, or the name of another store on the classpath.
+# jetty.vivarium.deployments.store=file
+
 ## Most deployments uploaded at once.
 # jetty.vivarium.deployments.max=16
 

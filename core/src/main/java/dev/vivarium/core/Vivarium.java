@@ -9,8 +9,11 @@ import dev.vivarium.core.deploy.DeploymentBinder;
 import dev.vivarium.core.deploy.DeploymentCandidate;
 import dev.vivarium.core.deploy.DeploymentRegistry;
 import dev.vivarium.core.deploy.DeploymentRepository;
+import dev.vivarium.core.deploy.DeploymentStoreProvider;
+import dev.vivarium.core.deploy.DeploymentStores;
 import dev.vivarium.core.deploy.FileDeploymentRepository;
 import dev.vivarium.core.deploy.GuestWatcher;
+import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.engine.Admission;
@@ -87,6 +90,12 @@ public final class Vivarium implements AutoCloseable {
     private final Map<String, LogBuffer> logs = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
 
+    /** The repository {@code deployments.store} names. */
+    private static DeploymentRepository repository(UploadOptions u) {
+        DeploymentStoreProvider p = DeploymentStores.provider(u.store());
+        return p == null ? new FileDeploymentRepository(u.directory()) : p.open(u.storeSettings());
+    }
+
     private Vivarium(
             Builder b,
             List<DeploymentCandidate> configured,
@@ -106,9 +115,7 @@ public final class Vivarium implements AutoCloseable {
                         new EngineBinder(),
                         kvStores,
                         clock,
-                        b.repository != null
-                                ? b.repository
-                                : new FileDeploymentRepository(options.uploads().directory()));
+                        b.repository != null ? b.repository : repository(options.uploads()));
         GuestWatcher watcher = null;
         try {
             registry.publishConfigured(registry.prepare(configured));

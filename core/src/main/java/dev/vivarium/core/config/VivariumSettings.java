@@ -530,6 +530,15 @@ public final class VivariumSettings {
                                     "where uploaded deployments are kept until they expire")
                             .defaultText(".uploads in kv.directory"));
 
+    public static final Setting<String> DEPLOYMENTS_STORE =
+            declare(
+                    Setting.of(
+                            "deployments.store",
+                            Kind.text("file, or the name of another store on the classpath"),
+                            "file",
+                            "where uploads are kept: file (deployments.directory, one node) or"
+                                    + " postgresql (shared by every node, docs/several-nodes.md)"));
+
     public static final Setting<Integer> DEPLOYMENTS_MAX =
             declare(
                     Setting.of(

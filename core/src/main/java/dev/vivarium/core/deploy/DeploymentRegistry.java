@@ -272,6 +272,12 @@ public final class DeploymentRegistry implements AutoCloseable {
         if (save) {
             try {
                 repository.save(c.record());
+            } catch (RepositoryUnavailableException e) {
+                if (newStore) {
+                    kv.delete(id);
+                }
+                throw new UploadException(
+                        503, "cannot keep the upload: " + e.getMessage() + "; try again", e, 5);
             } catch (IOException | RuntimeException e) {
                 if (newStore) {
                     kv.delete(id);
@@ -351,30 +357,84 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     /**
      * Removes an uploaded deployment now, with its KV store and its kept copy; its running requests
-     * are interrupted.
+     * are interrupted. An expired one is expired in the repository, and its store deleted only by
+     * the node whose {@link DeploymentRepository#expire} removed it, so that expiry runs once for
+     * nodes sharing a repository.
      *
      * @return false if there is no uploaded deployment {@code id}
+     * @throws UploadException 503 if the repository is unavailable (nothing changed then)
      */
     public synchronized boolean remove(String id, String why) {
         LiveDeployment l = live.get(id);
         if (l == null || l.candidate().source() != DeploymentCandidate.Source.UPLOAD) {
             return false;
         }
-        live.remove(id);
+        boolean expired = why.equals("expired");
+        if (!expired) {
+            try {
+                repository.delete(id);
+            } catch (RepositoryUnavailableException e) {
+                throw new UploadException(
+                        503,
+                        "cannot remove deployment "
+                                + id
+                                + ": "
+                                + e.getMessage()
+                                + "; it still runs, try again",
+                        e,
+                        5);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn(
+                        "cannot delete deployment {} from {}: {}",
+                        id,
+                        repository.describe(),
+                        e.toString());
+            }
+        }
+        unpublish(l, why);
+        boolean deleteStore = true;
+        if (expired) {
+            try {
+                deleteStore = repository.expire(id, clock.instant());
+            } catch (IOException | RuntimeException e) {
+                // the repository still has it: whoever reads it next expires it, with its store
+                deleteStore = !(e instanceof RepositoryUnavailableException);
+                LOG.warn(
+                        "cannot expire deployment {} in {}: {}",
+                        id,
+                        repository.describe(),
+                        e.toString());
+            }
+        }
+        if (deleteStore) {
+            kv.deleteWithDeployment(id);
+        }
+        LOG.info(
+                "{} deployment {} ({}){}",
+                why,
+                id,
+                l.routes().get(0).spec(),
+                deleteStore ? " and its KV store" : "");
+        return true;
+    }
+
+    /**
+     * Stops serving an uploaded deployment that is gone from the repository (removed or expired by
+     * another node, which deleted its store): neither the repository nor the store is touched,
+     * since a new upload of the same id may already be there.
+     */
+    synchronized void forget(String id, String why) {
+        LiveDeployment l = live.get(id);
+        if (l != null && l.candidate().source() == DeploymentCandidate.Source.UPLOAD) {
+            unpublish(l, why);
+            LOG.info("{} deployment {} ({})", why, id, l.routes().get(0).spec());
+        }
+    }
+
+    private void unpublish(LiveDeployment l, String why) {
+        live.remove(l.candidate().id());
         publish();
         retire(l, why);
-        try {
-            repository.delete(id);
-        } catch (IOException | RuntimeException e) {
-            LOG.warn(
-                    "cannot delete deployment {} from {}: {}",
-                    id,
-                    repository.describe(),
-                    e.toString());
-        }
-        kv.deleteWithDeployment(id);
-        LOG.info("{} deployment {} ({}) and its KV store", why, id, l.routes().get(0).spec());
-        return true;
     }
 
     /**

@@ -1,14 +1,16 @@
 package dev.vivarium.core.deploy;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 
 /**
  * Where uploaded deployments are kept so they outlive the process: files on one node ({@link
- * FileDeploymentRepository}), a database shared by several later. The {@link DeploymentRegistry}
- * saves and deletes through it, lists it at start, and lists it again whenever it is told that
- * something changed: a notice carries no data ("look again"), so a lost or repeated one does no
- * harm.
+ * FileDeploymentRepository}), or a database shared by several nodes ({@code
+ * deployments.store=postgresql}, see {@link DeploymentStoreProvider}). The {@link
+ * DeploymentRegistry} saves and deletes through it, lists it at start, and lists it again whenever
+ * it is told that something changed: a notice carries no data ("look again"), so a lost or repeated
+ * one does no harm.
  */
 public interface DeploymentRepository extends AutoCloseable {
     /** Keeps a deployment, replacing the one with the same id; atomic per deployment. */
@@ -18,10 +20,29 @@ public interface DeploymentRepository extends AutoCloseable {
     void delete(String id) throws IOException;
 
     /**
+     * Forgets deployment {@code id} because its lifetime ended as of {@code now}, if it is still
+     * kept and still ended. Several nodes sharing a repository all see it end: only one call across
+     * them returns true, and that node deletes the KV store with it.
+     *
+     * @return whether this call removed it
+     */
+    default boolean expire(String id, Instant now) throws IOException {
+        delete(id);
+        return true;
+    }
+
+    /**
      * Every deployment kept, in a stable order. One that cannot be read is left where it is, logged
      * and skipped.
      */
     List<DeploymentRecord> list() throws IOException;
+
+    /**
+     * The registry has made what it serves match the last {@link #list} (loaded what it could,
+     * retired what was gone): a shared repository may report it, e.g. as the version this node
+     * serves.
+     */
+    default void applied() {}
 
     /**
      * Calls {@code onChange} when deployments may have changed through someone else (another node,

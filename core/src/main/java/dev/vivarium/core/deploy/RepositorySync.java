@@ -54,7 +54,8 @@ final class RepositorySync implements AutoCloseable {
                 kept = registry.repository.list();
             } catch (IOException e) {
                 throw new ConfigurationException(
-                        "Vivarium setting 'deployments.directory': cannot read "
+                        "Vivarium setting 'deployments.store' (or 'deployments.directory'): cannot"
+                                + " read "
                                 + registry.repository.describe()
                                 + ": "
                                 + e,
@@ -74,12 +75,13 @@ final class RepositorySync implements AutoCloseable {
             for (LiveDeployment l : List.copyOf(registry.live.values())) {
                 String id = l.candidate().id();
                 if (l.candidate().source() == Source.UPLOAD && !seen.contains(id)) {
-                    registry.remove(id, "removed elsewhere");
+                    registry.forget(id, "removed elsewhere");
                 }
             }
             if (changed) {
                 registry.publish();
             }
+            registry.repository.applied();
         }
     }
 
@@ -96,9 +98,14 @@ final class RepositorySync implements AutoCloseable {
                 return false;
             }
             if (!now.isBefore(r.expiresAt())) {
-                registry.repository.delete(id);
-                registry.kv.deleteWithDeployment(id);
-                LOG.info("deployment {} expired while the server was down; deleted", id);
+                if (current != null) {
+                    registry.forget(id, "expired");
+                }
+                // nodes sharing the repository all find it: one of them deletes it
+                if (registry.repository.expire(id, now)) {
+                    registry.kv.deleteWithDeployment(id);
+                    LOG.info("deployment {} expired; deleted with its KV store", id);
+                }
                 return false;
             }
             DeploymentCandidate c = loader.apply(r);

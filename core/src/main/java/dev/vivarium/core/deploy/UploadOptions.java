@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.eclipse.jetty.util.InetAddressSet;
 
@@ -19,7 +20,10 @@ import org.eclipse.jetty.util.InetAddressSet;
  * default, a name no KV store directory can have. Without {@code deployments.maxDeadline} an upload
  * may ask for up to the site's {@code deadline}; {@code deployments.routes} ({@code /*} by default:
  * any path, on any host, that no configured route takes) bounds where an upload's route may lie,
- * and uploads never take requests from a configured route.
+ * and uploads never take requests from a configured route. {@code deployments.store} names where
+ * uploads are kept: {@code file} (files in {@code deployments.directory}, one node) or a {@link
+ * DeploymentStoreProvider} on the classpath, e.g. {@code postgresql}, which declares its own
+ * settings.
  */
 public final class UploadOptions {
     static final String DEFAULT_ADMIN_PATH = VivariumSettings.ADMIN_PATH.defaultParsed();
@@ -41,8 +45,12 @@ public final class UploadOptions {
     private final Duration maxDeadline;
     private final List<RouteSpec> routes;
     private final int maxConcurrentUploads;
+    private final String store;
+    private final Map<String, String> storeSettings;
 
     private UploadOptions(Builder b) {
+        this.store = b.store;
+        this.storeSettings = Map.copyOf(b.storeSettings);
         this.adminToken = b.adminToken;
         this.adminPath = b.adminPath;
         this.adminAllowFrom = b.adminAllowFrom;
@@ -77,6 +85,17 @@ public final class UploadOptions {
         if (dir != null) {
             b.directory(dir);
         }
+        DeploymentStoreProvider store =
+                DeploymentStores.provider(s.get(VivariumSettings.DEPLOYMENTS_STORE));
+        if (store != null) {
+            b.store(store.name());
+            for (String name : store.settings()) {
+                String v = s.declaredBy(store.name() + " deployment store", name);
+                if (v != null) {
+                    b.storeSetting(name, v);
+                }
+            }
+        }
         b.max(s.get(VivariumSettings.DEPLOYMENTS_MAX));
         b.defaultTtl(s.get(VivariumSettings.DEPLOYMENTS_DEFAULT_TTL));
         b.maxTtl(s.get(VivariumSettings.DEPLOYMENTS_MAX_TTL));
@@ -96,6 +115,16 @@ public final class UploadOptions {
 
     public static Builder builder(Path directory) {
         return new Builder(directory);
+    }
+
+    /** {@code deployments.store}: {@code file}, or a {@link DeploymentStoreProvider}'s name. */
+    public String store() {
+        return store;
+    }
+
+    /** The store's own settings that were given (see {@link DeploymentStoreProvider#settings}). */
+    public Map<String, String> storeSettings() {
+        return storeSettings;
     }
 
     /** Whether the admin API answers (a token is set). */
@@ -269,6 +298,21 @@ public final class UploadOptions {
                 return lo != null && hi != null && lo.getAddress().length == hi.getAddress().length;
             }
             return OutboundUrl.ipLiteral(p) != null;
+        }
+
+        private String store = DeploymentStores.FILE;
+        private final Map<String, String> storeSettings = new java.util.TreeMap<>();
+
+        /** {@code deployments.store}; see {@link DeploymentStores}. */
+        public Builder store(String name) {
+            this.store = Objects.requireNonNull(name, "deployments.store");
+            return this;
+        }
+
+        /** One of the store's own settings (see {@link DeploymentStoreProvider#settings()}). */
+        public Builder storeSetting(String name, String value) {
+            storeSettings.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
+            return this;
         }
 
         public Builder directory(Path dir) {

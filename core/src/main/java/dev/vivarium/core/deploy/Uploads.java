@@ -8,6 +8,7 @@ import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.routing.RouteSpec;
+import dev.vivarium.core.kv.KvUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -207,6 +208,17 @@ public final class Uploads implements AutoCloseable {
                                 id, spec.toString(), fileName, r.module(), now, now.plus(lifetime));
                 DeploymentRegistry.Prepared p = compile(record, spec);
                 return registry.publishUpload(p, options.max());
+            } catch (KvUnavailableException e) {
+                // a shared KV database that is down: the deployments running go on
+                throw new UploadException(
+                        503,
+                        "cannot create the KV store of deployment "
+                                + id
+                                + ": "
+                                + e.getMessage()
+                                + "; try again",
+                        e,
+                        5);
             } finally {
                 release(id);
             }

@@ -177,7 +177,7 @@ public final class PostgresBackend implements KvBackend {
      * The {@code DataSource} bound at {@code name}, as Jetty's {@code session-store-jdbc} finds
      * one: the name as given, else under {@code java:comp/env/}.
      */
-    private static DataSource lookup(String name) {
+    static DataSource lookup(String name) {
         Object found;
         try {
             InitialContext ic = new InitialContext();

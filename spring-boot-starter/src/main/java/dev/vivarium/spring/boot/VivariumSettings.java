@@ -2,6 +2,8 @@ package dev.vivarium.spring.boot;
 
 import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.deploy.DeploymentStoreProvider;
+import dev.vivarium.core.deploy.DeploymentStores;
 import dev.vivarium.core.kv.KvBackendProvider;
 import dev.vivarium.core.kv.KvBackends;
 import java.nio.file.Path;
@@ -204,9 +206,12 @@ public final class VivariumSettings {
                             "2",
                             "Uploads parsed and compiled at once; more get 503."),
                     VivariumSetting.string(
-                            "deployments.maxTtl",
-                            "24h",
-                            "Longest lifetime an upload may ask for."));
+                            "deployments.maxTtl", "24h", "Longest lifetime an upload may ask for."),
+                    VivariumSetting.string(
+                            "deployments.store",
+                            "file",
+                            "Where uploads are kept: file (deployments.directory, one node) or"
+                                    + " postgresql (shared by every node)."));
 
     /** The starter's own properties: how the filter is registered, not engine settings. */
     public static final List<VivariumSetting> STARTER =
@@ -321,8 +326,8 @@ public final class VivariumSettings {
     }
 
     /**
-     * {@link #ENGINE} and the own settings of every KV backend on the class path (e.g. {@code
-     * kv.jdbc.url} with {@code vivarium-kv-postgresql}), which are found at run time.
+     * {@link #ENGINE} and the own settings of every KV backend and deployment store on the class
+     * path (e.g. {@code kv.jdbc.url} with {@code vivarium-kv-postgresql}), found at run time.
      */
     public static List<VivariumSetting> engine() {
         List<VivariumSetting> all = new ArrayList<>(ENGINE);
@@ -333,6 +338,17 @@ public final class VivariumSettings {
                     all.add(
                             VivariumSetting.string(
                                     name, null, "Setting of the KV backend '" + p.name() + "'."));
+                }
+            }
+        }
+        for (DeploymentStoreProvider p : DeploymentStores.providers().values()) {
+            for (String name : p.settings()) {
+                if (names.add(name)) {
+                    all.add(
+                            VivariumSetting.string(
+                                    name,
+                                    null,
+                                    "Setting of the deployment store '" + p.name() + "'."));
                 }
             }
         }
