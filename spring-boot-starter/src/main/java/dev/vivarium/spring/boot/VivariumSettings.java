@@ -47,6 +47,11 @@ public final class VivariumSettings {
                                     + " (copied to a temp directory); default ./guests if it"
                                     + " exists, else classpath:guests/."),
                     VivariumSetting.string(
+                            "guestDirectory.watch",
+                            "false",
+                            "Whether changed guest files of the routes are loaded again while the"
+                                    + " server runs (a broken file keeps the old version)."),
+                    VivariumSetting.string(
                             "deadline", "10s", "Longest a guest may run; 504 after it."),
                     VivariumSetting.string(
                             "poolSize", null, "Idle instances kept per guest; default 2 x CPUs."),
