@@ -154,11 +154,33 @@ final class AdminClient {
                 String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 throw failure("logs " + id, resp.statusCode(), text);
             }
+            String type = resp.headers().firstValue("content-type").orElse("");
+            if (type.startsWith("application/json")) {
+                // a server without the stream answers the buffered entries as one JSON document
+                entries(id, new String(in.readAllBytes(), StandardCharsets.UTF_8), sink);
+                return;
+            }
             SseReader.read(
                     new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), sink);
         } catch (IOException e) {
             throw new CliException(
                     ExitCodes.UNREACHABLE, "the log stream of " + id + " broke: " + e, e);
+        }
+    }
+
+    /** The {@code entries} of a JSON log answer, each as an event: faults as errors. */
+    private static void entries(String id, String json, Consumer<SseReader.Event> sink) {
+        Object doc = MiniJson.parse(json);
+        if (!(doc instanceof java.util.Map<?, ?> m)
+                || !(m.get("entries") instanceof List<?> list)) {
+            return;
+        }
+        for (Object e : list) {
+            String text = MiniJson.string(e, "text");
+            if (text != null) {
+                boolean fault = "fault".equals(MiniJson.string(e, "stream"));
+                sink.accept(new SseReader.Event(fault ? "error" : "message", id + ": " + text));
+            }
         }
     }
 
