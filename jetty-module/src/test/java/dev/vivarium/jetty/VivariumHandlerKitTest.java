@@ -8,7 +8,7 @@ import org.eclipse.jetty.server.handler.ContextHandler;
 /** The adapter kit through {@link VivariumHandler} wrapping a core handler. */
 class VivariumHandlerKitTest extends AdapterScenarios {
     @Override
-    protected KitServer start(Map<String, String> settings, String contextPath) throws Exception {
+    public KitServer start(Map<String, String> settings, String contextPath) throws Exception {
         return TestServer.start(
                 (server, s) -> {
                     VivariumHandler vivarium = new VivariumHandler(TestApplication.handler());

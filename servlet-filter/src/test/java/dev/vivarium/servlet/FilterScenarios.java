@@ -1,5 +1,6 @@
 package dev.vivarium.servlet;
 
+import static dev.vivarium.testkit.KitContext.messages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,7 +29,7 @@ abstract class FilterScenarios extends AdapterScenarios {
     abstract FilterServer.Container container();
 
     @Override
-    protected KitServer start(Map<String, String> settings, String contextPath) throws Exception {
+    public KitServer start(Map<String, String> settings, String contextPath) throws Exception {
         return FilterServer.create(
                         container(),
                         new FilterServer.Setup(

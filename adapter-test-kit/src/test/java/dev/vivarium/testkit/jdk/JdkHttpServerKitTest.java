@@ -23,17 +23,17 @@ import java.util.concurrent.Executors;
  */
 class JdkHttpServerKitTest extends AdapterScenarios {
     @Override
-    protected boolean speaksH2c() {
+    public boolean speaksH2c() {
         return false;
     }
 
     @Override
-    protected boolean passesQuotesAndAngleBracketsInTheQuery() {
+    public boolean passesQuotesAndAngleBracketsInTheQuery() {
         return false;
     }
 
     @Override
-    protected KitServer start(Map<String, String> settings, String contextPath) throws Exception {
+    public KitServer start(Map<String, String> settings, String contextPath) throws Exception {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
         Vivarium engine =
                 Vivarium.builder(
