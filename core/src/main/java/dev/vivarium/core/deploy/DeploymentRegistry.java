@@ -262,7 +262,12 @@ public final class DeploymentRegistry implements AutoCloseable {
     LiveDeployment bindUpload(Prepared p, boolean save) {
         DeploymentCandidate c = p.candidate();
         String id = c.id();
+        // a deployment whose end passed while it was compiled (a restore on a busy node) still
+        // binds: its store ends at once and the expiry job removes it the way it removes any other
         Duration lifetime = Duration.between(clock.instant(), c.expiresAt());
+        if (lifetime.isNegative() || lifetime.isZero()) {
+            lifetime = Duration.ofMillis(1);
+        }
         boolean newStore = !kv.deployments().contains(id);
         KvStore store = null;
         if (c.usesKv()) {

@@ -234,7 +234,7 @@ class SharedDeploymentsTest {
     @Test
     void anExpiredDeploymentIsDeletedOnceForTheClusterWithItsKvRows() throws Exception {
         startNodes("2s");
-        upload(2, "brief", "/brief", Duration.ofSeconds(3), "kv_tally.wat");
+        upload(2, "brief", "/brief", Duration.ofSeconds(8), "kv_tally.wat");
         millisUntil(nodes, v -> v.route("localhost", "/brief") != null);
         for (Vivarium v : nodes) {
             assertNotNull(text(v, "/brief"));
