@@ -4,6 +4,11 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
+import dev.vivarium.client.AdminClient;
+import dev.vivarium.client.Builder;
+import dev.vivarium.client.CliException;
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.Project;
 import dev.vivarium.jetty.VivariumHandler;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.vivarium.client.AdminClient;
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.MiniJson;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -25,9 +25,9 @@ import java.util.function.Consumer;
  * removes and streams logs with {@code Authorization: Bearer TOKEN}, and turns every failure into a
  * {@link CliException} that says what to do.
  */
-final class AdminClient {
+public final class AdminClient {
     /** Uploads larger than this show their progress. */
-    static final long PROGRESS_THRESHOLD = 1 << 20;
+    public static final long PROGRESS_THRESHOLD = 1 << 20;
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(5);
@@ -37,7 +37,7 @@ final class AdminClient {
     private final String token;
     private final HttpClient http;
 
-    AdminClient(String server, String adminPath, String token) {
+    public AdminClient(String server, String adminPath, String token) {
         if (server == null || server.isBlank()) {
             throw new CliException(
                     ExitCodes.USAGE,
@@ -70,7 +70,7 @@ final class AdminClient {
                         .build();
     }
 
-    String server() {
+    public String server() {
         return server;
     }
 
@@ -95,7 +95,7 @@ final class AdminClient {
     }
 
     /** Uploads {@code module}; the deployment's JSON. */
-    Map<String, Object> upload(
+    public Map<String, Object> upload(
             String id, String route, String ttl, byte[] module, PrintWriter progress) {
         String url =
                 deployments()
@@ -119,20 +119,20 @@ final class AdminClient {
 
     /** Every deployment, as the server lists them. */
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> list() {
+    public List<Map<String, Object>> list() {
         HttpResponse<String> resp = send(request(deployments()).GET().build(), "list");
         Object d = object(resp).get("deployments");
         return d instanceof List<?> l ? (List<Map<String, Object>>) l : List.of();
     }
 
-    void remove(String id) {
+    public void remove(String id) {
         send(request(deployments() + "/" + enc(id)).DELETE().build(), "remove " + id);
     }
 
     /**
      * Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends.
      */
-    void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
+    public void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
         String url = deployments() + "/" + enc(id) + "/logs" + (follow ? "?follow=1" : "");
         HttpRequest r =
                 HttpRequest.newBuilder(URI.create(url))
@@ -193,7 +193,7 @@ final class AdminClient {
      * Polls {@code url} until it answers something else than 404 (the route is live), at most
      * {@code wait}; the status it answered.
      */
-    int awaitServing(String url, Duration wait) {
+    public int awaitServing(String url, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         long pause = 50;
         while (true) {
@@ -261,7 +261,7 @@ final class AdminClient {
     }
 
     /** The server's {@code {"error": "..."}}, or its body cut short when it is not that JSON. */
-    static String serverMessage(String body) {
+    public static String serverMessage(String body) {
         try {
             String m = MiniJson.string(MiniJson.parse(body), "error");
             if (m != null) {
