@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -32,17 +33,36 @@ public final class AdminClient {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(5);
 
+    /**
+     * How the caller's user sets what a message asks for: the option that names the server, the
+     * ways to give the server and the token, and the option that sets how long to wait.
+     */
+    public record Hints(String serverOption, String server, String token, String waitOption) {
+        /** The {@code vivarium} command's options. */
+        public static final Hints CLI =
+                new Hints(
+                        "--server",
+                        "--server URL or VIVARIUM_SERVER",
+                        "--token TOKEN or VIVARIUM_TOKEN",
+                        "--wait");
+    }
+
     private final String server;
     private final String adminPath;
     private final String token;
+    private final Hints hints;
     private final HttpClient http;
 
     public AdminClient(String server, String adminPath, String token) {
+        this(server, adminPath, token, Hints.CLI);
+    }
+
+    public AdminClient(String server, String adminPath, String token, Hints hints) {
+        this.hints = Objects.requireNonNull(hints, "hints");
         if (server == null || server.isBlank()) {
             throw new CliException(
                     ExitCodes.USAGE,
-                    "no server given: pass --server URL (e.g. https://edge.example.com) or set"
-                            + " VIVARIUM_SERVER");
+                    "no server given: set " + hints.server() + " (e.g. https://edge.example.com)");
         }
         String s = server.strip();
         while (s.endsWith("/")) {
@@ -52,12 +72,13 @@ public final class AdminClient {
         try {
             uri = URI.create(s);
         } catch (IllegalArgumentException e) {
-            throw new CliException(ExitCodes.USAGE, "--server '" + server + "' is not a URL", e);
+            throw new CliException(
+                    ExitCodes.USAGE, hints.serverOption() + " '" + server + "' is not a URL", e);
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
             throw new CliException(
                     ExitCodes.USAGE,
-                    "--server '" + server + "' must start with http:// or https://");
+                    hints.serverOption() + " '" + server + "' must start with http:// or https://");
         }
         this.server = s;
         this.adminPath = adminPath.startsWith("/") ? adminPath : "/" + adminPath;
@@ -86,8 +107,7 @@ public final class AdminClient {
         if (token == null || token.isBlank()) {
             throw new CliException(
                     ExitCodes.UNAUTHORIZED,
-                    "missing token: pass --token TOKEN or set VIVARIUM_TOKEN (the server's"
-                            + " admin.token)");
+                    "missing token: pass " + hints.token() + " (the server's admin.token)");
         }
         return HttpRequest.newBuilder(URI.create(url))
                 .timeout(REQUEST_TIMEOUT)
@@ -220,7 +240,9 @@ public final class AdminClient {
                                 + url
                                 + " still answers 404 after "
                                 + wait.toSeconds()
-                                + " s; check the route (vivarium list) or wait longer (--wait)");
+                                + " s; check the route (vivarium list) or wait longer ("
+                                + hints.waitOption()
+                                + ")");
             }
             sleep(pause);
             pause = Math.min(pause * 2, 1000);
@@ -256,7 +278,8 @@ public final class AdminClient {
                         + server
                         + " ("
                         + why
-                        + "); is the server running? check --server or VIVARIUM_SERVER",
+                        + "); is the server running? check "
+                        + hints.server(),
                 e);
     }
 
@@ -283,7 +306,8 @@ public final class AdminClient {
                             + server
                             + " answered 401 ("
                             + msg
-                            + "); pass the server's admin.token with --token or VIVARIUM_TOKEN");
+                            + "); pass the server's admin.token with "
+                            + hints.token());
         }
         if (status == 403) {
             return new CliException(
