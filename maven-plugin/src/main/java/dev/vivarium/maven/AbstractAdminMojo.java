@@ -21,16 +21,6 @@ import org.apache.maven.settings.crypto.SettingsDecryptionResult;
 abstract class AbstractAdminMojo extends AbstractVivariumMojo {
     static final String DEFAULT_SERVER_ID = "vivarium";
 
-    /** The ways to give each setting, for the client's messages. */
-    private static final AdminClient.Hints HINTS =
-            new AdminClient.Hints(
-                    "vivarium.url",
-                    "-Dvivarium.url=URL (or <url> in the plugin's configuration, or"
-                            + " VIVARIUM_SERVER)",
-                    "-Dvivarium.token=TOKEN, the password of <server><id>vivarium</id> in"
-                            + " settings.xml, or VIVARIUM_TOKEN",
-                    "-Dvivarium.wait=SECONDS");
-
     /**
      * The server, with its context path if any (e.g. {@code https://edge.example.com}). Default:
      * the environment variable {@code VIVARIUM_SERVER}.
@@ -68,7 +58,18 @@ abstract class AbstractAdminMojo extends AbstractVivariumMojo {
 
     AdminClient client() {
         String server = blank(url) ? System.getenv("VIVARIUM_SERVER") : url;
-        return new AdminClient(server, adminPath, token(), HINTS);
+        return new AdminClient(server, adminPath, token(), hints());
+    }
+
+    /** The ways to give each setting, for the client's messages. */
+    private AdminClient.Hints hints() {
+        return new AdminClient.Hints(
+                "vivarium.url",
+                "-Dvivarium.url=URL, <url> in the plugin's configuration, or VIVARIUM_SERVER",
+                "-Dvivarium.token=TOKEN, the <password> of <server><id>"
+                        + serverId
+                        + "</id> in settings.xml, or VIVARIUM_TOKEN",
+                "-Dvivarium.wait=SECONDS");
     }
 
     private String token() {

@@ -1,8 +1,11 @@
 package dev.vivarium.maven;
 
+import dev.vivarium.client.Builder;
 import dev.vivarium.client.CliException;
+import dev.vivarium.client.ExitCodes;
 import dev.vivarium.client.Project;
 import java.io.File;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -39,7 +42,9 @@ abstract class AbstractVivariumMojo extends AbstractMojo {
         try {
             run();
         } catch (CliException e) {
-            throw new MojoFailureException("vivarium: " + e.getMessage(), e);
+            // the message says it all; Maven would append every cause's message to it
+            getLog().debug(e);
+            throw new MojoFailureException("vivarium: " + e.getMessage());
         }
     }
 
@@ -54,7 +59,7 @@ abstract class AbstractVivariumMojo extends AbstractMojo {
         Path dir = directory.toPath().toAbsolutePath().normalize();
         if (!Files.isRegularFile(dir.resolve(Project.MANIFEST))) {
             throw new CliException(
-                    dev.vivarium.client.ExitCodes.PROJECT,
+                    ExitCodes.PROJECT,
                     "no "
                             + Project.MANIFEST
                             + " in "
@@ -64,6 +69,29 @@ abstract class AbstractVivariumMojo extends AbstractMojo {
                             + " point -Dvivarium.directory at one");
         }
         return Project.load(dir);
+    }
+
+    /** Builds {@code p} (unless it is up to date) and logs what was done. */
+    Builder.Result build(Project p, boolean force) throws MojoExecutionException {
+        Builder.Result r = new Builder(log()).build(p, force);
+        String rel = p.dir().relativize(r.output()).toString();
+        if (r.upToDate()) {
+            getLog().info("vivarium: " + rel + " is up to date");
+            return r;
+        }
+        try {
+            getLog().info(
+                            "vivarium: built "
+                                    + rel
+                                    + " ("
+                                    + Files.size(r.output())
+                                    + " bytes) in "
+                                    + r.millis()
+                                    + " ms");
+        } catch (IOException e) {
+            throw new MojoExecutionException("vivarium: cannot read " + r.output(), e);
+        }
+        return r;
     }
 
     /** A writer whose lines go to Maven's log at info level (the compilers' output, progress). */

@@ -1,9 +1,5 @@
 package dev.vivarium.maven;
 
-import dev.vivarium.client.Builder;
-import dev.vivarium.client.Project;
-import java.io.IOException;
-import java.nio.file.Files;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
 import org.apache.maven.plugins.annotations.Mojo;
@@ -24,24 +20,6 @@ public final class BuildMojo extends AbstractVivariumMojo {
 
     @Override
     void run() throws MojoExecutionException {
-        Project p = project();
-        Builder.Result r = new Builder(log()).build(p, force);
-        String rel = p.dir().relativize(r.output()).toString();
-        if (r.upToDate()) {
-            getLog().info("vivarium: " + rel + " is up to date");
-            return;
-        }
-        try {
-            getLog().info(
-                            "vivarium: built "
-                                    + rel
-                                    + " ("
-                                    + Files.size(r.output())
-                                    + " bytes) in "
-                                    + r.millis()
-                                    + " ms");
-        } catch (IOException e) {
-            throw new MojoExecutionException("vivarium: cannot read " + r.output(), e);
-        }
+        build(project(), force);
     }
 }

@@ -38,7 +38,7 @@ public final class DeployMojo extends AbstractAdminMojo {
     void run() throws MojoExecutionException {
         Project p = project();
         AdminClient client = client();
-        Builder.Result built = new Builder(log()).build(p, false);
+        Builder.Result built = build(p, false);
         byte[] module;
         try {
             module = Files.readAllBytes(built.output());
