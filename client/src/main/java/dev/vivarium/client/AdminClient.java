@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -346,6 +347,25 @@ public final class AdminClient {
             Thread.currentThread().interrupt();
             throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
         }
+    }
+
+    /**
+     * The URLs an upload's answer names ({@code url}, then {@code urls}; a server with {@code
+     * deployments.domain} gives each deployment a host name), each once.
+     */
+    public static List<String> urls(Map<String, Object> info) {
+        List<String> urls = new ArrayList<>();
+        if (info.get("url") instanceof String u) {
+            urls.add(u);
+        }
+        if (info.get("urls") instanceof List<?> l) {
+            for (Object o : l) {
+                if (o instanceof String u && !urls.contains(u)) {
+                    urls.add(u);
+                }
+            }
+        }
+        return urls;
     }
 
     /** The upload's bytes, printing how much is sent every 10%. */

@@ -29,7 +29,18 @@ public final class Builder {
     private static final long BUILD_TIMEOUT_MINUTES = 15;
 
     /** What a build did. */
-    public record Result(Path output, boolean upToDate, long millis) {}
+    public record Result(Path output, boolean upToDate, long millis) {
+        /**
+         * What the build did, in one line, its output relative to {@code projectDir}: {@code built
+         * target/NAME.wasm (339 bytes) in 12 ms} or {@code target/NAME.wasm is up to date}.
+         */
+        public String summary(Path projectDir) throws IOException {
+            String rel = projectDir.relativize(output).toString();
+            return upToDate
+                    ? rel + " is up to date"
+                    : "built " + rel + " (" + Files.size(output) + " bytes) in " + millis + " ms";
+        }
+    }
 
     private final PrintWriter log;
 

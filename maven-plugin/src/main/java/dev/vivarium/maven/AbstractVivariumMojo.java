@@ -74,20 +74,8 @@ abstract class AbstractVivariumMojo extends AbstractMojo {
     /** Builds {@code p} (unless it is up to date) and logs what was done. */
     Builder.Result build(Project p, boolean force) throws MojoExecutionException {
         Builder.Result r = new Builder(log()).build(p, force);
-        String rel = p.dir().relativize(r.output()).toString();
-        if (r.upToDate()) {
-            getLog().info("vivarium: " + rel + " is up to date");
-            return r;
-        }
         try {
-            getLog().info(
-                            "vivarium: built "
-                                    + rel
-                                    + " ("
-                                    + Files.size(r.output())
-                                    + " bytes) in "
-                                    + r.millis()
-                                    + " ms");
+            getLog().info("vivarium: " + r.summary(p.dir()));
         } catch (IOException e) {
             throw new MojoExecutionException("vivarium: cannot read " + r.output(), e);
         }

@@ -7,8 +7,6 @@ import dev.vivarium.client.Project;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugins.annotations.Mojo;
@@ -60,26 +58,10 @@ public final class DeployMojo extends AbstractAdminMojo {
                                 + ", expires "
                                 + MiniJson.string(info, "expiresAt"));
         getLog().info("vivarium: " + served + "  (answers " + status + ")");
-        for (String extra : urls(info)) {
+        for (String extra : AdminClient.urls(info)) {
             if (!extra.equals(served)) {
                 getLog().info("vivarium: " + extra);
             }
         }
-    }
-
-    /** The {@code url} and {@code urls} of the upload's answer (a server with a domain). */
-    private static List<String> urls(Map<String, Object> info) {
-        List<String> urls = new ArrayList<>();
-        if (info.get("url") instanceof String u) {
-            urls.add(u);
-        }
-        if (info.get("urls") instanceof List<?> l) {
-            for (Object o : l) {
-                if (o instanceof String u && !urls.contains(u)) {
-                    urls.add(u);
-                }
-            }
-        }
-        return urls;
     }
 }
