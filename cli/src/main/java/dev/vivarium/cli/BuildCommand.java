@@ -1,7 +1,9 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.Builder;
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.Project;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,19 +28,7 @@ final class BuildCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Project p = Project.load(main.directory());
         Builder.Result r = new Builder(spec.commandLine().getErr()).build(p, force);
-        String rel = p.dir().relativize(r.output()).toString();
-        if (r.upToDate()) {
-            out.println(rel + " is up to date");
-        } else {
-            out.println(
-                    "built "
-                            + rel
-                            + " ("
-                            + Files.size(r.output())
-                            + " bytes) in "
-                            + r.millis()
-                            + " ms");
-        }
+        out.println(r.summary(p.dir()));
         out.flush();
         return ExitCodes.OK;
     }

@@ -1,9 +1,13 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.AdminClient;
+import dev.vivarium.client.Builder;
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.MiniJson;
+import dev.vivarium.client.Project;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -75,17 +79,6 @@ final class DeployCommand implements Callable<Integer> {
 
     /** The {@code url} and {@code urls} members of the upload's answer, when it has them. */
     static List<String> serverUrls(Map<String, Object> info) {
-        List<String> urls = new ArrayList<>();
-        if (info.get("url") instanceof String u) {
-            urls.add(u);
-        }
-        if (info.get("urls") instanceof List<?> l) {
-            for (Object o : l) {
-                if (o instanceof String u && !urls.contains(u)) {
-                    urls.add(u);
-                }
-            }
-        }
-        return urls;
+        return AdminClient.urls(info);
     }
 }

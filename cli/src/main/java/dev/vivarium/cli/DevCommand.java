@@ -1,5 +1,7 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.Project;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -4,6 +4,11 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
+import dev.vivarium.client.AdminClient;
+import dev.vivarium.client.Builder;
+import dev.vivarium.client.CliException;
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.Project;
 import dev.vivarium.jetty.VivariumHandler;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -30,7 +35,7 @@ import org.eclipse.jetty.server.ServerConnector;
  * {@link WatchService} on every project directory but {@code target/}). A build that fails is
  * reported and the last good version keeps serving.
  */
-final class DevServer implements AutoCloseable {
+public final class DevServer implements AutoCloseable {
     /** How long to wait after a change for more (editors write a file in several steps). */
     private static final long SETTLE_MILLIS = 40;
 
@@ -46,7 +51,7 @@ final class DevServer implements AutoCloseable {
     private final AtomicInteger failures = new AtomicInteger();
     private AdminClient admin;
 
-    DevServer(Project project, String host, int port, PrintWriter log) throws Exception {
+    public DevServer(Project project, String host, int port, PrintWriter log) throws Exception {
         this.project = project;
         this.log = log;
         this.builder = new Builder(log);
@@ -72,7 +77,7 @@ final class DevServer implements AutoCloseable {
     }
 
     /** Builds, starts the server, uploads, and watches the sources. */
-    DevServer start() throws Exception {
+    public DevServer start() throws Exception {
         Builder.Result r = builder.build(project, false);
         try {
             server.start();
@@ -96,27 +101,27 @@ final class DevServer implements AutoCloseable {
         return this;
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://" + connector.getHost() + ":" + connector.getLocalPort();
     }
 
     /** The URL the project answers at. */
-    String url() {
+    public String url() {
         return baseUrl() + project.urlPath();
     }
 
     /** Reloads done since start (the first upload not counted). */
-    int reloads() {
+    public int reloads() {
         return reloads.get();
     }
 
     /** Builds that failed since start. */
-    int failures() {
+    public int failures() {
         return failures.get();
     }
 
     /** Until closed or interrupted. */
-    void join() throws InterruptedException {
+    public void join() throws InterruptedException {
         server.join();
     }
 

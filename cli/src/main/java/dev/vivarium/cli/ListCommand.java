@@ -1,5 +1,7 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.MiniJson;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;

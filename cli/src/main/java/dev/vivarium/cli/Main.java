@@ -1,5 +1,7 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.CliException;
+import dev.vivarium.client.ExitCodes;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

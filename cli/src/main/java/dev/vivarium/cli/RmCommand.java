@@ -1,5 +1,6 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.ExitCodes;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,5 +1,6 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.AdminClient;
 import picocli.CommandLine.Option;
 
 /** Where the admin API is: {@code --server}, {@code --token}, {@code --admin-path}. */

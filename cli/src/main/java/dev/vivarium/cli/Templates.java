@@ -1,5 +1,6 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.Project;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 /**
  * The exit codes of the {@code vivarium} command (docs/cli.md lists them): a script can tell a

@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import com.dylibso.chicory.wabt.Wat2Wasm;
 import java.io.IOException;
@@ -19,25 +19,36 @@ import java.util.stream.Stream;
  * with the plain flags, or wat2wasm inside the JVM. Incremental: nothing runs when the output is
  * newer than every source.
  */
-final class Builder {
-    static final String APT_RUST =
+public final class Builder {
+    public static final String APT_RUST =
             "apt-get install -y --no-install-recommends rustc cargo libstd-rust-dev-wasm32 lld-14"
                     + " librust-http-dev";
-    static final String APT_C =
+    public static final String APT_C =
             "apt-get install -y --no-install-recommends clang-14 lld-14 wasi-libc"
                     + " libclang-rt-14-dev-wasm32";
     private static final long BUILD_TIMEOUT_MINUTES = 15;
 
     /** What a build did. */
-    record Result(Path output, boolean upToDate, long millis) {}
+    public record Result(Path output, boolean upToDate, long millis) {
+        /**
+         * What the build did, in one line, its output relative to {@code projectDir}: {@code built
+         * target/NAME.wasm (339 bytes) in 12 ms} or {@code target/NAME.wasm is up to date}.
+         */
+        public String summary(Path projectDir) throws IOException {
+            String rel = projectDir.relativize(output).toString();
+            return upToDate
+                    ? rel + " is up to date"
+                    : "built " + rel + " (" + Files.size(output) + " bytes) in " + millis + " ms";
+        }
+    }
 
     private final PrintWriter log;
 
-    Builder(PrintWriter log) {
+    public Builder(PrintWriter log) {
         this.log = log;
     }
 
-    Result build(Project p, boolean force) {
+    public Result build(Project p, boolean force) {
         long start = System.nanoTime();
         Path out = p.output();
         try {
@@ -57,7 +68,7 @@ final class Builder {
     }
 
     /** Every file of the project but target/ and dot-directories (.cargo/ counts). */
-    static List<Path> sources(Project p) throws IOException {
+    public static List<Path> sources(Project p) throws IOException {
         List<Path> files = new ArrayList<>();
         try (Stream<Path> s = Files.walk(p.dir())) {
             s.filter(Files::isRegularFile).filter(f -> watched(p.dir(), f)).forEach(files::add);
@@ -66,7 +77,7 @@ final class Builder {
     }
 
     /** Whether a change to {@code f} calls for a rebuild. */
-    static boolean watched(Path dir, Path f) {
+    public static boolean watched(Path dir, Path f) {
         Path rel = dir.relativize(f);
         if (rel.getNameCount() == 0) {
             return true;

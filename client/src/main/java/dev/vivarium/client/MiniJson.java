@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +10,7 @@ import java.util.Map;
  * {@code String}, numbers {@code Double} or {@code Long}, and {@code true}, {@code false}, {@code
  * null} themselves.
  */
-final class MiniJson {
+public final class MiniJson {
     private final String s;
     private int i;
 
@@ -18,7 +18,7 @@ final class MiniJson {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         MiniJson p = new MiniJson(text);
         Object v = p.value();
         p.ws();
@@ -30,7 +30,7 @@ final class MiniJson {
 
     /** An object's member as a string, or null. */
     @SuppressWarnings("unchecked")
-    static String string(Object object, String key) {
+    public static String string(Object object, String key) {
         if (object instanceof Map<?, ?> m) {
             Object v = ((Map<String, Object>) m).get(key);
             return v == null ? null : v.toString();

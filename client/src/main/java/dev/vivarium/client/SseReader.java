@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,14 +10,14 @@ import java.util.function.Consumer;
  * starting with {@code :} are comments (keep-alives), {@code id:} and {@code retry:} are read and
  * ignored.
  */
-final class SseReader {
+public final class SseReader {
     /** One event: its type ({@code message} unless named) and data. */
-    record Event(String type, String data) {}
+    public record Event(String type, String data) {}
 
     private SseReader() {}
 
     /** Reads events until the stream ends, handing each to {@code sink}. */
-    static void read(BufferedReader in, Consumer<Event> sink) throws IOException {
+    public static void read(BufferedReader in, Consumer<Event> sink) throws IOException {
         String type = null;
         StringBuilder data = null;
         String line;

@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -16,8 +16,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -25,24 +27,43 @@ import java.util.function.Consumer;
  * removes and streams logs with {@code Authorization: Bearer TOKEN}, and turns every failure into a
  * {@link CliException} that says what to do.
  */
-final class AdminClient {
+public final class AdminClient {
     /** Uploads larger than this show their progress. */
-    static final long PROGRESS_THRESHOLD = 1 << 20;
+    public static final long PROGRESS_THRESHOLD = 1 << 20;
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(5);
 
+    /**
+     * How the caller's user sets what a message asks for: the option that names the server, the
+     * ways to give the server and the token, and the option that sets how long to wait.
+     */
+    public record Hints(String serverOption, String server, String token, String waitOption) {
+        /** The {@code vivarium} command's options. */
+        public static final Hints CLI =
+                new Hints(
+                        "--server",
+                        "--server URL or VIVARIUM_SERVER",
+                        "--token TOKEN or VIVARIUM_TOKEN",
+                        "--wait");
+    }
+
     private final String server;
     private final String adminPath;
     private final String token;
+    private final Hints hints;
     private final HttpClient http;
 
-    AdminClient(String server, String adminPath, String token) {
+    public AdminClient(String server, String adminPath, String token) {
+        this(server, adminPath, token, Hints.CLI);
+    }
+
+    public AdminClient(String server, String adminPath, String token, Hints hints) {
+        this.hints = Objects.requireNonNull(hints, "hints");
         if (server == null || server.isBlank()) {
             throw new CliException(
                     ExitCodes.USAGE,
-                    "no server given: pass --server URL (e.g. https://edge.example.com) or set"
-                            + " VIVARIUM_SERVER");
+                    "no server given: set " + hints.server() + " (e.g. https://edge.example.com)");
         }
         String s = server.strip();
         while (s.endsWith("/")) {
@@ -52,12 +73,13 @@ final class AdminClient {
         try {
             uri = URI.create(s);
         } catch (IllegalArgumentException e) {
-            throw new CliException(ExitCodes.USAGE, "--server '" + server + "' is not a URL", e);
+            throw new CliException(
+                    ExitCodes.USAGE, hints.serverOption() + " '" + server + "' is not a URL", e);
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
             throw new CliException(
                     ExitCodes.USAGE,
-                    "--server '" + server + "' must start with http:// or https://");
+                    hints.serverOption() + " '" + server + "' must start with http:// or https://");
         }
         this.server = s;
         this.adminPath = adminPath.startsWith("/") ? adminPath : "/" + adminPath;
@@ -70,7 +92,7 @@ final class AdminClient {
                         .build();
     }
 
-    String server() {
+    public String server() {
         return server;
     }
 
@@ -86,8 +108,7 @@ final class AdminClient {
         if (token == null || token.isBlank()) {
             throw new CliException(
                     ExitCodes.UNAUTHORIZED,
-                    "missing token: pass --token TOKEN or set VIVARIUM_TOKEN (the server's"
-                            + " admin.token)");
+                    "missing token: pass " + hints.token() + " (the server's admin.token)");
         }
         return HttpRequest.newBuilder(URI.create(url))
                 .timeout(REQUEST_TIMEOUT)
@@ -95,7 +116,7 @@ final class AdminClient {
     }
 
     /** Uploads {@code module}; the deployment's JSON. */
-    Map<String, Object> upload(
+    public Map<String, Object> upload(
             String id, String route, String ttl, byte[] module, PrintWriter progress) {
         String url =
                 deployments()
@@ -119,20 +140,20 @@ final class AdminClient {
 
     /** Every deployment, as the server lists them. */
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> list() {
+    public List<Map<String, Object>> list() {
         HttpResponse<String> resp = send(request(deployments()).GET().build(), "list");
         Object d = object(resp).get("deployments");
         return d instanceof List<?> l ? (List<Map<String, Object>>) l : List.of();
     }
 
-    void remove(String id) {
+    public void remove(String id) {
         send(request(deployments() + "/" + enc(id)).DELETE().build(), "remove " + id);
     }
 
     /**
      * Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends.
      */
-    void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
+    public void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
         String url = deployments() + "/" + enc(id) + "/logs" + (follow ? "?follow=1" : "");
         HttpRequest r =
                 HttpRequest.newBuilder(URI.create(url))
@@ -193,7 +214,7 @@ final class AdminClient {
      * Polls {@code url} until it answers something else than 404 (the route is live), at most
      * {@code wait}; the status it answered.
      */
-    int awaitServing(String url, Duration wait) {
+    public int awaitServing(String url, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         long pause = 50;
         while (true) {
@@ -220,7 +241,9 @@ final class AdminClient {
                                 + url
                                 + " still answers 404 after "
                                 + wait.toSeconds()
-                                + " s; check the route (vivarium list) or wait longer (--wait)");
+                                + " s; check the route (vivarium list) or wait longer ("
+                                + hints.waitOption()
+                                + ")");
             }
             sleep(pause);
             pause = Math.min(pause * 2, 1000);
@@ -256,12 +279,13 @@ final class AdminClient {
                         + server
                         + " ("
                         + why
-                        + "); is the server running? check --server or VIVARIUM_SERVER",
+                        + "); is the server running? check "
+                        + hints.server(),
                 e);
     }
 
     /** The server's {@code {"error": "..."}}, or its body cut short when it is not that JSON. */
-    static String serverMessage(String body) {
+    public static String serverMessage(String body) {
         try {
             String m = MiniJson.string(MiniJson.parse(body), "error");
             if (m != null) {
@@ -283,7 +307,8 @@ final class AdminClient {
                             + server
                             + " answered 401 ("
                             + msg
-                            + "); pass the server's admin.token with --token or VIVARIUM_TOKEN");
+                            + "); pass the server's admin.token with "
+                            + hints.token());
         }
         if (status == 403) {
             return new CliException(
@@ -322,6 +347,25 @@ final class AdminClient {
             Thread.currentThread().interrupt();
             throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
         }
+    }
+
+    /**
+     * The URLs an upload's answer names ({@code url}, then {@code urls}; a server with {@code
+     * deployments.domain} gives each deployment a host name), each once.
+     */
+    public static List<String> urls(Map<String, Object> info) {
+        List<String> urls = new ArrayList<>();
+        if (info.get("url") instanceof String u) {
+            urls.add(u);
+        }
+        if (info.get("urls") instanceof List<?> l) {
+            for (Object o : l) {
+                if (o instanceof String u && !urls.contains(u)) {
+                    urls.add(u);
+                }
+            }
+        }
+        return urls;
     }
 
     /** The upload's bytes, printing how much is sent every 10%. */

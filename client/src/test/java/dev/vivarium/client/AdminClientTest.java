@@ -1,6 +1,7 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -12,7 +13,6 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,7 +20,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The client side of what the Vivarium server does not answer yet, against a tiny server of the
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class AdminClientTest {
-    @TempDir Path work;
+    private static final String TOKEN = "client-test-token-0123456789abcdef";
     private HttpServer server;
     private String base;
     private final List<String> seen = new CopyOnWriteArrayList<>();
@@ -89,25 +88,55 @@ class AdminClientTest {
     }
 
     @Test
-    void logsFollowPrintsEachEventAndErrorsToStandardError() {
-        Cli.Result r =
-                Cli.run(work, "logs", "demo", "--follow", "--server", base, "--token", Cli.TOKEN);
-        assertEquals(0, r.exit(), r.toString());
-        assertEquals("demo: GET /demo/\ntwo\nlines\n", r.out(), r.toString());
-        assertEquals("guest trapped: unreachable\n", r.err(), r.toString());
+    void logsFollowReadsEachEventWithItsType() {
+        List<SseReader.Event> events = new CopyOnWriteArrayList<>();
+        new AdminClient(base, "/_vivarium", TOKEN).logs("demo", true, events::add);
+        assertEquals(
+                List.of(
+                        new SseReader.Event("message", "demo: GET /demo/"),
+                        new SseReader.Event("error", "guest trapped: unreachable"),
+                        new SseReader.Event("message", "two\nlines")),
+                events);
         assertEquals(
                 List.of(
                         "/_vivarium/deployments/demo/logs?follow=1 Bearer "
-                                + Cli.TOKEN
+                                + TOKEN
                                 + " text/event-stream"),
                 seen);
     }
 
     @Test
     void logsOfAnUnknownDeploymentShowTheServersMessage() {
-        Cli.Result r = Cli.run(work, "logs", "nope", "--server", base, "--token", Cli.TOKEN);
-        assertEquals(ExitCodes.REFUSED, r.exit(), r.toString());
-        assertTrue(r.err().contains("HTTP 404"), r.toString());
+        CliException e =
+                assertThrows(
+                        CliException.class,
+                        () ->
+                                new AdminClient(base, "/_vivarium", TOKEN)
+                                        .logs("nope", false, x -> {}));
+        assertEquals(ExitCodes.REFUSED, e.exitCode());
+        assertTrue(e.getMessage().contains("HTTP 404"), e.getMessage());
+    }
+
+    @Test
+    void messagesNameTheCallersOwnSettings() {
+        AdminClient.Hints maven =
+                new AdminClient.Hints("vivarium.url", "-Dvivarium.url", "-Dvivarium.token", "w");
+        CliException noToken =
+                assertThrows(
+                        CliException.class,
+                        () -> new AdminClient(base, "/_vivarium", " ", maven).list());
+        assertEquals(ExitCodes.UNAUTHORIZED, noToken.exitCode());
+        assertTrue(noToken.getMessage().contains("-Dvivarium.token"), noToken.getMessage());
+        CliException badUrl =
+                assertThrows(
+                        CliException.class,
+                        () -> new AdminClient("ftp://x", "/_vivarium", TOKEN, maven));
+        assertEquals(
+                "vivarium.url 'ftp://x' must start with http:// or https://", badUrl.getMessage());
+        CliException cli =
+                assertThrows(
+                        CliException.class, () -> new AdminClient(base, "/_vivarium", "").list());
+        assertTrue(cli.getMessage().contains("--token TOKEN"), cli.getMessage());
     }
 
     @Test
@@ -115,7 +144,7 @@ class AdminClientTest {
         StringWriter progress = new StringWriter();
         byte[] module = new byte[3 * 1024 * 1024];
         Map<String, Object> info =
-                new AdminClient(base, "/_vivarium", Cli.TOKEN)
+                new AdminClient(base, "/_vivarium", TOKEN)
                         .upload("big", "/big/*", "1h", module, new PrintWriter(progress, true));
         assertEquals("big", info.get("id"));
         assertEquals((long) module.length, info.get("moduleBytes"));
@@ -134,18 +163,5 @@ class AdminClientTest {
                 AdminClient.serverMessage("{\"error\":\"no deployment 'x'\"}"));
         assertEquals("<html>oops</html>", AdminClient.serverMessage("<html>oops</html>"));
         assertEquals("(no message)", AdminClient.serverMessage(""));
-    }
-
-    @SuppressWarnings("unchecked")
-    @Test
-    void deployPrintsTheHostNamesTheServerNames() {
-        Map<String, Object> info =
-                (Map<String, Object>)
-                        MiniJson.parse(
-                                "{\"id\":\"a\",\"url\":\"http://a.example.test/\","
-                                        + "\"urls\":[\"http://a.example.test/\",\"http://x/a/\"]}");
-        assertEquals(
-                List.of("http://a.example.test/", "http://x/a/"), DeployCommand.serverUrls(info));
-        assertEquals(List.of(), DeployCommand.serverUrls(Map.of("id", "a")));
     }
 }

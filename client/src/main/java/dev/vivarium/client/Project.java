@@ -1,4 +1,4 @@
-package dev.vivarium.cli;
+package dev.vivarium.client;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,19 +17,19 @@ import java.util.regex.Pattern;
  * {@code route}, {@code ttl}), its sources and its output {@code target/NAME.wasm}. The manifest is
  * the small TOML subset of {@code key = "value"} lines and {@code #} comments.
  */
-final class Project {
-    static final String MANIFEST = "vivarium.toml";
-    static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,63}");
+public final class Project {
+    public static final String MANIFEST = "vivarium.toml";
+    public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,63}");
     private static final Pattern LINE = Pattern.compile("([A-Za-z_]+)\\s*=\\s*\"([^\"]*)\"\\s*");
     private static final List<String> KEYS = List.of("name", "lang", "route", "ttl");
 
     /** The languages {@code vivarium new} writes and {@code vivarium build} builds. */
-    enum Lang {
+    public enum Lang {
         RUST,
         C,
         WAT;
 
-        static Lang parse(String s, String where) {
+        public static Lang parse(String s, String where) {
             for (Lang l : values()) {
                 if (l.name().equalsIgnoreCase(s.strip())) {
                     return l;
@@ -39,7 +39,7 @@ final class Project {
                     ExitCodes.PROJECT, where + ": unknown lang '" + s + "'; valid: rust, c, wat");
         }
 
-        String id() {
+        public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
@@ -50,7 +50,7 @@ final class Project {
     private final String route;
     private final String ttl;
 
-    Project(Path dir, String name, Lang lang, String route, String ttl) {
+    public Project(Path dir, String name, Lang lang, String route, String ttl) {
         this.dir = dir;
         this.name = name;
         this.lang = lang;
@@ -59,7 +59,7 @@ final class Project {
     }
 
     /** Reads the project in {@code dir} (or the nearest parent holding a vivarium.toml). */
-    static Project load(Path start) {
+    public static Project load(Path start) {
         Path dir = start;
         while (dir != null && !Files.isRegularFile(dir.resolve(MANIFEST))) {
             dir = dir.getParent();
@@ -125,7 +125,7 @@ final class Project {
     }
 
     /** The manifest text of a new project. */
-    String manifestText() {
+    public String manifestText() {
         return "# The manifest of a Vivarium guest project, read by the vivarium command.\n"
                 + "# name: the deployment id; route: where it answers; ttl: how long an upload lives.\n"
                 + "name = \""
@@ -139,33 +139,33 @@ final class Project {
                 + "\"\n";
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    Lang lang() {
+    public Lang lang() {
         return lang;
     }
 
-    String route() {
+    public String route() {
         return route;
     }
 
-    String ttl() {
+    public String ttl() {
         return ttl;
     }
 
     /** Where {@code vivarium build} puts the module. */
-    Path output() {
+    public Path output() {
         return dir.resolve("target").resolve(name + ".wasm");
     }
 
     /** The path part of the URL the route serves: {@code /hello/*} is served at {@code /hello/}. */
-    String urlPath() {
+    public String urlPath() {
         int slash = route.indexOf('/');
         String path = slash < 0 ? "/" : route.substring(slash);
         if (path.endsWith("/*")) {
