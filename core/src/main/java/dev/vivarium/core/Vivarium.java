@@ -533,6 +533,41 @@ public final class Vivarium implements AutoCloseable {
         return metrics.registry();
     }
 
+    /**
+     * The one line every adapter logs when the engine has started: the routes, the deployments, the
+     * admin API and health paths, the KV backend and the deployment store, e.g. {@code Vivarium
+     * started: routes [/hello -> hello.wasm]; 1 deployment (0 uploaded); admin API at /_vivarium;
+     * health at /__health; KV backend mapdb in /var/kv; uploads in file /var/kv/.uploads}.
+     */
+    public String startupLine() {
+        List<RouteSpec> specs = registry.specs();
+        int deployments = registry.list().size();
+        StringBuilder sb = new StringBuilder("Vivarium started: routes ");
+        sb.append(specs.isEmpty() ? "none" : specs.toString());
+        sb.append("; ")
+                .append(deployments)
+                .append(deployments == 1 ? " deployment (" : " deployments (")
+                .append(registry.countUploaded())
+                .append(" uploaded); ");
+        sb.append(
+                options.uploads().adminEnabled()
+                        ? "admin API at " + options.uploads().adminPath()
+                        : "admin API off (no admin.token)");
+        sb.append(options.healthEnabled() ? "; health at " + options.healthPath() : "; health off");
+        sb.append("; KV backend ").append(kvStores.backendName());
+        if ("mapdb".equals(kvStores.backendName())) {
+            sb.append(" in ").append(options.kv().directory());
+        }
+        if (options.uploads().adminEnabled()) {
+            String store = options.uploads().store();
+            sb.append("; uploads in ").append(store);
+            if ("file".equals(store)) {
+                sb.append(' ').append(options.uploads().directory());
+            }
+        }
+        return sb.toString();
+    }
+
     /** Routes and pool state, for {@code dump()} and logs. */
     public String describe() {
         StringBuilder sb = new StringBuilder();

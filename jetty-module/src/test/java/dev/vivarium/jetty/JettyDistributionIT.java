@@ -2,6 +2,7 @@ package dev.vivarium.jetty;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -26,27 +27,58 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The module as a user gets it: a real jetty-home (from Maven Central, unpacked by the build), a
  * fresh jetty-base with the distribution zip unpacked into it, {@code --add-modules=http,vivarium},
  * properties in {@code start.d/vivarium.ini}, and Jetty started as its own process on 127.0.0.1.
+ * Every test runs on each jetty-home the build unpacked: the newest 12.0.x and 12.1.x (see {@code
+ * it.jetty-home-12.*.version} in the POM).
  */
-@Timeout(180)
+@Timeout(240)
 class JettyDistributionIT {
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern STARTED_CONNECTOR =
             Pattern.compile(
                     "Started (?:oejs\\.)?ServerConnector@\\S+\\{[^}]*}\\{127\\.0\\.0\\.1:(\\d+)}");
 
-    private final Path jettyHome = Path.of(property("vivarium.it.jettyHome"));
     private final Path distribution = Path.of(property("vivarium.it.distribution"));
+    private Path jettyHome;
     private Path base;
     private Process jetty;
+
+    /** The unpacked jetty-homes, one per Jetty line; each must exist. */
+    static List<Path> jettyHomes() {
+        List<Path> homes = new ArrayList<>();
+        for (String dir : property("vivarium.it.jettyHomes").split(",")) {
+            Path home = Path.of(dir.trim());
+            if (!Files.isRegularFile(home.resolve("start.jar"))) {
+                throw new IllegalStateException("no jetty-home (start.jar) in " + home);
+            }
+            homes.add(home);
+        }
+        return homes;
+    }
+
+    @Test
+    void runsOnTheNewestJetty120AndJetty121() {
+        List<String> lines =
+                jettyHomes().stream()
+                        .map(
+                                h ->
+                                        h.getFileName()
+                                                .toString()
+                                                .replaceAll("^jetty-home-(12\\.\\d+)\\..*", "$1"))
+                        .sorted()
+                        .toList();
+        assertEquals(
+                List.of("12.0", "12.1"), lines, "one jetty-home of each line: " + jettyHomes());
+    }
 
     private static String property(String name) {
         String value = System.getProperty(name);
@@ -56,10 +88,13 @@ class JettyDistributionIT {
         return value;
     }
 
-    @BeforeEach
-    void createJettyBase(TestInfo test) throws IOException {
+    /** A fresh jetty-base for this test on this jetty-home, with the distribution unzipped. */
+    private void createJettyBase(Path home, TestInfo test) throws IOException {
+        jettyHome = home;
         Path work = Path.of(property("vivarium.it.workDirectory"));
-        base = work.resolve(test.getTestMethod().orElseThrow().getName());
+        base =
+                work.resolve(home.getFileName().toString())
+                        .resolve(test.getTestMethod().orElseThrow().getName());
         deleteRecursively(base);
         Files.createDirectories(base);
         unzip(distribution, base);
@@ -72,12 +107,21 @@ class JettyDistributionIT {
         }
     }
 
-    @Test
-    void aGuestAnswersInARealJettyHomeWithTheVivariumModuleAdded() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void aGuestAnswersInARealJettyHomeWithTheVivariumModuleAdded(Path home, TestInfo test)
+            throws Exception {
+        createJettyBase(home, test);
         Path ini = addModules();
         assertTrue(
                 Files.readString(ini).contains("# jetty.vivarium.routes="),
                 "the ini-template becomes start.d/vivarium.ini");
+        // [depend] is server only: core carries its own (relocated) HTTP client, so the host's
+        // Jetty, 12.0 or 12.1, puts no jetty-client on the server's class path
+        String classpath = run("classpath.log", "--list-classpath");
+        assertTrue(classpath.contains("jetty-server-"), classpath);
+        assertTrue(classpath.contains("lib/vivarium/vivarium-core-"), classpath);
+        assertFalse(classpath.contains("jetty-client-"), classpath);
         Path guests = base.resolve("vivarium/guests");
         assertTrue(Files.isDirectory(guests), "[files] creates the default guest directory");
 
@@ -138,12 +182,23 @@ class JettyDistributionIT {
                 "kept under jetty.base");
 
         String output = Files.readString(log);
+        // the startup line, in Jetty's own log (jetty-home's logging module)
+        assertTrue(
+                output.contains(
+                        "Vivarium started: routes [/hello -> hello_raw.wat, /trap -> trap_div.wat];"
+                                + " 2 deployments (0 uploaded); admin API at /_vivarium; health at"
+                                + " /__health; KV backend mapdb in "
+                                + base.resolve("vivarium/kv")),
+                output);
         assertTrue(output.contains("VivariumHandler@"), "the server dump shows the handler");
         assertTrue(output.contains("InstancePool[hello_raw.wat"), "and the guests' pools");
     }
 
-    @Test
-    void jettyRefusesToStartWithAMessageNamingABadSetting() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void jettyRefusesToStartWithAMessageNamingABadSetting(Path home, TestInfo test)
+            throws Exception {
+        createJettyBase(home, test);
         Path ini = addModules();
         Files.writeString(
                 ini,
@@ -161,11 +216,18 @@ class JettyDistributionIT {
 
     /** {@code --add-modules=http,vivarium} in the fresh jetty-base; returns vivarium.ini. */
     private Path addModules() throws Exception {
-        Path log = base.resolve("add-modules.log");
-        Process add = startJava(log, "--add-modules=http,vivarium");
-        assertTrue(add.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "--add-modules hung");
-        assertEquals(0, add.exitValue(), Files.readString(log));
+        run("add-modules.log", "--add-modules=http,vivarium");
         return base.resolve("start.d/vivarium.ini");
+    }
+
+    /** Runs start.jar with these arguments to its end; returns what it printed. */
+    private String run(String logName, String... args) throws Exception {
+        Path log = base.resolve(logName);
+        Process p = startJava(log, args);
+        assertTrue(p.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), args[0] + " hung");
+        String output = Files.readString(log);
+        assertEquals(0, p.exitValue(), output);
+        return output;
     }
 
     private Process startJava(Path log, String... args) throws IOException {
