@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.vivarium.core.testing.TestGuests;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -51,6 +55,7 @@ class JettyDistributionIT {
     private Path jettyHome;
     private Path base;
     private Process jetty;
+    private HttpServer upstream;
 
     /** The unpacked jetty-homes, one per Jetty line; each must exist. */
     static List<Path> jettyHomes() {
@@ -105,6 +110,9 @@ class JettyDistributionIT {
         if (jetty != null) {
             stop(jetty);
         }
+        if (upstream != null) {
+            upstream.stop(0);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -128,12 +136,28 @@ class JettyDistributionIT {
         for (String fixture : List.of("hello_raw.wat", "trap_div.wat")) {
             Files.copy(TestGuests.watFixtures().resolve(fixture), guests.resolve(fixture));
         }
+        // a guest's outbound call, through core's own HTTP client on either Jetty line
+        Files.copy(TestGuests.dist().resolve("fetch.wasm"), guests.resolve("fetch.wasm"));
+        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        upstream.createContext(
+                "/up",
+                exchange -> {
+                    byte[] body = "from upstream".getBytes(UTF_8);
+                    exchange.sendResponseHeaders(200, body.length);
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(body);
+                    }
+                });
+        upstream.start();
+        String upstreamBase = "http://127.0.0.1:" + upstream.getAddress().getPort();
         Files.writeString(
                 ini,
                 String.join(
                         "\n",
                         "",
-                        "jetty.vivarium.routes=/hello -> hello_raw.wat, /trap -> trap_div.wat",
+                        "jetty.vivarium.routes=/hello -> hello_raw.wat, /trap -> trap_div.wat,"
+                                + " /fetch -> fetch.wasm",
+                        "jetty.vivarium.outbound.allow=" + upstreamBase,
                         "jetty.vivarium.deadline=5s",
                         "jetty.vivarium.poolSize=2",
                         "jetty.vivarium.admin.token=" + ADMIN_TOKEN,
@@ -160,6 +184,10 @@ class JettyDistributionIT {
                 trap.body().contains("guest trapped: integer divide by zero in trap_div.wat"),
                 trap.body());
         assertEquals("Hello, world!", get(client, port, "/hello").body(), "still serving");
+        HttpResponse<String> fetched =
+                get(client, port, "/fetch?url=" + URLEncoder.encode(upstreamBase + "/up", UTF_8));
+        assertEquals(200, fetched.statusCode(), fetched.body());
+        assertEquals("from upstream", fetched.body());
 
         // the admin API, enabled by jetty.vivarium.admin.token: upload a guest at run time
         HttpRequest put =
@@ -185,8 +213,8 @@ class JettyDistributionIT {
         // the startup line, in Jetty's own log (jetty-home's logging module)
         assertTrue(
                 output.contains(
-                        "Vivarium started: routes [/hello -> hello_raw.wat, /trap -> trap_div.wat];"
-                                + " 2 deployments (0 uploaded); admin API at /_vivarium; health at"
+                        "Vivarium started: routes [/fetch -> fetch.wasm, /hello -> hello_raw.wat,"
+                                + " /trap -> trap_div.wat]; 3 deployments (0 uploaded); admin API at /_vivarium; health at"
                                 + " /__health; KV backend mapdb in "
                                 + base.resolve("vivarium/kv")),
                 output);
