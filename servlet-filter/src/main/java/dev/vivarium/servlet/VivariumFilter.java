@@ -91,7 +91,11 @@ public final class VivariumFilter implements Filter {
                             settings,
                             defaultGuestDirectory(context, tmp),
                             tmp.resolve("vivarium-kv"));
-            engine = Vivarium.builder(options).meterRegistry(meterRegistry(context)).start();
+            engine =
+                    Vivarium.builder(options)
+                            .meterRegistry(meterRegistry(context))
+                            .logSink(log.engineSink())
+                            .start();
             log.info(engine.startupLine() + " (" + contextName(context) + ")");
             log.debug(engine.describe());
             if (!settings.isSet(VivariumSettings.KV_DIRECTORY)
