@@ -7,13 +7,11 @@ import dev.vivarium.core.testing.TestGuests;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -170,21 +168,12 @@ class LauncherIT {
                     log.toString()
                             .contains("KV stores and uploaded deployments in " + dir.resolve("kv")),
                     log.toString());
-            HttpClient client = HttpClient.newHttpClient();
             HttpResponse<String> hi =
-                    client.send(
-                            HttpRequest.newBuilder(URI.create(base + "/hi"))
-                                    .timeout(Duration.ofSeconds(30))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    SampleProcess.send(HttpRequest.newBuilder(URI.create(base + "/hi")));
             assertEquals(200, hi.statusCode(), hi.body());
             assertEquals("Hello, world!", hi.body());
             HttpResponse<String> hello =
-                    client.send(
-                            HttpRequest.newBuilder(URI.create(base + "/hello"))
-                                    .timeout(Duration.ofSeconds(30))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    SampleProcess.send(HttpRequest.newBuilder(URI.create(base + "/hello")));
             assertEquals(404, hello.statusCode(), "the config's routes replace the WAR's");
         } finally {
             p.destroy();
