@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Build every Vivarium guest into guests/dist/ (flat: dist/<name>.wasm).
 #
-#   ./build.sh          build all guests, refresh dist/ and the size table in
-#                       README.md
-#   ./build.sh --check  rebuild from scratch into a temporary directory and
-#                       fail (exit 1, listing the files) if anything differs
-#                       byte for byte from dist/ (or README.md's size table is
-#                       stale)
+#   ./build.sh          build the guests whose sources changed, refresh dist/
+#                       and the size table in README.md
+#   ./build.sh --all    the same, but rebuild every guest
+#   ./build.sh --check  rebuild every guest from scratch into a temporary
+#                       directory and fail (exit 1, listing the files) if
+#                       anything differs byte for byte from dist/ (or
+#                       README.md's size table is stale)
+#
+# Incremental: a guest is skipped when the hash of its inputs (its sources,
+# the shared SDK and Cargo files or C headers, the tool versions and this
+# script) and the hash of its dist/ file are those recorded in
+# target/build-stamps/ by the build that produced it. Cargo.lock is updated
+# by a plain build when a new guest brings new dependencies (from Debian's
+# registry, offline); --check builds with --locked, so a stale Cargo.lock
+# fails there with a message saying to run ./build.sh and commit it.
 #
 # Uses only Debian's toolchain (installed with apt-get if something is
 # missing): /usr/bin/cargo with RUSTC=/usr/bin/rustc (rustup's proxies on
@@ -29,15 +38,17 @@ GUESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$GUESTS_DIR"
 
 MODE=build
+ALL=false
 case "${1:-}" in
     "") ;;
+    --all) ALL=true ;;
     --check) MODE=check ;;
     -h | --help)
         sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
         exit 0
         ;;
     *)
-        echo "usage: $0 [--check]" >&2
+        echo "usage: $0 [--all | --check]" >&2
         exit 2
         ;;
 esac
@@ -151,13 +162,87 @@ for dir in examples/*/ fixtures/*/; do
     RUST_GUESTS+=("$name")
 done
 
-log "cargo build (${#RUST_GUESTS[@]} guests) with $($RUSTC --version)"
-"$CARGO" build --release --locked --offline --target wasm32-unknown-unknown \
-    --workspace --config "target.wasm32-unknown-unknown.rustflags=$REMAP"
+# ---------------------------------------------------------------------------
+# Which guests changed (a plain build only; --check and --all rebuild all)
+# ---------------------------------------------------------------------------
+STAMPS="$GUESTS_DIR/target/build-stamps"
 
+# One hash of these files and of every file under these directories (paths
+# included, so a renamed or removed file counts as a change).
+tree_hash() {
+    local p
+    for p in "$@"; do
+        if [[ -d $p ]]; then
+            find "$p" -type f -not -path '*/target/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+        elif [[ -f $p ]]; then
+            sha256sum "$p"
+        fi
+    done | sha256sum | cut -d' ' -f1
+}
+
+TOOLS_HASH="$({ $RUSTC -vV; /usr/bin/clang-14 --version; wasm-opt --version; wat2wasm --version
+                sha256sum "$GUESTS_DIR/build.sh"; } | sha256sum | cut -d' ' -f1)"
+RUST_SHARED_HASH="$(tree_hash Cargo.toml Cargo.lock .cargo http_guest compat)"
+C_SHARED_HASH="$(tree_hash c/*.h)"
+
+# input_hash rust|c NAME
+input_hash() {
+    if [[ $1 == rust ]]; then
+        local dir=examples/$2
+        [[ -d $dir ]] || dir=fixtures/$2
+        echo "$TOOLS_HASH $RUST_SHARED_HASH $(tree_hash "$dir")" | sha256sum | cut -d' ' -f1
+    else
+        echo "$TOOLS_HASH $C_SHARED_HASH $(tree_hash "c/$2.c")" | sha256sum | cut -d' ' -f1
+    fi
+}
+
+# fresh rust|c NAME: dist/NAME.wasm is what the recorded build made from these inputs
+fresh() {
+    [[ $MODE == build && $ALL == false ]] || return 1
+    local stamp="$STAMPS/$2" recorded_in recorded_out
+    [[ -f $stamp && -f dist/$2.wasm ]] || return 1
+    read -r recorded_in recorded_out <"$stamp" || return 1
+    [[ $recorded_in == "$(input_hash "$1" "$2")" ]] || return 1
+    [[ $recorded_out == "$(sha256sum "dist/$2.wasm" | cut -d' ' -f1)" ]]
+}
+
+BUILT=()     # guests built now (the others are copied from dist/)
 for name in "${RUST_GUESTS[@]}"; do
-    cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$name.wasm" "$OUT/$name.wasm"
+    if fresh rust "$name"; then
+        cp "dist/$name.wasm" "$OUT/$name.wasm"
+    else
+        BUILT+=("rust:$name")
+    fi
 done
+
+# Cargo builds the whole workspace when anything Rust changed, so features
+# resolve as in a full build (the bytes must match --check's); it recompiles
+# only the crates that changed. --locked only in --check: a plain build may
+# add a new guest's dependencies to Cargo.lock (offline, from Debian's
+# registry), which --locked would refuse.
+if [[ " ${BUILT[*]} " == *" rust:"* ]]; then
+    CARGO_FLAGS=(--release --offline --target wasm32-unknown-unknown --workspace)
+    if [[ $MODE == check ]]; then
+        "$CARGO" metadata --locked --offline --format-version 1 >/dev/null 2>&1 \
+            || die "Cargo.lock does not match the workspace (a new guest or dependency?): run guests/build.sh, which updates it, and commit Cargo.lock"
+        CARGO_FLAGS+=(--locked)
+    fi
+    LOCK_BEFORE="$(sha256sum Cargo.lock | cut -d' ' -f1)"
+    log "cargo build (${#RUST_GUESTS[@]} guests in the workspace) with $($RUSTC --version)"
+    "$CARGO" build "${CARGO_FLAGS[@]}" \
+        --config "target.wasm32-unknown-unknown.rustflags=$REMAP"
+    if [[ $LOCK_BEFORE != "$(sha256sum Cargo.lock | cut -d' ' -f1)" ]]; then
+        log "Cargo.lock was updated for new dependencies: commit it with the guest"
+        RUST_SHARED_HASH="$(tree_hash Cargo.toml Cargo.lock .cargo http_guest compat)"
+    fi
+    for entry in "${BUILT[@]}"; do
+        [[ $entry == rust:* ]] || continue
+        name="${entry#rust:}"
+        cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$name.wasm" "$OUT/$name.wasm"
+    done
+else
+    log "Rust guests unchanged (${#RUST_GUESTS[@]}): not built"
+fi
 
 # ---------------------------------------------------------------------------
 # C guests: wasm32-wasi against wasi-libc
@@ -174,6 +259,11 @@ C_OBJ_DIR="$(mktemp -d)"
 TMP_DIRS+=("$C_OBJ_DIR")
 for src in c/*.c; do
     name="$(basename "$src" .c)"
+    if fresh c "$name"; then
+        cp "dist/$name.wasm" "$OUT/$name.wasm"
+        continue
+    fi
+    BUILT+=("c:$name")
     log "clang-14 $src"
     # Compile and link in two steps: clang's wasm driver runs binaryen's
     # wasm-opt after linking whenever an -O option is on the link command and
@@ -204,8 +294,9 @@ done
 # (data.drop would cost the guest its instance reuse; see ../docs/architecture.md).
 # wasm-opt output is deterministic for a given binaryen version (Debian 12:
 # 108), which --check relies on.
-log "wasm-opt -Oz ($(wasm-opt --version))"
-for f in "$OUT"/*.wasm; do
+log "wasm-opt -Oz ($(wasm-opt --version)) on ${#BUILT[@]} modules built now"
+for entry in "${BUILT[@]}"; do
+    f="$OUT/${entry#*:}.wasm"
     wasm-opt -Oz --mvp-features --strip-debug --strip-producers "$f" -o "$f.opt" \
         || die "wasm-opt failed on $(basename "$f")"
     mv "$f.opt" "$f"
@@ -311,8 +402,18 @@ if [[ $MODE == build ]]; then
         readme_with_table >README.md.tmp
         mv README.md.tmp README.md
     fi
+    # record what each guest was built from, for the next plain build
+    rm -rf "$STAMPS"
+    mkdir -p "$STAMPS"
+    for src in c/*.c; do
+        name="$(basename "$src" .c)"
+        echo "$(input_hash c "$name") $(sha256sum "dist/$name.wasm" | cut -d' ' -f1)" >"$STAMPS/$name"
+    done
+    for name in "${RUST_GUESTS[@]}"; do
+        echo "$(input_hash rust "$name") $(sha256sum "dist/$name.wasm" | cut -d' ' -f1)" >"$STAMPS/$name"
+    done
     echo "$TABLE"
-    log "built $(ls dist/*.wasm | wc -l) modules into dist/"
+    log "built ${#BUILT[@]} of $(ls dist/*.wasm | wc -l) modules into dist/ (the others unchanged)"
     exit 0
 fi
 

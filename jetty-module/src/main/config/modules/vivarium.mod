@@ -13,7 +13,6 @@ webassembly
 
 [depend]
 server
-client
 
 [lib]
 lib/vivarium/*.jar

@@ -33,6 +33,7 @@ import dev.vivarium.core.log.Clip;
 import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
 import dev.vivarium.core.log.LogBuffer;
+import dev.vivarium.core.log.LogSink;
 import dev.vivarium.core.log.RefusalLog;
 import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
@@ -88,6 +89,7 @@ public final class Vivarium implements AutoCloseable {
     private final AdminApi admin;
     private volatile boolean started;
     private final Map<String, LogBuffer> logs = new java.util.concurrent.ConcurrentHashMap<>();
+    private final LogSink logSink;
     private volatile boolean closed;
 
     /** The repository {@code deployments.store} names. */
@@ -102,6 +104,7 @@ public final class Vivarium implements AutoCloseable {
             EngineMetrics metrics,
             Services services) {
         this.options = b.options;
+        this.logSink = b.logSink;
         this.metrics = metrics;
         this.clock = b.clock;
         this.random = b.random;
@@ -437,7 +440,15 @@ public final class Vivarium implements AutoCloseable {
      * of the deployment.
      */
     public LogBuffer logs(String id) {
-        return logs.computeIfAbsent(id, k -> new LogBuffer(options.logBufferLines(), clock));
+        return logs.computeIfAbsent(
+                id,
+                k ->
+                        new LogBuffer(
+                                options.logBufferLines(),
+                                clock,
+                                logSink == null
+                                        ? null
+                                        : e -> logSink.line(id, e.stream(), e.text())));
     }
 
     /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */
@@ -533,6 +544,41 @@ public final class Vivarium implements AutoCloseable {
         return metrics.registry();
     }
 
+    /**
+     * The one line every adapter logs when the engine has started: the routes, the deployments, the
+     * admin API and health paths, the KV backend and the deployment store, e.g. {@code Vivarium
+     * started: routes [/hello -> hello.wasm]; 1 deployment (0 uploaded); admin API at /_vivarium;
+     * health at /__health; KV backend mapdb in /var/kv; uploads in file /var/kv/.uploads}.
+     */
+    public String startupLine() {
+        List<RouteSpec> specs = registry.specs();
+        int deployments = registry.list().size();
+        StringBuilder sb = new StringBuilder("Vivarium started: routes ");
+        sb.append(specs.isEmpty() ? "none" : specs.toString());
+        sb.append("; ")
+                .append(deployments)
+                .append(deployments == 1 ? " deployment (" : " deployments (")
+                .append(registry.countUploaded())
+                .append(" uploaded); ");
+        sb.append(
+                options.uploads().adminEnabled()
+                        ? "admin API at " + options.uploads().adminPath()
+                        : "admin API off (no admin.token)");
+        sb.append(options.healthEnabled() ? "; health at " + options.healthPath() : "; health off");
+        sb.append("; KV backend ").append(kvStores.backendName());
+        if ("mapdb".equals(kvStores.backendName())) {
+            sb.append(" in ").append(options.kv().directory());
+        }
+        if (options.uploads().adminEnabled()) {
+            String store = options.uploads().store();
+            sb.append("; uploads in ").append(store);
+            if ("file".equals(store)) {
+                sb.append(' ').append(options.uploads().directory());
+            }
+        }
+        return sb.toString();
+    }
+
     /** Routes and pool state, for {@code dump()} and logs. */
     public String describe() {
         StringBuilder sb = new StringBuilder();
@@ -572,6 +618,7 @@ public final class Vivarium implements AutoCloseable {
         private DnsResolver dns;
         private Executor uploadExecutor;
         private DeploymentRepository repository;
+        private LogSink logSink;
 
         private Builder(VivariumOptions options) {
             this.options = Objects.requireNonNull(options, "options");
@@ -614,6 +661,16 @@ public final class Vivarium implements AutoCloseable {
          */
         public Builder deploymentRepository(DeploymentRepository repository) {
             this.repository = repository;
+            return this;
+        }
+
+        /**
+         * Also gives every guest output line and fault that a deployment's log buffer records (what
+         * the admin API's logs serve) to {@code sink}, besides SLF4J: the servlet filter copies
+         * them to the container's log when the webapp has no SLF4J provider.
+         */
+        public Builder logSink(LogSink sink) {
+            this.logSink = sink;
             return this;
         }
 

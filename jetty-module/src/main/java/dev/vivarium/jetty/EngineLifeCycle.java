@@ -9,6 +9,8 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.eclipse.jetty.util.component.Dumpable;
 import org.eclipse.jetty.util.component.DumpableCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine as a managed bean of {@link VivariumHandler}: it is built (guests loaded, compiled and
@@ -17,6 +19,7 @@ import org.eclipse.jetty.util.component.DumpableCollection;
  * bad setting, a guest that does not load) fails the handler and so the server.
  */
 final class EngineLifeCycle extends AbstractLifeCycle implements Dumpable {
+    private static final Logger LOG = LoggerFactory.getLogger(VivariumHandler.class);
     private final Supplier<VivariumOptions> options;
     private final Supplier<MeterRegistry> meterRegistry;
     private volatile Vivarium vivarium;
@@ -38,6 +41,7 @@ final class EngineLifeCycle extends AbstractLifeCycle implements Dumpable {
     @Override
     protected void doStart() throws Exception {
         vivarium = Vivarium.builder(options.get()).meterRegistry(meterRegistry.get()).start();
+        LOG.info(vivarium.startupLine());
         super.doStart();
     }
 

@@ -2,13 +2,18 @@ package dev.vivarium.jetty;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.vivarium.core.testing.TestGuests;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,27 +31,59 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The module as a user gets it: a real jetty-home (from Maven Central, unpacked by the build), a
  * fresh jetty-base with the distribution zip unpacked into it, {@code --add-modules=http,vivarium},
  * properties in {@code start.d/vivarium.ini}, and Jetty started as its own process on 127.0.0.1.
+ * Every test runs on each jetty-home the build unpacked: the newest 12.0.x and 12.1.x (see {@code
+ * it.jetty-home-12.*.version} in the POM).
  */
-@Timeout(180)
+@Timeout(240)
 class JettyDistributionIT {
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern STARTED_CONNECTOR =
             Pattern.compile(
                     "Started (?:oejs\\.)?ServerConnector@\\S+\\{[^}]*}\\{127\\.0\\.0\\.1:(\\d+)}");
 
-    private final Path jettyHome = Path.of(property("vivarium.it.jettyHome"));
     private final Path distribution = Path.of(property("vivarium.it.distribution"));
+    private Path jettyHome;
     private Path base;
     private Process jetty;
+    private HttpServer upstream;
+
+    /** The unpacked jetty-homes, one per Jetty line; each must exist. */
+    static List<Path> jettyHomes() {
+        List<Path> homes = new ArrayList<>();
+        for (String dir : property("vivarium.it.jettyHomes").split(",")) {
+            Path home = Path.of(dir.trim());
+            if (!Files.isRegularFile(home.resolve("start.jar"))) {
+                throw new IllegalStateException("no jetty-home (start.jar) in " + home);
+            }
+            homes.add(home);
+        }
+        return homes;
+    }
+
+    @Test
+    void runsOnTheNewestJetty120AndJetty121() {
+        List<String> lines =
+                jettyHomes().stream()
+                        .map(
+                                h ->
+                                        h.getFileName()
+                                                .toString()
+                                                .replaceAll("^jetty-home-(12\\.\\d+)\\..*", "$1"))
+                        .sorted()
+                        .toList();
+        assertEquals(
+                List.of("12.0", "12.1"), lines, "one jetty-home of each line: " + jettyHomes());
+    }
 
     private static String property(String name) {
         String value = System.getProperty(name);
@@ -56,10 +93,13 @@ class JettyDistributionIT {
         return value;
     }
 
-    @BeforeEach
-    void createJettyBase(TestInfo test) throws IOException {
+    /** A fresh jetty-base for this test on this jetty-home, with the distribution unzipped. */
+    private void createJettyBase(Path home, TestInfo test) throws IOException {
+        jettyHome = home;
         Path work = Path.of(property("vivarium.it.workDirectory"));
-        base = work.resolve(test.getTestMethod().orElseThrow().getName());
+        base =
+                work.resolve(home.getFileName().toString())
+                        .resolve(test.getTestMethod().orElseThrow().getName());
         deleteRecursively(base);
         Files.createDirectories(base);
         unzip(distribution, base);
@@ -70,26 +110,54 @@ class JettyDistributionIT {
         if (jetty != null) {
             stop(jetty);
         }
+        if (upstream != null) {
+            upstream.stop(0);
+        }
     }
 
-    @Test
-    void aGuestAnswersInARealJettyHomeWithTheVivariumModuleAdded() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void aGuestAnswersInARealJettyHomeWithTheVivariumModuleAdded(Path home, TestInfo test)
+            throws Exception {
+        createJettyBase(home, test);
         Path ini = addModules();
         assertTrue(
                 Files.readString(ini).contains("# jetty.vivarium.routes="),
                 "the ini-template becomes start.d/vivarium.ini");
+        // [depend] is server only: core carries its own (relocated) HTTP client, so the host's
+        // Jetty, 12.0 or 12.1, puts no jetty-client on the server's class path
+        String classpath = run("classpath.log", "--list-classpath");
+        assertTrue(classpath.contains("jetty-server-"), classpath);
+        assertTrue(classpath.contains("lib/vivarium/vivarium-core-"), classpath);
+        assertFalse(classpath.contains("jetty-client-"), classpath);
         Path guests = base.resolve("vivarium/guests");
         assertTrue(Files.isDirectory(guests), "[files] creates the default guest directory");
 
         for (String fixture : List.of("hello_raw.wat", "trap_div.wat")) {
             Files.copy(TestGuests.watFixtures().resolve(fixture), guests.resolve(fixture));
         }
+        // a guest's outbound call, through core's own HTTP client on either Jetty line
+        Files.copy(TestGuests.dist().resolve("fetch.wasm"), guests.resolve("fetch.wasm"));
+        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        upstream.createContext(
+                "/up",
+                exchange -> {
+                    byte[] body = "from upstream".getBytes(UTF_8);
+                    exchange.sendResponseHeaders(200, body.length);
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(body);
+                    }
+                });
+        upstream.start();
+        String upstreamBase = "http://127.0.0.1:" + upstream.getAddress().getPort();
         Files.writeString(
                 ini,
                 String.join(
                         "\n",
                         "",
-                        "jetty.vivarium.routes=/hello -> hello_raw.wat, /trap -> trap_div.wat",
+                        "jetty.vivarium.routes=/hello -> hello_raw.wat, /trap -> trap_div.wat,"
+                                + " /fetch -> fetch.wasm",
+                        "jetty.vivarium.outbound.allow=" + upstreamBase,
                         "jetty.vivarium.deadline=5s",
                         "jetty.vivarium.poolSize=2",
                         "jetty.vivarium.admin.token=" + ADMIN_TOKEN,
@@ -116,6 +184,10 @@ class JettyDistributionIT {
                 trap.body().contains("guest trapped: integer divide by zero in trap_div.wat"),
                 trap.body());
         assertEquals("Hello, world!", get(client, port, "/hello").body(), "still serving");
+        HttpResponse<String> fetched =
+                get(client, port, "/fetch?url=" + URLEncoder.encode(upstreamBase + "/up", UTF_8));
+        assertEquals(200, fetched.statusCode(), fetched.body());
+        assertEquals("from upstream", fetched.body());
 
         // the admin API, enabled by jetty.vivarium.admin.token: upload a guest at run time
         HttpRequest put =
@@ -138,12 +210,23 @@ class JettyDistributionIT {
                 "kept under jetty.base");
 
         String output = Files.readString(log);
+        // the startup line, in Jetty's own log (jetty-home's logging module)
+        assertTrue(
+                output.contains(
+                        "Vivarium started: routes [/fetch -> fetch.wasm, /hello -> hello_raw.wat,"
+                                + " /trap -> trap_div.wat]; 3 deployments (0 uploaded); admin API at /_vivarium; health at"
+                                + " /__health; KV backend mapdb in "
+                                + base.resolve("vivarium/kv")),
+                output);
         assertTrue(output.contains("VivariumHandler@"), "the server dump shows the handler");
         assertTrue(output.contains("InstancePool[hello_raw.wat"), "and the guests' pools");
     }
 
-    @Test
-    void jettyRefusesToStartWithAMessageNamingABadSetting() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void jettyRefusesToStartWithAMessageNamingABadSetting(Path home, TestInfo test)
+            throws Exception {
+        createJettyBase(home, test);
         Path ini = addModules();
         Files.writeString(
                 ini,
@@ -161,11 +244,18 @@ class JettyDistributionIT {
 
     /** {@code --add-modules=http,vivarium} in the fresh jetty-base; returns vivarium.ini. */
     private Path addModules() throws Exception {
-        Path log = base.resolve("add-modules.log");
-        Process add = startJava(log, "--add-modules=http,vivarium");
-        assertTrue(add.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "--add-modules hung");
-        assertEquals(0, add.exitValue(), Files.readString(log));
+        run("add-modules.log", "--add-modules=http,vivarium");
         return base.resolve("start.d/vivarium.ini");
+    }
+
+    /** Runs start.jar with these arguments to its end; returns what it printed. */
+    private String run(String logName, String... args) throws Exception {
+        Path log = base.resolve(logName);
+        Process p = startJava(log, args);
+        assertTrue(p.waitFor(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), args[0] + " hung");
+        String output = Files.readString(log);
+        assertEquals(0, p.exitValue(), output);
+        return output;
     }
 
     private Process startJava(Path log, String... args) throws IOException {

@@ -2,48 +2,81 @@ package dev.vivarium.sample;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * Runs the sample WAR on an embedded Jetty: {@code java -jar target/vivarium-sample.jar}.
- *
- * <p>System properties: {@code jetty.http.port} (default 8080, 0 for any free port), {@code
- * jetty.http.host} (default 127.0.0.1; use 0.0.0.0 to listen on every interface) and {@code
- * vivarium.kv.directory} (where KV stores and uploaded deployments are kept across restarts;
- * default {@code vivarium-data/kv} next to the jar).
+ * Runs the sample WAR on an embedded Jetty: {@code java -jar target/vivarium-sample.jar [--port N]
+ * [--host ADDR] [--guests DIR] [--config FILE] [--kv-directory DIR] [--help]}; each option may also
+ * come from an environment variable ({@code VIVARIUM_PORT}, ...), see {@link
+ * LauncherOptions#USAGE}. The older system properties {@code jetty.http.port}, {@code
+ * jetty.http.host} and {@code vivarium.kv.directory} still work when neither is given.
  */
 public final class Launcher {
     /** The system property the sample's web.xml reads {@code kv.directory} from. */
     static final String KV_DIRECTORY = "vivarium.kv.directory";
 
+    /** The filter's name in the sample's web.xml. */
+    private static final String FILTER = "vivarium";
+
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
-        if (System.getProperty(KV_DIRECTORY) == null) {
-            // the webapp's temp dir, the filter's default, goes when the server stops
-            System.setProperty(KV_DIRECTORY, defaultDataDirectory().toString());
+        LauncherOptions options;
+        try {
+            options = LauncherOptions.parse(List.of(args), System::getenv, System::getProperty);
+        } catch (LauncherOptions.UsageException e) {
+            System.err.println("vivarium-sample: " + e.getMessage());
+            System.err.println("Run with --help to see every option.");
+            System.exit(2);
+            return;
         }
+        if (options.help()) {
+            System.out.print(LauncherOptions.USAGE);
+            return;
+        }
+        Path kv = options.kvDirectory() != null ? options.kvDirectory() : defaultDataDirectory();
+        // the webapp's temp dir, the filter's default, goes when the server stops
+        System.setProperty(KV_DIRECTORY, kv.toString());
         System.out.printf(
-                "KV stores and uploaded deployments in %s (-D%s=... to move them)%n",
-                System.getProperty(KV_DIRECTORY), KV_DIRECTORY);
-        Server server =
-                start(
-                        Integer.getInteger("jetty.http.port", 8080),
-                        System.getProperty("jetty.http.host", "127.0.0.1"));
+                "KV stores and uploaded deployments in %s (--kv-directory DIR to move them)%n", kv);
+        Server server;
+        try {
+            server = start(options);
+        } catch (Exception e) {
+            System.err.println("vivarium-sample: the site did not start: " + rootMessage(e));
+            System.exit(1);
+            return;
+        }
         server.join();
     }
 
-    /** Starts the site; returns the running server (its port is the connector's local port). */
+    /** Starts the site on this port and host with the WAR's own settings. */
     public static Server start(int port, String host) throws Exception {
+        return start(new LauncherOptions(port, host, null, null, Map.of(), null, false));
+    }
+
+    /** Starts the site; returns the running server (its port is the connector's local port). */
+    static Server start(LauncherOptions options) throws Exception {
+        // the WAR's outbound allowlists name the site's own port (${sys.jetty.http.port}), so a
+        // free port is chosen here rather than by the connector
+        int port = options.port() == 0 ? freePort(options.host()) : options.port();
+        System.setProperty("jetty.http.port", Integer.toString(port));
         Path war = extractWar();
         Server server = new Server();
         ServerConnector connector = new ServerConnector(server);
-        connector.setHost(host);
+        connector.setHost(options.host());
         connector.setPort(port);
         server.addConnector(connector);
 
@@ -51,6 +84,13 @@ public final class Launcher {
         webapp.setContextPath("/");
         webapp.setWar(war.toString());
         webapp.setThrowUnavailableOnStartupException(true);
+        Map<String, String> overrides = new LinkedHashMap<>(options.settings());
+        if (options.guests() != null) {
+            overrides.put("guestDirectory", options.guests().toString());
+        }
+        if (!overrides.isEmpty()) {
+            webapp.addOverrideDescriptor(overrideDescriptor(war.getParent(), overrides).toString());
+        }
         // The WAR carries slf4j-api for other containers; loaded from WEB-INF/lib it would not see
         // this jar's slf4j-simple ("not a subtype") and the webapp's logs would go nowhere.
         webapp.getProtectedClassMatcher().add("org.slf4j.");
@@ -62,10 +102,82 @@ public final class Launcher {
             throw e;
         }
         server.setStopAtShutdown(true);
-        System.out.printf(
-                "Vivarium sample site on http://%s:%d/ (try /hello, /echo/x?y=1, /counter, /c/hello)%n",
-                "0.0.0.0".equals(host) ? "localhost" : host, connector.getLocalPort());
+        String base =
+                "http://"
+                        + ("0.0.0.0".equals(options.host()) ? "localhost" : options.host())
+                        + ":"
+                        + connector.getLocalPort();
+        System.out.printf("Vivarium sample site on %s/%n", base);
+        for (String route : routes(webapp)) {
+            System.out.printf("  %s%s%n", base, route);
+        }
         return server;
+    }
+
+    /**
+     * The routes the running filter serves ({@code /hello -> hello.wasm}, ...), read from the
+     * webapp's own classes (the engine lives in the webapp's class loader, not in this jar's).
+     */
+    private static List<String> routes(WebAppContext webapp) {
+        List<String> routes = new ArrayList<>();
+        try {
+            Object filter = webapp.getServletHandler().getFilter(FILTER).getFilter();
+            Object engine = filter.getClass().getMethod("engine").invoke(filter);
+            Object specs = engine.getClass().getMethod("deployments").invoke(engine);
+            for (Object spec : (List<?>) specs.getClass().getMethod("specs").invoke(specs)) {
+                routes.add(spec.toString());
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            routes.add("(routes unknown: " + e + ")");
+        }
+        return routes;
+    }
+
+    /**
+     * A web.xml fragment that Jetty applies over the WAR's own (an override descriptor): the
+     * settings as the filter's init-params, each replacing the WAR's of the same name.
+     */
+    private static Path overrideDescriptor(Path dir, Map<String, String> settings)
+            throws IOException {
+        StringBuilder xml =
+                new StringBuilder(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                + "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\""
+                                + " version=\"6.0\">\n  <filter>\n    <filter-name>"
+                                + FILTER
+                                + "</filter-name>\n");
+        settings.forEach(
+                (name, value) ->
+                        xml.append("    <init-param><param-name>")
+                                .append(escape(name))
+                                .append("</param-name><param-value>")
+                                .append(escape(value))
+                                .append("</param-value></init-param>\n"));
+        xml.append("  </filter>\n</web-app>\n");
+        Path file = dir.resolve("override-web.xml");
+        Files.writeString(file, xml, StandardCharsets.UTF_8);
+        file.toFile().deleteOnExit();
+        return file;
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The innermost message: a bad setting's own sentence, not the container's wrapping. */
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m != null ? m : t.toString();
     }
 
     /** {@code vivarium-data/kv} next to this jar (or its classes directory). */

@@ -27,8 +27,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Answers requests that match a route with a WebAssembly guest; all other requests continue down
@@ -64,12 +62,15 @@ import org.slf4j.LoggerFactory;
  * ServletContextListener}, say; {@code Metrics.globalRegistry} is one choice); without one the
  * engine keeps its own. Not the global registry by default: engines that share a registry share
  * meters of the same name, and the first to stop removes them.
+ *
+ * <p>At start the filter logs one line (routes, deployments, admin API, KV backend) through SLF4J;
+ * a webapp with no SLF4J provider gets it in the container's log ({@code ServletContext.log})
+ * instead, with a line on how to add one.
  */
 public final class VivariumFilter implements Filter {
     /** The servlet context attribute that may hold the {@link MeterRegistry} for the metrics. */
     public static final String METER_REGISTRY_ATTRIBUTE = "dev.vivarium.servlet.meterRegistry";
 
-    private static final Logger LOG = LoggerFactory.getLogger(VivariumFilter.class);
     private static final String GUESTS = "/WEB-INF/guests/";
 
     private Vivarium engine;
@@ -77,6 +78,7 @@ public final class VivariumFilter implements Filter {
     @Override
     public void init(FilterConfig config) throws ServletException {
         ServletContext context = config.getServletContext();
+        FilterLog log = new FilterLog(context);
         Map<String, String> initParams = new LinkedHashMap<>();
         for (String name : Collections.list(config.getInitParameterNames())) {
             initParams.put(name, config.getInitParameter(name));
@@ -89,17 +91,24 @@ public final class VivariumFilter implements Filter {
                             settings,
                             defaultGuestDirectory(context, tmp),
                             tmp.resolve("vivarium-kv"));
-            engine = Vivarium.builder(options).meterRegistry(meterRegistry(context)).start();
-            LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
+            engine =
+                    Vivarium.builder(options)
+                            .meterRegistry(meterRegistry(context))
+                            .logSink(log.engineSink())
+                            .start();
+            log.info(engine.startupLine() + " (" + contextName(context) + ")");
+            log.debug(engine.describe());
             if (!settings.isSet(VivariumSettings.KV_DIRECTORY)
                     && (!engine.kvStores().deployments().isEmpty()
                             || options.uploads().adminEnabled())) {
-                LOG.warn(
-                        "Vivarium in {} keeps KV stores and uploaded deployments in the webapp's"
-                                + " temp dir {}, which the container may delete on redeploy or"
-                                + " restart: set kv.directory to keep them",
-                        contextName(context),
-                        options.kv().directory());
+                log.warn(
+                        "Vivarium in "
+                                + contextName(context)
+                                + " keeps KV stores and uploaded deployments in the webapp's"
+                                + " temp dir "
+                                + options.kv().directory()
+                                + ", which the container may delete on redeploy or"
+                                + " restart: set kv.directory to keep them");
             }
         } catch (ConfigurationException e) {
             throw new UnavailableException(

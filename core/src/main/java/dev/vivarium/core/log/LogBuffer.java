@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The last lines of one deployment's guest output and faults, for the admin API's {@code
@@ -18,21 +19,34 @@ public final class LogBuffer {
 
     private final int capacity;
     private final Clock clock;
+    private final Consumer<Entry> also;
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private long next = 1;
     private long dropped;
 
     public LogBuffer(int capacity, Clock clock) {
+        this(capacity, clock, null);
+    }
+
+    /**
+     * @param also given every line added, kept or not (e.g. to copy it to a container's log when
+     *     there is no SLF4J provider); null for none
+     */
+    public LogBuffer(int capacity, Clock clock, Consumer<Entry> also) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity must be 0 or more, got " + capacity);
         }
         this.capacity = capacity;
         this.clock = clock;
+        this.also = also;
     }
 
     /** Adds a line; past the capacity the oldest is dropped and counted. */
     public synchronized void add(String stream, String text) {
         Entry e = new Entry(next++, clock.instant(), stream, text);
+        if (also != null) {
+            also.accept(e);
+        }
         if (capacity == 0) {
             dropped++;
             return;

@@ -1,43 +1,41 @@
 package dev.vivarium.spring.boot;
 
+import dev.vivarium.core.Health;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.kv.KvHealth;
 import dev.vivarium.servlet.VivariumFilter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * What the Actuator health indicators report, independent of Boot's health API (which moved between
- * Boot 3 and 4): up when the engine runs and its KV backend is reachable.
+ * Boot 3 and 4): core's {@link Vivarium#health()}, the same checks {@code health.path} answers
+ * (engine, deployments, KV backend, watchdog, expiry), up when every check is up.
  *
- * @param up whether the engine serves
- * @param details engine state for operators: routes, uploaded deployments, KV backend
+ * @param up whether the engine is ready ({@link Health#ready()})
+ * @param details each check's status and detail by name, and the routes, for operators
  */
 public record VivariumHealth(boolean up, Map<String, Object> details) {
     public VivariumHealth {
-        details = Map.copyOf(details);
+        details = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }
 
     public static VivariumHealth of(VivariumFilter filter) {
         Vivarium engine = filter.engine();
         Map<String, Object> details = new LinkedHashMap<>();
         if (engine == null) {
-            details.put("engine", "not started");
+            details.put("engine", Map.of("status", "DOWN", "detail", "not started"));
             return new VivariumHealth(false, details);
         }
-        details.put("engine", "started");
+        Health health = engine.health();
+        health.checks()
+                .forEach(
+                        (name, check) -> {
+                            Map<String, Object> c = new LinkedHashMap<>();
+                            c.put("status", check.up() ? "UP" : "DOWN");
+                            c.put("detail", check.detail());
+                            details.put(name, c);
+                        });
         details.put("routes", engine.routes().stream().map(String::valueOf).toList());
-        details.put("deployments", engine.uploads().count());
-        details.put("memoryUsed", engine.memoryUsed());
-        KvHealth kv;
-        try {
-            kv = engine.kvStores().health();
-        } catch (RuntimeException e) {
-            kv = KvHealth.down("health check failed: " + e);
-        }
-        details.put("kv.backend", engine.kvStores().backendName());
-        details.put("kv.reachable", kv.reachable());
-        details.put("kv.detail", kv.detail());
-        return new VivariumHealth(kv.reachable(), details);
+        return new VivariumHealth(health.ready(), details);
     }
 }

@@ -45,11 +45,6 @@ public record VivariumSetting(
         return new VivariumSetting(name, "java.lang.String", false, defaultValue, description);
     }
 
-    static VivariumSetting list(String name, String description) {
-        return new VivariumSetting(
-                name, "java.util.List<java.lang.String>", true, null, description);
-    }
-
     static List<String> names(List<VivariumSetting> settings) {
         return settings.stream().map(VivariumSetting::name).toList();
     }

@@ -2,6 +2,7 @@ package dev.vivarium.spring.boot;
 
 import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.Setting;
 import dev.vivarium.core.deploy.DeploymentStoreProvider;
 import dev.vivarium.core.deploy.DeploymentStores;
 import dev.vivarium.core.kv.KvBackendProvider;
@@ -25,198 +26,73 @@ import org.springframework.core.env.PropertySource;
 import org.springframework.core.env.StandardEnvironment;
 
 /**
- * The {@code vivarium.*} Spring properties: the engine's settings (the filter's init-params, listed
- * in {@link #ENGINE}) and the starter's own ({@link #STARTER}). {@code
- * META-INF/spring-configuration-metadata.json} lists the same, for IDE completion; a test keeps the
- * three (this list, the metadata and the settings core reads) in step.
+ * The {@code vivarium.*} Spring properties: the engine's settings (the filter's init-params) and
+ * the starter's own ({@link #STARTER}). The engine's are derived from core's {@link
+ * dev.vivarium.core.config.VivariumSettings}, the one registry of every setting: name, doc and
+ * default come from there, so a setting added to core is a Spring property at once. {@code
+ * META-INF/spring-configuration-metadata.json} is generated from the same list ({@code
+ * SpringMetadata}, kept in step by a test), for IDE completion.
  */
 public final class VivariumSettings {
     public static final String PREFIX = "vivarium";
 
-    /** The engine's settings, by init-param name: every name {@code VivariumOptions} reads. */
+    /**
+     * What the starter does differently from a plain filter, said in place of core's words for the
+     * default (core's names the filter's and the Jetty module's defaults).
+     */
+    private static final Map<String, String> BOOT_DEFAULTS =
+            Map.of(
+                    "guestDirectory",
+                    "./guests if it exists, else classpath:guests/ (copied to a temp directory);"
+                            + " classpath:DIR/ also works",
+                    "kv.directory",
+                    "the web server's temp dir, which a restart may delete (set it for real use)");
+
+    /** The engine's settings, by init-param name: every setting core declares, in its order. */
     public static final List<VivariumSetting> ENGINE =
-            List.of(
-                    VivariumSetting.list(
-                            "routes",
-                            "Routes, 'MATCH -> GUEST [; key=value]' each, e.g. '/hello ->"
-                                    + " hello.wasm'; required unless admin.token is set."),
-                    VivariumSetting.string(
-                            "guestDirectory",
-                            null,
-                            "Where guest files are looked up: a directory, or classpath:guests/"
-                                    + " (copied to a temp directory); default ./guests if it"
-                                    + " exists, else classpath:guests/."),
-                    VivariumSetting.string(
-                            "guestDirectory.watch",
-                            "false",
-                            "Whether changed guest files of the routes are loaded again while the"
-                                    + " server runs (a broken file keeps the old version)."),
-                    VivariumSetting.string(
-                            "deadline", "10s", "Longest a guest may run; 504 after it."),
-                    VivariumSetting.string(
-                            "poolSize", null, "Idle instances kept per guest; default 2 x CPUs."),
-                    VivariumSetting.string(
-                            "maxRequestBodySize", "8MB", "Larger request bodies get 413."),
-                    VivariumSetting.string(
-                            "maxResponseBodySize",
-                            "8MB",
-                            "Larger guest response bodies fail (500)."),
-                    VivariumSetting.string(
-                            "maxMemoryPages",
-                            "256",
-                            "Memory cap of one instance, in 64 KiB wasm pages."),
-                    VivariumSetting.string(
-                            "maxTotalMemory",
-                            null,
-                            "Memory cap of all instances and running requests' bodies together;"
-                                    + " default half the JVM's maximum heap."),
-                    VivariumSetting.string(
-                            "maxTableEntries", "65536", "Entries of all tables of an instance."),
-                    VivariumSetting.string("maxGlobals", "1024", "Globals a module may define."),
-                    VivariumSetting.string("maxFunctionSize", "1MB", "Bytes of one function body."),
-                    VivariumSetting.string(
-                            "maxBrTableTargets",
-                            "65536",
-                            "Targets of all br_table instructions of a module."),
-                    VivariumSetting.string(
-                            "maxTypes", "10000", "Entries of a module's type section."),
-                    VivariumSetting.string(
-                            "maxConcurrent",
-                            null,
-                            "Instances of one deployment running at once; default the CPUs, at"
-                                    + " least 2."),
-                    VivariumSetting.string(
-                            "maxQueued",
-                            "48",
-                            "Requests of one deployment waiting for an instance; more get 503."),
-                    VivariumSetting.string(
-                            "queueTimeout",
-                            "1s",
-                            "Longest a request waits for an instance (503 with Retry-After)."),
-                    VivariumSetting.string(
-                            "guestLog.maxLines", "100", "Guest output lines kept per request."),
-                    VivariumSetting.string(
-                            "guestLog.maxBytes", "64KB", "Guest output bytes kept per request."),
-                    VivariumSetting.string(
-                            "guestLog.linesPerSecond",
-                            "200",
-                            "Guest output lines kept per deployment and second."),
-                    VivariumSetting.string(
-                            "guestLog.bytesPerSecond",
-                            "256KB",
-                            "Guest output bytes kept per deployment and second."),
-                    VivariumSetting.string(
-                            "guestLog.bufferLines",
-                            "1000",
-                            "Guest output lines and faults kept per deployment for the admin API's"
-                                    + " /deployments/ID/logs."),
-                    VivariumSetting.string(
-                            "kv.directory",
-                            null,
-                            "Where KV stores and uploaded deployments live; default the web"
-                                    + " server's temp dir, which a restart may delete."),
-                    VivariumSetting.string("kv.backend", "mapdb", "The KV backend."),
-                    VivariumSetting.string("kv.maxKeySize", "1KB", "Largest KV key."),
-                    VivariumSetting.string("kv.maxValueSize", "1MB", "Largest KV value."),
-                    VivariumSetting.string("kv.maxStoreSize", "64MB", "Largest KV store."),
-                    VivariumSetting.string(
-                            "kv.purgeInterval", "1m", "How often expired KV entries are purged."),
-                    VivariumSetting.list(
-                            "outbound.allow",
-                            "Outbound allowlist entries for every route, e.g."
-                                    + " 'https://api.example.com'; default none."),
-                    VivariumSetting.string(
-                            "outbound.connectTimeout",
-                            "2s",
-                            "Outbound TCP (and TLS) connect timeout."),
-                    VivariumSetting.string(
-                            "outbound.timeout", "10s", "Total time of one outbound request."),
-                    VivariumSetting.string(
-                            "outbound.maxResponseSize", "8MB", "Largest outbound response body."),
-                    VivariumSetting.string(
-                            "outbound.maxTotalResponseSize",
-                            "32MB",
-                            "All outbound response bodies of one guest request together."),
-                    VivariumSetting.string(
-                            "outbound.maxTotalRequestSize",
-                            "32MB",
-                            "All outbound request bodies of one guest request together."),
-                    VivariumSetting.string(
-                            "outbound.maxSubrequests",
-                            "32",
-                            "Outbound requests one guest request may send."),
-                    VivariumSetting.string(
-                            "outbound.maxPending",
-                            "32",
-                            "Outbound requests one guest request may have in flight."),
-                    VivariumSetting.string(
-                            "outbound.maxHops",
-                            "3",
-                            "Vivarium guests in a row one request may pass through (CDN-Loop);"
-                                    + " more get 508."),
-                    VivariumSetting.string(
-                            "outbound.maxConcurrent",
-                            "64",
-                            "Outbound requests one deployment may have in flight."),
-                    VivariumSetting.string(
-                            "outbound.maxConnections",
-                            "16",
-                            "Connections one deployment may open to one destination."),
-                    VivariumSetting.string(
-                            "outbound.trustStore",
-                            null,
-                            "CA certificates for https destinations (PKCS12, JKS or PEM); default"
-                                    + " the JDK's."),
-                    VivariumSetting.string(
-                            "outbound.trustStorePassword", null, "The trust store's password."),
-                    VivariumSetting.string(
-                            "dns.resolver",
-                            "system",
-                            "DNS resolver for guests' lookups: system, or a server address."),
-                    VivariumSetting.string("dns.timeout", "2s", "Timeout of one DNS lookup."),
-                    VivariumSetting.string(
-                            "admin.token",
-                            null,
-                            "Bearer token of the admin API (deployments uploaded at run time);"
-                                    + " unset: no admin API."),
-                    VivariumSetting.string(
-                            "health.enabled",
-                            "true",
-                            "Whether health.path answers liveness and readiness as JSON."),
-                    VivariumSetting.string(
-                            "health.path", "/__health", "Where the health check answers."),
-                    VivariumSetting.string("admin.path", "/_vivarium", "Path of the admin API."),
-                    VivariumSetting.list(
-                            "admin.allowFrom",
-                            "Client addresses or CIDR ranges the admin API answers; default"
-                                    + " loopback only."),
-                    VivariumSetting.string(
-                            "deployments.directory",
-                            null,
-                            "Where uploaded deployments are kept; default under kv.directory."),
-                    VivariumSetting.string(
-                            "deployments.max", "16", "Most uploaded deployments at once."),
-                    VivariumSetting.string(
-                            "deployments.defaultTtl", "1h", "Lifetime of an uploaded deployment."),
-                    VivariumSetting.string(
-                            "deployments.maxDeadline",
-                            null,
-                            "Longest deadline an upload may ask for; default the deadline."),
-                    VivariumSetting.list(
-                            "deployments.routes",
-                            "Where uploads may take requests: MATCH patterns such as /try/*;"
-                                    + " default /*, outside configured routes."),
-                    VivariumSetting.string(
-                            "deployments.maxConcurrentUploads",
-                            "2",
-                            "Uploads parsed and compiled at once; more get 503."),
-                    VivariumSetting.string(
-                            "deployments.maxTtl", "24h", "Longest lifetime an upload may ask for."),
-                    VivariumSetting.string(
-                            "deployments.store",
-                            "file",
-                            "Where uploads are kept: file (deployments.directory, one node) or"
-                                    + " postgresql (shared by every node)."));
+            dev.vivarium.core.config.VivariumSettings.all().stream()
+                    .map(VivariumSettings::fromCore)
+                    .toList();
+
+    /** One core setting as a Spring property: its doc and default, typed for the metadata. */
+    static VivariumSetting fromCore(Setting<?> s) {
+        String kind = s.kind().name();
+        // routes is text to core (entries separated by commas or new lines); Spring may give it
+        // as a YAML list too, joined with ", " as for core's list settings
+        boolean list = kind.equals("list") || s.name().equals("routes");
+        String type =
+                list
+                        ? "java.util.List<java.lang.String>"
+                        : kind.equals("boolean")
+                                ? "java.lang.Boolean"
+                                : kind.equals("integer") ? "java.lang.Integer" : "java.lang.String";
+        StringBuilder description = new StringBuilder(sentence(s.doc()));
+        if (s.unit() != null) {
+            description.append(" Unit: ").append(s.unit()).append('.');
+        }
+        String bootDefault = BOOT_DEFAULTS.get(s.name());
+        if (bootDefault != null) {
+            description.append(" Default: ").append(bootDefault).append('.');
+        } else if (s.defaultValue() == null && s.defaultText() != null) {
+            description.append(" Default: ").append(s.defaultText()).append('.');
+        }
+        return new VivariumSetting(
+                s.name(),
+                type,
+                list,
+                bootDefault == null ? s.defaultValue() : null,
+                description.toString());
+    }
+
+    /** Core's doc line as a sentence: capitalized, with a full stop. */
+    static String sentence(String doc) {
+        String d = doc.trim();
+        if (d.isEmpty()) {
+            return d;
+        }
+        d = Character.toUpperCase(d.charAt(0)) + d.substring(1);
+        return d.endsWith(".") ? d : d + ".";
+    }
 
     /** The starter's own properties: how the filter is registered, not engine settings. */
     public static final List<VivariumSetting> STARTER =

@@ -1,11 +1,14 @@
 package dev.vivarium.spring.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.config.Setting;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +21,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
@@ -64,6 +68,54 @@ class VivariumSettingsTest {
                 committed,
                 "META-INF/spring-configuration-metadata.json is out of date: run this test with"
                         + " -Dvivarium.metadata.write=true");
+    }
+
+    /**
+     * Every setting of core's registry is in the committed metadata, with core's doc and default
+     * (or the starter's own words for the two defaults Boot changes).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theMetadataHasEveryCoreSettingWithItsDocAndDefault() throws IOException {
+        String json = Files.readString(METADATA);
+        List<Object> properties =
+                (List<Object>) JsonParserFactory.getJsonParser().parseMap(json).get("properties");
+        Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
+        for (Object o : properties) {
+            Map<String, Object> p = (Map<String, Object>) o;
+            byName.put((String) p.get("name"), p);
+        }
+        for (Setting<?> s : dev.vivarium.core.config.VivariumSettings.all()) {
+            String property = VivariumSettings.PREFIX + "." + VivariumSetting.kebab(s.name());
+            Map<String, Object> p = byName.get(property);
+            assertNotNull(p, property + " (core's " + s.name() + ") is not in the metadata");
+            String description = (String) p.get("description");
+            assertTrue(
+                    description.startsWith(VivariumSettings.sentence(s.doc())),
+                    property + ": " + description + " is not core's doc: " + s.doc());
+            Object shown = p.get("defaultValue");
+            if (s.name().equals("guestDirectory") || s.name().equals("kv.directory")) {
+                assertTrue(description.contains(" Default: "), description);
+            } else if (s.defaultValue() != null) {
+                // a list's default is shown as a list: ["/*"]
+                Object value =
+                        shown instanceof List<?> l ? String.join(", ", (List<String>) l) : shown;
+                assertEquals(s.defaultValue(), String.valueOf(value), property + " default");
+            } else {
+                assertNull(shown, property + " has no fixed default");
+                if (s.defaultText() != null) {
+                    assertTrue(
+                            description.endsWith("Default: " + s.defaultText() + "."), description);
+                }
+            }
+        }
+        for (String list : List.of("vivarium.routes", "vivarium.outbound.allow")) {
+            assertEquals(
+                    "java.util.List<java.lang.String>",
+                    byName.get(list).get("type"),
+                    list + " binds Spring lists");
+        }
+        assertEquals("java.lang.Boolean", byName.get("vivarium.health.enabled").get("type"));
     }
 
     @Test

@@ -10,8 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import dev.vivarium.servlet.VivariumFilter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -21,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -44,6 +47,30 @@ class VivariumBootIT {
     private static ConfigurableApplicationContext app;
     private static Path kv;
     private static String base;
+    private static String startLog;
+
+    /** Writes to both streams. */
+    private static final class TeeOutputStream extends OutputStream {
+        private final OutputStream a;
+        private final OutputStream b;
+
+        TeeOutputStream(OutputStream a, OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int c) throws IOException {
+            a.write(c);
+            b.write(c);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+    }
 
     @BeforeAll
     static void start() throws IOException {
@@ -60,7 +87,16 @@ class VivariumBootIT {
                 });
         upstream.start();
         kv = Files.createTempDirectory("vivarium-boot-kv");
-        app = run(properties());
+        // Boot's console log (Logback writes to whatever System.out is at each line)
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(new TeeOutputStream(out, captured), true, UTF_8));
+        try {
+            app = run(properties());
+        } finally {
+            System.setOut(out);
+        }
+        startLog = captured.toString(UTF_8);
         base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
     }
 
@@ -170,9 +206,40 @@ class VivariumBootIT {
         // the component's own status is the first after its name: its details have none
         int status = component.indexOf("\"status\":");
         assertTrue(status >= 0 && component.startsWith("\"status\":\"UP\"", status), body);
-        assertTrue(component.contains("\"engine\":\"started\""), body);
-        assertTrue(component.contains("\"kv.reachable\":true"), body);
+        // core's Vivarium.health(): the checks health.path answers, each with its detail
+        assertTrue(
+                component.contains("\"engine\":{\"status\":\"UP\",\"detail\":\"started\"}"), body);
+        assertTrue(
+                component.contains(
+                        "\"deployments\":{\"status\":\"UP\",\"detail\":\"3 deployments, 3 routes\"}"),
+                body);
+        assertTrue(
+                component.contains("\"kv\":{\"status\":\"UP\",\"detail\":\"mapdb reachable"), body);
+        assertTrue(component.contains("\"watchdog\":{\"status\":\"UP\""), body);
+        assertTrue(component.contains("\"expiry\":{\"status\":\"UP\""), body);
         assertTrue(component.contains("hello.wasm"), body);
+    }
+
+    @Test
+    void theStartupLineIsInBootsLog() {
+        int at = startLog.indexOf("Vivarium started: routes [");
+        assertTrue(at >= 0, startLog);
+        String line = startLog.substring(at, startLog.indexOf('\n', at));
+        for (String route :
+                List.of(
+                        "/hello -> hello.wasm",
+                        "/count -> kv_counter.wasm",
+                        "/fetch -> fetch.wasm")) {
+            assertTrue(line.contains(route), line);
+        }
+        assertTrue(
+                line.contains(
+                        "]; 3 deployments (0 uploaded); admin API off (no admin.token); health at"
+                                + " /__health; KV backend mapdb in "
+                                + kv),
+                line);
+        assertEquals(
+                startLog.indexOf("Vivarium started:"), startLog.lastIndexOf("Vivarium started:"));
     }
 
     @Test
