@@ -82,7 +82,7 @@ final class ExchangeRun implements ServerExchange.BodySink {
             GuestRequest request = request(bytes);
             outcome =
                     route == null
-                            ? admin.handle(request)
+                            ? admin.handle(request, exchange.scheme())
                             : engine.handleUntilReleased(route, request, exchange::clientGone);
         } catch (RuntimeException e) {
             // a host bug, not a guest fault: the client still gets an answer
