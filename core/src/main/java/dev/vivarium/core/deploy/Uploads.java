@@ -194,7 +194,7 @@ public final class Uploads implements AutoCloseable {
                 String fileName = id + (isBinary(module) ? ".wasm" : ".wat");
                 List<RouteSpec> specs = specs(r, manifest, fileName);
                 for (RouteSpec spec : specs) {
-                    check(id, spec, specs);
+                    check(id, spec, specs, options.hostFor(id));
                 }
                 DeploymentRecord record =
                         new DeploymentRecord(
@@ -327,14 +327,26 @@ public final class Uploads implements AutoCloseable {
     }
 
     /** Whether an upload's route may take requests where it says, beside the live ones. */
-    private void check(String id, RouteSpec spec, List<RouteSpec> all) {
+    private void check(String id, RouteSpec spec, List<RouteSpec> all, String ownHost) {
         rules.checkAdminPath(spec);
         try {
             registry.checkFits(id, all);
         } catch (ConfigurationException e) {
             throw new UploadException(409, e.getMessage(), e);
         }
-        rules.checkArea(spec);
+        if (!isOwnHost(spec, ownHost)) {
+            rules.checkArea(spec);
+        }
+    }
+
+    /**
+     * Whether a route is the upload's {@code ID.DOMAIN/*}: the operator gave that host name to the
+     * upload by setting {@code deployments.domain}, so it takes every path there, even those a
+     * configured route on any host takes elsewhere (and it lies within deployments.routes by
+     * definition).
+     */
+    private static boolean isOwnHost(RouteSpec spec, String ownHost) {
+        return ownHost != null && ownHost.equals(spec.host()) && spec.path().equals("/*");
     }
 
     /** Parses, compiles and binds on the upload executor; waits for it (uninterruptibly). */
@@ -389,7 +401,9 @@ public final class Uploads implements AutoCloseable {
         List<RouteSpec> specs = RouteSpec.parseAll(record.route());
         for (RouteSpec spec : specs) {
             rules.checkAdminPath(spec);
-            rules.checkArea(spec);
+            if (!isOwnHost(spec, options.hostFor(record.id()))) {
+                rules.checkArea(spec);
+            }
         }
         return candidate(record, specs, load(record.moduleName(), record.module()));
     }
