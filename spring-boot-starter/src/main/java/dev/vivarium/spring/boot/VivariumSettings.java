@@ -213,6 +213,23 @@ public final class VivariumSettings {
                     VivariumSetting.string(
                             "deployments.maxTtl", "24h", "Longest lifetime an upload may ask for."),
                     VivariumSetting.string(
+                            "deployments.domain",
+                            null,
+                            "Gives every upload the host name ID.DOMAIN too, e.g."
+                                    + " edge.example.test."),
+                    VivariumSetting.string(
+                            "deployments.bundle.maxEntries",
+                            "1000",
+                            "Most entries in an uploaded bundle (zip or tar.gz)."),
+                    VivariumSetting.string(
+                            "deployments.bundle.maxEntrySize",
+                            "64MB",
+                            "Largest file in an uploaded bundle, uncompressed."),
+                    VivariumSetting.string(
+                            "deployments.bundle.maxTotalSize",
+                            "256MB",
+                            "Largest uploaded bundle, all its files uncompressed."),
+                    VivariumSetting.string(
                             "deployments.store",
                             "file",
                             "Where uploads are kept: file (deployments.directory, one node) or"
