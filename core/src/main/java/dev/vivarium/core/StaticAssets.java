@@ -345,11 +345,14 @@ final class StaticAssets {
             }
             long a = Long.parseLong(first);
             long b = last.isEmpty() ? size - 1 : Long.parseLong(last);
-            if (a < 0 || b < a) {
+            if (a < 0) {
                 return null;
             }
             if (a >= size) {
                 return UNSATISFIABLE;
+            }
+            if (b < a) {
+                return null;
             }
             return new long[] {a, Math.min(b, size - 1)};
         } catch (NumberFormatException e) {
