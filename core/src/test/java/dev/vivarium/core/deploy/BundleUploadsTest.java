@@ -216,6 +216,44 @@ class BundleUploadsTest {
         }
     }
 
+    /**
+     * Archives written by GNU tar, in its own format (long names as {@code L} entries, a {@code ./}
+     * entry) and as POSIX pax ({@code x} headers), unpack like the ones written here.
+     */
+    @ParameterizedTest(name = "tar --format={0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"gnu", "pax"})
+    void aBundleWrittenByGnuTarIsUnpacked(String format, @TempDir Path project) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/tar")), "GNU tar is not installed");
+        String deep = "assets/" + "very-long-directory-name/".repeat(6) + "file.txt";
+        Files.createDirectories(project.resolve(deep).getParent());
+        Files.writeString(project.resolve(deep), "deep");
+        Files.writeString(project.resolve("assets/index.html"), "<h1>tar</h1>");
+        Files.writeString(project.resolve("vivarium.toml"), "route = \"/tar/*\"\n");
+        Files.write(project.resolve("tar.wat"), HELLO);
+        Path archive = project.resolveSibling(project.getFileName() + ".tar.gz");
+        Process p =
+                new ProcessBuilder(
+                                "/usr/bin/tar",
+                                "--format=" + format,
+                                "-czf",
+                                archive.toString(),
+                                "-C",
+                                project.toString(),
+                                ".")
+                        .redirectErrorStream(true)
+                        .start();
+        assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes(), UTF_8));
+        try (Vivarium v = start(Map.of())) {
+            Outcome o = put(v, "tar", "", Files.readAllBytes(archive));
+
+            assertEquals(201, o.status(), text(o));
+            assertEquals("<h1>tar</h1>", new String(get(v, "any.host", "/tar/").body(), UTF_8));
+            String path = "/tar/" + deep.substring("assets/".length());
+            assertEquals("deep", new String(get(v, "any.host", path).body(), UTF_8));
+        }
+    }
+
     @Test
     void theRouteParameterOverridesTheManifestsAndATarGzWorksLikeAZip() {
         try (Vivarium v = start(Map.of())) {
