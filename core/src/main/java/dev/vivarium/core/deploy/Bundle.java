@@ -3,6 +3,7 @@ package dev.vivarium.core.deploy;
 import dev.vivarium.core.log.Clip;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -124,15 +125,12 @@ public final class Bundle {
         } catch (UploadException e) {
             delete(directory);
             throw e;
-        } catch (ZipException e) {
+        } catch (ZipException | EOFException | TarReader.BadArchive e) {
+            // ZipException: a bad zip or gzip stream; EOFException: one that ends too soon
             delete(directory);
             throw bad("not a readable archive: " + e.getMessage());
         } catch (IOException | UncheckedIOException e) {
             delete(directory);
-            if (e.getMessage() != null
-                    && (e.getMessage().contains("GZIP") || e.getMessage().contains("Unexpected"))) {
-                throw bad("not a readable archive: " + e.getMessage());
-            }
             throw new UploadException(
                     500, "cannot unpack the bundle into " + directory + ": " + e, e);
         }

@@ -1,6 +1,5 @@
 package dev.vivarium.core.deploy;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +26,13 @@ final class TarReader {
     }
 
     record Entry(String name, Type type, long size, Instant mtime) {}
+
+    /** The stream is not a tar archive (or ends too soon): the client's bad input. */
+    static final class BadArchive extends IOException {
+        BadArchive(String message) {
+            super(message);
+        }
+    }
 
     private final InputStream in;
     private final byte[] header = new byte[BLOCK];
@@ -57,11 +63,11 @@ final class TarReader {
             long size = number(124, 12);
             if (flag == 'L' || flag == 'x' || flag == 'g') {
                 if (size > MAX_META) {
-                    throw new IOException("not a tar archive: a " + size + "-byte meta header");
+                    throw new BadArchive("not a tar archive: a " + size + "-byte meta header");
                 }
                 byte[] meta = in.readNBytes((int) size);
                 if (meta.length != size) {
-                    throw new EOFException("the tar archive ends inside a header");
+                    throw new BadArchive("the tar archive ends inside a header");
                 }
                 skip(pad(size));
                 if (flag == 'L') {
@@ -94,7 +100,7 @@ final class TarReader {
             }
             if (type == Type.DIRECTORY && size > 0) {
                 // inflating data nobody reads would escape the bundle's size limits
-                throw new IOException("not a tar archive: a directory entry with data");
+                throw new BadArchive("not a tar archive: a directory entry with data");
             }
             long mtime = number(136, 12);
             remaining = type == Type.FILE ? size : 0;
@@ -120,7 +126,7 @@ final class TarReader {
                 }
                 int n = in.read(b, off, (int) Math.min(len, remaining));
                 if (n < 0) {
-                    throw new EOFException("the tar archive ends inside an entry");
+                    throw new BadArchive("the tar archive ends inside an entry");
                 }
                 remaining -= n;
                 return n;
@@ -158,10 +164,10 @@ final class TarReader {
             try {
                 len = Integer.parseInt(new String(meta, i, sp - i, StandardCharsets.US_ASCII));
             } catch (NumberFormatException e) {
-                throw new IOException("not a tar archive: a pax record without a length");
+                throw new BadArchive("not a tar archive: a pax record without a length");
             }
             if (len <= sp - i || i + len > meta.length) {
-                throw new IOException("not a tar archive: a pax record of a wrong length");
+                throw new BadArchive("not a tar archive: a pax record of a wrong length");
             }
             String record = new String(meta, sp + 1, i + len - sp - 2, StandardCharsets.UTF_8);
             int eq = record.indexOf('=');
@@ -186,7 +192,7 @@ final class TarReader {
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IOException("not a tar archive: a size that is not a number");
+            throw new BadArchive("not a tar archive: a size that is not a number");
         }
     }
 
@@ -196,7 +202,7 @@ final class TarReader {
             return false;
         }
         if (n < BLOCK) {
-            throw new EOFException("the tar archive ends inside a header");
+            throw new BadArchive("the tar archive ends inside a header");
         }
         return true;
     }
@@ -208,7 +214,7 @@ final class TarReader {
             sum += (i >= 148 && i < 156) ? ' ' : (header[i] & 0xff);
         }
         if (sum != stored) {
-            throw new IOException("not a tar archive: a header's checksum is wrong");
+            throw new BadArchive("not a tar archive: a header's checksum is wrong");
         }
     }
 
@@ -219,7 +225,7 @@ final class TarReader {
             for (int i = off + 1; i < off + len; i++) {
                 v = (v << 8) | (header[i] & 0xff);
                 if (v < 0) {
-                    throw new IOException("not a tar archive: a number too large");
+                    throw new BadArchive("not a tar archive: a number too large");
                 }
             }
             return v;
@@ -235,7 +241,7 @@ final class TarReader {
                 continue;
             }
             if (b < '0' || b > '7') {
-                throw new IOException("not a tar archive: a header field is not a number");
+                throw new BadArchive("not a tar archive: a header field is not a number");
             }
             digits = true;
             v = v * 8 + (b - '0');
@@ -270,7 +276,7 @@ final class TarReader {
             long s = in.skip(n);
             if (s <= 0) {
                 if (in.read() < 0) {
-                    throw new EOFException("the tar archive ends inside an entry");
+                    throw new BadArchive("the tar archive ends inside an entry");
                 }
                 s = 1;
             }

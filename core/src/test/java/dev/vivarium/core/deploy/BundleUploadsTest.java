@@ -170,6 +170,10 @@ class BundleUploadsTest {
                         "vivarium.toml says kv = false, but the module imports the key-value"
                                 + " hostcalls"),
                 Arguments.of(
+                        "gzip that is not a tar",
+                        gzipped("just some text, no tar headers at all".repeat(20)),
+                        "bundle: not a readable archive: not a tar archive"),
+                Arguments.of(
                         "a truncated tar.gz",
                         java.util.Arrays.copyOf(tar.apply(site()), 40),
                         "bundle: not a readable archive"));
@@ -388,6 +392,32 @@ class BundleUploadsTest {
             throw new java.io.UncheckedIOException(e);
         }
         return x.outcome();
+    }
+
+    static byte[] gzipped(String text) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (var gz = new java.util.zip.GZIPOutputStream(out)) {
+            gz.write(text.getBytes(UTF_8));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void headAnswersTheHeadersWithoutTheFile() throws IOException {
+        try (Vivarium v = start(Map.of())) {
+            assertEquals(201, put(v, "site", "", TestBundles.zip(site())).status());
+            MemoryExchange x =
+                    new MemoryExchange(
+                            "HEAD", "/site/", "any.host", new Headers(), null, "1.2.3.4");
+            assertTrue(v.serve(x));
+            Outcome o = x.outcome();
+            assertEquals(200, o.status());
+            assertEquals("text/html; charset=utf-8", o.headers().first("content-type"));
+            assertNotNull(o.headers().first("etag"));
+            assertEquals(0, o.body().length);
+        }
     }
 
     private static Path onlyBundle(Vivarium v, String id) throws IOException {
