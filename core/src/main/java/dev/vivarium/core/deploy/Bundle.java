@@ -240,7 +240,8 @@ public final class Bundle {
             }
             if (isDirectory) {
                 if (name.equals("assets") || name.startsWith(ASSETS)) {
-                    Files.createDirectories(
+                    directories(
+                            name,
                             assets.resolve(
                                     name.substring("assets".length()).replaceFirst("^/", "")));
                 }
@@ -278,7 +279,7 @@ public final class Bundle {
             if (!file.startsWith(assets)) {
                 throw bad("entry '" + clip(name) + "' points outside assets/");
             }
-            Files.createDirectories(file.getParent());
+            directories(name, file.getParent());
             MessageDigest sha = sha256();
             try (OutputStream out =
                     Files.newOutputStream(
@@ -297,6 +298,16 @@ public final class Bundle {
             }
             Files.setLastModifiedTime(file, FileTime.from(mtime != null ? mtime : time));
             etags.put(relative, "\"" + HexFormat.of().formatHex(sha.digest(), 0, 16) + "\"");
+        }
+
+        /** Creates a directory and its parents; a file already in the way is the bundle's fault. */
+        private void directories(String name, Path dir) throws IOException {
+            try {
+                Files.createDirectories(dir);
+            } catch (FileAlreadyExistsException e) {
+                throw bad(
+                        "entry '" + clip(name) + "' needs a directory where the bundle has a file");
+            }
         }
 
         private byte[] readSmall(String name, InputStream data, long max) throws IOException {

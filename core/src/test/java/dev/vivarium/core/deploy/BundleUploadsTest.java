@@ -170,6 +170,10 @@ class BundleUploadsTest {
                         "vivarium.toml says kv = false, but the module imports the key-value"
                                 + " hostcalls"),
                 Arguments.of(
+                        "a file where a directory must be",
+                        zip.apply(site(file("assets/css", "x"), file("assets/css/a.css", "a"))),
+                        "entry 'assets/css/a.css' needs a directory where the bundle has a file"),
+                Arguments.of(
                         "gzip that is not a tar",
                         gzipped("just some text, no tar headers at all".repeat(20)),
                         "bundle: not a readable archive: not a tar archive"),
