@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -45,12 +44,7 @@ public interface AssetScenarios extends KitContext {
 
     /** A server with the admin API, deployments.domain and 2 MB for all guests together. */
     default KitServer startForAssets(Path kv) throws Exception {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("routes", "/hello -> wat/fixtures/hello_raw.wat");
-        s.put("guestDirectory", TestGuests.root().toString());
-        s.put("kv.directory", kv.toString());
-        s.put("admin.token", TOKEN);
-        s.put("poolSize", "1");
+        Map<String, String> s = adminSettings(kv);
         s.put("maxRequestBodySize", "256KB");
         s.put("maxTotalMemory", "2MB");
         s.put("maxMemoryPages", "24");
