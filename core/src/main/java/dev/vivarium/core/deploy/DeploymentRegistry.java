@@ -514,6 +514,11 @@ public final class DeploymentRegistry implements AutoCloseable {
         return assets.get(id);
     }
 
+    /** Where uploads are kept, for messages. */
+    public String repositoryDescription() {
+        return repository.describe();
+    }
+
     /** Whether the repository keeps a bundle's assets (see {@link DeploymentRepository}). */
     public boolean keepsAssets() {
         return repository.keepsAssets();

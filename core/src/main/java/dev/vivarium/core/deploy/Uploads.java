@@ -246,9 +246,10 @@ public final class Uploads implements AutoCloseable {
                     400,
                     "bundle: it has assets, which this server cannot keep: its deployments are kept"
                             + " in "
-                            + options.store()
-                            + " (deployments.store); upload the module alone, or use"
-                            + " deployments.store=file");
+                            + registry.repositoryDescription()
+                            + ", not on one node's disk; upload the module alone (or a bundle"
+                            + " without assets/), or keep deployments in files"
+                            + " (deployments.store=file)");
         }
         return b;
     }
