@@ -196,6 +196,18 @@ etc/vivarium.xml
 ## Uploads parsed and compiled at once; more get 503 with Retry-After.
 # jetty.vivarium.deployments.maxConcurrentUploads=2
 
+## Gives every upload the host name ID.DOMAIN too (routed by Host; point a wildcard DNS record at the server). Value: a DNS name such as edge.example.test. Default: none: uploads answer on their route only.
+# jetty.vivarium.deployments.domain=edge.example.test
+
+## Most entries (files and directories) in an uploaded bundle; more is refused (400).
+# jetty.vivarium.deployments.bundle.maxEntries=1000
+
+## Largest file in an uploaded bundle, uncompressed; larger is refused (400).
+# jetty.vivarium.deployments.bundle.maxEntrySize=64MB
+
+## Largest uploaded bundle, all its files uncompressed; larger (a zip bomb) is refused (400).
+# jetty.vivarium.deployments.bundle.maxTotalSize=256MB
+
 ## DNS server of the DNS hostcalls: system (the servers in /etc/resolv.conf) or host[:port]. Value: system, or host[:port] such as 127.0.0.1:53 or [::1]:53.
 # jetty.vivarium.dns.resolver=system
 

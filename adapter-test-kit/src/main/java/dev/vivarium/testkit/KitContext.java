@@ -87,6 +87,11 @@ public interface KitContext {
      * KB body limit, under {@code context}.
      */
     default KitServer startWithAdmin(Path kv, String context) throws Exception {
+        return start(adminSettings(kv), context);
+    }
+
+    /** The settings of {@link #startWithAdmin}, for a scenario that adds its own. */
+    default Map<String, String> adminSettings(Path kv) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("routes", "/hello -> wat/fixtures/hello_raw.wat");
         s.put("guestDirectory", TestGuests.root().toString());
@@ -94,7 +99,7 @@ public interface KitContext {
         s.put("admin.token", TOKEN);
         s.put("poolSize", "1");
         s.put("maxRequestBodySize", "16KB");
-        return start(s, context);
+        return s;
     }
 
     /** An admin API request, with {@code Authorization: Bearer token} unless it is null. */

@@ -43,6 +43,13 @@ final class DeployCommand implements Callable<Integer> {
             description = "How long to wait for the URL to serve (default ${DEFAULT-VALUE} s).")
     long waitSeconds = 30;
 
+    @Option(
+            names = "--bundle",
+            description =
+                    "Upload a bundle (vivarium.toml, the module, assets/) even without assets/"
+                            + " (default: a bundle when the project has assets/).")
+    boolean bundle;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -50,7 +57,10 @@ final class DeployCommand implements Callable<Integer> {
         Project p = Project.load(main.directory());
         AdminClient client = server.client();
         Builder.Result built = new Builder(err).build(p, false);
-        byte[] module = Files.readAllBytes(built.output());
+        byte[] module =
+                bundle || BundleWriter.hasAssets(p)
+                        ? BundleWriter.zip(p, built.output())
+                        : Files.readAllBytes(built.output());
         String deployment = id == null ? p.name() : id;
         String r = route == null ? p.route() : route;
         Map<String, Object> info =

@@ -24,8 +24,8 @@ final class ListCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         List<Map<String, Object>> list = server.client().list();
-        String format = "%-24s %-10s %-26s %10s  %s%n";
-        out.printf(format, "ID", "KIND", "EXPIRES", "BYTES", "ROUTE");
+        String format = "%-24s %-10s %-26s %10s  %s  %s%n";
+        out.printf(format, "ID", "KIND", "EXPIRES", "BYTES", "ROUTE", "URL");
         for (Map<String, Object> d : list) {
             boolean uploaded = Boolean.TRUE.equals(d.get("uploaded"));
             String expires = MiniJson.string(d, "expiresAt");
@@ -35,7 +35,8 @@ final class ListCommand implements Callable<Integer> {
                     uploaded ? "uploaded" : "configured",
                     expires == null ? "-" : expires,
                     MiniJson.string(d, "moduleBytes"),
-                    MiniJson.string(d, "route"));
+                    MiniJson.string(d, "route"),
+                    d.get("url") instanceof String u ? u : "-");
         }
         out.flush();
         return ExitCodes.OK;

@@ -47,17 +47,22 @@ final class Cli {
 
     /** A real Jetty on 127.0.0.1 with the handler and its admin API, no configured route. */
     static Server server(Path kvDirectory) throws Exception {
+        return server(kvDirectory, Map.of());
+    }
+
+    /** As {@link #server(Path)}, with more settings. */
+    static Server server(Path kvDirectory, Map<String, String> more) throws Exception {
         Server server = new Server();
         ServerConnector connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
         VivariumHandler handler = new VivariumHandler();
-        handler.setSettings(
-                Map.of(
-                        "admin.token", TOKEN,
-                        "kv.directory", kvDirectory.toString(),
-                        "guestDirectory", kvDirectory.toString()));
+        Map<String, String> settings = new java.util.HashMap<>(more);
+        settings.put("admin.token", TOKEN);
+        settings.put("kv.directory", kvDirectory.toString());
+        settings.put("guestDirectory", kvDirectory.toString());
+        handler.setSettings(settings);
         server.setHandler(handler);
         server.start();
         return server;

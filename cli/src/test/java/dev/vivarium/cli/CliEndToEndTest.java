@@ -10,6 +10,7 @@ import dev.vivarium.client.ExitCodes;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,6 +57,47 @@ class CliEndToEndTest {
     void rustProjectGoesFromNewToServingAndAway() throws Exception {
         assumeTrue(Cli.rust(), "Debian's Rust toolchain is not installed: " + Builder.APT_RUST);
         lifecycle("hello_rs", "rust");
+    }
+
+    /**
+     * A project with {@code assets/} deploys as a bundle: the progress of the large upload, the
+     * path URL and the host URL of {@code deployments.domain} printed, the files served before the
+     * guest, the URL in {@code list}.
+     */
+    @Test
+    void aProjectWithAssetsDeploysAsABundleAndPrintsItsUrls() throws Exception {
+        server.stop();
+        server = Cli.server(kv, Map.of("deployments.domain", "edge.example.test"));
+        base = Cli.url(server);
+        assertEquals(0, Cli.run(work, "new", "site", "--lang", "wat").exit());
+        Path project = work.resolve("site");
+        Files.createDirectories(project.resolve("assets/css"));
+        Files.writeString(project.resolve("assets/index.html"), "<h1>site</h1>");
+        Files.writeString(project.resolve("assets/css/a.css"), "a{}");
+        byte[] big = new byte[3 * 1024 * 1024];
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) ('a' + random.nextInt(26)); // compresses little: a large upload
+        }
+        Files.write(project.resolve("assets/big.bin"), big);
+
+        Cli.Result deployed = Cli.run(project, "deploy", "--server", base, "--token", Cli.TOKEN);
+
+        assertEquals(0, deployed.exit(), deployed.toString());
+        assertTrue(deployed.err().contains("uploading: 100%"), "progress: " + deployed);
+        String url = base + "/site/";
+        assertTrue(deployed.out().contains(url + "  (answers 200)"), deployed.toString());
+        String port = base.substring(base.lastIndexOf(':'));
+        assertTrue(
+                deployed.out().contains("http://site.edge.example.test" + port + "/"),
+                deployed.toString());
+        assertEquals("<h1>site</h1>", Cli.get(url).body());
+        assertEquals("a{}", Cli.get(url + "css/a.css").body());
+        assertEquals(
+                new String(big, java.nio.charset.StandardCharsets.US_ASCII),
+                Cli.get(url + "big.bin").body());
+        Cli.Result list = Cli.run(project, "list", "--server", base, "--token", Cli.TOKEN);
+        assertTrue(list.out().contains(url), list.toString());
     }
 
     private void lifecycle(String name, String lang) throws Exception {

@@ -4,6 +4,7 @@ import dev.vivarium.core.deploy.AdminApi;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.http.ServerExchange;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.slf4j.Logger;
@@ -81,7 +82,7 @@ final class ExchangeRun implements ServerExchange.BodySink {
             GuestRequest request = request(bytes);
             outcome =
                     route == null
-                            ? admin.handle(request)
+                            ? admin.handle(request, exchange.scheme())
                             : engine.handleUntilReleased(route, request, exchange::clientGone);
         } catch (RuntimeException e) {
             // a host bug, not a guest fault: the client still gets an answer
@@ -148,6 +149,24 @@ final class ExchangeRun implements ServerExchange.BodySink {
         return target.startsWith(contextPath) ? target.substring(contextPath.length()) : target;
     }
 
+    /**
+     * Writes a streamed body; the exchange's memory is given back when the stream is closed. A
+     * client that leaves mid-stream has already failed the exchange, so it is only logged.
+     */
+    private void stream(Outcome outcome) {
+        try (OutputStream out = exchange.openBody(outcome.contentLength())) {
+            outcome.writer().writeTo(out);
+        } catch (IOException e) {
+            LOG.debug(
+                    "{}: streamed response to {} ended: {}",
+                    name(),
+                    exchange.target(),
+                    e.toString());
+        } finally {
+            outcome.release();
+        }
+    }
+
     private void respond(Outcome outcome) throws IOException {
         // the bodies stay counted in maxTotalMemory until the response is written or has failed
         try {
@@ -162,7 +181,11 @@ final class ExchangeRun implements ServerExchange.BodySink {
                                         exchange.addHeader(name, value);
                                     }
                                 });
-                exchange.write(outcome.body(), outcome::release);
+                if (outcome.writer() != null) {
+                    stream(outcome);
+                } else {
+                    exchange.write(outcome.body(), outcome::release);
+                }
             } else if (outcome.kind() == Outcome.Kind.CLIENT_GONE) {
                 exchange.abandon(outcome.status(), outcome.message(), outcome::release);
             } else {

@@ -48,6 +48,8 @@ public final class Outcome {
     private final Headers headers;
     private final byte[] body;
     private final String message;
+    private BodyWriter writer; // set only by streamed()
+    private long contentLength = -1;
 
     /** Gives back the memory counted for the exchange's bodies; null once run (or if none). */
     private final AtomicReference<Runnable> release = new AtomicReference<>();
@@ -77,6 +79,43 @@ public final class Outcome {
                 Objects.requireNonNull(headers),
                 Objects.requireNonNull(body),
                 null);
+    }
+
+    /**
+     * A response whose body is written as it is produced, through {@link
+     * dev.vivarium.core.http.ServerExchange#openBody}: server-sent events, a large file. The writer
+     * runs on the thread that writes the response, after the status and headers are sent.
+     *
+     * @param contentLength the body's exact length, or -1 when it is not known in advance
+     */
+    public static Outcome streamed(
+            int status, Headers headers, long contentLength, BodyWriter writer) {
+        Outcome o = response(status, headers, new byte[0]);
+        o.writer = Objects.requireNonNull(writer, "writer");
+        o.contentLength = contentLength < 0 ? -1 : contentLength;
+        return o;
+    }
+
+    /** Writes a {@link #streamed} body. */
+    @FunctionalInterface
+    public interface BodyWriter {
+        /**
+         * Writes the body to {@code out} (flushing where the client should see what it has so far);
+         * the caller closes it.
+         *
+         * @throws java.io.IOException when the client is gone: stop writing
+         */
+        void writeTo(java.io.OutputStream out) throws java.io.IOException;
+    }
+
+    /** The writer of a {@link #streamed} body; null for a body held in {@link #body()}. */
+    public BodyWriter writer() {
+        return writer;
+    }
+
+    /** The Content-Length of a {@link #streamed} body, -1 when not known. */
+    public long contentLength() {
+        return contentLength;
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.deploy.AdminApi;
+import dev.vivarium.core.deploy.Assets;
 import dev.vivarium.core.deploy.ConfiguredDeployments;
 import dev.vivarium.core.deploy.DeploymentBinder;
 import dev.vivarium.core.deploy.DeploymentCandidate;
@@ -287,6 +288,10 @@ public final class Vivarium implements AutoCloseable {
         Route route = route(exchange.host(), path);
         if (route == null) {
             return false;
+        }
+        Assets assets = registry.assets(route.deployment().id());
+        if (assets != null && StaticAssets.serve(exchange, route.spec(), path, assets)) {
+            return true;
         }
         new ExchangeRun(this, exchange, route, admin).start();
         return true;

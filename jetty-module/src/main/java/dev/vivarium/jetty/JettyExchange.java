@@ -2,8 +2,11 @@ package dev.vivarium.jetty;
 
 import dev.vivarium.core.Headers;
 import dev.vivarium.core.http.ServerExchange;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Request;
@@ -161,6 +164,58 @@ final class JettyExchange implements ServerExchange, Runnable, Invocable {
     public void write(byte[] bytes, Runnable done) {
         // one last write: Jetty adds the Content-Length itself
         response.write(true, ByteBuffer.wrap(bytes), Callback.from(callback, done));
+    }
+
+    /**
+     * A blocking stream over the response's {@link Content.Sink}: each write goes out before it
+     * returns (flush has nothing left to do), close writes the last chunk and completes the
+     * handler's callback; a failed write fails it.
+     */
+    @Override
+    public OutputStream openBody(long contentLength) {
+        if (contentLength >= 0) {
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Long.toString(contentLength));
+        }
+        return new BodyStream();
+    }
+
+    private final class BodyStream extends OutputStream {
+        private boolean completed;
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (completed) {
+                throw new IOException("the response body is closed");
+            }
+            if (len > 0) {
+                send(false, ByteBuffer.wrap(b, off, len));
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!completed) {
+                send(true, ByteBuffer.allocate(0));
+                completed = true;
+                callback.succeeded();
+            }
+        }
+
+        private void send(boolean last, ByteBuffer bytes) throws IOException {
+            try {
+                // blocking (the caller's thread waits, as wasm does), so the bytes need no copy
+                Content.Sink.write(response, last, bytes);
+            } catch (IOException | RuntimeException e) {
+                completed = true;
+                callback.failed(e);
+                throw e instanceof IOException io ? io : new IOException(e);
+            }
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Enumeration;
 
@@ -124,6 +125,20 @@ final class ServletExchange implements ServerExchange {
         } finally {
             done.run();
         }
+    }
+
+    /**
+     * The servlet output stream, with the length set when it is known; {@code flush()} sends what
+     * the container buffered, {@code close()} completes the response.
+     */
+    @Override
+    public OutputStream openBody(long contentLength) throws IOException {
+        if (contentLength >= 0) {
+            response.setContentLengthLong(contentLength);
+        }
+        OutputStream out = response.getOutputStream();
+        response.flushBuffer(); // commits the status and headers now, as the contract says
+        return out;
     }
 
     @Override

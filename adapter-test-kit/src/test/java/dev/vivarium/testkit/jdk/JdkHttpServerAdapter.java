@@ -160,6 +160,30 @@ final class JdkHttpServerAdapter extends Filter {
             }
         }
 
+        /** The exchange's body stream; closing it closes the exchange. */
+        @Override
+        public OutputStream openBody(long contentLength) throws IOException {
+            // 0 asks the JDK's server for chunked encoding, -1 for no body at all
+            x.sendResponseHeaders(
+                    status, contentLength < 0 ? 0 : contentLength == 0 ? -1 : contentLength);
+            OutputStream body = x.getResponseBody();
+            return new java.io.FilterOutputStream(body) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    try {
+                        out.close();
+                    } finally {
+                        x.close();
+                    }
+                }
+            };
+        }
+
         @Override
         public void sendError(int status, String message, Runnable done) throws IOException {
             x.getResponseHeaders().set("Content-Type", "text/plain;charset=utf-8");

@@ -595,6 +595,45 @@ public final class VivariumSettings {
                                             + " Retry-After")
                             .unit("uploads"));
 
+    public static final Setting<String> DEPLOYMENTS_DOMAIN =
+            declare(
+                    Setting.of(
+                                    "deployments.domain",
+                                    Kind.text("a DNS name such as edge.example.test"),
+                                    null,
+                                    "gives every upload the host name ID.DOMAIN too (routed by"
+                                            + " Host; point a wildcard DNS record at the server)")
+                            .defaultText("none: uploads answer on their route only")
+                            .example("edge.example.test"));
+
+    public static final Setting<Integer> DEPLOYMENTS_BUNDLE_MAX_ENTRIES =
+            declare(
+                    Setting.of(
+                                    "deployments.bundle.maxEntries",
+                                    Kind.integer(1, 1_000_000),
+                                    "1000",
+                                    "most entries (files and directories) in an uploaded bundle;"
+                                            + " more is refused (400)")
+                            .unit("entries"));
+
+    public static final Setting<Long> DEPLOYMENTS_BUNDLE_MAX_ENTRY_SIZE =
+            declare(
+                    Setting.of(
+                            "deployments.bundle.maxEntrySize",
+                            Kind.size(1, 1L << 40),
+                            "64MB",
+                            "largest file in an uploaded bundle, uncompressed; larger is refused"
+                                    + " (400)"));
+
+    public static final Setting<Long> DEPLOYMENTS_BUNDLE_MAX_TOTAL_SIZE =
+            declare(
+                    Setting.of(
+                            "deployments.bundle.maxTotalSize",
+                            Kind.size(1, 1L << 40),
+                            "256MB",
+                            "largest uploaded bundle, all its files uncompressed; larger (a zip"
+                                    + " bomb) is refused (400)"));
+
     // ---- dns ----------------------------------------------------------------------------------
 
     public static final Setting<String> DNS_RESOLVER =

@@ -137,6 +137,19 @@ public final class AdminApi {
      * 500, both with a JSON message.
      */
     public Outcome handle(GuestRequest r) {
+        return handle(r, "http");
+    }
+
+    /**
+     * As {@link #handle(GuestRequest)} for a request that came in with {@code scheme} ({@code http}
+     * or {@code https}): the deployments' URLs in the answers start with it and the request's Host.
+     */
+    public Outcome handle(GuestRequest r, String scheme) {
+        String host = r.headers().first("host");
+        String base =
+                host == null || host.isBlank()
+                        ? null
+                        : (scheme == null ? "http" : scheme) + "://" + host.strip();
         if (!options.adminAllows(r.clientAddress())) {
             REFUSED.info(
                     "refused admin request {} {} from {}: not in admin.allowFrom",
@@ -173,7 +186,7 @@ public final class AdminApi {
                 if (!r.method().equals("GET")) {
                     return notAllowed("GET");
                 }
-                return json(200, new DeploymentList(deployments.list()).toJson());
+                return json(200, new DeploymentList(deployments.list()).toJson(base));
             }
             if (!rest.startsWith("/deployments/")) {
                 return error(new AdminError(404, "no such admin resource: " + r.path()));
@@ -191,8 +204,8 @@ public final class AdminApi {
             }
             String id = URLDecoder.decode(tail, StandardCharsets.UTF_8);
             return switch (r.method()) {
-                case "GET" -> get(id);
-                case "PUT" -> put(id, r);
+                case "GET" -> get(id, base);
+                case "PUT" -> put(id, r, base);
                 case "DELETE" -> delete(id, r);
                 default -> notAllowed("GET, PUT, DELETE");
             };
@@ -229,10 +242,10 @@ public final class AdminApi {
                 : "wrong token";
     }
 
-    private Outcome get(String id) {
+    private Outcome get(String id, String base) {
         for (DeploymentInfo d : deployments.list()) {
             if (d.id().equals(id)) {
-                return json(200, d.toJson());
+                return json(200, d.toJson(base));
             }
         }
         return error(new AdminError(404, "no deployment '" + id + "'"));
@@ -298,7 +311,7 @@ public final class AdminApi {
         return json(200, b.append("]}").toString());
     }
 
-    private Outcome put(String id, GuestRequest r) {
+    private Outcome put(String id, GuestRequest r, String base) {
         UploadResult result =
                 deployments.upload(UploadRequest.fromQuery(id, r.pathAndQuery(), r.body()));
         LOG.info(
@@ -306,7 +319,7 @@ public final class AdminApi {
                 result.replaced() ? "replaced" : "uploaded",
                 id,
                 r.clientAddress());
-        return json(result.status(), result.toJson());
+        return json(result.status(), result.toJson(base));
     }
 
     private Outcome delete(String id, GuestRequest r) {

@@ -17,6 +17,7 @@ import java.util.List;
  * @param expiresAt when it ends with its KV store; null for one that never expires
  * @param moduleBytes the size of its module
  * @param record how it is kept in the repository; null for a configured one
+ * @param assets the static files served before its guest runs; null for none
  */
 public record DeploymentCandidate(
         String id,
@@ -25,7 +26,20 @@ public record DeploymentCandidate(
         Instant deployedAt,
         Instant expiresAt,
         long moduleBytes,
-        DeploymentRecord record) {
+        DeploymentRecord record,
+        Assets assets) {
+
+    /** A deployment without assets. */
+    public DeploymentCandidate(
+            String id,
+            Source source,
+            List<Binding> bindings,
+            Instant deployedAt,
+            Instant expiresAt,
+            long moduleBytes,
+            DeploymentRecord record) {
+        this(id, source, bindings, deployedAt, expiresAt, moduleBytes, record, null);
+    }
 
     /** Where a deployment comes from. */
     public enum Source {

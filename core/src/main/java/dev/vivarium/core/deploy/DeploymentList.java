@@ -10,8 +10,13 @@ public record DeploymentList(List<DeploymentInfo> deployments) {
     }
 
     public String toJson() {
+        return toJson(null);
+    }
+
+    /** As JSON, each with its URLs under {@code base} (see {@link DeploymentInfo#urls}). */
+    public String toJson(String base) {
         return deployments.stream()
-                .map(DeploymentInfo::toJson)
+                .map(d -> d.toJson(base))
                 .collect(Collectors.joining(",", "{\"deployments\":[", "]}"));
     }
 }

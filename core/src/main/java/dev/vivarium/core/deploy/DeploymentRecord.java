@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param module the module as uploaded
  * @param deployedAt when it was uploaded
  * @param expiresAt when it is removed with its KV store
+ * @param bundle the directory of its bundle's assets ({@link Bundle#directory()}), or null for a
+ *     deployment without assets
  */
 public record DeploymentRecord(
         String id,
@@ -24,7 +26,19 @@ public record DeploymentRecord(
         String moduleName,
         byte[] module,
         Instant deployedAt,
-        Instant expiresAt) {
+        Instant expiresAt,
+        java.nio.file.Path bundle) {
+
+    /** A deployment without assets. */
+    public DeploymentRecord(
+            String id,
+            String route,
+            String moduleName,
+            byte[] module,
+            Instant deployedAt,
+            Instant expiresAt) {
+        this(id, route, moduleName, module, deployedAt, expiresAt, null);
+    }
 
     public DeploymentRecord {
         Objects.requireNonNull(id, "id");
@@ -43,7 +57,15 @@ public record DeploymentRecord(
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
             d.update(
-                    (route + '\n' + moduleName + '\n' + deployedAt + '\n' + expiresAt + '\n')
+                    (route
+                                    + '\n'
+                                    + moduleName
+                                    + '\n'
+                                    + deployedAt
+                                    + '\n'
+                                    + expiresAt
+                                    + '\n'
+                                    + (bundle == null ? "" : bundle.getFileName() + "\n"))
                             .getBytes(StandardCharsets.UTF_8));
             d.update(module);
             return HexFormat.of().formatHex(d.digest(), 0, 12);

@@ -61,6 +61,7 @@ public final class DeploymentRegistry implements AutoCloseable {
     private final java.util.concurrent.ScheduledFuture<?> expiry;
     private volatile RouteTable<Route> table = new RouteTable<>(List.of(), s -> null);
     private volatile List<LiveDeployment> snapshot = List.of();
+    private volatile Map<String, Assets> assets = Map.of();
     private RepositorySync sync;
     private boolean closed;
 
@@ -196,6 +197,16 @@ public final class DeploymentRegistry implements AutoCloseable {
      * @throws ConfigurationException saying which routes match the same requests
      */
     public synchronized void checkFits(String id, RouteSpec spec) {
+        checkFits(id, List.of(spec));
+    }
+
+    /**
+     * Whether {@code specs} (the routes of one deployment) fit beside every live route but those of
+     * deployment {@code id}, and beside each other.
+     *
+     * @throws ConfigurationException saying which routes match the same requests
+     */
+    public synchronized void checkFits(String id, List<RouteSpec> specs) {
         List<RouteSpec> all = new ArrayList<>();
         live.forEach(
                 (other, l) -> {
@@ -203,7 +214,7 @@ public final class DeploymentRegistry implements AutoCloseable {
                         l.routes().forEach(r -> all.add(r.spec()));
                     }
                 });
-        all.add(spec);
+        all.addAll(specs);
         new RouteTable<>(all, s -> s);
     }
 
@@ -225,7 +236,9 @@ public final class DeploymentRegistry implements AutoCloseable {
                 throw tooMany(max);
             }
             try {
-                checkFits(c.id(), c.bindings().get(0).spec());
+                checkFits(
+                        c.id(),
+                        c.bindings().stream().map(DeploymentCandidate.Binding::spec).toList());
             } catch (ConfigurationException e) {
                 throw new UploadException(409, e.getMessage(), e);
             }
@@ -319,6 +332,14 @@ public final class DeploymentRegistry implements AutoCloseable {
         live.values().forEach(l -> l.routes().forEach(r -> all.put(r.spec(), r)));
         table = new RouteTable<>(new ArrayList<>(all.keySet()), all::get);
         snapshot = List.copyOf(live.values());
+        Map<String, Assets> a = new java.util.HashMap<>();
+        live.forEach(
+                (id, l) -> {
+                    if (l.candidate().assets() != null) {
+                        a.put(id, l.candidate().assets());
+                    }
+                });
+        assets = Map.copyOf(a);
     }
 
     /** Stops a deployment that no longer takes requests: its requests, then its pools. */
@@ -488,6 +509,24 @@ public final class DeploymentRegistry implements AutoCloseable {
     /** The route that takes a request for this host and path, or null; never waits for a lock. */
     public Route match(String host, String path) {
         return table.match(host, path);
+    }
+
+    /**
+     * The static files of deployment {@code id}, served before its guest runs; null when it has
+     * none. Never waits for a lock.
+     */
+    public Assets assets(String id) {
+        return assets.get(id);
+    }
+
+    /** Where uploads are kept, for messages. */
+    public String repositoryDescription() {
+        return repository.describe();
+    }
+
+    /** Whether the repository keeps a bundle's assets (see {@link DeploymentRepository}). */
+    public boolean keepsAssets() {
+        return repository.keepsAssets();
     }
 
     /** Every route, most specific first. */

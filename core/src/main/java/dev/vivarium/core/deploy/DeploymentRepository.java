@@ -52,6 +52,15 @@ public interface DeploymentRepository extends AutoCloseable {
      */
     AutoCloseable watch(Runnable onChange);
 
+    /**
+     * Whether it keeps a bundle's assets ({@link DeploymentRecord#bundle()}, a directory on this
+     * node's disk) with the deployment; a repository that does not is never given a bundle with
+     * assets (the upload is refused).
+     */
+    default boolean keepsAssets() {
+        return false;
+    }
+
     /** Where the deployments are kept, for messages. */
     String describe();
 

@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Uploaded deployments as files in {@code deployments.directory}: per deployment its module ({@code
  * ID.wasm} or {@code ID.wat}) and {@code ID.deployment}, a properties file with the route and the
- * lifetime. Each file is written to a temporary name and moved into place, the properties file
- * last, so a crash leaves the previous version or the new one.
+ * lifetime; a bundle's assets in {@code .bundles/ID/VERSION/} (unpacked there by {@link Uploads},
+ * the older versions deleted once the new one is kept). Each file is written to a temporary name
+ * and moved into place, the properties file last, so a crash leaves the previous version or the new
+ * one.
  *
  * <p>One process owns the directory: {@link #watch} never calls back (a node that shares its
  * deployments uses a shared repository instead).
@@ -44,12 +46,43 @@ public final class FileDeploymentRepository implements DeploymentRepository {
         p.setProperty("module", d.moduleName());
         p.setProperty("deployedAt", d.deployedAt().toString());
         p.setProperty("expiresAt", d.expiresAt().toString());
+        if (d.bundle() != null) {
+            p.setProperty("bundle", d.bundle().toAbsolutePath().toString());
+        }
         StringWriter w = new StringWriter();
         p.store(w, "Vivarium uploaded deployment " + d.id());
         atomicWrite(dir.resolve(d.id() + META), w.toString().getBytes(StandardCharsets.UTF_8));
         // the previous version's module, if it was in the other format
         String other = d.moduleName().endsWith(".wasm") ? d.id() + ".wat" : d.id() + ".wasm";
         Files.deleteIfExists(dir.resolve(other));
+        deleteBundles(d.id(), d.bundle());
+    }
+
+    @Override
+    public boolean keepsAssets() {
+        return true;
+    }
+
+    /** Where {@link Uploads} unpacks the bundles of deployment {@code id}, one directory each. */
+    static Path bundles(Path dir, String id) {
+        return dir.resolve(".bundles").resolve(id);
+    }
+
+    /** Deletes the bundle directories of {@code id} but {@code keep}. */
+    private void deleteBundles(String id, Path keep) throws IOException {
+        Path bundles = bundles(dir, id);
+        if (!Files.isDirectory(bundles)) {
+            return;
+        }
+        List<Path> old = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(bundles)) {
+            for (Path b : ds) {
+                if (keep == null || !b.toAbsolutePath().equals(keep.toAbsolutePath())) {
+                    old.add(b);
+                }
+            }
+        }
+        old.forEach(Bundle::delete);
     }
 
     @Override
@@ -57,6 +90,7 @@ public final class FileDeploymentRepository implements DeploymentRepository {
         Files.deleteIfExists(dir.resolve(id + META));
         Files.deleteIfExists(dir.resolve(id + ".wasm"));
         Files.deleteIfExists(dir.resolve(id + ".wat"));
+        deleteBundles(id, null);
     }
 
     @Override
@@ -103,7 +137,8 @@ public final class FileDeploymentRepository implements DeploymentRepository {
                 moduleName,
                 Files.readAllBytes(dir.resolve(moduleName)),
                 Instant.parse(p.getProperty("deployedAt", expiresAt.toString())),
-                expiresAt);
+                expiresAt,
+                p.getProperty("bundle") == null ? null : Path.of(p.getProperty("bundle")));
     }
 
     private static String required(Properties p, String key) {

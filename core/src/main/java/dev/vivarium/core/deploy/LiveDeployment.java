@@ -2,6 +2,7 @@ package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
+import dev.vivarium.core.routing.RouteSpec;
 import java.util.List;
 import java.util.Set;
 
@@ -10,6 +11,7 @@ record LiveDeployment(DeploymentCandidate candidate, List<Route> routes, Set<Ins
     List<DeploymentInfo> infos() {
         DeploymentCandidate c = candidate;
         boolean kv = routes.get(0).deployment().kv() != null;
+        int assets = c.assets() == null ? 0 : c.assets().size();
         return routes.stream()
                 .map(
                         r ->
@@ -22,7 +24,22 @@ record LiveDeployment(DeploymentCandidate candidate, List<Route> routes, Set<Ins
                                         c.source() == DeploymentCandidate.Source.UPLOAD
                                                 ? c.moduleBytes()
                                                 : r.pool().guest().size(),
-                                        kv))
+                                        kv,
+                                        thisFirst(r),
+                                        assets))
                 .toList();
+    }
+
+    /** The specs of every route, {@code first}'s first. */
+    private List<RouteSpec> thisFirst(Route first) {
+        List<RouteSpec> specs = new java.util.ArrayList<>();
+        specs.add(first.spec());
+        routes.forEach(
+                r -> {
+                    if (r != first) {
+                        specs.add(r.spec());
+                    }
+                });
+        return specs;
     }
 }

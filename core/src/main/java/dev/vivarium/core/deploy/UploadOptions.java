@@ -47,8 +47,12 @@ public final class UploadOptions {
     private final int maxConcurrentUploads;
     private final String store;
     private final Map<String, String> storeSettings;
+    private final String domain;
+    private final BundleLimits bundleLimits;
 
     private UploadOptions(Builder b) {
+        this.domain = b.domain;
+        this.bundleLimits = b.bundleLimits;
         this.store = b.store;
         this.storeSettings = Map.copyOf(b.storeSettings);
         this.adminToken = b.adminToken;
@@ -102,6 +106,12 @@ public final class UploadOptions {
         b.maxDeadline(s.get(VivariumSettings.DEPLOYMENTS_MAX_DEADLINE));
         b.routes(s.get(VivariumSettings.DEPLOYMENTS_ROUTES));
         b.maxConcurrentUploads(s.get(VivariumSettings.DEPLOYMENTS_MAX_CONCURRENT_UPLOADS));
+        b.domain(s.get(VivariumSettings.DEPLOYMENTS_DOMAIN));
+        b.bundleLimits(
+                new BundleLimits(
+                        s.get(VivariumSettings.DEPLOYMENTS_BUNDLE_MAX_ENTRIES),
+                        s.get(VivariumSettings.DEPLOYMENTS_BUNDLE_MAX_ENTRY_SIZE),
+                        s.get(VivariumSettings.DEPLOYMENTS_BUNDLE_MAX_TOTAL_SIZE)));
         return b.build();
     }
 
@@ -199,6 +209,23 @@ public final class UploadOptions {
         return maxConcurrentUploads;
     }
 
+    /**
+     * {@code deployments.domain}: every upload also answers at {@code ID.DOMAIN}; null for none.
+     */
+    public String domain() {
+        return domain;
+    }
+
+    /** The host name an upload gets from {@code deployments.domain}, or null without it. */
+    public String hostFor(String id) {
+        return domain == null ? null : id.toLowerCase(java.util.Locale.ROOT) + "." + domain;
+    }
+
+    /** {@code deployments.bundle.*}: how large an uploaded bundle may be. */
+    public BundleLimits bundleLimits() {
+        return bundleLimits;
+    }
+
     @Override
     public String toString() {
         return "deployments(admin="
@@ -217,6 +244,7 @@ public final class UploadOptions {
                 + routes.stream().map(RouteSpec::match).toList()
                 + ", maxConcurrentUploads="
                 + maxConcurrentUploads
+                + (domain == null ? "" : ", domain=" + domain)
                 + ")";
     }
 
@@ -235,6 +263,8 @@ public final class UploadOptions {
                         .map(Builder::area)
                         .toList();
         private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
+        private String domain;
+        private BundleLimits bundleLimits = BundleLimits.DEFAULT;
 
         private Builder(Path directory) {
             this.directory = directory;
@@ -363,6 +393,38 @@ public final class UploadOptions {
                         "deployments.maxConcurrentUploads must be at least 1, got " + n);
             }
             this.maxConcurrentUploads = n;
+            return this;
+        }
+
+        /**
+         * {@code deployments.domain}: a DNS name such as {@code edge.example.test} (null: none);
+         * every upload also answers at {@code ID.DOMAIN}.
+         */
+        public Builder domain(String domain) {
+            if (domain == null || domain.isBlank()) {
+                this.domain = null;
+                return this;
+            }
+            String d = domain.strip().toLowerCase(java.util.Locale.ROOT);
+            if (d.endsWith(".")) {
+                d = d.substring(0, d.length() - 1);
+            }
+            if (!d.matches(
+                            "([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+                    || d.length() > 180) {
+                throw new ConfigurationException(
+                        "deployments.domain: '"
+                                + domain
+                                + "' is not a DNS name like edge.example.test (letters, digits,"
+                                + " '-' and dots; no scheme, port or '*')");
+            }
+            this.domain = d;
+            return this;
+        }
+
+        /** {@code deployments.bundle.*}. */
+        public Builder bundleLimits(BundleLimits limits) {
+            this.bundleLimits = Objects.requireNonNull(limits, "bundleLimits");
             return this;
         }
 

@@ -72,7 +72,8 @@ public record UploadRequest(
         }
         if (body == null || body.length == 0) {
             throw new UploadException(
-                    400, "the body must be the module (.wasm or WebAssembly text)");
+                    400,
+                    "the body must be the module (.wasm or WebAssembly text) or a bundle (zip or tar.gz)");
         }
         List<String> outbound = new ArrayList<>();
         for (String v : q.getOrDefault("outbound", List.of())) {

@@ -13,4 +13,9 @@ public record UploadResult(DeploymentInfo deployment, boolean replaced) {
     public String toJson() {
         return deployment.toJson();
     }
+
+    /** As {@link #toJson()}, with its URLs under {@code base} (see {@link DeploymentInfo#urls}). */
+    public String toJson(String base) {
+        return deployment.toJson(base);
+    }
 }

@@ -75,7 +75,7 @@ final class UploadRules {
         if (match == null || match.isBlank()) {
             throw new UploadException(
                     400,
-                    "the route's MATCH is missing, e.g. route=/try/* or route=demo.example.com/*");
+                    "the route's MATCH is missing, e.g. route=/try/* or route=demo.example.com/* (or route, routes or hostname in a bundle's vivarium.toml)");
         }
         // the spec is written as a route entry: nothing may add entries or parameters to it
         if (match.contains(";") || match.contains(",") || match.contains("->")) {

@@ -9,9 +9,11 @@ import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvUnavailableException;
 import dev.vivarium.core.routing.RouteSpec;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -166,29 +168,6 @@ public final class Uploads implements AutoCloseable {
         if (!exists && registry.countUploaded() >= options.max()) {
             throw DeploymentRegistry.tooMany(options.max());
         }
-        Duration lifetime = r.ttl() == null ? options.defaultTtl() : r.ttl();
-        if (lifetime.isNegative()
-                || lifetime.isZero()
-                || lifetime.compareTo(options.maxTtl()) > 0) {
-            throw new UploadException(
-                    400,
-                    "ttl "
-                            + lifetime
-                            + " is not between 1 ms and deployments.maxTtl ("
-                            + options.maxTtl()
-                            + ")");
-        }
-        String fileName = id + (isBinary(r.module()) ? ".wasm" : ".wat");
-        RouteSpec spec =
-                UploadRules.spec(
-                        id,
-                        r.route(),
-                        fileName,
-                        deadline(r.deadline()),
-                        r.outbound(),
-                        r.maxConcurrent(),
-                        r.maxQueued());
-        check(id, spec);
         if (!permits.tryAcquire()) {
             throw new UploadException(
                     503,
@@ -201,13 +180,35 @@ public final class Uploads implements AutoCloseable {
         }
         try {
             claim(id);
+            Bundle bundle = null;
             try {
                 Instant now = clock.instant();
+                byte[] module = r.module();
+                BundleManifest manifest = BundleManifest.NONE;
+                if (Bundle.isBundle(module)) {
+                    bundle = unpack(id, module, now);
+                    module = bundle.module();
+                    manifest = bundle.manifest();
+                }
+                Duration lifetime = lifetime(r.ttl() != null ? r.ttl() : manifest.ttl());
+                String fileName = id + (isBinary(module) ? ".wasm" : ".wat");
+                List<RouteSpec> specs = specs(r, manifest, fileName);
+                for (RouteSpec spec : specs) {
+                    check(id, spec, specs, options.hostFor(id));
+                }
                 DeploymentRecord record =
                         new DeploymentRecord(
-                                id, spec.toString(), fileName, r.module(), now, now.plus(lifetime));
-                DeploymentRegistry.Prepared p = compile(record, spec);
-                return registry.publishUpload(p, options.max());
+                                id,
+                                String.join("\n", specs.stream().map(RouteSpec::toString).toList()),
+                                fileName,
+                                module,
+                                now,
+                                now.plus(lifetime),
+                                bundle == null ? null : bundle.directory());
+                DeploymentRegistry.Prepared p = compile(record, specs, manifest.kv());
+                UploadResult result = registry.publishUpload(p, options.max());
+                bundle = null; // kept with the deployment now
+                return result;
             } catch (KvUnavailableException e) {
                 // a shared KV database that is down: the deployments running go on
                 throw new UploadException(
@@ -220,11 +221,87 @@ public final class Uploads implements AutoCloseable {
                         e,
                         5);
             } finally {
+                if (bundle != null) {
+                    Bundle.delete(bundle.directory());
+                }
                 release(id);
             }
         } finally {
             permits.release();
         }
+    }
+
+    /**
+     * Unpacks a bundle beside the deployments ({@code deployments.directory/.bundles/ID/}); one
+     * without assets keeps nothing on disk.
+     */
+    private Bundle unpack(String id, byte[] body, Instant now) {
+        Path dir =
+                FileDeploymentRepository.bundles(options.directory(), id)
+                        .resolve(now.toEpochMilli() + "-" + Long.toHexString(System.nanoTime()));
+        Bundle b = Bundle.unpack(body, options.bundleLimits(), dir, now);
+        if (b.assetCount() > 0 && !registry.keepsAssets()) {
+            Bundle.delete(b.directory());
+            throw new UploadException(
+                    400,
+                    "bundle: it has assets, which this server cannot keep: its deployments are kept"
+                            + " in "
+                            + registry.repositoryDescription()
+                            + ", not on one node's disk; upload the module alone (or a bundle"
+                            + " without assets/), or keep deployments in files"
+                            + " (deployments.store=file)");
+        }
+        return b;
+    }
+
+    /** The lifetime an upload gets: the one asked for, else {@code deployments.defaultTtl}. */
+    private Duration lifetime(Duration asked) {
+        Duration lifetime = asked == null ? options.defaultTtl() : asked;
+        if (lifetime.isNegative()
+                || lifetime.isZero()
+                || lifetime.compareTo(options.maxTtl()) > 0) {
+            throw new UploadException(
+                    400,
+                    "ttl "
+                            + lifetime
+                            + " is not between 1 ms and deployments.maxTtl ("
+                            + options.maxTtl()
+                            + ")");
+        }
+        return lifetime;
+    }
+
+    /**
+     * The upload's routes: its {@code route} parameter, else its manifest's {@code route(s)} and
+     * {@code hostname}; and with {@code deployments.domain}, {@code ID.DOMAIN/*} too.
+     */
+    private List<RouteSpec> specs(UploadRequest r, BundleManifest manifest, String fileName) {
+        List<String> matches = new ArrayList<>();
+        if (r.route() != null) {
+            matches.add(r.route());
+        } else {
+            matches.addAll(manifest.matches());
+        }
+        String host = options.hostFor(r.id());
+        if (host != null && !matches.contains(host + "/*")) {
+            matches.add(host + "/*");
+        }
+        if (matches.isEmpty()) {
+            matches.add(null); // the message says what to give
+        }
+        List<RouteSpec> specs = new ArrayList<>();
+        for (String match : matches) {
+            specs.add(
+                    UploadRules.spec(
+                            r.id(),
+                            match,
+                            fileName,
+                            deadline(r.deadline()),
+                            r.outbound(),
+                            r.maxConcurrent(),
+                            r.maxQueued()));
+        }
+        return specs;
     }
 
     /**
@@ -251,21 +328,34 @@ public final class Uploads implements AutoCloseable {
     }
 
     /** Whether an upload's route may take requests where it says, beside the live ones. */
-    private void check(String id, RouteSpec spec) {
+    private void check(String id, RouteSpec spec, List<RouteSpec> all, String ownHost) {
         rules.checkAdminPath(spec);
         try {
-            registry.checkFits(id, spec);
+            registry.checkFits(id, all);
         } catch (ConfigurationException e) {
             throw new UploadException(409, e.getMessage(), e);
         }
-        rules.checkArea(spec);
+        if (!isOwnHost(spec, ownHost)) {
+            rules.checkArea(spec);
+        }
+    }
+
+    /**
+     * Whether a route is the upload's {@code ID.DOMAIN/*}: the operator gave that host name to the
+     * upload by setting {@code deployments.domain}, so it takes every path there, even those a
+     * configured route on any host takes elsewhere (and it lies within deployments.routes by
+     * definition).
+     */
+    private static boolean isOwnHost(RouteSpec spec, String ownHost) {
+        return ownHost != null && ownHost.equals(spec.host()) && spec.path().equals("/*");
     }
 
     /** Parses, compiles and binds on the upload executor; waits for it (uninterruptibly). */
-    private DeploymentRegistry.Prepared compile(DeploymentRecord record, RouteSpec spec) {
+    private DeploymentRegistry.Prepared compile(
+            DeploymentRecord record, List<RouteSpec> specs, boolean kv) {
         compiling.incrementAndGet();
         try {
-            return CompletableFuture.supplyAsync(() -> prepare(record, spec), executor).join();
+            return CompletableFuture.supplyAsync(() -> prepare(record, specs, kv), executor).join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
@@ -279,10 +369,19 @@ public final class Uploads implements AutoCloseable {
         }
     }
 
-    private DeploymentRegistry.Prepared prepare(DeploymentRecord record, RouteSpec spec) {
+    private DeploymentRegistry.Prepared prepare(
+            DeploymentRecord record, List<RouteSpec> specs, boolean kv) {
         GuestModule guest = load(record.moduleName(), record.module());
+        if (!kv && guest.usesKv()) {
+            throw new UploadException(
+                    400,
+                    "bundle: "
+                            + BundleManifest.FILE
+                            + " says kv = false, but the module imports the key-value hostcalls;"
+                            + " remove kv = false or the module's KV calls");
+        }
         try {
-            return registry.prepare(List.of(candidate(record, spec, guest))).get(0);
+            return registry.prepare(List.of(candidate(record, specs, guest))).get(0);
         } catch (ConfigurationException e) {
             // a bad outbound allowlist entry
             throw new UploadException(400, e.getMessage(), e);
@@ -300,22 +399,27 @@ public final class Uploads implements AutoCloseable {
     /** A kept upload as a candidate, checked as when it was uploaded; for the registry. */
     private DeploymentCandidate candidate(DeploymentRecord record) {
         checkId(record.id());
-        RouteSpec spec = RouteSpec.parse(record.route());
-        rules.checkAdminPath(spec);
-        rules.checkArea(spec);
-        return candidate(record, spec, load(record.moduleName(), record.module()));
+        List<RouteSpec> specs = RouteSpec.parseAll(record.route());
+        for (RouteSpec spec : specs) {
+            rules.checkAdminPath(spec);
+            if (!isOwnHost(spec, options.hostFor(record.id()))) {
+                rules.checkArea(spec);
+            }
+        }
+        return candidate(record, specs, load(record.moduleName(), record.module()));
     }
 
     private static DeploymentCandidate candidate(
-            DeploymentRecord record, RouteSpec spec, GuestModule guest) {
+            DeploymentRecord record, List<RouteSpec> specs, GuestModule guest) {
         return new DeploymentCandidate(
                 record.id(),
                 DeploymentCandidate.Source.UPLOAD,
-                List.of(new DeploymentCandidate.Binding(spec, guest)),
+                specs.stream().map(spec -> new DeploymentCandidate.Binding(spec, guest)).toList(),
                 record.deployedAt(),
                 record.expiresAt(),
                 record.module().length,
-                record);
+                record,
+                record.bundle() == null ? null : Assets.open(record.bundle()));
     }
 
     private synchronized void claim(String id) {

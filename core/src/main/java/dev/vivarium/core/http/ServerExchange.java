@@ -13,8 +13,9 @@ import java.io.IOException;
  * <p>Request methods are called on the thread that called {@code serve}, before the body is read.
  * The response methods are called once per exchange: {@link #setStatus}, {@link #setHeader} and
  * {@link #addHeader} then one {@link #write}; or {@link #setHeader} and {@link #addHeader} (e.g.
- * Retry-After on a 503) then one {@link #sendError}; or one {@link #abandon}; possibly from the
- * thread that delivered the last body bytes. {@link #clientGone} may be called from any thread.
+ * Retry-After on a 503) then one {@link #sendError}; or one {@link #abandon}; or the status and
+ * headers then one {@link #openBody}, written to and closed; possibly from the thread that
+ * delivered the last body bytes. {@link #clientGone} may be called from any thread.
  */
 public interface ServerExchange {
     /** The method, e.g. {@code GET}. */
@@ -87,6 +88,21 @@ public interface ServerExchange {
      * returns: the exchange's memory stays counted in {@code maxTotalMemory} until then.
      */
     void write(byte[] body, Runnable done) throws IOException;
+
+    /**
+     * Starts a streamed response body: the status and headers set before are committed, and the
+     * bytes written to the stream go to the client as they are written, at the latest on {@code
+     * flush()} (a server-sent event, a file too large to hold in memory). Closing the stream ends
+     * the response; it returns once the last bytes are written (or throws when they could not be),
+     * so the caller gives the exchange's memory back after it, as {@code done} does for {@link
+     * #write}. A write or close that fails (the client left) throws {@link IOException} and has
+     * failed the exchange the server's way; close the stream anyway.
+     *
+     * @param contentLength the body's exact length, sent as Content-Length; -1 when it is not known
+     *     (chunked in HTTP/1.1, or the end of the stream in HTTP/2)
+     * @throws IOException if the server cannot start the response
+     */
+    java.io.OutputStream openBody(long contentLength) throws IOException;
 
     /**
      * Answers with the server's own error response ({@code sendError}, {@code Response.writeError})

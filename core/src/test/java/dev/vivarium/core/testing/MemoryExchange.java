@@ -118,6 +118,23 @@ public final class MemoryExchange implements ServerExchange {
         finish(done);
     }
 
+    /** Records what is written; closing it answers the exchange. */
+    @Override
+    public java.io.OutputStream openBody(long contentLength) {
+        return new java.io.ByteArrayOutputStream() {
+            private boolean closed;
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    responseBody = toByteArray();
+                    finish(() -> {});
+                }
+            }
+        };
+    }
+
     @Override
     public void sendError(int status, String message, Runnable done) {
         this.status = status;

@@ -14,7 +14,9 @@ import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.deploy.UploadException;
 import dev.vivarium.core.deploy.UploadOptions;
+import dev.vivarium.core.deploy.UploadRequest;
 import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.testing.TestBundles;
 import dev.vivarium.core.testing.TestGuests;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -196,6 +198,51 @@ class SharedDeploymentsTest {
                         throw new UncheckedIOException(e);
                     }
                 });
+    }
+
+    /**
+     * Assets live on one node's disk, which the other nodes do not share: a bundle with assets is
+     * refused, saying why; one without assets is a module like any other, served everywhere.
+     */
+    @Test
+    void aBundleWithAssetsIsRefusedAndOneWithoutIsSharedLikeAModule() throws Exception {
+        startNodes("300ms");
+        byte[] withAssets =
+                TestBundles.zip(
+                        List.of(
+                                TestBundles.Entry.file("vivarium.toml", "route = \"/b/*\""),
+                                TestBundles.Entry.file("b.wat", fixture("hello_raw.wat")),
+                                TestBundles.Entry.file("assets/index.html", "<h1>b</h1>")));
+        UploadException refused =
+                assertThrows(
+                        UploadException.class,
+                        () ->
+                                node(2).uploads()
+                                        .deploy(
+                                                new UploadRequest(
+                                                        "b",
+                                                        null,
+                                                        null,
+                                                        null,
+                                                        List.of(),
+                                                        withAssets)));
+        assertEquals(400, refused.status());
+        assertTrue(
+                refused.getMessage().contains("it has assets, which this server cannot keep")
+                        && refused.getMessage().contains("(deployments.store=file)"),
+                refused.getMessage());
+        assertTrue(
+                Files.notExists(dir.resolve("up2/.bundles/b"))
+                        || Files.list(dir.resolve("up2/.bundles/b")).findAny().isEmpty(),
+                "nothing left on node 2's disk");
+
+        byte[] bare =
+                TestBundles.tarGz(
+                        List.of(
+                                TestBundles.Entry.file("vivarium.toml", "route = \"/b/*\""),
+                                TestBundles.Entry.file("b.wat", fixture("hello_raw.wat"))));
+        node(2).uploads().deploy(new UploadRequest("b", null, null, null, List.of(), bare));
+        millisUntil(nodes, v -> "Hello, world!".equals(text(v, "/b/x")));
     }
 
     @Test
