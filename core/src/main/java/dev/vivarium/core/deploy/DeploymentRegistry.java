@@ -429,6 +429,8 @@ public final class DeploymentRegistry implements AutoCloseable {
         LiveDeployment l = live.get(id);
         if (l != null && l.candidate().source() == DeploymentCandidate.Source.UPLOAD) {
             unpublish(l, why);
+            // no write of this node reaches the store the other node deleted, once this returns
+            kv.release(id);
             LOG.info("{} deployment {} ({})", why, id, l.routes().get(0).spec());
         }
     }
