@@ -3,10 +3,13 @@
 # it is replaced 200 times (uploads with the same id, alternating the Rust and the C hello guest,
 # both answering "Hello, world!"); counts the requests that were not answered 200, and the
 # uploads that were refused. The deployment queues up to SWAP_MAX_QUEUED (256) requests, so that
-# the admission limit (503 when its queue is full) does not shed load the swaps are measured by.
+# the admission limit (503 when its queue is full) does not shed load the swaps are measured by;
+# for the same reason a request may wait SWAP_QUEUE_TIMEOUT (10s) for an instance, not the default
+# 1s (the uploads' compiles take both cores for a moment: a 1s wait then ends in "server busy").
 # Everything on 127.0.0.1; the server is killed on exit.
 #
 # usage: bench/swap.sh [swaps] [connections] [max-seconds]   (defaults: 200 64 120)
+# SWAP_REASONS=1 lists the non-200 answers by status and body.
 # Bounded: wrk runs at most max-seconds; if the swaps are not done by then the run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +34,7 @@ if [ ! -f bench/target/benchmarks.jar ]; then
   mvn -B -q -pl bench -am package -DskipTests
 fi
 
-VIVARIUM_BENCH_ADMIN_TOKEN=$token "${JAVA:-java}" ${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:-DontCompileHugeMethods} \
+VIVARIUM_BENCH_ADMIN_TOKEN=$token VIVARIUM_BENCH_QUEUE_TIMEOUT=${SWAP_QUEUE_TIMEOUT:-10s} "${JAVA:-java}" ${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:-DontCompileHugeMethods} \
   -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer "$port" \
   > /tmp/vivarium-swap-server.log 2>&1 &
 server=$!
@@ -46,7 +49,12 @@ code=$(upload guests/dist/hello.wasm)
 [ "$code" = 201 ] || [ "$code" = 200 ] || { echo "first upload answered $code: $(cat /tmp/vivarium-swap-upload.txt)" >&2; cat /tmp/vivarium-swap-server.log >&2; exit 1; }
 curl -sf "$base/swap" >/dev/null || { echo "/swap does not answer" >&2; exit 1; }
 
-wrk -t2 -c"$conns" -d"${maxsecs}s" "$base/swap" > /tmp/vivarium-swap-wrk.txt 2>&1 &
+# SWAP_REASONS=1: wrk also prints each kind of non-200 answer it got (bench/non200.lua)
+script=()
+[ "${SWAP_REASONS:-0}" = 1 ] && script=(-s bench/non200.lua)
+# wrk counts an answer slower than its --timeout (default 2s) as a socket error: the same 15s
+# for everyone, so a slow 200 counts as a 200 (its latency is in wrk's figures)
+wrk -t2 -c"$conns" -d"${maxsecs}s" --timeout 15s "${script[@]}" "$base/swap" > /tmp/vivarium-swap-wrk.txt 2>&1 &
 wrkpid=$!
 sleep 2
 refused=0

@@ -63,6 +63,11 @@ public final class BenchServer {
                     "deployments.directory",
                     Files.createTempDirectory("vivarium-bench-deployments").toString());
         }
+        String queueTimeout = System.getenv("VIVARIUM_BENCH_QUEUE_TIMEOUT");
+        if (queueTimeout != null && !queueTimeout.isEmpty()) {
+            // bench/swap.sh: the admission queue's wait is not what a swap is measured by
+            filter.setInitParameter("queueTimeout", queueTimeout);
+        }
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(PlainServlet.class, "/plain");
         server.setHandler(context);

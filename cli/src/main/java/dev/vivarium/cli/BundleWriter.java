@@ -1,5 +1,8 @@
 package dev.vivarium.cli;
 
+import dev.vivarium.client.CliException;
+import dev.vivarium.client.ExitCodes;
+import dev.vivarium.client.Project;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -40,7 +40,9 @@ final class DeployCommand implements Callable<Integer> {
 
     @Option(
             names = "--wait",
-            description = "How long to wait for the URL to serve (default ${DEFAULT-VALUE} s).")
+            description =
+                    "How long to wait for the URL to serve, and with a shared deployment store"
+                            + " for every live node to serve it (default ${DEFAULT-VALUE} s).")
     long waitSeconds = 30;
 
     @Option(
@@ -66,7 +68,10 @@ final class DeployCommand implements Callable<Integer> {
         Map<String, Object> info =
                 client.upload(deployment, r, ttl == null ? p.ttl() : ttl, module, err);
         String url = client.server() + new Project(p.dir(), p.name(), p.lang(), r, "").urlPath();
-        int status = client.awaitServing(url, Duration.ofSeconds(waitSeconds));
+        long waitStart = System.nanoTime();
+        NodeWait.Done cluster = NodeWait.await(client, Duration.ofSeconds(waitSeconds));
+        Duration left = Duration.ofSeconds(waitSeconds).minusNanos(System.nanoTime() - waitStart);
+        int status = client.awaitServing(url, left.isNegative() ? Duration.ZERO : left);
         out.println(
                 "deployed "
                         + deployment
@@ -77,6 +82,13 @@ final class DeployCommand implements Callable<Integer> {
                         + ", expires "
                         + MiniJson.string(info, "expiresAt"));
         out.println(url + "  (answers " + status + ")");
+        if (!cluster.nodes().isEmpty()) {
+            out.println(
+                    "served by every live node ("
+                            + cluster.nodes().size()
+                            + "): "
+                            + String.join(", ", cluster.nodes()));
+        }
         // a server with deployments.domain also names the deployment's own host name
         for (String extra : serverUrls(info)) {
             if (!extra.equals(url)) {

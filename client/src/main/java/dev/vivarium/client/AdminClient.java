@@ -146,6 +146,32 @@ public final class AdminClient {
         return d instanceof List<?> l ? (List<Map<String, Object>>) l : List.of();
     }
 
+    /**
+     * The server's {@code GET .../nodes}: the nodes serving its deployment store and the generation
+     * each serves; null from an older server without it.
+     */
+    public Map<String, Object> nodes() {
+        HttpResponse<String> resp;
+        try {
+            resp =
+                    http.send(
+                            request(server + adminPath + "/nodes").GET().build(),
+                            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
+        }
+        if (resp.statusCode() == 404) {
+            return null;
+        }
+        if (resp.statusCode() >= 300) {
+            throw failure("list the nodes", resp.statusCode(), resp.body());
+        }
+        return object(resp);
+    }
+
     public void remove(String id) {
         send(request(deployments() + "/" + enc(id)).DELETE().build(), "remove " + id);
     }

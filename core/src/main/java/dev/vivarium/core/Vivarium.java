@@ -113,7 +113,7 @@ public final class Vivarium implements AutoCloseable {
         this.kvStores = services.kv;
         this.outbound = services.outbound;
         this.memory = services.memory;
-        this.dispatcher = new Dispatcher(this::context, metrics);
+        this.dispatcher = new Dispatcher(this::context, metrics, this::successor);
         this.registry =
                 new DeploymentRegistry(
                         new EngineBinder(),
@@ -361,6 +361,11 @@ public final class Vivarium implements AutoCloseable {
                                 + ", KV expiry "
                                 + (kvExpiry ? "scheduled" : "stopped")));
         return new Health(checks);
+    }
+
+    /** The route that replaced {@code old} (a new version of its deployment), or null. */
+    private Route successor(Route old) {
+        return registry.successor(old);
     }
 
     /** The route that takes a request for this host and path, or null: let it pass. */

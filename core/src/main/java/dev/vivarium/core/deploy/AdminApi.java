@@ -7,6 +7,7 @@ import dev.vivarium.core.log.Clip;
 import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBuffer;
 import dev.vivarium.core.log.RefusalLog;
+import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *       /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...[&maxConcurrent=N][&maxQueued=N]}
  *       with the module ({@code .wasm} bytes or WebAssembly text) as the body - uploads or
  *       replaces; 201 (new) or 200 (replaced) with the deployment;
- *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204.
+ *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204;
+ *   <li>{@code GET /_vivarium/nodes} - the nodes serving the deployment store and the generation
+ *       each serves ({@link NodeList}).
  * </ul>
  *
  * <p>Errors are JSON {@code {"error": "..."}} ({@link AdminError}) with 400 (bad input: the message
@@ -65,6 +68,11 @@ public final class AdminApi {
         default LogBuffer logs(String id) {
             return null;
         }
+
+        /** The nodes serving the deployment store, and the generation each serves. */
+        default NodeList nodes() throws IOException {
+            return NodeList.notShared("file");
+        }
     }
 
     /** The engine's deployments: uploads through {@code uploads}, listed by {@code registry}. */
@@ -101,6 +109,11 @@ public final class AdminApi {
             @Override
             public boolean isConfigured(String id) {
                 return registry.isConfigured(id);
+            }
+
+            @Override
+            public NodeList nodes() throws IOException {
+                return registry.repository.nodes();
             }
         };
     }
@@ -187,6 +200,12 @@ public final class AdminApi {
                     return notAllowed("GET");
                 }
                 return json(200, new DeploymentList(deployments.list()).toJson(base));
+            }
+            if (rest.equals("/nodes")) {
+                if (!r.method().equals("GET")) {
+                    return notAllowed("GET");
+                }
+                return nodes();
             }
             if (!rest.startsWith("/deployments/")) {
                 return error(new AdminError(404, "no such admin resource: " + r.path()));
@@ -309,6 +328,21 @@ public final class AdminApi {
             }
         }
         return json(200, b.append("]}").toString());
+    }
+
+    /**
+     * {@code GET /nodes}: the {@link NodeList} of the deployment store; 503 with {@code
+     * Retry-After} while a shared store's database cannot be reached.
+     */
+    private Outcome nodes() {
+        try {
+            return json(200, deployments.nodes().toJson());
+        } catch (RepositoryUnavailableException e) {
+            return error(new AdminError(503, "cannot list the nodes: " + e.getMessage(), 5));
+        } catch (IOException e) {
+            LOG.warn("listing the nodes failed: {}", e.toString());
+            return error(new AdminError(500, "cannot list the nodes: " + e.getMessage()));
+        }
     }
 
     private Outcome put(String id, GuestRequest r, String base) {

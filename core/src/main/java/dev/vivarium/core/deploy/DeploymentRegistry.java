@@ -365,7 +365,9 @@ public final class DeploymentRegistry implements AutoCloseable {
     private void retire(LiveDeployment l, String why, Duration grace) {
         var running = l.routes().get(0).deployment().running();
         if (why.equals("replaced") || why.equals("reloaded")) {
-            // requests the old version is answering may finish, briefly
+            // requests routed to the old version that have not started (waiting for its
+            // admission) start on the new one; those it is answering may finish, briefly
+            running.closeTo(why);
             jobs.schedule(() -> running.interruptAll(why), grace.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             running.interruptAll(why);
@@ -453,6 +455,8 @@ public final class DeploymentRegistry implements AutoCloseable {
         LiveDeployment l = live.get(id);
         if (l != null && l.candidate().source() == DeploymentCandidate.Source.UPLOAD) {
             unpublish(l, why);
+            // no write of this node reaches the store the other node deleted, once this returns
+            kv.release(id);
             LOG.info("{} deployment {} ({})", why, id, l.routes().get(0).spec());
         }
     }
@@ -505,6 +509,27 @@ public final class DeploymentRegistry implements AutoCloseable {
     }
 
     // --- reading ------------------------------------------------------------------------------
+
+    /**
+     * The live route that took over from {@code old}: the route with the same host and path of the
+     * version of its deployment that runs now; null when there is none (the deployment was removed,
+     * or its new version routes other paths). Never waits for a lock.
+     */
+    public Route successor(Route old) {
+        String id = old.deployment().id();
+        for (LiveDeployment l : snapshot) {
+            if (l.candidate().id().equals(id)) {
+                for (Route r : l.routes()) {
+                    if (r != old
+                            && Objects.equals(r.spec().host(), old.spec().host())
+                            && r.spec().path().equals(old.spec().path())) {
+                        return r;
+                    }
+                }
+            }
+        }
+        return null;
+    }
 
     /** The route that takes a request for this host and path, or null; never waits for a lock. */
     public Route match(String host, String path) {

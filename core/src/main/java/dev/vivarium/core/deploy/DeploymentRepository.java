@@ -45,6 +45,17 @@ public interface DeploymentRepository extends AutoCloseable {
     default void applied() {}
 
     /**
+     * The nodes serving this repository's deployments and the generation each serves, as their
+     * heartbeats say ({@code GET .../nodes}, {@code vivarium deploy --wait}). A repository only
+     * this node uses is {@link NodeList#notShared not shared}.
+     *
+     * @throws RepositoryUnavailableException if a shared repository cannot be reached now
+     */
+    default NodeList nodes() throws IOException {
+        return NodeList.notShared("file");
+    }
+
+    /**
      * Calls {@code onChange} when deployments may have changed through someone else (another node,
      * an operator); never for this repository's own {@link #save} and {@link #delete}.
      *

@@ -62,6 +62,7 @@ final class RepositorySync implements AutoCloseable {
                         e);
             }
             Instant now = registry.clock.instant();
+            List<LiveDeployment> replaced = new java.util.ArrayList<>();
             boolean changed = false;
             Set<String> seen = new HashSet<>();
             for (DeploymentRecord r : kept) {
@@ -70,7 +71,7 @@ final class RepositorySync implements AutoCloseable {
                 if (l != null && r.equals(l.candidate().record())) {
                     continue;
                 }
-                changed |= restore(r, l, now);
+                changed |= restore(r, l, now, replaced);
             }
             for (LiveDeployment l : List.copyOf(registry.live.values())) {
                 String id = l.candidate().id();
@@ -81,11 +82,18 @@ final class RepositorySync implements AutoCloseable {
             if (changed) {
                 registry.publish();
             }
+            // only once the new versions are published: a request that was waiting for an old
+            // version then finds its successor (DeploymentRegistry.successor)
+            replaced.forEach(l -> registry.retire(l, "replaced"));
             registry.repository.applied();
         }
     }
 
-    private boolean restore(DeploymentRecord r, LiveDeployment current, Instant now) {
+    private boolean restore(
+            DeploymentRecord r,
+            LiveDeployment current,
+            Instant now,
+            List<LiveDeployment> replaced) {
         String id = r.id();
         try {
             if (current != null && current.candidate().source() == Source.SETTINGS) {
@@ -120,7 +128,7 @@ final class RepositorySync implements AutoCloseable {
             }
             registry.live.put(id, next);
             if (current != null) {
-                registry.retire(current, "replaced");
+                replaced.add(current);
             }
             LOG.info(
                     "restored uploaded deployment {}: {}, expires {}",

@@ -10,8 +10,10 @@ import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.abi.GuestExit;
 import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.kv.KvUnavailableException;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,14 +27,31 @@ public final class Dispatcher implements AutoCloseable {
     private final Watchdog watchdog = new Watchdog();
     private final BiFunction<Route, GuestRequest, CallContext> contexts;
     private final EngineMetrics metrics;
+    private final UnaryOperator<Route> successor;
+
+    /** How many times one request may follow a replacement before it is answered 503. */
+    private static final int MAX_HANDOVERS = 8;
 
     /**
      * @param contexts builds the per-request context for a route (services, limits)
      */
     public Dispatcher(
             BiFunction<Route, GuestRequest, CallContext> contexts, EngineMetrics metrics) {
+        this(contexts, metrics, route -> null);
+    }
+
+    /**
+     * @param contexts builds the per-request context for a route (services, limits)
+     * @param successor the live route that replaced a route whose deployment takes no new requests
+     *     (the new version of an uploaded or reloaded deployment), or null if none did
+     */
+    public Dispatcher(
+            BiFunction<Route, GuestRequest, CallContext> contexts,
+            EngineMetrics metrics,
+            UnaryOperator<Route> successor) {
         this.contexts = contexts;
         this.metrics = metrics;
+        this.successor = successor;
     }
 
     /**
@@ -52,24 +71,52 @@ public final class Dispatcher implements AutoCloseable {
      */
     public Outcome dispatch(Route route, GuestRequest request, BooleanSupplier clientGone) {
         long start = System.nanoTime();
-        if (clientGone.getAsBoolean()) {
-            return gone(route, start);
-        }
-        Admission admission = route.deployment().admission();
-        Outcome refused = admission.enter();
-        if (refused != null) {
-            metrics.record(route, refused, System.nanoTime() - start);
-            return refused;
-        }
-        try {
-            // it may have waited in the queue: a client that left meanwhile gets nothing run
+        for (int handovers = 0; ; handovers++) {
             if (clientGone.getAsBoolean()) {
                 return gone(route, start);
             }
-            return admitted(route, request, start, clientGone);
-        } finally {
-            admission.leave();
+            Admission admission = route.deployment().admission();
+            Outcome refused = admission.enter();
+            if (refused != null) {
+                metrics.record(route, refused, System.nanoTime() - start);
+                return refused;
+            }
+            String closed;
+            try {
+                // it may have waited in the queue: a client that left meanwhile gets nothing run
+                if (clientGone.getAsBoolean()) {
+                    return gone(route, start);
+                }
+                Outcome o = admitted(route, request, start, clientGone);
+                if (o != null) {
+                    return o;
+                }
+                closed = route.deployment().running().closedReason();
+            } finally {
+                admission.leave();
+            }
+            // routed to a version that was replaced before the request started: the new version
+            // runs it, as it runs every request routed from now on (issue 14: an atomic swap)
+            Route next = successor.apply(route);
+            if (next == null || next == route || handovers >= MAX_HANDOVERS) {
+                Outcome o = stopped(route, closed);
+                metrics.record(route, o, System.nanoTime() - start);
+                return o;
+            }
+            route = next;
         }
+    }
+
+    private static Outcome stopped(Route route, String why) {
+        return Outcome.failure(
+                Outcome.Kind.HOST_ERROR,
+                503,
+                "deployment "
+                        + route.deployment().id()
+                        + " was "
+                        + why
+                        + " while the request ran in "
+                        + route.guestName());
     }
 
     private Outcome gone(Route route, long start) {
@@ -92,6 +139,10 @@ public final class Dispatcher implements AutoCloseable {
             ctx.releaseBodies();
             throw e;
         }
+        if (outcome == null) {
+            ctx.releaseBodies();
+            return null;
+        }
         metrics.record(route, outcome, System.nanoTime() - start);
         return outcome.onRelease(ctx::releaseBodies);
     }
@@ -102,7 +153,16 @@ public final class Dispatcher implements AutoCloseable {
         // building an instance too, which runs the guest's start function if it has one
         Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos(), clientGone);
         RunningRequests running = route.deployment().running();
-        running.add(armed);
+        if (running.add(armed) != null) {
+            // its deployment takes no new requests: not started, so nothing to release but this
+            armed.disarm();
+            try {
+                ctx.close();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: releasing request resources failed", route.guestName(), e);
+            }
+            return null;
+        }
         PooledInstance instance = null;
         Throwable failure = null;
         boolean ran = false;
@@ -143,15 +203,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         String stopped = running.stoppedBecause();
         if (interrupted && stopped != null) {
-            return Outcome.failure(
-                    Outcome.Kind.HOST_ERROR,
-                    503,
-                    "deployment "
-                            + route.deployment().id()
-                            + " was "
-                            + stopped
-                            + " while the request ran in "
-                            + route.guestName());
+            return stopped(route, stopped);
         }
         if (interrupted && armed.interruptedForClient()) {
             return Outcome.failure(
@@ -258,7 +310,9 @@ public final class Dispatcher implements AutoCloseable {
             } else {
                 LOG.warn("{}: {}", guest, e.getMessage(), e.getCause());
             }
-            return Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.clientMessage());
+            Outcome o = Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.clientMessage());
+            o.headers().set("retry-after", List.of(kvRetryAfter(e)));
+            return o;
         }
         LOG.error(
                 "{}: host failure while {} the guest",
@@ -270,6 +324,18 @@ public final class Dispatcher implements AutoCloseable {
                 500,
                 "internal error while " + (starting ? "instantiating " : "running ") + guest);
     }
+
+    /**
+     * Seconds a client should wait before trying again after a KV failure: a backend that failed (a
+     * database that is down, whose pool reconnects by itself) gets {@value #KV_DOWN_RETRY_AFTER}; a
+     * store that went away with its deployment, or an engine stopping, gets 1.
+     */
+    static String kvRetryAfter(KvUnavailableException e) {
+        return e.getCause() == null ? "1" : KV_DOWN_RETRY_AFTER;
+    }
+
+    /** {@code Retry-After} of a 503 for a KV backend that failed, as for an upload (seconds). */
+    static final String KV_DOWN_RETRY_AFTER = "5";
 
     private static String cause(Throwable t) {
         return GuestFaults.describe(t);

@@ -67,6 +67,42 @@ public interface KvBackend extends AutoCloseable {
      */
     void lifetimeEnd(String deploymentId, long epochMillis);
 
+    /**
+     * What one engine's expiry pass did for every engine sharing a backend ({@link #expireShared}).
+     *
+     * @param deletedStores the stores whose lifetime ended, deleted with their keys
+     * @param purgedKeys expired keys deleted, of every store
+     * @param orphanKeys keys of deleted stores deleted (written by a request another engine was
+     *     still running when the store was deleted)
+     */
+    record SharedExpiry(List<String> deletedStores, long purgedKeys, long orphanKeys) {
+        public SharedExpiry {
+            deletedStores = List.copyOf(deletedStores);
+        }
+    }
+
+    /**
+     * Whether several engines (nodes) keep their stores in this backend. Then expiry runs once for
+     * all of them: {@link KvStores} calls {@link #expireShared} instead of deleting and purging
+     * store by store.
+     */
+    default boolean shared() {
+        return false;
+    }
+
+    /**
+     * For a {@link #shared} backend: one expiry pass for every engine, if no other engine runs one
+     * now (a lock in the backend, held for the pass, such as a database advisory lock): deletes the
+     * expired keys of every store, the stores whose lifetime ended by {@code now}, and keys left in
+     * deleted stores.
+     *
+     * @return what it did, or null if another engine holds the pass
+     * @throws KvUnavailableException if the backend cannot be reached
+     */
+    default SharedExpiry expireShared(long now) {
+        throw new UnsupportedOperationException(name() + " is not shared");
+    }
+
     /** Whether the backend can serve now; does not throw. */
     KvHealth health();
 

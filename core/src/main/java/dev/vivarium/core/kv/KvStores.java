@@ -276,6 +276,9 @@ public final class KvStores implements AutoCloseable {
      * kv.purgeInterval}; tests call it directly.
      */
     public ExpiryRun runExpiry() {
+        if (backend.shared()) {
+            return runSharedExpiry();
+        }
         long now = clock.millis();
         TreeSet<String> ids = new TreeSet<>(open.keySet());
         ids.addAll(backend.list());
@@ -295,6 +298,11 @@ public final class KvStores implements AutoCloseable {
                 LOG.warn("KV expiry of deployment '{}' failed: {}", id, e.toString());
             }
         }
+        tell(deleted);
+        return new ExpiryRun(List.copyOf(deleted), purged);
+    }
+
+    private void tell(List<String> deleted) {
         for (String id : deleted) {
             LOG.info("KV store of deployment '{}' deleted: its lifetime ended", id);
             for (Consumer<String> l : listeners) {
@@ -305,7 +313,53 @@ public final class KvStores implements AutoCloseable {
                 }
             }
         }
-        return new ExpiryRun(List.copyOf(deleted), purged);
+    }
+
+    /**
+     * The expiry of a backend several engines share: the pass runs once for all of them ({@link
+     * KvBackend#expireShared}, under the backend's lock); each engine then closes the store objects
+     * it has open whose store was deleted, or whose lifetime ended as it knows it (the pass of
+     * whichever engine runs next deletes those), and tells its listeners.
+     */
+    private ExpiryRun runSharedExpiry() {
+        long now = clock.millis();
+        KvBackend.SharedExpiry pass = null;
+        try {
+            pass = backend.expireShared(now);
+        } catch (RuntimeException e) {
+            LOG.warn("KV expiry pass failed: {}", e.toString());
+        }
+        TreeSet<String> ended = new TreeSet<>(pass == null ? List.of() : pass.deletedStores());
+        for (String id : List.copyOf(open.keySet())) {
+            open.computeIfPresent(
+                    id,
+                    (k, o) -> {
+                        long end = o.lifetimeEnd();
+                        if (!ended.contains(k) && (end == 0 || now < end)) {
+                            return o;
+                        }
+                        o.close(StoreClosed.EXPIRED);
+                        ended.add(k);
+                        return null;
+                    });
+        }
+        List<String> deleted = List.copyOf(ended);
+        tell(deleted);
+        return new ExpiryRun(deleted, pass == null ? 0 : pass.purgedKeys());
+    }
+
+    /**
+     * Closes this engine's store object of a deployment that another engine removed (and whose
+     * store it deleted): operations still running on it fail, and none reaches the shared backend
+     * after this returns. The data is not touched; a later deployment with the id opens it anew.
+     */
+    public void release(String deploymentId) {
+        open.computeIfPresent(
+                deploymentId,
+                (id, o) -> {
+                    o.close(StoreClosed.REMOVED);
+                    return null;
+                });
     }
 
     private boolean expireIfEnded(String deploymentId, long now) {

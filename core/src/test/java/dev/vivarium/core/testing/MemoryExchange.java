@@ -150,6 +150,11 @@ public final class MemoryExchange implements ServerExchange {
         release.run();
     }
 
+    /** The headers set on the answer, a failure's ({@code Retry-After}) included. */
+    public Headers responseHeaders() {
+        return responseHeaders;
+    }
+
     /**
      * What was answered, as an outcome: the response written, or a failure with the status and
      * message sent (its kind does not cross an exchange: {@link Outcome.Kind#HOST_ERROR}).

@@ -18,8 +18,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.naming.InitialContext;
 import javax.naming.NameNotFoundException;
@@ -243,18 +246,34 @@ public final class PostgresBackend implements KvBackend {
         return options;
     }
 
+    /**
+     * Creates the store, or brings back a deleted one's tombstone as an empty store (the keys a
+     * late write left in it go first), in one transaction.
+     */
     @Override
     public KvBackendStore open(String deploymentId) {
         checkId(deploymentId);
-        try (Connection c = pool.getConnection();
-                PreparedStatement p = c.prepareStatement(Sql.CREATE_STORE)) {
-            p.setString(1, deploymentId);
-            p.executeUpdate();
-        } catch (SQLException e) {
-            throw failures.of(deploymentId, e);
-        }
-        return new PostgresKvStore(this, deploymentId);
+        Tx.run(
+                pool,
+                failures,
+                deploymentId,
+                c -> {
+                    try (PreparedStatement clear = c.prepareStatement(Sql.CLEAR_TOMBSTONE);
+                            PreparedStatement create = c.prepareStatement(Sql.CREATE_STORE)) {
+                        clear.setString(1, deploymentId);
+                        clear.executeUpdate();
+                        create.setString(1, deploymentId);
+                        create.executeUpdate();
+                    }
+                    return null;
+                });
+        PostgresKvStore store = new PostgresKvStore(this, deploymentId);
+        opened.put(deploymentId, store);
+        return store;
     }
+
+    /** The store object last opened per deployment, for the expiry pass's counts. */
+    private final Map<String, PostgresKvStore> opened = new ConcurrentHashMap<>();
 
     /** PostgreSQL text cannot hold U+0000. */
     private static void checkId(String deploymentId) {
@@ -296,10 +315,11 @@ public final class PostgresBackend implements KvBackend {
     }
 
     /**
-     * Deletes the entries, the store row, and the entries again, in one transaction: a key another
-     * node wrote meanwhile, committed after the first delete's snapshot, goes with the second; one
-     * committed later recreates the store row (its trigger waits for this transaction), so no entry
-     * is ever left without its store row.
+     * Deletes the entries, turns the store row into a tombstone, and deletes the entries again, in
+     * one transaction: a key another node wrote meanwhile, committed after the first delete's
+     * snapshot, goes with the second; one committed later (a request another node was still
+     * running) counts itself in the tombstone (its trigger waits for this transaction), and the
+     * next expiry pass of any node deletes it ({@link #expireShared}).
      */
     @Override
     public void delete(String deploymentId) {
@@ -311,16 +331,149 @@ public final class PostgresBackend implements KvBackend {
                 failures,
                 deploymentId,
                 c -> {
-                    try (PreparedStatement s = c.prepareStatement(Sql.DELETE_STORE);
-                            PreparedStatement e = c.prepareStatement(Sql.DELETE_ENTRIES)) {
-                        e.setString(1, deploymentId);
-                        e.executeUpdate();
-                        s.setString(1, deploymentId);
-                        s.executeUpdate();
-                        e.executeUpdate();
-                    }
+                    deleteStore(c, deploymentId);
                     return null;
                 });
+    }
+
+    private static long deleteStore(Connection c, String deploymentId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(Sql.DELETE_STORE);
+                PreparedStatement e = c.prepareStatement(Sql.DELETE_ENTRIES)) {
+            e.setString(1, deploymentId);
+            long n = e.executeUpdate();
+            s.setString(1, deploymentId);
+            s.executeUpdate();
+            return n + e.executeUpdate();
+        }
+    }
+
+    /** Expired keys deleted per statement of the expiry pass (each statement commits alone). */
+    static final int PURGE_BATCH = 5_000;
+
+    /** How long a deleted store's tombstone is kept: longer than any request still writing. */
+    static final long TOMBSTONE_AGE_MS = 24 * 60 * 60 * 1000L;
+
+    private final java.util.concurrent.atomic.LongAdder passes =
+            new java.util.concurrent.atomic.LongAdder();
+
+    /** Every node keeps its stores in the one database. */
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    /**
+     * The cluster's expiry pass, on one connection that holds the session advisory lock {@link
+     * Sql#EXPIRY_LOCK} for the pass ({@code pg_try_advisory_lock}: a node that finds it taken skips
+     * this interval, and a node that dies mid-pass releases it with its connection): every store's
+     * expired keys in batches of {@link #PURGE_BATCH}, each committed alone, so a writer never
+     * waits for more than one batch; then each store whose lifetime ended, and the keys late writes
+     * left in deleted stores, one transaction per store; then tombstones older than a day.
+     */
+    @Override
+    public SharedExpiry expireShared(long now) {
+        try (Connection c = pool.getConnection()) {
+            if (!advisory(c, "pg_try_advisory_lock")) {
+                return null;
+            }
+            try {
+                passes.increment();
+                long purged = 0;
+                Map<String, Long> byStore = new HashMap<>();
+                try (PreparedStatement p = c.prepareStatement(Sql.PURGE_ALL)) {
+                    p.setLong(1, now);
+                    p.setInt(2, PURGE_BATCH);
+                    int n;
+                    do {
+                        n = 0;
+                        try (ResultSet r = p.executeQuery()) {
+                            while (r.next()) {
+                                n++;
+                                byStore.merge(r.getString(1), 1L, Long::sum);
+                            }
+                        }
+                        purged += n;
+                    } while (n == PURGE_BATCH);
+                }
+                // the stores' own counts (KvStats.purgedKeys) include what the pass deleted
+                byStore.forEach(
+                        (id, n) -> {
+                            PostgresKvStore o = opened.get(id);
+                            if (o != null) {
+                                o.countPurged(n);
+                            }
+                        });
+                List<String> ended = ids(c, Sql.ENDED_STORES, now);
+                for (String id : ended) {
+                    inTransaction(c, () -> deleteStore(c, id));
+                }
+                long orphans = 0;
+                for (String id : ids(c, Sql.TOMBSTONES_WITH_KEYS, null)) {
+                    orphans += inTransaction(c, () -> deleteStore(c, id));
+                }
+                if (orphans > 0) {
+                    LOG.info("KV expiry pass: deleted {} keys written to deleted stores", orphans);
+                }
+                try (PreparedStatement p = c.prepareStatement(Sql.DROP_TOMBSTONES)) {
+                    p.setLong(1, TOMBSTONE_AGE_MS);
+                    p.executeUpdate();
+                }
+                return new SharedExpiry(ended, purged, orphans);
+            } finally {
+                advisory(c, "pg_advisory_unlock");
+            }
+        } catch (SQLException e) {
+            throw failures.of(e);
+        }
+    }
+
+    /** How many expiry passes this node ran for the cluster. */
+    long expiryPasses() {
+        return passes.sum();
+    }
+
+    private static boolean advisory(Connection c, String function) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT " + function + "(" + Sql.EXPIRY_LOCK + ")")) {
+            return r.next() && r.getBoolean(1);
+        }
+    }
+
+    private static List<String> ids(Connection c, String sql, Long now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            if (now != null) {
+                p.setLong(1, now);
+            }
+            List<String> out = new ArrayList<>();
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.add(r.getString(1));
+                }
+            }
+            return out;
+        }
+    }
+
+    private interface Step {
+        long run() throws SQLException;
+    }
+
+    private static long inTransaction(Connection c, Step step) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            long n = step.run();
+            c.commit();
+            return n;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
     }
 
     @Override

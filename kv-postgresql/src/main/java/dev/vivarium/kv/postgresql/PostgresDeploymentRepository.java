@@ -7,6 +7,7 @@ import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.deploy.DeploymentRecord;
 import dev.vivarium.core.deploy.DeploymentRepository;
 import dev.vivarium.core.deploy.DeploymentStoreProvider;
+import dev.vivarium.core.deploy.NodeList;
 import dev.vivarium.core.deploy.RepositoryUnavailableException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -74,9 +75,6 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
         }
         NAMES = List.copyOf(names);
     }
-
-    /** A node's heartbeat: the generation it serves, as of when it was last seen. */
-    public record NodeStatus(String nodeId, long generation, Instant seenAt) {}
 
     private final PgSettings settings;
     private final HikariDataSource pool;
@@ -568,32 +566,52 @@ public final class PostgresDeploymentRepository implements DeploymentRepository 
     }
 
     /**
+     * How recent a heartbeat must be for its node to count as live: three poll intervals (a node
+     * records one at least every interval), at least 5 s.
+     */
+    Duration liveWithin() {
+        Duration three = pollInterval.multipliedBy(3);
+        return three.compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : three;
+    }
+
+    /**
+     * The live nodes ({@link #liveWithin}) and the generation each serves, with the cluster's
+     * generation read in the same transaction: {@code deploy --wait} is done when each serves the
+     * generation read after its change, or a later one.
+     */
+    @Override
+    public NodeList nodes() throws IOException {
+        Duration within = liveWithin();
+        return tx(
+                "read the nodes",
+                c -> new NodeList(NAME, true, generation(c), nodeId, nodes(c, within)));
+    }
+
+    /**
      * The nodes seen within {@code within}, with the generation each serves: {@code deploy --wait}
      * is done when each serves the generation of its change or a later one.
      */
-    public List<NodeStatus> nodes(Duration within) throws IOException {
-        return tx(
-                "read the nodes",
-                c -> {
-                    List<NodeStatus> out = new ArrayList<>();
-                    try (PreparedStatement p =
-                            c.prepareStatement(
-                                    "SELECT node_id, generation, seen_at FROM vivarium_deploy_nodes"
-                                            + " WHERE seen_at >= now() - ? * interval '1"
-                                            + " millisecond' ORDER BY node_id")) {
-                        p.setLong(1, within.toMillis());
-                        try (ResultSet r = p.executeQuery()) {
-                            while (r.next()) {
-                                out.add(
-                                        new NodeStatus(
-                                                r.getString(1),
-                                                r.getLong(2),
-                                                r.getTimestamp(3).toInstant()));
-                            }
-                        }
-                    }
-                    return out;
-                });
+    public List<NodeList.Node> nodes(Duration within) throws IOException {
+        return tx("read the nodes", c -> nodes(c, within));
+    }
+
+    private static List<NodeList.Node> nodes(Connection c, Duration within) throws SQLException {
+        List<NodeList.Node> out = new ArrayList<>();
+        try (PreparedStatement p =
+                c.prepareStatement(
+                        "SELECT node_id, generation, seen_at FROM vivarium_deploy_nodes"
+                                + " WHERE seen_at >= now() - ? * interval '1 millisecond'"
+                                + " ORDER BY node_id")) {
+            p.setLong(1, within.toMillis());
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.add(
+                            new NodeList.Node(
+                                    r.getString(1), r.getLong(2), r.getTimestamp(3).toInstant()));
+                }
+            }
+        }
+        return out;
     }
 
     // --- watching -----------------------------------------------------------------------------

@@ -328,6 +328,11 @@ final class PostgresKvStore implements KvBackendStore {
         return purged.sum();
     }
 
+    /** Counts keys of this store the cluster's expiry pass deleted. */
+    void countPurged(long n) {
+        purged.add(n);
+    }
+
     /** Never: the pool replaces broken connections by itself. */
     @Override
     public boolean failed() {

@@ -15,7 +15,8 @@ import java.util.List;
  * <pre>
  * vivarium_kv_stores   one row per deployment with a store: its lifetime end and its totals
  *   deployment text PK, lifetime_end bigint (epoch ms, 0 = until deleted),
- *   key_count bigint, byte_count bigint (keys and values, UTF-8 key bytes, as kv.maxStoreSize counts)
+ *   key_count bigint, byte_count bigint (keys and values, UTF-8 key bytes, as kv.maxStoreSize counts),
+ *   deleted_at bigint (version 2: epoch ms on the database's clock; 0 = a live store, else a tombstone)
  * vivarium_kv_entries  one row per key
  *   (deployment text, key bytea UTF-8) PK, value bytea,
  *   expires_at bigint (epoch ms on the engine clock, 0 = never), version bigint (1 = written when absent)
@@ -23,7 +24,7 @@ import java.util.List;
  */
 final class Schema {
     /** The version this code reads and writes. */
-    static final int CURRENT = 1;
+    static final int CURRENT = 2;
 
     /** The oldest server accepted ({@code server_version_num}); the statements need 9.5. */
     static final int MIN_SERVER_VERSION = 120000;
@@ -138,7 +139,18 @@ final class Schema {
                             CREATE TRIGGER vivarium_kv_entries_deleted
                                 AFTER DELETE ON vivarium_kv_entries
                                 REFERENCING OLD TABLE AS old_rows
-                                FOR EACH STATEMENT EXECUTE FUNCTION vivarium_kv_totals()"""));
+                                FOR EACH STATEMENT EXECUTE FUNCTION vivarium_kv_totals()"""),
+                    // 2: a deleted store keeps its row as a tombstone (deleted_at, epoch ms of the
+                    // database's clock) until the expiry pass, so a write that lands after the
+                    // delete (a request another node still ran) is found and deleted there
+                    List.of(
+                            """
+                            ALTER TABLE vivarium_kv_stores
+                                ADD COLUMN deleted_at bigint NOT NULL DEFAULT 0""",
+                            """
+                            CREATE INDEX vivarium_kv_stores_ended
+                                ON vivarium_kv_stores (lifetime_end)
+                                WHERE lifetime_end <> 0 OR deleted_at <> 0"""));
 
     private Schema() {}
 

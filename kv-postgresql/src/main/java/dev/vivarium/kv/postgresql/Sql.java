@@ -20,31 +20,76 @@ final class Sql {
 
     static final String EXPIRED = "e.expires_at <> 0 AND e.expires_at <= ?";
 
+    /** The database's clock in epoch ms (tombstones are aged on it, not on a node's). */
+    static final String DB_NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
     // --- stores ---------------------------------------------------------------------------------
 
-    /** [deployment] */
+    /** A live store's row; else it is a deleted store's tombstone. */
+    static final String LIVE_STORE = " AND deleted_at = 0";
+
+    /** [deployment]: the keys a write left in a deleted store, before it is created again */
+    static final String CLEAR_TOMBSTONE =
+            "DELETE FROM vivarium_kv_entries e WHERE e.deployment = ? AND EXISTS (SELECT 1 FROM"
+                    + " vivarium_kv_stores s WHERE s.deployment = e.deployment AND s.deleted_at <> 0)";
+
+    /** [deployment]: creates the store, or brings a tombstone back as an empty live store */
     static final String CREATE_STORE =
-            "INSERT INTO vivarium_kv_stores (deployment) VALUES (?)"
-                    + " ON CONFLICT (deployment) DO NOTHING";
+            "INSERT INTO vivarium_kv_stores AS s (deployment) VALUES (?)"
+                    + " ON CONFLICT (deployment) DO UPDATE SET deleted_at = 0, lifetime_end = 0"
+                    + " WHERE s.deleted_at <> 0";
 
     /** [deployment] → key_count, byte_count */
     static final String TOTALS =
             "SELECT key_count, byte_count FROM vivarium_kv_stores WHERE deployment = ?";
 
     /** [deployment] */
-    static final String STORE_EXISTS = "SELECT 1 FROM vivarium_kv_stores WHERE deployment = ?";
+    static final String STORE_EXISTS =
+            "SELECT 1 FROM vivarium_kv_stores WHERE deployment = ?" + LIVE_STORE;
 
-    static final String LIST_STORES = "SELECT deployment FROM vivarium_kv_stores";
+    static final String LIST_STORES =
+            "SELECT deployment FROM vivarium_kv_stores WHERE true" + LIVE_STORE;
 
-    /** [deployment] */
-    static final String DELETE_STORE = "DELETE FROM vivarium_kv_stores WHERE deployment = ?";
+    /** [deployment]: the store row becomes a tombstone (its keys are deleted beside it) */
+    static final String DELETE_STORE =
+            "UPDATE vivarium_kv_stores SET deleted_at = "
+                    + DB_NOW_MS
+                    + ", lifetime_end = 0 WHERE deployment = ?";
 
     /** [deployment] */
     static final String DELETE_ENTRIES = "DELETE FROM vivarium_kv_entries WHERE deployment = ?";
 
     /** [deployment] → lifetime_end */
     static final String LIFETIME_END =
-            "SELECT lifetime_end FROM vivarium_kv_stores WHERE deployment = ?";
+            "SELECT lifetime_end FROM vivarium_kv_stores WHERE deployment = ?" + LIVE_STORE;
+
+    // --- the cluster's expiry pass (PostgresBackend.expireShared) ------------------------------
+
+    /** Taken by the pass for its transaction ("vivexpir"); a pass finding it taken skips. */
+    static final long EXPIRY_LOCK = 0x7669766578706972L;
+
+    /** [now, batch] → deployment of each deleted key: a batch of every store's expired keys */
+    static final String PURGE_ALL =
+            "DELETE FROM vivarium_kv_entries WHERE ctid = ANY(ARRAY(SELECT ctid FROM"
+                    + " vivarium_kv_entries WHERE expires_at <> 0 AND expires_at <= ? LIMIT ?))"
+                    + " RETURNING deployment";
+
+    /** [now] → deployment: live stores whose lifetime ended */
+    static final String ENDED_STORES =
+            "SELECT deployment FROM vivarium_kv_stores WHERE lifetime_end <> 0 AND lifetime_end <= ?"
+                    + LIVE_STORE
+                    + " ORDER BY deployment";
+
+    /** → deployment: tombstones that writes gave keys again */
+    static final String TOMBSTONES_WITH_KEYS =
+            "SELECT deployment FROM vivarium_kv_stores WHERE deleted_at <> 0 AND key_count > 0"
+                    + " ORDER BY deployment";
+
+    /** [age ms]: tombstones with no keys, older than any request that could still write */
+    static final String DROP_TOMBSTONES =
+            "DELETE FROM vivarium_kv_stores WHERE deleted_at <> 0 AND key_count = 0 AND deleted_at < "
+                    + DB_NOW_MS
+                    + " - ?";
 
     /** [deployment, lifetime_end] */
     static final String SET_LIFETIME_END =

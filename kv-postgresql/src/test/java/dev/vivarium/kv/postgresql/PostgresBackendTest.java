@@ -110,7 +110,9 @@ class PostgresBackendTest {
         db.sql(
                 "DO $$ BEGIN IF (SELECT count(*) FROM "
                         + schema
-                        + ".vivarium_kv_schema) <> 1 OR (SELECT max(version) FROM "
+                        + ".vivarium_kv_schema) <> "
+                        + Schema.CURRENT
+                        + " OR (SELECT max(version) FROM "
                         + schema
                         + ".vivarium_kv_schema) <> "
                         + Schema.CURRENT
@@ -131,7 +133,9 @@ class PostgresBackendTest {
                 e.getMessage()
                         .contains(
                                 "has schema version 99 (table vivarium_kv_schema), newer than this"
-                                        + " Vivarium's 1: upgrade Vivarium on this node"),
+                                        + " Vivarium's "
+                                        + Schema.CURRENT
+                                        + ": upgrade Vivarium on this node"),
                 e.getMessage());
     }
 

@@ -14,6 +14,7 @@ import dev.vivarium.core.Vivarium;
 import dev.vivarium.core.VivariumOptions;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.kv.KvOptions;
+import dev.vivarium.core.testing.MemoryExchange;
 import dev.vivarium.core.testing.TestGuests;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -231,6 +232,48 @@ class SeveralNodesTest {
             // a 503 whose commit reached the server before the crash may have been applied
             assertTrue(tally <= acked.get() + unavailable.get(), tally + " appends in the tally");
         }
+    }
+
+    /**
+     * A stopped database (a clean shutdown: the server is gone, connections refused): a KV request
+     * served the way the adapters serve it ({@link Vivarium#serve}) is answered 503 with {@code
+     * Retry-After}, within {@code kv.jdbc.timeout}; once the database is started again, the same
+     * request is answered 200 with no restart of the node.
+     */
+    @Test
+    void aStoppedDatabaseAnswers503WithRetryAfterThenTheNodeServesAgain() throws Exception {
+        Vivarium node = startNodes("1s").get(0);
+        assertEquals(200, serve(node, "/tally").outcome().status());
+        db.close();
+        try {
+            long start = System.nanoTime();
+            MemoryExchange x = serve(node, "/tally");
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            Outcome o = x.outcome();
+            assertEquals(503, o.status(), () -> "outcome " + o);
+            assertEquals(
+                    "the deployment's KV store is unavailable (the server log has the details)",
+                    o.message());
+            assertEquals("5", x.responseHeaders().first("retry-after"), "Retry-After on the 503");
+            assertTrue(
+                    tookMs < 5_000, "answered within the KV timeout, not the deadline: " + tookMs);
+        } finally {
+            db.restart();
+        }
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        MemoryExchange x;
+        while ((x = serve(node, "/tally")).outcome().status() != 200) {
+            assertTrue(System.nanoTime() < giveUp, "no 200 after the restart: " + x.outcome());
+            Thread.sleep(50);
+        }
+        assertEquals(null, x.responseHeaders().first("retry-after"));
+    }
+
+    /** A request served through the adapters' path (headers of a failure included). */
+    static MemoryExchange serve(Vivarium v, String path) throws java.io.IOException {
+        MemoryExchange x = new MemoryExchange("GET", path, "localhost", null, null, "127.0.0.1");
+        assertTrue(v.serve(x), "routed: " + path);
+        return x;
     }
 
     /**
