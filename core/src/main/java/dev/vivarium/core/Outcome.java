@@ -103,7 +103,7 @@ public final class Outcome {
          * Writes the body to {@code out} (flushing where the client should see what it has so far);
          * the caller closes it.
          *
-         * @throws IOException when the client is gone: stop writing
+         * @throws java.io.IOException when the client is gone: stop writing
          */
         void writeTo(java.io.OutputStream out) throws java.io.IOException;
     }

@@ -13,6 +13,7 @@ import dev.vivarium.core.deploy.DeploymentStoreProvider;
 import dev.vivarium.core.deploy.DeploymentStores;
 import dev.vivarium.core.deploy.FileDeploymentRepository;
 import dev.vivarium.core.deploy.GuestWatcher;
+import dev.vivarium.core.deploy.LogFollow;
 import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
@@ -162,13 +163,23 @@ public final class Vivarium implements AutoCloseable {
         this.admin =
                 options.uploads().adminEnabled()
                         ? new AdminApi(
-                                options.uploads(), AdminApi.over(uploads, registry, this::logs))
+                                options.uploads(),
+                                AdminApi.over(uploads, registry, this::logs),
+                                new LogFollow(options.logFollow()))
                         : null;
         this.started = true;
     }
 
     /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
     private final class EngineBinder implements DeploymentBinder {
+        @Override
+        public void removed(String id) {
+            LogBuffer gone = logs.remove(id);
+            if (gone != null) {
+                gone.close(); // ends the streams that follow it
+            }
+        }
+
         @Override
         public OutboundPolicy policy(RouteSpec spec) {
             return outbound.policy(spec);
@@ -561,6 +572,7 @@ public final class Vivarium implements AutoCloseable {
         outbound.close();
         kvStores.close();
         metrics.close();
+        logs.values().forEach(LogBuffer::close);
     }
 
     /** Builds an engine from options plus the injectable services. */

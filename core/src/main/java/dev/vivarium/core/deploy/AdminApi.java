@@ -109,8 +109,15 @@ public final class AdminApi {
     private final String prefix;
     private final byte[] expected;
     private final Deployments deployments;
+    private final LogFollow follow;
 
     public AdminApi(UploadOptions options, Deployments deployments) {
+        this(options, deployments, new LogFollow(LogFollow.Options.defaults()));
+    }
+
+    /** As above, with the limits of {@code /deployments/ID/logs?follow=1} streams. */
+    public AdminApi(UploadOptions options, Deployments deployments, LogFollow follow) {
+        this.follow = Objects.requireNonNull(follow, "follow");
         this.options = Objects.requireNonNull(options, "options");
         this.deployments = Objects.requireNonNull(deployments, "deployments");
         if (!options.adminEnabled()) {
@@ -239,7 +246,9 @@ public final class AdminApi {
     }
 
     /**
-     * {@code GET /deployments/ID/logs[?after=SEQ]}: the buffered entries after sequence number
+     * {@code GET /deployments/ID/logs?follow=1} streams them instead, as {@link LogFollow} says.
+     *
+     * <p>{@code GET /deployments/ID/logs[?after=SEQ]}: the buffered entries after sequence number
      * {@code SEQ} (default 0: all), as {@code {"deployment":ID,"dropped":N,"entries":[{"seq":1,
      * "time":"2026-12-03T16:20:00Z","stream":"guest","text":"..."}]}}; {@code stream} is {@code
      * guest} (hostcall_debug, WASI stdout/stderr) or {@code fault} (a trap, panic, deadline or
@@ -251,6 +260,7 @@ public final class AdminApi {
         }
         LogBuffer buffer = deployments.logs(id);
         long after = 0;
+        boolean following = false;
         String query = r.pathAndQuery();
         int q = query.indexOf('?');
         if (q >= 0) {
@@ -266,10 +276,24 @@ public final class AdminApi {
                                         + "'");
                     }
                 } else if (param.startsWith("follow=")) {
-                    throw new IllegalArgumentException(
-                            "follow is not supported yet: poll with after=SEQ, the last seq seen");
+                    following = followParam(param.substring("follow=".length()));
                 }
             }
+        }
+        if (following) {
+            String lastEventId = r.headers().first("last-event-id");
+            if (lastEventId != null && !lastEventId.isBlank()) {
+                try {
+                    after = Long.parseLong(lastEventId.strip());
+                } catch (NumberFormatException e) {
+                    // not one of ours (ids are sequence numbers): start from the oldest kept
+                    after = 0;
+                }
+            }
+            if (buffer == null) {
+                return error(new AdminError(404, "no log is kept for deployment '" + id + "'"));
+            }
+            return follow.follow(id, buffer, after);
         }
         StringBuilder b =
                 new StringBuilder("{\"deployment\":")
@@ -284,18 +308,20 @@ public final class AdminApi {
                     b.append(',');
                 }
                 first = false;
-                b.append("{\"seq\":")
-                        .append(e.seq())
-                        .append(",\"time\":")
-                        .append(Json.string(e.time().toString()))
-                        .append(",\"stream\":")
-                        .append(Json.string(e.stream()))
-                        .append(",\"text\":")
-                        .append(Json.string(e.text()))
-                        .append('}');
+                b.append(LogFollow.entryJson(e));
             }
         }
         return json(200, b.append("]}").toString());
+    }
+
+    private static boolean followParam(String v) {
+        return switch (v) {
+            case "1", "true" -> true;
+            case "0", "false" -> false;
+            default ->
+                    throw new IllegalArgumentException(
+                            "follow must be 1 or 0, got '" + Clip.clip(v, 40) + "'");
+        };
     }
 
     private Outcome put(String id, GuestRequest r) {

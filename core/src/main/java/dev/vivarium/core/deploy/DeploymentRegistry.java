@@ -435,6 +435,7 @@ public final class DeploymentRegistry implements AutoCloseable {
         live.remove(l.candidate().id());
         publish();
         retire(l, why);
+        binder.removed(l.candidate().id());
     }
 
     /**
