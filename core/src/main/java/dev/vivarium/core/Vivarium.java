@@ -4,9 +4,11 @@ import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.deploy.AdminApi;
+import dev.vivarium.core.deploy.AdminStats;
 import dev.vivarium.core.deploy.ConfiguredDeployments;
 import dev.vivarium.core.deploy.DeploymentBinder;
 import dev.vivarium.core.deploy.DeploymentCandidate;
+import dev.vivarium.core.deploy.DeploymentInfo;
 import dev.vivarium.core.deploy.DeploymentRegistry;
 import dev.vivarium.core.deploy.DeploymentRepository;
 import dev.vivarium.core.deploy.DeploymentStoreProvider;
@@ -24,6 +26,7 @@ import dev.vivarium.core.engine.EngineMetrics;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.JvmCheck;
+import dev.vivarium.core.engine.LatencyHistogram;
 import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.http.ServerExchange;
@@ -164,7 +167,7 @@ public final class Vivarium implements AutoCloseable {
                 options.uploads().adminEnabled()
                         ? new AdminApi(
                                 options.uploads(),
-                                AdminApi.over(uploads, registry, this::logs),
+                                AdminApi.over(uploads, registry, this::logs, this::adminStats),
                                 new LogFollow(options.logFollow()))
                         : null;
         this.started = true;
@@ -449,6 +452,27 @@ public final class Vivarium implements AutoCloseable {
      */
     public LogBuffer logs(String id) {
         return logs.computeIfAbsent(id, k -> new LogBuffer(options.logBufferLines(), clock));
+    }
+
+    /** The numbers of every deployment, as the admin API's {@code /stats} answers them. */
+    public AdminStats adminStats() {
+        List<String> ids = registry.list().stream().map(DeploymentInfo::id).toList();
+        return AdminStats.read(
+                clock.instant(),
+                metrics.registry(),
+                ids,
+                id -> {
+                    LatencyHistogram h = metrics.latency(id);
+                    return h == null ? null : h.cumulative();
+                },
+                id -> {
+                    try {
+                        return kvStores.stats(id);
+                    } catch (RuntimeException none) {
+                        return null; // no store (its guest never used one), or it is down
+                    }
+                },
+                logs::get);
     }
 
     /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */

@@ -26,7 +26,13 @@ import org.slf4j.LoggerFactory;
  *       /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...[&maxConcurrent=N][&maxQueued=N]}
  *       with the module ({@code .wasm} bytes or WebAssembly text) as the body - uploads or
  *       replaces; 201 (new) or 200 (replaced) with the deployment;
- *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204.
+ *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204;
+ *   <li>{@code GET /_vivarium/deployments/ID/logs[?after=SEQ|?follow=1]} - its log, polled (JSON)
+ *       or followed ({@link LogFollow}, server-sent events);
+ *   <li>{@code GET /_vivarium/stats} - requests, latency, pools, memory, KV sizes ({@link
+ *       AdminStats});
+ *   <li>{@code GET /_vivarium/dashboard/} - the dashboard page ({@link Dashboard}), the one
+ *       resource served without the token: it holds no data and asks for the token.
  * </ul>
  *
  * <p>Errors are JSON {@code {"error": "..."}} ({@link AdminError}) with 400 (bad input: the message
@@ -65,6 +71,51 @@ public final class AdminApi {
         default LogBuffer logs(String id) {
             return null;
         }
+
+        /** The numbers {@code GET /stats} answers (the dashboard's charts). */
+        default AdminStats stats() {
+            return new AdminStats(java.time.Instant.now(), 0, 0, List.of());
+        }
+    }
+
+    /** As {@link #over(Uploads, DeploymentRegistry, java.util.function.Function)}, with stats. */
+    public static Deployments over(
+            Uploads uploads,
+            DeploymentRegistry registry,
+            java.util.function.Function<String, LogBuffer> logs,
+            java.util.function.Supplier<AdminStats> stats) {
+        Deployments d = over(uploads, registry, logs);
+        return new Deployments() {
+            @Override
+            public List<DeploymentInfo> list() {
+                return d.list();
+            }
+
+            @Override
+            public UploadResult upload(UploadRequest request) {
+                return d.upload(request);
+            }
+
+            @Override
+            public boolean remove(String id) {
+                return d.remove(id);
+            }
+
+            @Override
+            public boolean isConfigured(String id) {
+                return d.isConfigured(id);
+            }
+
+            @Override
+            public LogBuffer logs(String id) {
+                return d.logs(id);
+            }
+
+            @Override
+            public AdminStats stats() {
+                return stats.get();
+            }
+        };
     }
 
     /** The engine's deployments: uploads through {@code uploads}, listed by {@code registry}. */
@@ -153,6 +204,14 @@ public final class AdminApi {
             return error(
                     new AdminError(403, "the admin API does not answer this client's address"));
         }
+        if (matches(r.path())) {
+            // the dashboard's page holds no data: a browser loads it without a token, and the page
+            // sends the token with every request for data
+            Outcome page = Dashboard.page(r.path().substring(prefix.length()), r.method());
+            if (page != null) {
+                return page;
+            }
+        }
         String auth = r.headers().first("authorization");
         String refused = auth == null ? "no Authorization header" : refusal(auth);
         if (refused != null) {
@@ -181,6 +240,11 @@ public final class AdminApi {
                     return notAllowed("GET");
                 }
                 return json(200, new DeploymentList(deployments.list()).toJson());
+            }
+            if (rest.equals("/stats")) {
+                return r.method().equals("GET")
+                        ? json(200, deployments.stats().toJson())
+                        : notAllowed("GET");
             }
             if (!rest.startsWith("/deployments/")) {
                 return error(new AdminError(404, "no such admin resource: " + r.path()));

@@ -111,6 +111,19 @@ public final class VivariumSettings {
                             "Guest output lines and faults kept per deployment for the admin API's"
                                     + " /deployments/ID/logs."),
                     VivariumSetting.string(
+                            "guestLog.followers",
+                            "8",
+                            "Admin API clients that may follow deployment logs at once"
+                                    + " (/deployments/ID/logs?follow=1)."),
+                    VivariumSetting.string(
+                            "guestLog.followMaxDuration",
+                            "30m",
+                            "How long one log follow stream lasts before the server ends it."),
+                    VivariumSetting.string(
+                            "guestLog.followHeartbeat",
+                            "15s",
+                            "How often a quiet log follow stream sends a comment."),
+                    VivariumSetting.string(
                             "kv.directory",
                             null,
                             "Where KV stores and uploaded deployments live; default the web"
