@@ -189,8 +189,9 @@ class CliEndToEndTest {
         Cli.Result logs = follow.get(30, java.util.concurrent.TimeUnit.SECONDS);
         assertEquals(0, logs.exit(), logs.toString());
         java.util.List<String> lines = logs.out().lines().toList();
-        assertEquals(2, lines.size(), "the line of each request, before and after: " + logs);
-        assertTrue(lines.stream().allMatch(l -> l.startsWith("tail: ")), logs.toString());
+        // one line per request: deploy's own check that the route answers, then before and after
+        assertEquals(3, lines.size(), "the line of each request, before and after: " + logs);
+        assertTrue(lines.stream().allMatch(l -> l.equals("tail: tail: request")), logs.toString());
         assertTrue(logs.err().contains("deployment tail was removed"), logs.toString());
     }
 
