@@ -225,6 +225,20 @@ class DashboardBrowserTest {
                 "and shows those that do");
         screenshot("dashboard-log");
 
+        // extend its TTL from the page: the prompt asks for the new one
+        browser.findElement(By.cssSelector("tr[data-id='talk'] button.extend")).click();
+        waiting().until(ExpectedConditions.alertIsPresent());
+        browser.switchTo().alert().sendKeys("5h");
+        browser.switchTo().alert().accept();
+        waiting()
+                .until(
+                        d ->
+                                d.findElement(By.cssSelector("tr[data-id='talk']"))
+                                        .getText()
+                                        .contains("4h 59m"));
+        assertTrue(
+                send("GET", "/_vivarium/deployments/talk", null).body().contains("\"expiresAt\":"));
+
         browser.findElement(By.cssSelector("tr[data-id='talk'] button.delete")).click();
         waiting().until(ExpectedConditions.alertIsPresent());
         assertTrue(browser.switchTo().alert().getText().contains("Delete deployment talk"));

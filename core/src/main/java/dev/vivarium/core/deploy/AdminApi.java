@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  *       /_vivarium/deployments/ID?route=MATCH[&ttl=1h][&deadline=2s][&outbound=URL]...[&maxConcurrent=N][&maxQueued=N]}
  *       with the module ({@code .wasm} bytes or WebAssembly text) as the body - uploads or
  *       replaces; 201 (new) or 200 (replaced) with the deployment;
+ *   <li>{@code PATCH /_vivarium/deployments/ID?ttl=2h} - a new lifetime from now for an upload (the
+ *       same module published again, its KV store kept); 200 with the deployment;
  *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204;
  *   <li>{@code GET /_vivarium/deployments/ID/logs[?after=SEQ|?follow=1]} - its log, polled (JSON)
  *       or followed ({@link LogFollow}, server-sent events);
@@ -64,6 +66,11 @@ public final class AdminApi {
         /** Removes an uploaded one; false if there is no uploaded deployment {@code id}. */
         boolean remove(String id);
 
+        /** Gives uploaded deployment {@code id} a new lifetime from now. */
+        default UploadResult extend(String id, java.time.Duration ttl) {
+            throw new UploadException(405, "extending a deployment's ttl is not supported here");
+        }
+
         /** Whether {@code id} is configured in {@code routes} (and so cannot be removed). */
         boolean isConfigured(String id);
 
@@ -99,6 +106,11 @@ public final class AdminApi {
             @Override
             public boolean remove(String id) {
                 return d.remove(id);
+            }
+
+            @Override
+            public UploadResult extend(String id, java.time.Duration ttl) {
+                return d.extend(id, ttl);
             }
 
             @Override
@@ -147,6 +159,11 @@ public final class AdminApi {
             @Override
             public boolean remove(String id) {
                 return uploads.remove(id);
+            }
+
+            @Override
+            public UploadResult extend(String id, java.time.Duration ttl) {
+                return uploads.extend(id, ttl);
             }
 
             @Override
@@ -265,7 +282,8 @@ public final class AdminApi {
                 case "GET" -> get(id);
                 case "PUT" -> put(id, r);
                 case "DELETE" -> delete(id, r);
-                default -> notAllowed("GET, PUT, DELETE");
+                case "PATCH" -> extend(id, r);
+                default -> notAllowed("GET, PUT, PATCH, DELETE");
             };
         } catch (UploadException e) {
             return error(e.toError());
@@ -397,6 +415,35 @@ public final class AdminApi {
                 id,
                 r.clientAddress());
         return json(result.status(), result.toJson());
+    }
+
+    /** {@code PATCH /deployments/ID?ttl=2h}: a new lifetime from now; 200 with the deployment. */
+    private Outcome extend(String id, GuestRequest r) {
+        String query = r.pathAndQuery();
+        int q = query.indexOf('?');
+        String ttl = null;
+        if (q >= 0) {
+            for (String param : query.substring(q + 1).split("&")) {
+                if (param.startsWith("ttl=")) {
+                    ttl = URLDecoder.decode(param.substring(4), StandardCharsets.UTF_8);
+                }
+            }
+        }
+        if (ttl == null) {
+            throw new IllegalArgumentException("PATCH needs ttl=DURATION, e.g. ?ttl=2h");
+        }
+        String v = ttl;
+        UploadResult result =
+                deployments.extend(
+                        id,
+                        dev.vivarium.core.config.Settings.parseDuration(
+                                v,
+                                why ->
+                                        new UploadException(
+                                                400,
+                                                "invalid ttl '" + Clip.clip(v, 40) + "': " + why)));
+        LOG.info("admin extended deployment {} from {}", id, r.clientAddress());
+        return json(200, result.toJson());
     }
 
     private Outcome delete(String id, GuestRequest r) {

@@ -353,6 +353,14 @@ public final class DeploymentRegistry implements AutoCloseable {
         return s;
     }
 
+    /** The kept record of uploaded deployment {@code id}, or null when there is none. */
+    synchronized DeploymentRecord uploadedRecord(String id) {
+        LiveDeployment l = live.get(id);
+        return l == null || l.candidate().source() != DeploymentCandidate.Source.UPLOAD
+                ? null
+                : l.candidate().record();
+    }
+
     // --- removal and expiry -------------------------------------------------------------------
 
     /**

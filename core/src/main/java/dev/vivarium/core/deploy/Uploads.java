@@ -228,6 +228,50 @@ public final class Uploads implements AutoCloseable {
     }
 
     /**
+     * Gives uploaded deployment {@code id} a new lifetime of {@code ttl} from now, at most {@code
+     * deployments.maxTtl}: the same module and route published again with the new expiry (a
+     * replacement, so other nodes sharing the repository take it too), its KV store kept.
+     *
+     * @throws UploadException 404 if there is no uploaded deployment {@code id}, 400 for a bad ttl
+     */
+    public UploadResult extend(String id, Duration ttl) {
+        if (closed) {
+            throw new UploadException(503, "the engine is stopping; nothing can be changed");
+        }
+        DeploymentRecord old = registry.uploadedRecord(id);
+        if (old == null) {
+            throw new UploadException(404, "no uploaded deployment '" + id + "'");
+        }
+        if (ttl == null
+                || ttl.isNegative()
+                || ttl.isZero()
+                || ttl.compareTo(options.maxTtl()) > 0) {
+            throw new UploadException(
+                    400,
+                    "ttl "
+                            + ttl
+                            + " is not between 1 ms and deployments.maxTtl ("
+                            + options.maxTtl()
+                            + ")");
+        }
+        claim(id);
+        try {
+            DeploymentRecord record =
+                    new DeploymentRecord(
+                            id,
+                            old.route(),
+                            old.moduleName(),
+                            old.module(),
+                            old.deployedAt(),
+                            clock.instant().plus(ttl));
+            return registry.publishUpload(
+                    compile(record, RouteSpec.parse(old.route())), options.max());
+        } finally {
+            release(id);
+        }
+    }
+
+    /**
      * The deadline an upload gets: the one it asks for, at most {@code deployments.maxDeadline};
      * none: the site's, at most that cap.
      */

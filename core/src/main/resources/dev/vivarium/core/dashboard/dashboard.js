@@ -286,7 +286,12 @@ function renderDeployments(figures) {
       del.className = "danger delete";
       del.textContent = "Delete";
       del.addEventListener("click", () => remove(d.id));
-      actions.append(del);
+      const extend = document.createElement("button");
+      extend.type = "button";
+      extend.className = "extend";
+      extend.textContent = "Extend TTL";
+      extend.addEventListener("click", () => extendTtl(d.id));
+      actions.append(extend, " ", del);
     }
   }
 }
@@ -309,6 +314,20 @@ async function remove(id) {
   try {
     await api("deployments/" + encodeURIComponent(id), { method: "DELETE" });
     $("status").textContent = "deleted " + id;
+    await refresh();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function extendTtl(id) {
+  const ttl = prompt("New TTL of " + id + ", from now (e.g. 30m, 2h, 7d):", "1h");
+  if (!ttl) return;
+  try {
+    await api("deployments/" + encodeURIComponent(id) + "?ttl=" + encodeURIComponent(ttl.trim()), {
+      method: "PATCH",
+    });
+    $("status").textContent = "extended " + id + " by " + ttl.trim();
     await refresh();
   } catch (e) {
     showError(e);

@@ -118,6 +118,44 @@ class DashboardAndStatsTest {
     }
 
     @Test
+    void patchWithATtlGivesAnUploadANewLifetimeFromNow() {
+        try (Vivarium v = start()) {
+            upload(v, "1m");
+            call(v, "/talk");
+            clock.advance(Duration.ofSeconds(50));
+            Outcome patched =
+                    AdminApiTest.send(
+                            v, "PATCH", "/_vivarium/deployments/talk?ttl=2h", TOKEN, null);
+            assertEquals(200, patched.status(), body(patched));
+            String expected = clock.instant().plus(Duration.ofHours(2)).toString();
+            assertTrue(body(patched).contains("\"expiresAt\":\"" + expected + "\""), body(patched));
+            clock.advance(Duration.ofMinutes(5));
+            assertEquals(List.of(), v.uploads().expire(), "past its first lifetime, still there");
+            call(v, "/talk");
+
+            Outcome tooLong =
+                    AdminApiTest.send(
+                            v, "PATCH", "/_vivarium/deployments/talk?ttl=99d", TOKEN, null);
+            assertEquals(400, tooLong.status(), body(tooLong));
+            assertTrue(body(tooLong).contains("deployments.maxTtl"), body(tooLong));
+            Outcome bad =
+                    AdminApiTest.send(
+                            v, "PATCH", "/_vivarium/deployments/talk?ttl=soon", TOKEN, null);
+            assertEquals(400, bad.status(), body(bad));
+            assertTrue(body(bad).contains("invalid ttl 'soon'"), body(bad));
+            Outcome none =
+                    AdminApiTest.send(v, "PATCH", "/_vivarium/deployments/talk", TOKEN, null);
+            assertEquals(400, none.status(), body(none));
+            Outcome configured =
+                    AdminApiTest.send(
+                            v, "PATCH", "/_vivarium/deployments/hello?ttl=1h", TOKEN, null);
+            assertEquals(404, configured.status(), body(configured));
+            clock.advance(Duration.ofHours(2));
+            assertEquals(List.of("talk"), v.uploads().expire(), "gone at its new end");
+        }
+    }
+
+    @Test
     void statsCountEachDeploymentsRequestsWithTheirLatencyHistogram() {
         try (Vivarium v = start()) {
             upload(v, "1h");
