@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -145,13 +146,31 @@ class DashboardBrowserTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A wait that looks again when the page re-rendered its table (every second) meanwhile. */
     private WebDriverWait waiting() {
-        return new WebDriverWait(browser, Duration.ofSeconds(20));
+        WebDriverWait w = new WebDriverWait(browser, Duration.ofSeconds(20));
+        w.ignoring(StaleElementReferenceException.class);
+        return w;
     }
 
     private String requestsOf(String id) {
-        return browser.findElement(By.cssSelector("tr[data-id='" + id + "'] td.requests"))
-                .getText();
+        return waiting()
+                .until(
+                        d ->
+                                d.findElement(
+                                                By.cssSelector(
+                                                        "tr[data-id='" + id + "'] td.requests"))
+                                        .getText());
+    }
+
+    /** Clicks what {@code css} finds, again if the table was re-rendered under it. */
+    private void click(String css) {
+        waiting()
+                .until(
+                        d -> {
+                            d.findElement(By.cssSelector(css)).click();
+                            return true;
+                        });
     }
 
     @Test
@@ -226,7 +245,7 @@ class DashboardBrowserTest {
         screenshot("dashboard-log");
 
         // extend its TTL from the page: the prompt asks for the new one
-        browser.findElement(By.cssSelector("tr[data-id='talk'] button.extend")).click();
+        click("tr[data-id='talk'] button.extend");
         waiting().until(ExpectedConditions.alertIsPresent());
         browser.switchTo().alert().sendKeys("5h");
         browser.switchTo().alert().accept();
@@ -239,7 +258,7 @@ class DashboardBrowserTest {
         assertTrue(
                 send("GET", "/_vivarium/deployments/talk", null).body().contains("\"expiresAt\":"));
 
-        browser.findElement(By.cssSelector("tr[data-id='talk'] button.delete")).click();
+        click("tr[data-id='talk'] button.delete");
         waiting().until(ExpectedConditions.alertIsPresent());
         assertTrue(browser.switchTo().alert().getText().contains("Delete deployment talk"));
         browser.switchTo().alert().accept();
