@@ -100,6 +100,15 @@ etc/vivarium.xml
 ## Guest output lines and faults kept per deployment for the admin API's /deployments/ID/logs; the oldest are dropped and counted.
 # jetty.vivarium.guestLog.bufferLines=1000
 
+## Admin API clients that may follow deployment logs at once (/deployments/ID/logs?follow=1, server-sent events); each holds a server thread, one more gets 503.
+# jetty.vivarium.guestLog.followers=8
+
+## How long one log follow stream lasts before the server ends it; the client resumes with Last-Event-ID.
+# jetty.vivarium.guestLog.followMaxDuration=30m
+
+## How often a quiet log follow stream sends a comment, so that proxies keep it open and a client that left is noticed.
+# jetty.vivarium.guestLog.followHeartbeat=15s
+
 ## Where the key-value stores live: mapdb (embedded files in kv.directory, one node) or another backend whose module is added. Value: mapdb, or the name of another backend on the classpath.
 # jetty.vivarium.kv.backend=mapdb
 

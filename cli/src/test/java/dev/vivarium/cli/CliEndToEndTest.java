@@ -204,6 +204,41 @@ class CliEndToEndTest {
         assertTrue(twice.err().contains("already exists"), twice.toString());
     }
 
+    @Test
+    void logsFollowPrintsTheGuestsLinesAsTheyComeUntilTheDeploymentIsRemoved() throws Exception {
+        Path project = newWat("tail");
+        assertEquals(0, Cli.run(project, "build").exit());
+        Cli.Result deployed =
+                Cli.run(project, "deploy", "--ttl", "10m", "--server", base, "--token", Cli.TOKEN);
+        assertEquals(0, deployed.exit(), deployed.toString());
+        assertEquals(200, Cli.get(base + "/tail/before").statusCode());
+        java.util.concurrent.CompletableFuture<Cli.Result> follow =
+                java.util.concurrent.CompletableFuture.supplyAsync(
+                        () ->
+                                Cli.run(
+                                        project,
+                                        "logs",
+                                        "tail",
+                                        "--follow",
+                                        "--server",
+                                        base,
+                                        "--token",
+                                        Cli.TOKEN));
+        Thread.sleep(1000);
+        assertFalse(follow.isDone(), "still following: " + (follow.isDone() ? follow.get() : ""));
+        assertEquals(200, Cli.get(base + "/tail/after").statusCode());
+        Thread.sleep(500);
+        Cli.Result removed = Cli.run(project, "rm", "tail", "--server", base, "--token", Cli.TOKEN);
+        assertEquals(0, removed.exit(), removed.toString());
+        Cli.Result logs = follow.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(0, logs.exit(), logs.toString());
+        java.util.List<String> lines = logs.out().lines().toList();
+        // one line per request: deploy's own check that the route answers, then before and after
+        assertEquals(3, lines.size(), "the line of each request, before and after: " + logs);
+        assertTrue(lines.stream().allMatch(l -> l.equals("tail: tail: request")), logs.toString());
+        assertTrue(logs.err().contains("deployment tail was removed"), logs.toString());
+    }
+
     private Path newWat(String name) {
         Cli.Result r = Cli.run(work, "new", name, "--lang", "wat");
         assertEquals(0, r.exit(), r.toString());

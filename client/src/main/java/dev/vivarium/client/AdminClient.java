@@ -177,16 +177,70 @@ public final class AdminClient {
     }
 
     /**
-     * Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends.
+     * Streams the logs of {@code id} (Server-Sent Events) to {@code sink} until the stream ends:
+     * each entry as {@code ID: text}, faults as {@code error} events. A followed stream the server
+     * ended after its longest duration is resumed with {@code Last-Event-ID}; one that ended
+     * because the deployment was removed ends with an {@code error} event saying so.
      */
     public void logs(String id, boolean follow, Consumer<SseReader.Event> sink) {
+        String lastEventId = null;
+        while (true) {
+            String[] seen = {lastEventId, null}; // the last event id, why the stream ended
+            logsOnce(
+                    id,
+                    follow,
+                    lastEventId,
+                    e -> {
+                        if (e.id() != null) {
+                            seen[0] = e.id();
+                        }
+                        if (e.type().equals("end")) {
+                            seen[1] =
+                                    String.valueOf(
+                                            MiniJson.string(MiniJson.parse(e.data()), "reason"));
+                        } else {
+                            sink.accept(entry(id, e));
+                        }
+                    });
+            if (!follow || !"maxDuration".equals(seen[1])) {
+                if ("removed".equals(seen[1])) {
+                    sink.accept(new SseReader.Event("error", "deployment " + id + " was removed"));
+                }
+                return;
+            }
+            lastEventId = seen[0];
+        }
+    }
+
+    /** An event of the server's stream as a line to print: the entry's text, or the data as is. */
+    private static SseReader.Event entry(String id, SseReader.Event e) {
+        if (e.data().startsWith("{")) {
+            try {
+                Object doc = MiniJson.parse(e.data());
+                String text = MiniJson.string(doc, "text");
+                if (text != null) {
+                    boolean fault = "fault".equals(MiniJson.string(doc, "stream"));
+                    return new SseReader.Event(
+                            fault ? "error" : "message", id + ": " + text, e.id());
+                }
+            } catch (RuntimeException notJson) {
+                // printed as it came
+            }
+        }
+        return e;
+    }
+
+    private void logsOnce(
+            String id, boolean follow, String lastEventId, Consumer<SseReader.Event> sink) {
         String url = deployments() + "/" + enc(id) + "/logs" + (follow ? "?follow=1" : "");
-        HttpRequest r =
+        HttpRequest.Builder b =
                 HttpRequest.newBuilder(URI.create(url))
                         .header("Authorization", "Bearer " + checkedToken())
-                        .header("Accept", "text/event-stream")
-                        .GET()
-                        .build();
+                        .header("Accept", "text/event-stream");
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        HttpRequest r = b.GET().build();
         HttpResponse<InputStream> resp;
         try {
             resp = http.send(r, HttpResponse.BodyHandlers.ofInputStream());

@@ -7,24 +7,30 @@ import java.util.function.Consumer;
 /**
  * Reads a {@code text/event-stream} (the HTML Living Standard's Server-Sent Events): {@code event:}
  * names the event, {@code data:} lines are joined with new lines, a blank line dispatches, lines
- * starting with {@code :} are comments (keep-alives), {@code id:} and {@code retry:} are read and
+ * starting with {@code :} are comments (keep-alives), {@code id:} sets the last event id (kept
+ * across events, as the standard says, for a reconnect's {@code Last-Event-ID}), {@code retry:} is
  * ignored.
  */
 public final class SseReader {
     /** One event: its type ({@code message} unless named) and data. */
-    public record Event(String type, String data) {}
+    public record Event(String type, String data, String id) {
+        public Event(String type, String data) {
+            this(type, data, null);
+        }
+    }
 
     private SseReader() {}
 
     /** Reads events until the stream ends, handing each to {@code sink}. */
     public static void read(BufferedReader in, Consumer<Event> sink) throws IOException {
         String type = null;
+        String id = null;
         StringBuilder data = null;
         String line;
         while ((line = in.readLine()) != null) {
             if (line.isEmpty()) {
                 if (data != null) {
-                    sink.accept(new Event(type == null ? "message" : type, data.toString()));
+                    sink.accept(new Event(type == null ? "message" : type, data.toString(), id));
                 }
                 type = null;
                 data = null;
@@ -48,8 +54,9 @@ public final class SseReader {
                         data.append('\n').append(value);
                     }
                 }
+                case "id" -> id = value.indexOf('\0') >= 0 ? id : value;
                 default -> {
-                    // id, retry, and unknown fields: nothing to show
+                    // retry, and unknown fields: nothing to show
                 }
             }
         }

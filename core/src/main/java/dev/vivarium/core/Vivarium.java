@@ -4,16 +4,19 @@ import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.deploy.AdminApi;
+import dev.vivarium.core.deploy.AdminStats;
 import dev.vivarium.core.deploy.Assets;
 import dev.vivarium.core.deploy.ConfiguredDeployments;
 import dev.vivarium.core.deploy.DeploymentBinder;
 import dev.vivarium.core.deploy.DeploymentCandidate;
+import dev.vivarium.core.deploy.DeploymentInfo;
 import dev.vivarium.core.deploy.DeploymentRegistry;
 import dev.vivarium.core.deploy.DeploymentRepository;
 import dev.vivarium.core.deploy.DeploymentStoreProvider;
 import dev.vivarium.core.deploy.DeploymentStores;
 import dev.vivarium.core.deploy.FileDeploymentRepository;
 import dev.vivarium.core.deploy.GuestWatcher;
+import dev.vivarium.core.deploy.LogFollow;
 import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
@@ -24,6 +27,7 @@ import dev.vivarium.core.engine.EngineMetrics;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.JvmCheck;
+import dev.vivarium.core.engine.LatencyHistogram;
 import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.http.ServerExchange;
@@ -166,13 +170,23 @@ public final class Vivarium implements AutoCloseable {
         this.admin =
                 options.uploads().adminEnabled()
                         ? new AdminApi(
-                                options.uploads(), AdminApi.over(uploads, registry, this::logs))
+                                options.uploads(),
+                                AdminApi.over(uploads, registry, this::logs, this::adminStats),
+                                new LogFollow(options.logFollow()))
                         : null;
         this.started = true;
     }
 
     /** How the registry reaches the engine's parts: pools, meters, allowlists, deadlines. */
     private final class EngineBinder implements DeploymentBinder {
+        @Override
+        public void removed(String id) {
+            LogBuffer gone = logs.remove(id);
+            if (gone != null) {
+                gone.close(); // ends the streams that follow it
+            }
+        }
+
         @Override
         public OutboundPolicy policy(RouteSpec spec) {
             return outbound.policy(spec);
@@ -461,6 +475,27 @@ public final class Vivarium implements AutoCloseable {
                                         : e -> logSink.line(id, e.stream(), e.text())));
     }
 
+    /** The numbers of every deployment, as the admin API's {@code /stats} answers them. */
+    public AdminStats adminStats() {
+        List<String> ids = registry.list().stream().map(DeploymentInfo::id).toList();
+        return AdminStats.read(
+                clock.instant(),
+                metrics.registry(),
+                ids,
+                id -> {
+                    LatencyHistogram h = metrics.latency(id);
+                    return h == null ? null : h.cumulative();
+                },
+                id -> {
+                    try {
+                        return kvStores.stats(id);
+                    } catch (RuntimeException none) {
+                        return null; // no store (its guest never used one), or it is down
+                    }
+                },
+                logs::get);
+    }
+
     /** The 413 outcome for a guest's request whose body passes {@code max} bytes. */
     static Outcome requestTooLarge(long max) {
         return Outcome.failure(
@@ -617,6 +652,7 @@ public final class Vivarium implements AutoCloseable {
         outbound.close();
         kvStores.close();
         metrics.close();
+        logs.values().forEach(LogBuffer::close);
     }
 
     /** Builds an engine from options plus the injectable services. */

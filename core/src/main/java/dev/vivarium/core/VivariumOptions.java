@@ -4,6 +4,7 @@ import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.config.VivariumSettings;
+import dev.vivarium.core.deploy.LogFollow;
 import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.dns.DnsOptions;
 import dev.vivarium.core.engine.GuestLimits;
@@ -52,11 +53,13 @@ public final class VivariumOptions {
     private final IsolationOptions isolation;
     private final boolean healthEnabled;
     private final int logBufferLines;
+    private final LogFollow.Options logFollow;
     private final String healthPath;
 
     private VivariumOptions(Builder b) {
         this.healthEnabled = b.healthEnabled;
         this.logBufferLines = b.logBufferLines;
+        this.logFollow = b.logFollow;
         this.healthPath = b.healthPath;
         this.routes = List.copyOf(b.routes);
         this.guestDirectory = b.guestDirectory;
@@ -127,6 +130,7 @@ public final class VivariumOptions {
         b.uploads(UploadOptions.parse(s, b.kv.directory()));
         b.healthEnabled(s.get(VivariumSettings.HEALTH_ENABLED));
         b.logBufferLines(s.get(VivariumSettings.GUEST_LOG_BUFFER_LINES));
+        b.logFollow(LogFollow.Options.parse(s));
         b.healthPath(s.get(VivariumSettings.HEALTH_PATH));
         s.rejectUnknown();
         return b.build();
@@ -215,6 +219,11 @@ public final class VivariumOptions {
         return logBufferLines;
     }
 
+    /** The limits of log follow streams ({@code guestLog.followers}, ...). */
+    public LogFollow.Options logFollow() {
+        return logFollow;
+    }
+
     /** Whether {@link #healthPath()} answers ({@code health.enabled}). */
     public boolean healthEnabled() {
         return healthEnabled;
@@ -229,6 +238,7 @@ public final class VivariumOptions {
     public static final class Builder {
         private boolean healthEnabled = true;
         private int logBufferLines = 1000;
+        private LogFollow.Options logFollow = LogFollow.Options.defaults();
         private String healthPath = "/__health";
         private List<RouteSpec> routes = List.of();
         private Path guestDirectory = Path.of(".");
@@ -406,6 +416,11 @@ public final class VivariumOptions {
                 throw Settings.bad("guestLog.bufferLines", String.valueOf(lines), "0 or more");
             }
             this.logBufferLines = lines;
+            return this;
+        }
+
+        public Builder logFollow(LogFollow.Options follow) {
+            this.logFollow = java.util.Objects.requireNonNull(follow, "follow");
             return this;
         }
 

@@ -289,6 +289,35 @@ public final class VivariumSettings {
                                             + " counted")
                             .unit("lines"));
 
+    public static final Setting<Integer> GUEST_LOG_FOLLOWERS =
+            declare(
+                    Setting.of(
+                                    "guestLog.followers",
+                                    Kind.integer(0, 10_000),
+                                    "8",
+                                    "admin API clients that may follow deployment logs at once"
+                                            + " (/deployments/ID/logs?follow=1, server-sent events);"
+                                            + " each holds a server thread, one more gets 503")
+                            .unit("streams"));
+
+    public static final Setting<Duration> GUEST_LOG_FOLLOW_MAX_DURATION =
+            declare(
+                    Setting.of(
+                            "guestLog.followMaxDuration",
+                            Kind.duration(),
+                            "30m",
+                            "how long one log follow stream lasts before the server ends it; the"
+                                    + " client resumes with Last-Event-ID"));
+
+    public static final Setting<Duration> GUEST_LOG_FOLLOW_HEARTBEAT =
+            declare(
+                    Setting.of(
+                            "guestLog.followHeartbeat",
+                            Kind.duration(),
+                            "15s",
+                            "how often a quiet log follow stream sends a comment, so that proxies"
+                                    + " keep it open and a client that left is noticed"));
+
     // ---- kv -----------------------------------------------------------------------------------
 
     public static final Setting<String> KV_BACKEND =

@@ -29,7 +29,15 @@ import org.slf4j.LoggerFactory;
  *       replaces; 201 (new) or 200 (replaced) with the deployment;
  *   <li>{@code DELETE /_vivarium/deployments/ID} - removes an upload and its KV store; 204;
  *   <li>{@code GET /_vivarium/nodes} - the nodes serving the deployment store and the generation
- *       each serves ({@link NodeList}).
+ *       each serves ({@link NodeList});
+ *   <li>{@code PATCH /_vivarium/deployments/ID?ttl=2h} - a new lifetime from now for an upload (the
+ *       same module published again, its KV store kept); 200 with the deployment;
+ *   <li>{@code GET /_vivarium/deployments/ID/logs[?after=SEQ|?follow=1]} - its log, polled (JSON)
+ *       or followed ({@link LogFollow}, server-sent events);
+ *   <li>{@code GET /_vivarium/stats} - requests, latency, pools, memory, KV sizes ({@link
+ *       AdminStats});
+ *   <li>{@code GET /_vivarium/dashboard/} - the dashboard page ({@link Dashboard}), the one
+ *       resource served without the token: it holds no data and asks for the token.
  * </ul>
  *
  * <p>Errors are JSON {@code {"error": "..."}} ({@link AdminError}) with 400 (bad input: the message
@@ -61,6 +69,11 @@ public final class AdminApi {
         /** Removes an uploaded one; false if there is no uploaded deployment {@code id}. */
         boolean remove(String id);
 
+        /** Gives uploaded deployment {@code id} a new lifetime from now. */
+        default UploadResult extend(String id, java.time.Duration ttl) {
+            throw new UploadException(405, "extending a deployment's ttl is not supported here");
+        }
+
         /** Whether {@code id} is configured in {@code routes} (and so cannot be removed). */
         boolean isConfigured(String id);
 
@@ -73,6 +86,61 @@ public final class AdminApi {
         default NodeList nodes() throws IOException {
             return NodeList.notShared("file");
         }
+
+        /** The numbers {@code GET /stats} answers (the dashboard's charts). */
+        default AdminStats stats() {
+            return new AdminStats(java.time.Instant.now(), 0, 0, List.of());
+        }
+    }
+
+    /** As {@link #over(Uploads, DeploymentRegistry, java.util.function.Function)}, with stats. */
+    public static Deployments over(
+            Uploads uploads,
+            DeploymentRegistry registry,
+            java.util.function.Function<String, LogBuffer> logs,
+            java.util.function.Supplier<AdminStats> stats) {
+        Deployments d = over(uploads, registry, logs);
+        return new Deployments() {
+            @Override
+            public List<DeploymentInfo> list() {
+                return d.list();
+            }
+
+            @Override
+            public UploadResult upload(UploadRequest request) {
+                return d.upload(request);
+            }
+
+            @Override
+            public boolean remove(String id) {
+                return d.remove(id);
+            }
+
+            @Override
+            public UploadResult extend(String id, java.time.Duration ttl) {
+                return d.extend(id, ttl);
+            }
+
+            @Override
+            public boolean isConfigured(String id) {
+                return d.isConfigured(id);
+            }
+
+            @Override
+            public LogBuffer logs(String id) {
+                return d.logs(id);
+            }
+
+            @Override
+            public NodeList nodes() throws IOException {
+                return d.nodes();
+            }
+
+            @Override
+            public AdminStats stats() {
+                return stats.get();
+            }
+        };
     }
 
     /** The engine's deployments: uploads through {@code uploads}, listed by {@code registry}. */
@@ -107,6 +175,11 @@ public final class AdminApi {
             }
 
             @Override
+            public UploadResult extend(String id, java.time.Duration ttl) {
+                return uploads.extend(id, ttl);
+            }
+
+            @Override
             public boolean isConfigured(String id) {
                 return registry.isConfigured(id);
             }
@@ -122,8 +195,15 @@ public final class AdminApi {
     private final String prefix;
     private final byte[] expected;
     private final Deployments deployments;
+    private final LogFollow follow;
 
     public AdminApi(UploadOptions options, Deployments deployments) {
+        this(options, deployments, new LogFollow(LogFollow.Options.defaults()));
+    }
+
+    /** As above, with the limits of {@code /deployments/ID/logs?follow=1} streams. */
+    public AdminApi(UploadOptions options, Deployments deployments, LogFollow follow) {
+        this.follow = Objects.requireNonNull(follow, "follow");
         this.options = Objects.requireNonNull(options, "options");
         this.deployments = Objects.requireNonNull(deployments, "deployments");
         if (!options.adminEnabled()) {
@@ -172,6 +252,14 @@ public final class AdminApi {
             return error(
                     new AdminError(403, "the admin API does not answer this client's address"));
         }
+        if (matches(r.path())) {
+            // the dashboard's page holds no data: a browser loads it without a token, and the page
+            // sends the token with every request for data
+            Outcome page = Dashboard.page(r.path().substring(prefix.length()), r.method());
+            if (page != null) {
+                return page;
+            }
+        }
         String auth = r.headers().first("authorization");
         String refused = auth == null ? "no Authorization header" : refusal(auth);
         if (refused != null) {
@@ -207,6 +295,11 @@ public final class AdminApi {
                 }
                 return nodes();
             }
+            if (rest.equals("/stats")) {
+                return r.method().equals("GET")
+                        ? json(200, deployments.stats().toJson())
+                        : notAllowed("GET");
+            }
             if (!rest.startsWith("/deployments/")) {
                 return error(new AdminError(404, "no such admin resource: " + r.path()));
             }
@@ -226,7 +319,8 @@ public final class AdminApi {
                 case "GET" -> get(id, base);
                 case "PUT" -> put(id, r, base);
                 case "DELETE" -> delete(id, r);
-                default -> notAllowed("GET, PUT, DELETE");
+                case "PATCH" -> extend(id, r);
+                default -> notAllowed("GET, PUT, PATCH, DELETE");
             };
         } catch (UploadException e) {
             return error(e.toError());
@@ -271,7 +365,9 @@ public final class AdminApi {
     }
 
     /**
-     * {@code GET /deployments/ID/logs[?after=SEQ]}: the buffered entries after sequence number
+     * {@code GET /deployments/ID/logs?follow=1} streams them instead, as {@link LogFollow} says.
+     *
+     * <p>{@code GET /deployments/ID/logs[?after=SEQ]}: the buffered entries after sequence number
      * {@code SEQ} (default 0: all), as {@code {"deployment":ID,"dropped":N,"entries":[{"seq":1,
      * "time":"2026-12-03T16:20:00Z","stream":"guest","text":"..."}]}}; {@code stream} is {@code
      * guest} (hostcall_debug, WASI stdout/stderr) or {@code fault} (a trap, panic, deadline or
@@ -283,6 +379,7 @@ public final class AdminApi {
         }
         LogBuffer buffer = deployments.logs(id);
         long after = 0;
+        boolean following = false;
         String query = r.pathAndQuery();
         int q = query.indexOf('?');
         if (q >= 0) {
@@ -298,10 +395,24 @@ public final class AdminApi {
                                         + "'");
                     }
                 } else if (param.startsWith("follow=")) {
-                    throw new IllegalArgumentException(
-                            "follow is not supported yet: poll with after=SEQ, the last seq seen");
+                    following = followParam(param.substring("follow=".length()));
                 }
             }
+        }
+        if (following) {
+            String lastEventId = r.headers().first("last-event-id");
+            if (lastEventId != null && !lastEventId.isBlank()) {
+                try {
+                    after = Long.parseLong(lastEventId.strip());
+                } catch (NumberFormatException e) {
+                    // not one of ours (ids are sequence numbers): start from the oldest kept
+                    after = 0;
+                }
+            }
+            if (buffer == null) {
+                return error(new AdminError(404, "no log is kept for deployment '" + id + "'"));
+            }
+            return follow.follow(id, buffer, after);
         }
         StringBuilder b =
                 new StringBuilder("{\"deployment\":")
@@ -316,15 +427,7 @@ public final class AdminApi {
                     b.append(',');
                 }
                 first = false;
-                b.append("{\"seq\":")
-                        .append(e.seq())
-                        .append(",\"time\":")
-                        .append(Json.string(e.time().toString()))
-                        .append(",\"stream\":")
-                        .append(Json.string(e.stream()))
-                        .append(",\"text\":")
-                        .append(Json.string(e.text()))
-                        .append('}');
+                b.append(LogFollow.entryJson(e));
             }
         }
         return json(200, b.append("]}").toString());
@@ -345,6 +448,16 @@ public final class AdminApi {
         }
     }
 
+    private static boolean followParam(String v) {
+        return switch (v) {
+            case "1", "true" -> true;
+            case "0", "false" -> false;
+            default ->
+                    throw new IllegalArgumentException(
+                            "follow must be 1 or 0, got '" + Clip.clip(v, 40) + "'");
+        };
+    }
+
     private Outcome put(String id, GuestRequest r, String base) {
         UploadResult result =
                 deployments.upload(UploadRequest.fromQuery(id, r.pathAndQuery(), r.body()));
@@ -354,6 +467,35 @@ public final class AdminApi {
                 id,
                 r.clientAddress());
         return json(result.status(), result.toJson(base));
+    }
+
+    /** {@code PATCH /deployments/ID?ttl=2h}: a new lifetime from now; 200 with the deployment. */
+    private Outcome extend(String id, GuestRequest r) {
+        String query = r.pathAndQuery();
+        int q = query.indexOf('?');
+        String ttl = null;
+        if (q >= 0) {
+            for (String param : query.substring(q + 1).split("&")) {
+                if (param.startsWith("ttl=")) {
+                    ttl = URLDecoder.decode(param.substring(4), StandardCharsets.UTF_8);
+                }
+            }
+        }
+        if (ttl == null) {
+            throw new IllegalArgumentException("PATCH needs ttl=DURATION, e.g. ?ttl=2h");
+        }
+        String v = ttl;
+        UploadResult result =
+                deployments.extend(
+                        id,
+                        dev.vivarium.core.config.Settings.parseDuration(
+                                v,
+                                why ->
+                                        new UploadException(
+                                                400,
+                                                "invalid ttl '" + Clip.clip(v, 40) + "': " + why)));
+        LOG.info("admin extended deployment {} from {}", id, r.clientAddress());
+        return json(200, result.toJson());
     }
 
     private Outcome delete(String id, GuestRequest r) {

@@ -27,6 +27,12 @@ public interface DeploymentBinder {
     /** A live route (its deadline: the route's own, or the site's), its meters registered. */
     Route route(RouteSpec spec, InstancePool pool, Deployment deployment, OutboundPolicy policy);
 
+    /**
+     * Deployment {@code id} is gone (removed, expired, or removed by another node): what the engine
+     * kept for it beyond its pools and meters (its log buffer) is dropped.
+     */
+    default void removed(String id) {}
+
     /** Closes a pool that no longer takes requests and removes its meters. */
     void release(InstancePool pool);
 }

@@ -381,6 +381,14 @@ public final class DeploymentRegistry implements AutoCloseable {
         return s;
     }
 
+    /** The kept record of uploaded deployment {@code id}, or null when there is none. */
+    synchronized DeploymentRecord uploadedRecord(String id) {
+        LiveDeployment l = live.get(id);
+        return l == null || l.candidate().source() != DeploymentCandidate.Source.UPLOAD
+                ? null
+                : l.candidate().record();
+    }
+
     // --- removal and expiry -------------------------------------------------------------------
 
     /**
@@ -465,6 +473,7 @@ public final class DeploymentRegistry implements AutoCloseable {
         live.remove(l.candidate().id());
         publish();
         retire(l, why);
+        binder.removed(l.candidate().id());
     }
 
     /**

@@ -305,6 +305,43 @@ public final class Uploads implements AutoCloseable {
     }
 
     /**
+     * Gives uploaded deployment {@code id} a new lifetime of {@code ttl} from now, at most {@code
+     * deployments.maxTtl}: the same module, routes and assets published again with the new expiry
+     * (a replacement, so other nodes sharing the repository take it too), its KV store kept.
+     *
+     * @throws UploadException 404 if there is no uploaded deployment {@code id}, 400 for a bad ttl
+     */
+    public UploadResult extend(String id, Duration ttl) {
+        if (closed) {
+            throw new UploadException(503, "the engine is stopping; nothing can be changed");
+        }
+        DeploymentRecord old = registry.uploadedRecord(id);
+        if (old == null) {
+            throw new UploadException(404, "no uploaded deployment '" + id + "'");
+        }
+        if (ttl == null) {
+            throw new UploadException(400, "ttl is missing: give one, e.g. ttl=2h");
+        }
+        Duration lifetime = lifetime(ttl);
+        claim(id);
+        try {
+            DeploymentRecord record =
+                    new DeploymentRecord(
+                            id,
+                            old.route(),
+                            old.moduleName(),
+                            old.module(),
+                            old.deployedAt(),
+                            clock.instant().plus(lifetime),
+                            old.bundle());
+            return registry.publishUpload(
+                    compile(record, RouteSpec.parseAll(old.route()), true), options.max());
+        } finally {
+            release(id);
+        }
+    }
+
+    /**
      * The deadline an upload gets: the one it asks for, at most {@code deployments.maxDeadline};
      * none: the site's, at most that cap.
      */

@@ -172,6 +172,13 @@ public final class EngineMetrics {
         }
         m.outcomes.get(outcome.kind()).increment();
         m.duration.record(nanos, TimeUnit.NANOSECONDS);
+        m.latency.record(nanos);
+    }
+
+    /** The latency buckets of deployment {@code id}, or null while it has no meters. */
+    public LatencyHistogram latency(String id) {
+        DeploymentMeters m = byDeployment.get(id);
+        return m == null ? null : m.latency;
     }
 
     private final class DeploymentMeters {
@@ -181,6 +188,7 @@ public final class EngineMetrics {
 
         final Map<Outcome.Kind, Counter> outcomes = new EnumMap<>(Outcome.Kind.class);
         final Timer duration;
+        final LatencyHistogram latency = new LatencyHistogram();
         final LongAdder retiredCreated = new LongAdder();
         final LongAdder retiredDiscarded = new LongAdder();
         final List<Meter> meters = new ArrayList<>();

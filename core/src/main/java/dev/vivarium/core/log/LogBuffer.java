@@ -23,6 +23,7 @@ public final class LogBuffer {
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private long next = 1;
     private long dropped;
+    private boolean closed;
 
     public LogBuffer(int capacity, Clock clock) {
         this(capacity, clock, null);
@@ -56,6 +57,42 @@ public final class LogBuffer {
             dropped++;
         }
         entries.addLast(e);
+        notifyAll();
+    }
+
+    /**
+     * The entries after {@code afterSeq}, waiting up to {@code timeoutMillis} for one when there is
+     * none yet; empty when the wait is over or the buffer is {@link #close closed}.
+     */
+    public synchronized List<Entry> await(long afterSeq, long timeoutMillis)
+            throws InterruptedException {
+        long end = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (!closed && next - 1 <= afterSeq) {
+            long left = (end - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                break;
+            }
+            wait(left);
+        }
+        return after(afterSeq);
+    }
+
+    /** The sequence number of the last line added, 0 before the first. */
+    public synchronized long lastSeq() {
+        return next - 1;
+    }
+
+    /**
+     * Ends the buffer: its deployment is gone (removed, expired) or the engine closed. Whoever
+     * waits in {@link #await} returns, and sees {@link #isClosed()}.
+     */
+    public synchronized void close() {
+        closed = true;
+        notifyAll();
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
     }
 
     /** The buffered entries with a sequence number above {@code afterSeq}, oldest first. */

@@ -184,7 +184,7 @@ class AdminApiTest {
 
             o = send(v, "POST", "/_vivarium/deployments/x", TOKEN, hello());
             assertEquals(405, o.status());
-            assertEquals("GET, PUT, DELETE", o.headers().first("allow"));
+            assertEquals("GET, PUT, PATCH, DELETE", o.headers().first("allow"));
 
             o = send(v, "GET", "/_vivarium/other", TOKEN, null);
             assertEquals(404, o.status());
