@@ -14,6 +14,7 @@ import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
 import dev.vivarium.core.outbound.OutboundSession;
 import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -213,7 +214,7 @@ public final class CallContext implements AutoCloseable {
      * Counts the request body the host holds for this request against the engine's memory limit,
      * before the guest runs.
      *
-     * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
+     * @throws NoMemoryException if it does not fit
      */
     public void holdRequestBody() {
         byte[] body = request.body();
@@ -227,7 +228,7 @@ public final class CallContext implements AutoCloseable {
      * Counts a response body of {@code bytes} about to be copied out of the guest, instead of the
      * one it replaces.
      *
-     * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
+     * @throws NoMemoryException if it does not fit
      */
     public void holdResponseBody(long bytes) {
         if (buffers == null) {

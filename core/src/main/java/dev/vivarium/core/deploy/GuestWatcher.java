@@ -1,8 +1,8 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
-import dev.vivarium.core.routing.RouteSpec;
 import dev.vivarium.core.engine.GuestLimits;
+import dev.vivarium.core.routing.RouteSpec;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -150,7 +150,8 @@ public final class GuestWatcher implements AutoCloseable {
         Set<String> ids = new LinkedHashSet<>();
         changed.forEach(f -> ids.addAll(idsByFile.get(f)));
         try {
-            List<DeploymentCandidate> candidates = ConfiguredDeployments.load(routes, uploads, guestDirectory, limits, ids);
+            List<DeploymentCandidate> candidates =
+                    ConfiguredDeployments.load(routes, uploads, guestDirectory, limits, ids);
             registry.replaceConfigured(registry.prepare(candidates));
         } catch (RuntimeException e) {
             failures.incrementAndGet();

@@ -2,6 +2,7 @@ package dev.vivarium.core.outbound;
 
 import dev.vivarium.core.resources.HandleTable;
 import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -140,7 +141,7 @@ public final class OutboundSession implements AutoCloseable {
      * request's body counts until the guest request ends: the client may still be sending it). The
      * bodies are also held in the engine's memory limit until then.
      *
-     * @throws dev.vivarium.core.abi.HostcallTrap of kind OVERLOADED if that has no room
+     * @throws NoMemoryException if that has no room
      */
     public boolean setBody(int handle, byte[] body) {
         OutboundRequest r = requests.get(handle);
@@ -163,7 +164,7 @@ public final class OutboundSession implements AutoCloseable {
         if (buffers != null) {
             long more = body.length - r.body().length;
             if (more > 0) {
-                // no room is a 503 for the guest request (HostcallTrap OVERLOADED)
+                // no room is a 503 for the guest request (NoMemoryException)
                 buffers.hold(more, "outbound request body");
             } else {
                 buffers.release(-more);

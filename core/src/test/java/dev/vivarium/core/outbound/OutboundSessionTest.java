@@ -11,10 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vivarium.core.Outcome;
-import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.dns.TestDnsServer;
 import dev.vivarium.core.engine.MemoryBudget;
+import dev.vivarium.core.resources.NoMemoryException;
 import dev.vivarium.core.testing.Interrupter;
 import java.time.Duration;
 import java.util.List;
@@ -92,9 +91,9 @@ class OutboundSessionTest {
             assertTrue(s.setBody(post, new byte[400_000]));
             assertEquals(400_000, memory.used());
             int other = s.create("POST", upstream.base() + "/echo");
-            HostcallTrap refused =
-                    assertThrows(HostcallTrap.class, () -> s.setBody(other, new byte[700_000]));
-            assertEquals(Outcome.Kind.OVERLOADED, refused.kind());
+            NoMemoryException refused =
+                    assertThrows(
+                            NoMemoryException.class, () -> s.setBody(other, new byte[700_000]));
             assertEquals(
                     "no memory for the outbound request body (683 KiB): guests hold 390 KiB of"
                             + " maxTotalMemory (1 MiB)",

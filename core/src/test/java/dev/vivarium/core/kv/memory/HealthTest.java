@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Outcome;
 import dev.vivarium.core.Vivarium;
-import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.VivariumOptions;
+import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.testing.MemoryExchange;
 import dev.vivarium.core.testing.TestEngine;
