@@ -1,6 +1,6 @@
 package dev.vivarium.core.abi;
 
-import static dev.vivarium.core.abi.RequestHostcalls.i;
+import static dev.vivarium.core.abi.Hostcall.i;
 import static dev.vivarium.core.abi.ResponseHostcalls.INVALID;
 import static dev.vivarium.core.abi.ResponseHostcalls.OK;
 
@@ -56,24 +56,15 @@ public final class HttpHostcalls implements HostcallFamily {
                 Hostcall.voidI32(
                         "hostcall_resp_get_headers",
                         3,
-                        (c, a) -> {
-                            respGetHeaders(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> respGetHeaders(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.voidI32(
                         "hostcall_resp_get_header",
                         5,
-                        (c, a) -> {
-                            respGetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]));
-                            return 0;
-                        }),
+                        (c, a) -> respGetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]))),
                 Hostcall.voidI32(
                         "hostcall_resp_get_body",
                         3,
-                        (c, a) -> {
-                            respGetBody(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> respGetBody(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.i32(
                         "hostcall_resp_get_response_code",
                         1,
@@ -105,19 +96,15 @@ public final class HttpHostcalls implements HostcallFamily {
                 || Integer.toUnsignedLong(valuesLen) > MAX_HEADER_VALUES) {
             return INVALID;
         }
-        String name = mem.readHeaderText(namePtr, nameLen, "header name");
-        List<byte[]> raw = ResponseHostcalls.headerValues(mem, valuesPtr, valuesLen, name);
+        HeaderCodec.Field field =
+                HeaderCodec.readField(mem, namePtr, nameLen, valuesPtr, valuesLen);
         OutboundSession s = session(ctx, req);
         OutboundRequest r = s == null ? null : s.request(req);
-        if (r == null || !ResponseHostcalls.isToken(name)) {
+        if (r == null || field == null) {
             return INVALID;
         }
-        List<String> values = ResponseHostcalls.fieldValues(raw);
-        if (values == null) {
-            return INVALID;
-        }
-        ResponseHostcalls.checkHeaderLimit(r.headers(), name, values, "request " + req);
-        return s.setHeader(req, name, values) ? OK : INVALID;
+        HeaderCodec.checkLimit(r.headers(), field, "request " + req);
+        return s.setHeader(req, field.name(), field.values()) ? OK : INVALID;
     }
 
     /** {@code hostcall_req_set_body}: replaces the body of a created request; status. */
@@ -200,26 +187,16 @@ public final class HttpHostcalls implements HostcallFamily {
     /** {@code hostcall_resp_get_headers}: header names of a received response. */
     public static void respGetHeaders(CallContext ctx, int namesPtrP, int namesLenP, int resp) {
         OutboundResponse r = response(ctx, resp);
-        if (r == null) {
-            ctx.memory().writeNothing(namesPtrP, namesLenP);
-            return;
-        }
-        ctx.memory()
-                .writeSlicesOut(namesPtrP, namesLenP, RequestHostcalls.octets(r.headers().names()));
+        HeaderCodec.writeNames(ctx.memory(), namesPtrP, namesLenP, r == null ? null : r.headers());
     }
 
     /** {@code hostcall_resp_get_header}: all values of one header of a received response. */
     public static void respGetHeader(
             CallContext ctx, int valuesPtrP, int valuesLenP, int resp, int namePtr, int nameLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readHeaderText(namePtr, nameLen, "header name");
+        String name = HeaderCodec.readName(mem, namePtr, nameLen);
         OutboundResponse r = response(ctx, resp);
-        if (r == null) {
-            mem.writeNothing(valuesPtrP, valuesLenP);
-            return;
-        }
-        mem.writeSlicesOut(
-                valuesPtrP, valuesLenP, RequestHostcalls.octets(r.headers().values(name)));
+        HeaderCodec.writeValues(mem, valuesPtrP, valuesLenP, r == null ? null : r.headers(), name);
     }
 
     /** {@code hostcall_resp_get_body}: the body of a received response; empty is {@code (0, 0)}. */
