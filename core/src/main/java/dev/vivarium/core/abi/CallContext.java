@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything one guest request owns while its {@code run} executes: the incoming request, the
- * outgoing response being built, the guest's allocator, handle tables (through the outbound
- * session) and the deployment's services. Built by the dispatcher per request, released in one
- * {@code finally} with {@link #close()}. Single-threaded, like the instance it serves.
+ * outgoing response being built, the guest's allocator, the guest's handle tables ({@link
+ * OutboundHandles}) and the deployment's services. Built by the dispatcher per request, released in
+ * one {@code finally} with {@link #close()}. Single-threaded, like the instance it serves.
  */
 public final class CallContext implements AutoCloseable {
     private static final FunctionType MALLOC_TYPE =
@@ -68,7 +68,7 @@ public final class CallContext implements AutoCloseable {
     private final Headers responseHeaders = new Headers();
     private byte[] responseBody = new byte[0];
     private String panicMessage;
-    private OutboundSession outbound;
+    private OutboundHandles outbound;
 
     private CallContext(Builder b) {
         this.guestName = b.guestName;
@@ -168,19 +168,19 @@ public final class CallContext implements AutoCloseable {
         return kv;
     }
 
-    /** This request's outbound HTTP session, opened on first use. */
-    public OutboundSession outbound() {
+    /** This request's outbound handles over its outbound HTTP session, both opened on first use. */
+    public OutboundHandles outbound() {
         if (outbound == null) {
             if (outboundFactory == null) {
                 throw new HostcallTrap("outbound HTTP is not available to this deployment");
             }
-            outbound = outboundFactory.get();
+            outbound = new OutboundHandles(outboundFactory.get());
         }
         return outbound;
     }
 
-    /** This request's outbound HTTP session if the guest opened one, else null; never opens. */
-    public OutboundSession outboundIfOpen() {
+    /** This request's outbound handles if the guest opened them, else null; never opens. */
+    public OutboundHandles outboundIfOpen() {
         return outbound;
     }
 
@@ -367,7 +367,7 @@ public final class CallContext implements AutoCloseable {
             guestLog.close();
         }
         if (outbound != null) {
-            OutboundSession o = outbound;
+            OutboundHandles o = outbound;
             outbound = null;
             o.close();
         }
