@@ -91,15 +91,13 @@ public final class VivariumFilter implements Filter {
                             tmp.resolve("vivarium-kv"));
             engine = Vivarium.builder(options).meterRegistry(meterRegistry(context)).start();
             LOG.info("Vivarium started in {}:\n{}", contextName(context), engine.describe());
-            if (!settings.isSet(VivariumSettings.KV_DIRECTORY)
-                    && (!engine.kvStores().deployments().isEmpty()
-                            || options.uploads().adminEnabled())) {
+            if (!settings.isSet(VivariumSettings.KV_DIRECTORY) && engine.keepsData()) {
                 LOG.warn(
                         "Vivarium in {} keeps KV stores and uploaded deployments in the webapp's"
                                 + " temp dir {}, which the container may delete on redeploy or"
                                 + " restart: set kv.directory to keep them",
                         contextName(context),
-                        options.kv().directory());
+                        engine.dataDirectory());
             }
         } catch (ConfigurationException e) {
             throw new UnavailableException(
