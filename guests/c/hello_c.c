@@ -23,12 +23,6 @@
 
 #include "http_hostcalls.h"
 
-static void set_header(const char *name, const char *value, size_t value_len)
-{
-    struct string_slice v = { .ptr = value, .len = value_len };
-    hostcall_resp_set_header(RESPONSE_OUTGOING, name, strlen(name), &v, 1U);
-}
-
 __attribute__((export_name("run"))) void run(void)
 {
     static const char body[] = "Hello from C!";
@@ -40,10 +34,10 @@ __attribute__((export_name("run"))) void run(void)
 
     hostcall_req_get_path(&path, &path_len, REQUEST_INCOMING);
     if (path != NULL) {
-        set_header("x-path", path, path_len);
+        resp_set_header_value("x-path", path, path_len);
         free(path);
     }
-    set_header("content-type", "text/plain", strlen("text/plain"));
+    resp_set_header_value("content-type", "text/plain", strlen("text/plain"));
     hostcall_resp_set_body(RESPONSE_OUTGOING, body, sizeof body - 1U);
     hostcall_resp_set_response_code(RESPONSE_OUTGOING, 200);
 }

@@ -24,17 +24,6 @@
 
 #include "http_hostcalls.h"
 
-static void set_header(const char *name, const char *value)
-{
-    struct string_slice v = { .ptr = value, .len = strlen(value) };
-    hostcall_resp_set_header(RESPONSE_OUTGOING, name, strlen(name), &v, 1U);
-}
-
-static void set_body(const char *body)
-{
-    hostcall_resp_set_body(RESPONSE_OUTGOING, body, strlen(body));
-}
-
 void run(void)
 {
     char  *path     = NULL;
@@ -49,7 +38,7 @@ void run(void)
     printf("hello_libc: %s (%zu bytes)\n", path, path_len);
 
     if (strstr(path, "/exit0") != NULL) {
-        set_body("exiting with 0");
+        resp_set_body_text("exiting with 0");
         hostcall_resp_set_response_code(RESPONSE_OUTGOING, 200);
         exit(0);
     }
@@ -68,7 +57,7 @@ void run(void)
     free(upper);
     free(path);
 
-    set_header("content-type", "text/plain");
-    set_body(body);
+    resp_set_header_value("content-type", "text/plain", strlen("text/plain"));
+    resp_set_body_text(body);
     hostcall_resp_set_response_code(RESPONSE_OUTGOING, 200);
 }

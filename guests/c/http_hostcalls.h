@@ -172,6 +172,23 @@ enum value_status hostcall_resp_set_header(response_t resp, const char *name, si
 __attribute__((import_module("env"), import_name("hostcall_resp_set_body")))
 enum value_status hostcall_resp_set_body(response_t resp, const void *body, size_t body_len);
 
+/* Helpers over the two calls above (Vivarium additions, not hostcalls). */
+
+/* Set header `name` of the outgoing response to the one value
+ * value[0..value_len). */
+static inline enum value_status resp_set_header_value(const char *name, const char *value,
+                                                      size_t value_len)
+{
+    struct string_slice v = { .ptr = value, .len = value_len };
+    return hostcall_resp_set_header(RESPONSE_OUTGOING, name, __builtin_strlen(name), &v, 1U);
+}
+
+/* Set the outgoing body to the NUL-terminated text `body`. */
+static inline enum value_status resp_set_body_text(const char *body)
+{
+    return hostcall_resp_set_body(RESPONSE_OUTGOING, body, __builtin_strlen(body));
+}
+
 /* Set the outgoing status code. */
 __attribute__((import_module("env"), import_name("hostcall_resp_set_response_code")))
 enum value_status hostcall_resp_set_response_code(response_t resp, uint16_t code);

@@ -32,6 +32,8 @@
 //!   [`PendingRequest`] and [`select`] wait for them;
 //! * [`KVStore`] is the per-deployment key-value store;
 //! * [`DNS`], [`Time`], [`rand`] and [`debug`] wrap the remaining hostcalls;
+//! * [`text_response`], [`query_params`] and [`percent_decode`] are the
+//!   helpers the examples share (Vivarium additions);
 //! * [`hostcalls`] has the raw imports (`hostcalls::raw`) and thin,
 //!   handle-based wrappers.
 //!
@@ -94,11 +96,13 @@ pub mod rand;
 #[macro_use]
 mod scaffolding;
 pub mod time;
+mod util;
 
 pub use crate::client::{select, PendingRequest, PollResult, RequestExt, SendError};
 pub use crate::dns::{DNSError, DNS};
 pub use crate::kvstore::KVStore;
 pub use crate::time::Time;
+pub use crate::util::{percent_decode, query_params, text_response};
 pub use http::{header, Error, HeaderMap, Method, Request, Response, StatusCode, Uri};
 
 pub use crate::guest_allocator::{guest_free, guest_malloc, init_mm_default};

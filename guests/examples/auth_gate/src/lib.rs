@@ -21,17 +21,9 @@
 #[macro_use]
 extern crate http_guest;
 
-use http_guest::{header, Request, RequestExt, Response};
+use http_guest::{header, text_response, Request, RequestExt, Response};
 
 const TOKEN: &[u8] = b"Bearer let-me-in";
-
-fn text(status: u16, body: &str) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain")
-        .body(body.as_bytes().to_vec())
-        .unwrap()
-}
 
 /// Compares without stopping at the first difference.
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -46,20 +38,28 @@ pub fn auth_gate(req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
         .map(|v| same(v.as_bytes(), TOKEN))
         .unwrap_or(false);
     if !authorized {
-        let mut denied = text(401, "a bearer token is needed here\n");
+        let mut denied = text_response(401, "a bearer token is needed here\n");
         denied.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             header::HeaderValue::from_static("Bearer realm=\"gate\""),
         );
         return denied;
     }
-    let host = match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
+    let host = match req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
         Some(h) => h,
-        None => return text(400, "no host header\n"),
+        None => return text_response(400, "no host header\n"),
     };
     let path = req.uri().path();
     let rest = path.strip_prefix("/gate").unwrap_or(path);
-    let query = req.uri().query().map(|q| format!("?{}", q)).unwrap_or_default();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{}", q))
+        .unwrap_or_default();
     let mut origin = Request::builder()
         .method(req.method().clone())
         .uri(format!("http://{}/api{}{}", host, rest, query))
@@ -71,7 +71,7 @@ pub fn auth_gate(req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     }
     let origin = match origin.body(req.body().clone()) {
         Ok(r) => r,
-        Err(_) => return text(400, "cannot build the request to the site\n"),
+        Err(_) => return text_response(400, "cannot build the request to the site\n"),
     };
     match origin.send() {
         Ok(resp) => {
@@ -81,7 +81,7 @@ pub fn auth_gate(req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
             }
             answer.body(resp.into_body()).unwrap()
         }
-        Err(e) => text(502, &format!("the site did not answer: {}\n", e)),
+        Err(e) => text_response(502, format!("the site did not answer: {}\n", e)),
     }
 }
 

@@ -12,7 +12,7 @@
 #[macro_use]
 extern crate http_guest;
 
-use http_guest::{KVStore, Method, Request, Response};
+use http_guest::{text_response, KVStore, Method, Request, Response};
 
 /// The KV key holding the count.
 const KEY: &str = "kv_counter:count";
@@ -30,19 +30,11 @@ fn wants_reset(req: &Request<Vec<u8>>) -> bool {
         .unwrap_or(false)
 }
 
-fn text(status: u16, body: String) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/plain")
-        .body(body.into_bytes())
-        .unwrap()
-}
-
 /// The request handler.
 pub fn counter(kvs: &mut KVStore, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     if wants_reset(req) {
         kvs.remove(KEY);
-        return text(200, "reset\n".to_string());
+        return text_response(200, "reset\n".to_string());
     }
     let current: u64 = kvs
         .get(KEY)
@@ -51,7 +43,7 @@ pub fn counter(kvs: &mut KVStore, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
         .unwrap_or(0);
     let next = current + 1;
     kvs.insert(KEY, next.to_string().as_bytes());
-    text(200, format!("{}\n", next))
+    text_response(200, format!("{}\n", next))
 }
 
 guest_app_kvs!(counter);

@@ -20,10 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The HTTP scenarios every server adapter passes: a new adapter gets them all with one small
  * subclass that implements {@link #start}. The scenarios live in groups ({@link
  * GuestViewScenarios}, {@link GuestFaultScenarios}, {@link RoutingScenarios}, {@link
- * LimitScenarios}, {@link AdminScenarios}, {@link AssetScenarios}, {@link StreamingScenarios}),
- * test interfaces over {@link KitContext}; this class runs them all. They share one server with
- * {@link #settings()}; those that need other settings (a limit of zero, the admin API, a context
- * path, a bad setting) start their own. After each scenario the shared server must still answer.
+ * LimitScenarios}, {@link AdminScenarios}, {@link AssetScenarios}, {@link StreamingScenarios},
+ * {@link BoundaryScenarios}), test interfaces over {@link KitContext}; this class runs them all.
+ * They share one server with {@link #settings()}; those that need other settings (a limit of zero,
+ * the admin API, a context path, a bad setting) start their own. After each scenario the shared
+ * server must still answer.
  *
  * <pre>{@code
  * class MyServerKitTest extends AdapterScenarios {
@@ -43,7 +44,8 @@ public abstract class AdapterScenarios
                 LimitScenarios,
                 AdminScenarios,
                 AssetScenarios,
-                StreamingScenarios {
+                StreamingScenarios,
+                BoundaryScenarios {
     @TempDir Path kvDirectory;
 
     private KitServer shared;

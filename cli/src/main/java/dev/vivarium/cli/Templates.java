@@ -30,7 +30,8 @@ final class Templates {
                     "src/panic.rs",
                     "src/rand.rs",
                     "src/scaffolding.rs",
-                    "src/time.rs");
+                    "src/time.rs",
+                    "src/util.rs");
 
     private Templates() {}
 

@@ -38,7 +38,6 @@ import dev.vivarium.core.log.Clip;
 import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
 import dev.vivarium.core.log.LogBuffer;
-import dev.vivarium.core.log.LogSink;
 import dev.vivarium.core.log.RefusalLog;
 import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
@@ -49,6 +48,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -545,7 +545,6 @@ public final class Vivarium implements AutoCloseable {
         return uploads;
     }
 
-    /** Every deployment, configured and uploaded, and the route table requests are matched in. */
     /**
      * What reloads changed guest files ({@code guestDirectory.watch}), or null when they are not
      * watched.
@@ -554,6 +553,7 @@ public final class Vivarium implements AutoCloseable {
         return guestWatcher;
     }
 
+    /** Every deployment, configured and uploaded, and the route table requests are matched in. */
     public DeploymentRegistry deployments() {
         return registry;
     }
@@ -563,6 +563,20 @@ public final class Vivarium implements AutoCloseable {
         return kvStores;
     }
 
+    /**
+     * Whether this engine keeps data in {@link #dataDirectory()} that should outlive a restart: a
+     * deployment's KV store, or deployments uploaded through the admin API. An adapter warns when
+     * that directory is a default that its container may delete.
+     */
+    public boolean keepsData() {
+        return !kvStores.deployments().isEmpty() || options.uploads().adminEnabled();
+    }
+
+    /** Where KV stores and uploaded deployments are kept (setting {@code kv.directory}). */
+    public Path dataDirectory() {
+        return options.kv().directory();
+    }
+
     public VivariumOptions options() {
         return options;
     }
@@ -570,6 +584,14 @@ public final class Vivarium implements AutoCloseable {
     /** Every route, most specific first (the order requests are matched in). */
     public List<Route> routes() {
         return registry.routes();
+    }
+
+    /**
+     * Every route as its spec ({@code /hello -> hello.wasm; deadline=2s}), most specific first:
+     * what an adapter shows an operator without knowing the engine's types.
+     */
+    public List<String> routeSpecs() {
+        return routes().stream().map(r -> r.spec().toString()).toList();
     }
 
     /** The pools of the configured guests, then those of the uploaded ones. */

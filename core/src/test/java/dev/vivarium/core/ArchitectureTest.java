@@ -2,14 +2,18 @@ package dev.vivarium.core;
 
 import static com.tngtech.archunit.base.DescribedPredicate.describe;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaCodeUnit;
+import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.vivarium.core.abi.HostcallTrap;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +29,7 @@ import org.junit.jupiter.api.Test;
  *   <li><b>Outbound</b>: {@code outbound} (it resolves through {@code dns}).
  *   <li><b>Domains</b>: {@code kv} (and {@code kv.mapdb}), {@code dns}, {@code log}.
  *   <li><b>Resources</b>: {@code resources} (per-request host resources: the {@code HostBuffers}
- *       accounting and the bounded {@code HandleTable}s guest handles index).
+ *       accounting and its {@code NoMemoryException}).
  *   <li><b>Routing</b>: {@code routing} (route specs and the route table, read by every layer
  *       above).
  *   <li><b>Config</b>: {@code config} (settings, placeholders, {@code ConfigurationException}).
@@ -33,7 +37,11 @@ import org.junit.jupiter.api.Test;
  *       {@link GuestRequest}, {@link BackgroundTasks}.
  * </ol>
  *
- * A layer may use only the layers below it. No package slice may be part of a cycle.
+ * A layer may use only the layers below it. No package slice may be part of a cycle. Named rules on
+ * top say what the layers alone would let slip or say less clearly: the outbound domain knows
+ * nothing of the ABI (its handles and codes are the ABI's), and the engine never signals with an
+ * ABI trap (it says "no memory" with {@code NoMemoryException}; it only classifies traps the
+ * hostcalls threw).
  */
 class ArchitectureTest {
     private static final String CORE = "dev.vivarium.core";
@@ -137,6 +145,42 @@ class ArchitectureTest {
                         "Routing",
                         "Config")
                 .check(CLASSES);
+    }
+
+    @Test
+    void outboundSpeaksItsOwnTypesNotTheAbis() {
+        noClasses()
+                .that()
+                .resideInAPackage(CORE + ".outbound..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage(CORE + ".abi..")
+                .because("the ABI layer owns the handles and turns outbound failures into codes")
+                .check(CLASSES);
+    }
+
+    @Test
+    void theEngineNeverThrowsAHostcallTrap() {
+        noClasses()
+                .that()
+                .resideInAPackage(CORE + ".engine..")
+                .should()
+                .callCodeUnitWhere(
+                        describe(
+                                "a constructor or static factory of "
+                                        + HostcallTrap.class.getName(),
+                                call ->
+                                        call.getTargetOwner().isEquivalentTo(HostcallTrap.class)
+                                                && call.getTarget()
+                                                        .resolveMember()
+                                                        .map(ArchitectureTest::createsOne)
+                                                        .orElse(true)))
+                .because("a trap is the guest's fault found in a hostcall; the engine has its own")
+                .check(CLASSES);
+    }
+
+    private static boolean createsOne(JavaCodeUnit unit) {
+        return unit.isConstructor() || unit.getModifiers().contains(JavaModifier.STATIC);
     }
 
     @Test

@@ -204,9 +204,7 @@ public final class VivariumHandler extends Handler.Wrapper {
     @ManagedAttribute("routes, most specific first (configured and uploaded)")
     public String[] getRoutes() {
         Vivarium v = engine.vivarium();
-        return v == null
-                ? new String[0]
-                : v.routes().stream().map(r -> r.spec().toString()).toArray(String[]::new);
+        return v == null ? new String[0] : v.routeSpecs().toArray(String[]::new);
     }
 
     /** For JMX: each guest's instance pool (idle, in use, created, reused, discarded). */

@@ -1,6 +1,6 @@
 package dev.vivarium.servlet;
 
-import dev.vivarium.core.log.LogSink;
+import dev.vivarium.core.LogSink;
 import jakarta.servlet.ServletContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

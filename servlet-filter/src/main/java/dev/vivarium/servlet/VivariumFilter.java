@@ -98,15 +98,13 @@ public final class VivariumFilter implements Filter {
                             .start();
             log.info(engine.startupLine() + " (" + contextName(context) + ")");
             log.debug(engine.describe());
-            if (!settings.isSet(VivariumSettings.KV_DIRECTORY)
-                    && (!engine.kvStores().deployments().isEmpty()
-                            || options.uploads().adminEnabled())) {
+            if (!settings.isSet(VivariumSettings.KV_DIRECTORY) && engine.keepsData()) {
                 log.warn(
                         "Vivarium in "
                                 + contextName(context)
                                 + " keeps KV stores and uploaded deployments in the webapp's"
                                 + " temp dir "
-                                + options.kv().directory()
+                                + engine.dataDirectory()
                                 + ", which the container may delete on redeploy or"
                                 + " restart: set kv.directory to keep them");
             }

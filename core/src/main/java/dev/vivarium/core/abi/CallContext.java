@@ -14,6 +14,7 @@ import dev.vivarium.core.log.GuestLog;
 import dev.vivarium.core.log.LogBudget;
 import dev.vivarium.core.outbound.OutboundSession;
 import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -24,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything one guest request owns while its {@code run} executes: the incoming request, the
- * outgoing response being built, the guest's allocator, handle tables (through the outbound
- * session) and the deployment's services. Built by the dispatcher per request, released in one
- * {@code finally} with {@link #close()}. Single-threaded, like the instance it serves.
+ * outgoing response being built, the guest's allocator, the guest's handle tables ({@link
+ * OutboundHandles}) and the deployment's services. Built by the dispatcher per request, released in
+ * one {@code finally} with {@link #close()}. Single-threaded, like the instance it serves.
  */
 public final class CallContext implements AutoCloseable {
     private static final FunctionType MALLOC_TYPE =
@@ -67,7 +68,7 @@ public final class CallContext implements AutoCloseable {
     private final Headers responseHeaders = new Headers();
     private byte[] responseBody = new byte[0];
     private String panicMessage;
-    private OutboundSession outbound;
+    private OutboundHandles outbound;
 
     private CallContext(Builder b) {
         this.guestName = b.guestName;
@@ -167,19 +168,19 @@ public final class CallContext implements AutoCloseable {
         return kv;
     }
 
-    /** This request's outbound HTTP session, opened on first use. */
-    public OutboundSession outbound() {
+    /** This request's outbound handles over its outbound HTTP session, both opened on first use. */
+    public OutboundHandles outbound() {
         if (outbound == null) {
             if (outboundFactory == null) {
                 throw new HostcallTrap("outbound HTTP is not available to this deployment");
             }
-            outbound = outboundFactory.get();
+            outbound = new OutboundHandles(outboundFactory.get());
         }
         return outbound;
     }
 
-    /** This request's outbound HTTP session if the guest opened one, else null; never opens. */
-    public OutboundSession outboundIfOpen() {
+    /** This request's outbound handles if the guest opened them, else null; never opens. */
+    public OutboundHandles outboundIfOpen() {
         return outbound;
     }
 
@@ -213,7 +214,7 @@ public final class CallContext implements AutoCloseable {
      * Counts the request body the host holds for this request against the engine's memory limit,
      * before the guest runs.
      *
-     * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
+     * @throws NoMemoryException if it does not fit
      */
     public void holdRequestBody() {
         byte[] body = request.body();
@@ -227,7 +228,7 @@ public final class CallContext implements AutoCloseable {
      * Counts a response body of {@code bytes} about to be copied out of the guest, instead of the
      * one it replaces.
      *
-     * @throws HostcallTrap of kind {@code OVERLOADED} if it does not fit
+     * @throws NoMemoryException if it does not fit
      */
     public void holdResponseBody(long bytes) {
         if (buffers == null) {
@@ -366,7 +367,7 @@ public final class CallContext implements AutoCloseable {
             guestLog.close();
         }
         if (outbound != null) {
-            OutboundSession o = outbound;
+            OutboundHandles o = outbound;
             outbound = null;
             o.close();
         }

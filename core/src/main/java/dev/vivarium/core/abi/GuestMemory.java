@@ -56,14 +56,6 @@ public final class GuestMemory {
         return new String(read(ptr, len, what), StandardCharsets.UTF_8);
     }
 
-    /**
-     * Reads a header name or value: one char per byte (ISO-8859-1), the octets HTTP carries and
-     * Jetty reads and writes, so every byte crosses unchanged whatever its encoding.
-     */
-    public String readHeaderText(int ptr, int len, String what) {
-        return new String(read(ptr, len, what), StandardCharsets.ISO_8859_1);
-    }
-
     public int readI32(int ptr, String what) {
         check(ptr, 4, what);
         return memory.readInt(ptr);

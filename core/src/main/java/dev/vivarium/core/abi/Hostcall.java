@@ -35,9 +35,26 @@ public record Hostcall(String module, String name, FunctionType type, Body body)
     static final ValType I32 = ValType.I32;
     static final ValType I64 = ValType.I64;
 
+    /** The implementation of a hostcall that returns nothing (it writes its out-params). */
+    @FunctionalInterface
+    public interface VoidBody {
+        void call(CallContext ctx, long[] args);
+    }
+
     /** A hostcall taking {@code i32} params and returning nothing. */
-    public static Hostcall voidI32(String name, int params, Body body) {
-        return new Hostcall(name, FunctionType.of(i32s(params), List.of()), body);
+    public static Hostcall voidI32(String name, int params, VoidBody body) {
+        return new Hostcall(
+                name,
+                FunctionType.of(i32s(params), List.of()),
+                (c, a) -> {
+                    body.call(c, a);
+                    return 0;
+                });
+    }
+
+    /** An {@code i32} argument, as wasm passes it in a {@code long}. */
+    static int i(long v) {
+        return (int) v;
     }
 
     /** A hostcall taking {@code i32} params and returning one {@code i32}. */

@@ -1,13 +1,13 @@
 package dev.vivarium.core.abi;
 
 import dev.vivarium.core.Outcome;
-import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.resources.NoMemoryException;
 
 /**
  * A guest fault detected inside a hostcall: a bad pointer, a missing allocator, a broken limit. It
  * ends the guest's run like a wasm trap does; the dispatcher turns it into a 500 with {@link
- * #getMessage()} as the cause, or a 503 for {@link #overloaded} (the server had no memory for the
- * request, not the guest's fault). Never used for host bugs.
+ * #getMessage()} as the cause. Never used for host bugs, nor for the server having no memory for
+ * the request (that is not the guest's fault: {@link NoMemoryException}, answered 503).
  */
 public class HostcallTrap extends RuntimeException {
     private final Outcome.Kind kind;
@@ -21,10 +21,7 @@ public class HostcallTrap extends RuntimeException {
         this.kind = kind;
     }
 
-    /**
-     * {@link Outcome.Kind#TRAP} for faults, {@link Outcome.Kind#LIMIT} for broken limits, {@link
-     * Outcome.Kind#OVERLOADED} when the server had no memory for the request.
-     */
+    /** {@link Outcome.Kind#TRAP} for faults, {@link Outcome.Kind#LIMIT} for broken limits. */
     public Outcome.Kind kind() {
         return kind;
     }
@@ -32,14 +29,6 @@ public class HostcallTrap extends RuntimeException {
     /** A guest broke a configured platform limit (body size, KV value size, ...). */
     public static HostcallTrap limit(String message) {
         return new HostcallTrap(Outcome.Kind.LIMIT, message);
-    }
-
-    /**
-     * The server has no memory for what the request needs (see {@link HostBuffers}): not the
-     * guest's fault, answered 503.
-     */
-    public static HostcallTrap overloaded(String message) {
-        return new HostcallTrap(Outcome.Kind.OVERLOADED, message);
     }
 
     /** The same fault, its message prefixed with the hostcall it happened in. */

@@ -5,6 +5,7 @@ import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.FunctionImport;
 import com.dylibso.chicory.wasm.types.Import;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -131,6 +132,8 @@ public final class Hostcalls {
                         return returns ? new long[] {r} : null;
                     } catch (HostcallTrap t) {
                         throw t.in(name);
+                    } catch (NoMemoryException e) {
+                        throw e.in(name);
                     }
                 });
     }

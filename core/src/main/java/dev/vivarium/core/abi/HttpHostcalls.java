@@ -1,6 +1,6 @@
 package dev.vivarium.core.abi;
 
-import static dev.vivarium.core.abi.RequestHostcalls.i;
+import static dev.vivarium.core.abi.Hostcall.i;
 import static dev.vivarium.core.abi.ResponseHostcalls.INVALID;
 import static dev.vivarium.core.abi.ResponseHostcalls.OK;
 
@@ -8,16 +8,16 @@ import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.outbound.OutboundRequest;
 import dev.vivarium.core.outbound.OutboundResponse;
-import dev.vivarium.core.outbound.OutboundSession;
 import dev.vivarium.core.outbound.OutboundUrl;
 import java.util.List;
 
 /**
  * The outbound HTTP family: creating and sending requests, waiting for them, reading what came
  * back. See {@code guests/ABI.md}, rows {@code hostcall_req_create} to {@code
- * hostcall_resp_get_response_code}. Handles live in the request's {@link OutboundSession}; the
- * session is opened by the first {@code req_create}, so every other call on a guest that never
- * created a request finds no handle and answers the ABI's error value without opening one.
+ * hostcall_resp_get_response_code}. Handles live in the request's {@link OutboundHandles}, in its
+ * {@link CallContext}; they are opened by the first {@code req_create}, so every other call on a
+ * guest that never created a request finds no handle and answers the ABI's error value without
+ * opening one.
  *
  * <p>Handle 0 is the incoming request or the outgoing response, never an outbound one: {@code
  * req_send(0)} is -1, the request setters on 0 are invalid (1), the response getters on 0 write
@@ -56,24 +56,15 @@ public final class HttpHostcalls implements HostcallFamily {
                 Hostcall.voidI32(
                         "hostcall_resp_get_headers",
                         3,
-                        (c, a) -> {
-                            respGetHeaders(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> respGetHeaders(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.voidI32(
                         "hostcall_resp_get_header",
                         5,
-                        (c, a) -> {
-                            respGetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]));
-                            return 0;
-                        }),
+                        (c, a) -> respGetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]))),
                 Hostcall.voidI32(
                         "hostcall_resp_get_body",
                         3,
-                        (c, a) -> {
-                            respGetBody(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> respGetBody(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.i32(
                         "hostcall_resp_get_response_code",
                         1,
@@ -89,7 +80,7 @@ public final class HttpHostcalls implements HostcallFamily {
         if (Integer.toUnsignedLong(methodLen) > MAX_METHOD_LENGTH
                 || Integer.toUnsignedLong(urlLen) > OutboundUrl.MAX_LENGTH) {
             ctx.log().info("req_create: method or URL too long");
-            return OutboundSession.ERROR;
+            return OutboundHandles.ERROR;
         }
         String method = mem.readString(methodPtr, methodLen, "method");
         String url = mem.readString(urlPtr, urlLen, "url");
@@ -105,33 +96,29 @@ public final class HttpHostcalls implements HostcallFamily {
                 || Integer.toUnsignedLong(valuesLen) > MAX_HEADER_VALUES) {
             return INVALID;
         }
-        String name = mem.readHeaderText(namePtr, nameLen, "header name");
-        List<byte[]> raw = ResponseHostcalls.headerValues(mem, valuesPtr, valuesLen, name);
-        OutboundSession s = session(ctx, req);
+        HeaderCodec.Field field =
+                HeaderCodec.readField(mem, namePtr, nameLen, valuesPtr, valuesLen);
+        OutboundHandles s = session(ctx, req);
         OutboundRequest r = s == null ? null : s.request(req);
-        if (r == null || !ResponseHostcalls.isToken(name)) {
+        if (r == null || field == null) {
             return INVALID;
         }
-        List<String> values = ResponseHostcalls.fieldValues(raw);
-        if (values == null) {
-            return INVALID;
-        }
-        ResponseHostcalls.checkHeaderLimit(r.headers(), name, values, "request " + req);
-        return s.setHeader(req, name, values) ? OK : INVALID;
+        HeaderCodec.checkLimit(r.headers(), field, "request " + req);
+        return s.setHeader(req, field.name(), field.values()) ? OK : INVALID;
     }
 
     /** {@code hostcall_req_set_body}: replaces the body of a created request; status. */
     public static int reqSetBody(CallContext ctx, int req, int bodyPtr, int bodyLen) {
         byte[] body = ctx.memory().read(bodyPtr, bodyLen, "body");
-        OutboundSession s = session(ctx, req);
+        OutboundHandles s = session(ctx, req);
         return s != null && s.setBody(req, body) ? OK : INVALID;
     }
 
     /** {@code hostcall_req_send}: consumes the request; a response handle or -1. */
     public static int reqSend(CallContext ctx, int req) {
-        OutboundSession s = session(ctx, req);
+        OutboundHandles s = session(ctx, req);
         if (s == null) {
-            return OutboundSession.ERROR;
+            return OutboundHandles.ERROR;
         }
         try {
             return s.send(req);
@@ -142,15 +129,15 @@ public final class HttpHostcalls implements HostcallFamily {
 
     /** {@code hostcall_req_send_async}: consumes the request; a pending handle or -1. */
     public static int reqSendAsync(CallContext ctx, int req) {
-        OutboundSession s = session(ctx, req);
-        return s == null ? OutboundSession.ERROR : s.sendAsync(req);
+        OutboundHandles s = session(ctx, req);
+        return s == null ? OutboundHandles.ERROR : s.sendAsync(req);
     }
 
     /** {@code hostcall_pending_req_wait}: consumes the pending handle; a response handle or -1. */
     public static int pendingReqWait(CallContext ctx, int pr) {
-        OutboundSession s = session(ctx, pr);
+        OutboundHandles s = session(ctx, pr);
         if (s == null) {
-            return OutboundSession.ERROR;
+            return OutboundHandles.ERROR;
         }
         try {
             return s.await(pr);
@@ -164,8 +151,8 @@ public final class HttpHostcalls implements HostcallFamily {
      * it and returns a response handle or -1.
      */
     public static int pendingReqPoll(CallContext ctx, int pr) {
-        OutboundSession s = session(ctx, pr);
-        return s == null ? OutboundSession.ERROR : s.poll(pr);
+        OutboundHandles s = session(ctx, pr);
+        return s == null ? OutboundHandles.ERROR : s.poll(pr);
     }
 
     /**
@@ -178,14 +165,14 @@ public final class HttpHostcalls implements HostcallFamily {
         GuestMemory mem = ctx.memory();
         mem.check(prOut, 4, "pr_out");
         if (prsLen <= 0 || prsLen > MAX_SELECT) {
-            mem.writeI32(prOut, OutboundSession.ERROR, "pr_out");
-            return OutboundSession.ERROR;
+            mem.writeI32(prOut, OutboundHandles.ERROR, "pr_out");
+            return OutboundHandles.ERROR;
         }
         int[] handles = mem.readI32s(prsPtr, prsLen, "pending request handles");
-        OutboundSession s = ctx.outboundIfOpen();
-        OutboundSession.Selected done;
+        OutboundHandles s = ctx.outboundIfOpen();
+        OutboundHandles.Selected done;
         if (s == null) {
-            done = new OutboundSession.Selected(handles[0], OutboundSession.ERROR);
+            done = new OutboundHandles.Selected(handles[0], OutboundHandles.ERROR);
         } else {
             try {
                 done = s.select(handles);
@@ -200,26 +187,16 @@ public final class HttpHostcalls implements HostcallFamily {
     /** {@code hostcall_resp_get_headers}: header names of a received response. */
     public static void respGetHeaders(CallContext ctx, int namesPtrP, int namesLenP, int resp) {
         OutboundResponse r = response(ctx, resp);
-        if (r == null) {
-            ctx.memory().writeNothing(namesPtrP, namesLenP);
-            return;
-        }
-        ctx.memory()
-                .writeSlicesOut(namesPtrP, namesLenP, RequestHostcalls.octets(r.headers().names()));
+        HeaderCodec.writeNames(ctx.memory(), namesPtrP, namesLenP, r == null ? null : r.headers());
     }
 
     /** {@code hostcall_resp_get_header}: all values of one header of a received response. */
     public static void respGetHeader(
             CallContext ctx, int valuesPtrP, int valuesLenP, int resp, int namePtr, int nameLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readHeaderText(namePtr, nameLen, "header name");
+        String name = HeaderCodec.readName(mem, namePtr, nameLen);
         OutboundResponse r = response(ctx, resp);
-        if (r == null) {
-            mem.writeNothing(valuesPtrP, valuesLenP);
-            return;
-        }
-        mem.writeSlicesOut(
-                valuesPtrP, valuesLenP, RequestHostcalls.octets(r.headers().values(name)));
+        HeaderCodec.writeValues(mem, valuesPtrP, valuesLenP, r == null ? null : r.headers(), name);
     }
 
     /** {@code hostcall_resp_get_body}: the body of a received response; empty is {@code (0, 0)}. */
@@ -231,7 +208,7 @@ public final class HttpHostcalls implements HostcallFamily {
     /** {@code hostcall_resp_get_response_code}: the status of a received response, or -1. */
     public static int respGetResponseCode(CallContext ctx, int resp) {
         OutboundResponse r = response(ctx, resp);
-        return r == null ? OutboundSession.ERROR : r.status();
+        return r == null ? OutboundHandles.ERROR : r.status();
     }
 
     /**
@@ -239,7 +216,7 @@ public final class HttpHostcalls implements HostcallFamily {
      * req_get_*} calls can read it back; null for any other handle.
      */
     static GuestRequest createdRequest(CallContext ctx, int req) {
-        OutboundSession s = session(ctx, req);
+        OutboundHandles s = session(ctx, req);
         OutboundRequest r = s == null ? null : s.request(req);
         if (r == null) {
             return null;
@@ -250,12 +227,12 @@ public final class HttpHostcalls implements HostcallFamily {
     }
 
     /** The open session if {@code handle} could name something in it (handles start at 1). */
-    private static OutboundSession session(CallContext ctx, int handle) {
+    private static OutboundHandles session(CallContext ctx, int handle) {
         return handle < 1 ? null : ctx.outboundIfOpen();
     }
 
     private static OutboundResponse response(CallContext ctx, int resp) {
-        OutboundSession s = session(ctx, resp);
+        OutboundHandles s = session(ctx, resp);
         return s == null ? null : s.response(resp);
     }
 

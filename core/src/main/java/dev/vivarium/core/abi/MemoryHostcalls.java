@@ -1,6 +1,6 @@
 package dev.vivarium.core.abi;
 
-import static dev.vivarium.core.abi.RequestHostcalls.i;
+import static dev.vivarium.core.abi.Hostcall.i;
 
 import java.util.List;
 
@@ -10,11 +10,6 @@ public final class MemoryHostcalls implements HostcallFamily {
     public List<Hostcall> hostcalls() {
         return List.of(
                 Hostcall.voidI32(
-                        "hostcall_init_mm",
-                        2,
-                        (c, a) -> {
-                            c.registerAllocator(i(a[0]), i(a[1]));
-                            return 0;
-                        }));
+                        "hostcall_init_mm", 2, (c, a) -> c.registerAllocator(i(a[0]), i(a[1]))));
     }
 }

@@ -1,10 +1,9 @@
 package dev.vivarium.core.abi;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static dev.vivarium.core.abi.Hostcall.i;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.vivarium.core.GuestRequest;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,65 +20,40 @@ public final class RequestHostcalls implements HostcallFamily {
                 Hostcall.voidI32(
                         "hostcall_req_get_header",
                         5,
-                        (c, a) -> {
-                            reqGetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]));
-                            return 0;
-                        }),
+                        (c, a) -> reqGetHeader(c, i(a[0]), i(a[1]), i(a[2]), i(a[3]), i(a[4]))),
                 Hostcall.voidI32(
                         "hostcall_req_get_headers",
                         3,
-                        (c, a) -> {
-                            reqGetHeaders(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> reqGetHeaders(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.voidI32(
                         "hostcall_req_get_method",
                         3,
-                        (c, a) -> {
-                            reqGetMethod(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> reqGetMethod(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.voidI32(
                         "hostcall_req_get_path",
                         3,
-                        (c, a) -> {
-                            reqGetPath(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }),
+                        (c, a) -> reqGetPath(c, i(a[0]), i(a[1]), i(a[2]))),
                 Hostcall.voidI32(
                         "hostcall_req_get_body",
                         3,
-                        (c, a) -> {
-                            reqGetBody(c, i(a[0]), i(a[1]), i(a[2]));
-                            return 0;
-                        }));
-    }
-
-    static int i(long v) {
-        return (int) v;
+                        (c, a) -> reqGetBody(c, i(a[0]), i(a[1]), i(a[2]))));
     }
 
     /** {@code hostcall_req_get_header}: all values of one header, as a GuestSlice array. */
     public static void reqGetHeader(
             CallContext ctx, int valuesPtrP, int valuesLenP, int req, int namePtr, int nameLen) {
         GuestMemory mem = ctx.memory();
-        String name = mem.readHeaderText(namePtr, nameLen, "header name");
+        String name = HeaderCodec.readName(mem, namePtr, nameLen);
         GuestRequest incoming = incoming(ctx, req);
-        if (incoming == null) {
-            mem.writeNothing(valuesPtrP, valuesLenP);
-            return;
-        }
-        mem.writeSlicesOut(valuesPtrP, valuesLenP, octets(incoming.headers().values(name)));
+        HeaderCodec.writeValues(
+                mem, valuesPtrP, valuesLenP, incoming == null ? null : incoming.headers(), name);
     }
 
     /** {@code hostcall_req_get_headers}: all header names, as a GuestSlice array. */
     public static void reqGetHeaders(CallContext ctx, int namesPtrP, int namesLenP, int req) {
         GuestRequest incoming = incoming(ctx, req);
-        if (incoming == null) {
-            ctx.memory().writeNothing(namesPtrP, namesLenP);
-            return;
-        }
-        ctx.memory().writeSlicesOut(namesPtrP, namesLenP, octets(incoming.headers().names()));
+        HeaderCodec.writeNames(
+                ctx.memory(), namesPtrP, namesLenP, incoming == null ? null : incoming.headers());
     }
 
     /** {@code hostcall_req_get_method}. */
@@ -108,18 +82,5 @@ public final class RequestHostcalls implements HostcallFamily {
     /** The incoming request (0), or a request the guest created and has not sent yet. */
     private static GuestRequest incoming(CallContext ctx, int req) {
         return req == 0 ? ctx.request() : HttpHostcalls.createdRequest(ctx, req);
-    }
-
-    /**
-     * Header names or values as the octets they arrived as: Jetty reads each header byte as one
-     * char (ISO-8859-1), so this gives the guest the bytes on the wire. A char above U+00FF (none
-     * comes from the wire) becomes {@code ?}, as Jetty writes it.
-     */
-    static List<byte[]> octets(List<String> strings) {
-        List<byte[]> out = new ArrayList<>(strings.size());
-        for (String s : strings) {
-            out.add(s.getBytes(ISO_8859_1));
-        }
-        return out;
     }
 }

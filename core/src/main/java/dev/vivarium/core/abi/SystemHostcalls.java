@@ -1,6 +1,6 @@
 package dev.vivarium.core.abi;
 
-import static dev.vivarium.core.abi.RequestHostcalls.i;
+import static dev.vivarium.core.abi.Hostcall.i;
 
 import com.dylibso.chicory.wasm.types.ValType;
 import java.time.Instant;
@@ -27,20 +27,9 @@ public final class SystemHostcalls implements HostcallFamily {
                         List.of(),
                         List.of(ValType.I64),
                         (c, a) -> rngNextU64(c)),
+                Hostcall.voidI32("hostcall_debug", 2, (c, a) -> debug(c, i(a[0]), i(a[1]))),
                 Hostcall.voidI32(
-                        "hostcall_debug",
-                        2,
-                        (c, a) -> {
-                            debug(c, i(a[0]), i(a[1]));
-                            return 0;
-                        }),
-                Hostcall.voidI32(
-                        "hostcall_panic_hook",
-                        2,
-                        (c, a) -> {
-                            panicHook(c, i(a[0]), i(a[1]));
-                            return 0;
-                        }));
+                        "hostcall_panic_hook", 2, (c, a) -> panicHook(c, i(a[0]), i(a[1]))));
     }
 
     /** {@code hostcall_time_now}: seconds since the epoch; sub-second nanos to *p unless 0. */

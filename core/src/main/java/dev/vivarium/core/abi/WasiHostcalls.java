@@ -1,6 +1,6 @@
 package dev.vivarium.core.abi;
 
-import static dev.vivarium.core.abi.RequestHostcalls.i;
+import static dev.vivarium.core.abi.Hostcall.i;
 
 import com.dylibso.chicory.wasm.types.ValType;
 import java.io.ByteArrayOutputStream;

@@ -43,9 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class DeploymentRegistry implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.deployments");
 
-    /** How long the old version's running requests may go on after a replacement. */
-    static final Duration REPLACE_GRACE = Duration.ofSeconds(1);
-
     /** A candidate bound to pools and allowlists, not yet taking requests. */
     public record Prepared(
             DeploymentCandidate candidate,
@@ -58,6 +55,7 @@ public final class DeploymentRegistry implements AutoCloseable {
     final DeploymentRepository repository;
     final Map<String, LiveDeployment> live = new LinkedHashMap<>();
     final ScheduledExecutorService jobs;
+    private final Retirement retirement;
     private final java.util.concurrent.ScheduledFuture<?> expiry;
     private volatile RouteTable<Route> table = new RouteTable<>(List.of(), s -> null);
     private volatile List<LiveDeployment> snapshot = List.of();
@@ -78,6 +76,7 @@ public final class DeploymentRegistry implements AutoCloseable {
                             t.setDaemon(true);
                             return t;
                         });
+        this.retirement = new Retirement(jobs, binder);
         // the store and the deployment end together: whichever expiry runs first removes both
         kv.onExpired(this::storeExpired);
         this.expiry =
@@ -171,7 +170,8 @@ public final class DeploymentRegistry implements AutoCloseable {
     /**
      * Replaces live configured deployments by new versions of them (their guest files changed):
      * each keeps its KV store; the version it replaces finishes its running requests (up to {@link
-     * #reloadGrace}) and is retired. Nothing changes for a candidate whose id is not live.
+     * Retirement#reloadGrace}) and is retired. Nothing changes for a candidate whose id is not
+     * live.
      */
     public synchronized void replaceConfigured(List<Prepared> reloaded) {
         for (Prepared p : reloaded) {
@@ -186,7 +186,7 @@ public final class DeploymentRegistry implements AutoCloseable {
             KvStore store = old.routes().get(0).deployment().kv();
             live.put(id, bound(p, store));
             publish();
-            retire(old, "reloaded", reloadGrace(old));
+            retirement.retire(old, "reloaded", Retirement.reloadGrace(old));
             LOG.info("reloaded deployment {}: {}", id, p.candidate().bindings().get(0).spec());
         }
     }
@@ -344,35 +344,7 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     /** Stops a deployment that no longer takes requests: its requests, then its pools. */
     void retire(LiveDeployment l, String why) {
-        retire(l, why, REPLACE_GRACE);
-    }
-
-    /**
-     * The grace a reloaded configured deployment's running requests get: as long as the longest
-     * deadline of its routes (they end then anyway), at least {@link #REPLACE_GRACE}. An operator
-     * editing a file has not asked to cut anything short.
-     */
-    static Duration reloadGrace(LiveDeployment l) {
-        Duration grace = REPLACE_GRACE;
-        for (Route r : l.routes()) {
-            if (r.deadline().compareTo(grace) > 0) {
-                grace = r.deadline();
-            }
-        }
-        return grace;
-    }
-
-    private void retire(LiveDeployment l, String why, Duration grace) {
-        var running = l.routes().get(0).deployment().running();
-        if (why.equals("replaced") || why.equals("reloaded")) {
-            // requests routed to the old version that have not started (waiting for its
-            // admission) start on the new one; those it is answering may finish, briefly
-            running.closeTo(why);
-            jobs.schedule(() -> running.interruptAll(why), grace.toMillis(), TimeUnit.MILLISECONDS);
-        } else {
-            running.interruptAll(why);
-        }
-        l.pools().forEach(binder::release);
+        retirement.retire(l, why);
     }
 
     private static Set<InstancePool> identitySet(List<InstancePool> pools) {

@@ -10,6 +10,7 @@ import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.abi.GuestExit;
 import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.kv.KvUnavailableException;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
@@ -248,7 +249,7 @@ public final class Dispatcher implements AutoCloseable {
             boolean starting,
             ResettableMemory.GrowRefusal refusal) {
         String guest = route.guestName();
-        if (failure instanceof HostcallTrap t && t.kind() == Outcome.Kind.OVERLOADED) {
+        if (failure instanceof NoMemoryException) {
             // no memory for a new instance, or for a body
             return Outcome.failure(
                     Outcome.Kind.OVERLOADED, 503, failure.getMessage() + " in " + guest);

@@ -3,9 +3,8 @@ package dev.vivarium.core.engine;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
-import dev.vivarium.core.Outcome;
-import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.abi.Hostcalls;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -63,11 +62,8 @@ public final class InstancePool {
             PooledInstance p;
             try {
                 p = create(false);
-            } catch (HostcallTrap e) {
+            } catch (NoMemoryException e) {
                 idleCount.decrementAndGet();
-                if (e.kind() != Outcome.Kind.OVERLOADED) {
-                    throw e;
-                }
                 LOG.info(
                         "{}: warmed {} instances, not {}: {}",
                         guest.name(),
@@ -86,8 +82,7 @@ public final class InstancePool {
     /**
      * An idle instance, else a new one.
      *
-     * @throws HostcallTrap of kind {@code OVERLOADED} if a new one's memory does not fit in the
-     *     budget
+     * @throws NoMemoryException if a new one's memory does not fit in the budget
      */
     PooledInstance acquire() {
         PooledInstance p = idle.pollFirst();
@@ -169,7 +164,7 @@ public final class InstancePool {
         // tables and globals first: they are allocated before the memory when Chicory builds it
         long overhead = guest.instanceOverhead();
         if (!(evict ? budget.reserve(overhead) : budget.tryReserve(overhead))) {
-            throw HostcallTrap.overloaded(
+            throw new NoMemoryException(
                     "no memory for a new instance's tables and globals ("
                             + MemoryBudget.describe(overhead)
                             + "): "

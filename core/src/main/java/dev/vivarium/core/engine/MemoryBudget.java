@@ -1,7 +1,7 @@
 package dev.vivarium.core.engine;
 
-import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * memory and when an instance is dropped. When a reservation does not fit, idle instances of any
  * guest are dropped first, one at a time; if that is not enough, it is refused: a {@code
  * memory.grow} fails inside the guest (returns -1, as past {@code maxMemoryPages}), and a request
- * that needs a new instance is answered 503 ({@link HostcallTrap#overloaded}). The limit is like
+ * that needs a new instance is answered 503 ({@link NoMemoryException}). The limit is like
  * wasmtime's {@code ResourceLimiter}: it makes growth fail, it does not wait for memory to come
  * free.
  *
@@ -121,7 +121,7 @@ public final class MemoryBudget implements HostBuffers {
     @Override
     public void hold(long bytes, String what) {
         if (!reserve(bytes)) {
-            throw HostcallTrap.overloaded(
+            throw new NoMemoryException(
                     "no memory for the " + what + " (" + describe(bytes) + "): " + state());
         }
     }

@@ -5,7 +5,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
-import dev.vivarium.core.abi.HostcallTrap;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.util.Locale;
 
 /**
@@ -43,14 +43,14 @@ final class ResettableMemory implements Memory {
      * Reserves the initial pages in {@code budget}, then allocates them.
      *
      * @param evict whether idle instances may be dropped to make room (not when warming a pool)
-     * @throws HostcallTrap of kind {@code OVERLOADED} if they do not fit
+     * @throws NoMemoryException if they do not fit
      */
     ResettableMemory(MemoryLimits limits, MemoryBudget budget, boolean evict) {
         this.limits = limits;
         this.budget = budget;
         long bytes = (long) limits.initialPages() * PAGE_SIZE;
         if (!(evict ? budget.reserve(bytes) : budget.tryReserve(bytes))) {
-            throw HostcallTrap.overloaded(
+            throw new NoMemoryException(
                     "no memory for a new instance ("
                             + MemoryBudget.describe(bytes)
                             + "): "

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeoutException;
  * One request on its way: the future of its response and a way to abort it. The future completes on
  * an HTTP client thread; everything else happens on the guest's thread.
  */
-final class InFlight {
+public final class InFlight {
     private final OutboundRequest request;
     private final CompletableFuture<OutboundResponse> result;
     private final Runnable abort;
@@ -28,15 +28,22 @@ final class InFlight {
         return result;
     }
 
-    boolean isDone() {
+    /** Whether its outcome is there: a response or a failure. */
+    public boolean isDone() {
         return result.isDone();
     }
 
     /** Stops the request if it is still running; harmless once it is done. */
-    void abort() {
+    public void abort() {
         if (!result.isDone()) {
             abort.run();
         }
+    }
+
+    /** Ends the request with {@code why} as its outcome, and stops it. */
+    void giveUp(OutboundFailure why) {
+        result.completeExceptionally(why);
+        abort.run();
     }
 
     /**

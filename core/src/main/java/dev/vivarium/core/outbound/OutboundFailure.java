@@ -2,9 +2,10 @@ package dev.vivarium.core.outbound;
 
 /**
  * Why an outbound request failed, in words for a log line: refused by the allowlist, a limit, a
- * timeout, or an upstream error. The guest only ever sees the ABI's {@code -1}.
+ * timeout, or an upstream error. The ABI layer turns it into its {@code -1}; the guest never sees
+ * the reason.
  */
-final class OutboundFailure extends RuntimeException {
+public final class OutboundFailure extends RuntimeException {
     OutboundFailure(String reason) {
         super(reason, null, false, false);
     }

@@ -1,7 +1,7 @@
 package dev.vivarium.core.outbound;
 
-import dev.vivarium.core.resources.HandleTable;
 import dev.vivarium.core.resources.HostBuffers;
+import dev.vivarium.core.resources.NoMemoryException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -14,22 +14,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The outbound HTTP state of one guest request: the requests it created, the ones in flight
- * (pending) and the responses it received, each in its own bounded {@link HandleTable}, plus the
- * request's limits. Closing it aborts anything still in flight.
+ * The outbound HTTP state of one guest request: its limits, what it sent and holds, and the verbs
+ * that create, send and wait for requests. It speaks requests, responses and {@link
+ * OutboundFailure}s, never the ABI's handles or codes: the ABI layer keeps the guest's handles (in
+ * its per-request context) and turns a failure into {@code -1}. Closing the session gives back what
+ * its bodies held; aborting what is still in flight is for the holder of the handles.
  *
- * <p>The verbs return handles and the ABI's values ({@value #ERROR} for every failure, {@value
- * #NOT_READY} from {@link #poll}); why a request failed is logged at INFO on logger {@code
- * vivarium.outbound}, with the guest and its route. Single-threaded, like the guest it serves; only
- * the responses arrive on other threads.
+ * <p>Every refusal and failure is logged at INFO on logger {@code vivarium.outbound}, with the
+ * guest and its route, before it is thrown. Single-threaded, like the guest it serves; only the
+ * responses arrive on other threads.
  */
 public final class OutboundSession implements AutoCloseable {
-    /** The ABI's error value for every kind of handle. */
-    public static final int ERROR = -1;
-
-    /** {@code pending_req_poll}: not done yet, the pending handle stays valid. */
-    public static final int NOT_READY = -2;
-
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.outbound");
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
 
@@ -45,9 +40,6 @@ public final class OutboundSession implements AutoCloseable {
     private final String guestName;
     private final OutboundPolicy policy;
     private final long deadlineNanos;
-    private final HandleTable<OutboundRequest> requests;
-    private final HandleTable<InFlight> pending;
-    private final HandleTable<OutboundResponse> responses;
     private int refusals;
     private long requestBodyBytes;
     private final ResponseBudget budget;
@@ -70,11 +62,6 @@ public final class OutboundSession implements AutoCloseable {
         this.guestName = Objects.requireNonNull(guestName, "guestName");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.deadlineNanos = deadlineNanos;
-        // a guest never holds more requests or responses than it may send
-        int max = Math.max(1, limits.maxSubrequests());
-        this.requests = new HandleTable<>("request", max);
-        this.pending = new HandleTable<>("pending request", limits.maxPending());
-        this.responses = new HandleTable<>("response", max);
         this.buffers = buffers;
         this.budget = new ResponseBudget(limits.maxTotalResponseSize(), buffers);
         this.quota = quota;
@@ -82,74 +69,58 @@ public final class OutboundSession implements AutoCloseable {
         this.hops = Hops.count(this.loop);
     }
 
-    /** The result of {@link #select}: which pending handle finished, and its response or -1. */
-    public record Selected(int pending, int response) {}
+    /** The session's limits ({@code outbound.*}). */
+    public OutboundOptions limits() {
+        return limits;
+    }
 
-    /** {@code req_create}: a new request handle, or -1 for a bad method, bad URL or refusal. */
-    public int create(String method, String url) {
+    /**
+     * {@code req_create}: a new request.
+     *
+     * @throws OutboundFailure for a bad method or URL, or a destination outside the allowlist
+     */
+    public OutboundRequest create(String method, String url) {
         if (!TOKEN.matcher(method).matches()) {
-            return refuse("refused request with method '" + method + "' (not an HTTP token)");
+            throw refuse("refused request with method '" + method + "' (not an HTTP token)");
         }
         if (method.equalsIgnoreCase("CONNECT")) {
             // a tunnel would carry anything to anywhere the allowlist names, unchecked
-            return refuse("refused request with method CONNECT");
+            throw refuse("refused request with method CONNECT");
         }
         OutboundUrl parsed;
         try {
             parsed = OutboundUrl.parse(url);
         } catch (IllegalArgumentException e) {
-            return refuse("refused URL '" + abbreviate(url) + "': " + e.getMessage());
+            throw refuse("refused URL '" + abbreviate(url) + "': " + e.getMessage());
         }
         if (!policy.allows(parsed)) {
-            return refuse(
+            throw refuse(
                     "refused "
                             + dev.vivarium.core.log.Clip.clip(parsed.toString(), 200)
                             + ": not in the route's outbound allowlist "
                             + policy);
         }
-        int h = requests.insert(new OutboundRequest(method, parsed));
-        if (h < 0) {
-            return refuse(
-                    "refused "
-                            + parsed
-                            + ": more than "
-                            + limits.maxSubrequests()
-                            + " unsent requests (outbound.maxSubrequests)");
-        }
-        return h;
+        return new OutboundRequest(method, parsed);
     }
 
-    /** A request created by this guest and not sent yet, or null. */
-    public OutboundRequest request(int handle) {
-        return requests.get(handle);
-    }
-
-    /** {@code req_set_header} on a created request; false if the handle is not one. */
-    public boolean setHeader(int handle, String name, List<String> values) {
-        OutboundRequest r = requests.get(handle);
-        if (r == null) {
-            return false;
-        }
+    /** {@code req_set_header} on a created request: replaces one header. */
+    public void setHeader(OutboundRequest r, String name, List<String> values) {
         r.setHeader(name, values);
-        return true;
     }
 
     /**
-     * {@code req_set_body} on a created request; false if the handle is not one, or if the bodies
-     * of this guest request's requests would exceed {@code outbound.maxTotalRequestSize} (a sent
-     * request's body counts until the guest request ends: the client may still be sending it). The
-     * bodies are also held in the engine's memory limit until then.
+     * {@code req_set_body} on a created request. The bodies of this guest request's requests may
+     * not exceed {@code outbound.maxTotalRequestSize} (a sent request's body counts until the guest
+     * request ends: the client may still be sending it); they are also held in the engine's memory
+     * limit until then.
      *
-     * @throws dev.vivarium.core.abi.HostcallTrap of kind OVERLOADED if that has no room
+     * @throws OutboundFailure if the bodies would exceed {@code outbound.maxTotalRequestSize}
+     * @throws NoMemoryException if the engine's memory limit has no room
      */
-    public boolean setBody(int handle, byte[] body) {
-        OutboundRequest r = requests.get(handle);
-        if (r == null) {
-            return false;
-        }
+    public void setBody(OutboundRequest r, byte[] body) {
         long after = requestBodyBytes - r.body().length + body.length;
         if (after > limits.maxTotalRequestSize()) {
-            refuse(
+            throw refuse(
                     "refused a body of "
                             + body.length
                             + " bytes for "
@@ -158,12 +129,11 @@ public final class OutboundSession implements AutoCloseable {
                             + " outbound.maxTotalRequestSize ("
                             + limits.maxTotalRequestSize()
                             + " bytes)");
-            return false;
         }
         if (buffers != null) {
             long more = body.length - r.body().length;
             if (more > 0) {
-                // no room is a 503 for the guest request (HostcallTrap OVERLOADED)
+                // no room is a 503 for the guest request (NoMemoryException)
                 buffers.hold(more, "outbound request body");
             } else {
                 buffers.release(-more);
@@ -171,173 +141,54 @@ public final class OutboundSession implements AutoCloseable {
         }
         requestBodyBytes = after;
         r.setBody(body);
-        return true;
     }
 
     /**
-     * {@code req_send}: sends the request (consuming its handle) and waits for the response.
+     * {@code req_send}: sends the request and waits for its response.
      *
-     * @return a response handle, or -1
+     * @throws OutboundFailure if it was refused or failed
      * @throws InterruptedException if the guest's deadline passes while waiting; the request is
      *     aborted
      */
-    public int send(int handle) throws InterruptedException {
-        InFlight f = start(handle);
-        if (Thread.interrupted()) {
-            // the deadline passed while starting: stop here, not at the wait
-            if (f != null) {
-                f.abort();
-            }
-            throw new InterruptedException();
-        }
-        return waitFor(f);
-    }
-
-    /**
-     * {@code req_send_async}: starts the request (consuming its handle); a pending handle or -1.
-     */
-    public int sendAsync(int handle) {
-        if (requests.get(handle) != null && pending.live() >= limits.maxPending()) {
-            requests.take(handle);
-            return refuse(
-                    "refused to start another request: "
-                            + limits.maxPending()
-                            + " already in flight (outbound.maxPending)");
-        }
-        InFlight f = start(handle);
-        if (f == null) {
-            return ERROR;
-        }
-        int h = pending.insert(f);
-        if (h < 0) {
-            f.abort();
-            return refuse("refused " + f + ": no pending-request handle left");
-        }
-        return h;
-    }
-
-    /** {@code pending_req_wait}: consumes the pending handle; a response handle or -1. */
-    public int await(int handle) throws InterruptedException {
-        return waitFor(pending.take(handle));
-    }
-
-    /**
-     * {@code pending_req_poll}: {@value #NOT_READY} if still running (the handle stays valid);
-     * otherwise consumes it and returns a response handle or -1.
-     */
-    public int poll(int handle) {
-        InFlight f = pending.get(handle);
-        if (f == null) {
-            return ERROR;
-        }
-        if (!f.isDone()) {
-            return NOT_READY;
-        }
-        pending.take(handle);
-        return finish(f);
-    }
-
-    /**
-     * {@code pending_req_select}: waits until one of {@code handles} is done and consumes that one;
-     * the others stay valid. A handle that is not pending counts as finished (with -1), so the
-     * guest learns which one was wrong; an empty array gives {@code (-1, -1)}.
-     */
-    public Selected select(int[] handles) throws InterruptedException {
-        if (handles.length == 0) {
-            return new Selected(ERROR, ERROR);
-        }
-        CompletableFuture<?>[] futures = new CompletableFuture<?>[handles.length];
-        for (int i = 0; i < handles.length; i++) {
-            InFlight f = pending.get(handles[i]);
-            if (f == null) {
-                return new Selected(handles[i], ERROR);
-            }
-            futures[i] = f.result();
-        }
+    public OutboundResponse send(OutboundRequest r) throws InterruptedException {
+        InFlight f;
         try {
-            CompletableFuture.anyOf(futures)
-                    .get(Math.max(0, remainingNanos() + GRACE_NANOS), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            // one finished with a failure: found below like any other finished one
-        } catch (TimeoutException e) {
-            // every request's own timeout ends before the deadline, so this is a backstop
-            InFlight f = pending.take(handles[0]);
-            f.abort();
-            return new Selected(
-                    handles[0], failed(f, new OutboundFailure("no response before the deadline")));
-        } catch (InterruptedException e) {
-            for (int h : handles) {
-                pending.get(h).abort();
+            f = start(r);
+        } catch (OutboundFailure e) {
+            if (Thread.interrupted()) {
+                // the deadline passed while starting (maybe why it failed): the interrupt ends it
+                throw new InterruptedException();
             }
             throw e;
         }
-        for (int h : handles) {
-            if (pending.get(h).isDone()) {
-                return new Selected(h, finish(pending.take(h)));
-            }
+        if (Thread.interrupted()) {
+            // the deadline passed while starting: stop here, not at the wait
+            f.abort();
+            throw new InterruptedException();
         }
-        throw new IllegalStateException("select woke up with nothing done");
+        return await(f);
     }
 
-    /** A response this guest received, or null. */
-    public OutboundResponse response(int handle) {
-        return responses.get(handle);
-    }
-
-    /** The in-flight request behind a pending handle, or null; for tests. */
-    InFlight inFlight(int pendingHandle) {
-        return pending.get(pendingHandle);
-    }
-
-    /** Requests sent so far by this guest request. */
-    public int sent() {
-        return sent;
-    }
-
-    /** Aborts everything still in flight and forgets every handle. */
-    @Override
-    public void close() {
-        if (refusals > LOGGED_REFUSALS) {
-            LOG.info(
-                    "outbound: {} (route {}) had {} requests refused in one guest request",
-                    guestName,
-                    policy.route(),
-                    refusals);
-        }
-        pending.closeAll(InFlight::abort);
-        requests.closeAll(r -> {});
-        responses.closeAll(r -> {});
-        budget.close();
-        if (buffers != null) {
-            buffers.release(requestBodyBytes);
-            requestBodyBytes = 0;
-        }
-    }
-
-    // --- internals ----------------------------------------------------------------------------
-
-    /** Takes a created request and starts it, or returns null after logging why not. */
-    private InFlight start(int handle) {
-        OutboundRequest r = requests.take(handle);
-        if (r == null) {
-            return null;
-        }
+    /**
+     * Starts a request ({@code req_send_async}, and the first half of {@code req_send}).
+     *
+     * @throws OutboundFailure if a limit, the deadline or the client refused it
+     */
+    public InFlight start(OutboundRequest r) {
         if (sent >= limits.maxSubrequests()) {
-            refuse(
+            throw refuse(
                     "refused "
                             + r
                             + ": this guest request already sent "
                             + sent
                             + " requests (outbound.maxSubrequests)");
-            return null;
         }
         long remainingNanos = remainingNanos();
         if (remainingNanos <= 0) {
-            refuse("refused " + r + ": the guest request's deadline has passed");
-            return null;
+            throw refuse("refused " + r + ": the guest request's deadline has passed");
         }
         if (hops > limits.maxHops()) {
-            refuse(
+            throw refuse(
                     "refused "
                             + r
                             + ": it would be the request's hop "
@@ -345,10 +196,9 @@ public final class OutboundSession implements AutoCloseable {
                             + " through Vivarium guests, more than outbound.maxHops ("
                             + limits.maxHops()
                             + "; counted in its CDN-Loop header)");
-            return null;
         }
         if (quota != null && !quota.tryAcquire()) {
-            refuse(
+            throw refuse(
                     "refused "
                             + r
                             + ": deployment "
@@ -356,7 +206,6 @@ public final class OutboundSession implements AutoCloseable {
                             + " already has "
                             + quota.max()
                             + " outbound requests in flight (outbound.maxConcurrent)");
-            return null;
         }
         sent++;
         InFlight f;
@@ -372,8 +221,7 @@ public final class OutboundSession implements AutoCloseable {
             if (quota != null) {
                 quota.release();
             }
-            refuse("failed to start " + r + ": " + OutboundFailure.of(e).getMessage());
-            return null;
+            throw refuse("failed to start " + r + ": " + OutboundFailure.of(e).getMessage());
         }
         if (quota != null) {
             // however it ends: a response, a failure, an abort at the guest request's end
@@ -383,51 +231,72 @@ public final class OutboundSession implements AutoCloseable {
     }
 
     /**
-     * Waits (until just past the deadline) for a started request, null if there is none, and
-     * returns its response handle or -1.
+     * Waits (until just past the deadline) for a started request ({@code pending_req_wait}).
+     *
+     * @throws OutboundFailure if it failed
+     * @throws InterruptedException if the guest's deadline passes while waiting; the request is
+     *     aborted
      */
-    private int waitFor(InFlight f) throws InterruptedException {
-        if (f == null) {
-            return ERROR;
-        }
+    public OutboundResponse await(InFlight f) throws InterruptedException {
         try {
             return received(f, f.await(remainingNanos() + GRACE_NANOS));
         } catch (OutboundFailure e) {
-            return failed(f, e);
+            throw failed(f, e);
         }
     }
 
-    /** The response handle for a finished request, or -1 after logging why it failed. */
-    private int finish(InFlight f) {
+    /**
+     * The response of a request that {@link InFlight#isDone() is done} ({@code pending_req_poll},
+     * {@code pending_req_select}).
+     *
+     * @throws OutboundFailure if it failed
+     */
+    public OutboundResponse finish(InFlight f) {
         try {
             return received(f, f.outcome());
         } catch (OutboundFailure e) {
-            return failed(f, e);
+            throw failed(f, e);
         }
     }
 
-    private int received(InFlight f, OutboundResponse response) {
-        int h = responses.insert(response);
-        if (h < 0) {
-            return failed(f, new OutboundFailure("no response handle left"));
+    /**
+     * Waits until one of {@code started} is done ({@code pending_req_select}) and returns its
+     * index; {@link #finish} gives its outcome. If none is done just past the deadline, the first
+     * is given up on and returned (a backstop: every request's own timeout ends before the
+     * deadline).
+     *
+     * @throws InterruptedException if the guest's deadline passes; every one is aborted
+     */
+    public int select(List<InFlight> started) throws InterruptedException {
+        CompletableFuture<?>[] futures = new CompletableFuture<?>[started.size()];
+        for (int i = 0; i < futures.length; i++) {
+            futures[i] = started.get(i).result();
         }
-        http.counted(OutboundHttp.Result.OK);
-        LOG.debug("{} {}: {} ({} bytes)", guestName, f, response.status(), response.body().length);
-        return h;
+        try {
+            CompletableFuture.anyOf(futures)
+                    .get(Math.max(0, remainingNanos() + GRACE_NANOS), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            // one finished with a failure: found below like any other finished one
+        } catch (TimeoutException e) {
+            started.get(0).giveUp(new OutboundFailure("no response before the deadline"));
+            return 0;
+        } catch (InterruptedException e) {
+            started.forEach(InFlight::abort);
+            throw e;
+        }
+        for (int i = 0; i < futures.length; i++) {
+            if (started.get(i).isDone()) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("select woke up with nothing done");
     }
 
-    private int failed(InFlight f, OutboundFailure e) {
-        http.counted(OutboundHttp.Result.FAILED);
-        LOG.info(
-                "outbound {} from {} (route {}) failed: {}",
-                f,
-                guestName,
-                policy.route(),
-                e.getMessage());
-        return ERROR;
-    }
-
-    private int refuse(String why) {
+    /**
+     * Logs and counts a refusal the caller decided on (a handle table of the ABI is full), and
+     * returns it to throw.
+     */
+    public OutboundFailure refuse(String why) {
         http.counted(OutboundHttp.Result.REFUSED);
         // a guest looping on a refused call must not flood the log: the first few say why
         if (++refusals <= LOGGED_REFUSALS) {
@@ -438,7 +307,48 @@ public final class OutboundSession implements AutoCloseable {
                     why,
                     refusals == LOGGED_REFUSALS ? "; further refusals are only counted" : "");
         }
-        return ERROR;
+        return new OutboundFailure(why);
+    }
+
+    /** Requests sent so far by this guest request. */
+    public int sent() {
+        return sent;
+    }
+
+    /** Gives back what the bodies held; the holder of the handles aborts what is in flight. */
+    @Override
+    public void close() {
+        if (refusals > LOGGED_REFUSALS) {
+            LOG.info(
+                    "outbound: {} (route {}) had {} requests refused in one guest request",
+                    guestName,
+                    policy.route(),
+                    refusals);
+        }
+        budget.close();
+        if (buffers != null) {
+            buffers.release(requestBodyBytes);
+            requestBodyBytes = 0;
+        }
+    }
+
+    // --- internals ----------------------------------------------------------------------------
+
+    private OutboundResponse received(InFlight f, OutboundResponse response) {
+        http.counted(OutboundHttp.Result.OK);
+        LOG.debug("{} {}: {} ({} bytes)", guestName, f, response.status(), response.body().length);
+        return response;
+    }
+
+    private OutboundFailure failed(InFlight f, OutboundFailure e) {
+        http.counted(OutboundHttp.Result.FAILED);
+        LOG.info(
+                "outbound {} from {} (route {}) failed: {}",
+                f,
+                guestName,
+                policy.route(),
+                e.getMessage());
+        return e;
     }
 
     /**

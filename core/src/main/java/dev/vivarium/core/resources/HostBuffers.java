@@ -10,8 +10,7 @@ public interface HostBuffers {
      * Counts {@code bytes} as held.
      *
      * @param what what they are for, for the message ("request body")
-     * @throws RuntimeException if they do not fit: the engine's accounting throws {@code
-     *     abi.HostcallTrap} of kind {@code OVERLOADED}, which fails the request
+     * @throws NoMemoryException if they do not fit, which fails the request with 503
      */
     void hold(long bytes, String what);
 

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * serves fails no request. A request routed to the old version that has not started when the
  * replacement is published (it waits for the old version's admission) runs on the new version; only
  * requests the old version is already running are interrupted, after {@link
- * DeploymentRegistry#REPLACE_GRACE}, which {@code RunawayDeploymentsTest} covers.
+ * Retirement#REPLACE_GRACE}, which {@code RunawayDeploymentsTest} covers.
  */
 @Timeout(120)
 class ReplaceUnderLoadTest {
@@ -107,7 +107,7 @@ class ReplaceUnderLoadTest {
                 Outcome replaced = upload(v, saying("new version!!"), "&maxConcurrent=1");
                 assertEquals(200, replaced.status(), AdminApiTest.text(replaced));
                 // past the grace after which the old version's running requests are interrupted
-                Thread.sleep(DeploymentRegistry.REPLACE_GRACE.toMillis() + 500);
+                Thread.sleep(Retirement.REPLACE_GRACE.toMillis() + 500);
             } finally {
                 admission.leave();
                 clients.shutdown();

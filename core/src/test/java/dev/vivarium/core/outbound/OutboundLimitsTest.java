@@ -1,11 +1,12 @@
 package dev.vivarium.core.outbound;
 
-import static dev.vivarium.core.outbound.OutboundSession.ERROR;
+import static dev.vivarium.core.abi.OutboundHandles.ERROR;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vivarium.core.abi.OutboundHandles;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +36,12 @@ class OutboundLimitsTest {
         upstream.close();
     }
 
-    private static OutboundSession open(OutboundHttp http, String... allow) {
-        return OutboundSessionTest.open(http, allow);
+    private static OutboundHandles open(OutboundHttp http, String... allow) {
+        return new OutboundHandles(
+                http.openSession(
+                        "test-guest",
+                        OutboundPolicy.parse("/t -> t.wasm", List.of(allow), "test"),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(30)));
     }
 
     @Test
@@ -44,7 +49,7 @@ class OutboundLimitsTest {
         try (OutboundHttp limited =
                         OutboundHttp.start(
                                 OutboundOptions.builder().maxSubrequests(2).build(), null);
-                OutboundSession s = open(limited, upstream.base())) {
+                OutboundHandles s = open(limited, upstream.base())) {
             assertTrue(s.send(s.create("GET", upstream.base() + "/fast")) >= 1);
             int pr = s.sendAsync(s.create("GET", upstream.base() + "/fast"));
             assertTrue(s.await(pr) >= 1);
@@ -61,7 +66,7 @@ class OutboundLimitsTest {
     void maxPendingLimitsRequestsInFlight() throws Exception {
         try (OutboundHttp limited =
                         OutboundHttp.start(OutboundOptions.builder().maxPending(1).build(), null);
-                OutboundSession s = open(limited, upstream.base())) {
+                OutboundHandles s = open(limited, upstream.base())) {
             int first = s.sendAsync(s.create("GET", upstream.base() + "/slow"));
             assertTrue(first >= 1);
             int refused = s.create("GET", upstream.base() + "/fast");
@@ -77,7 +82,7 @@ class OutboundLimitsTest {
         try (OutboundHttp limited =
                         OutboundHttp.start(
                                 OutboundOptions.builder().maxResponseSize(1000).build(), null);
-                OutboundSession s = open(limited, upstream.base())) {
+                OutboundHandles s = open(limited, upstream.base())) {
             int ok = s.send(s.create("GET", upstream.base() + "/big?size=1000"));
             assertEquals(1000, s.response(ok).body().length);
             assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/big?size=1001")));
@@ -95,7 +100,7 @@ class OutboundLimitsTest {
         try (OutboundHttp limited =
                 OutboundHttp.start(
                         OutboundOptions.builder().maxTotalResponseSize(2500).build(), null)) {
-            try (OutboundSession s = open(limited, upstream.base())) {
+            try (OutboundHandles s = open(limited, upstream.base())) {
                 assertTrue(s.send(s.create("GET", upstream.base() + "/big?size=1000")) >= 1);
                 assertTrue(s.send(s.create("GET", upstream.base() + "/big?size=1000")) >= 1);
                 // 500 left: a declared length of 1000 fails at the headers
@@ -109,12 +114,12 @@ class OutboundLimitsTest {
                         s.send(s.create("GET", upstream.base() + "/big?size=1&chunked")),
                         "the budget was used up by the failed one");
             }
-            try (OutboundSession next = open(limited, upstream.base())) {
+            try (OutboundHandles next = open(limited, upstream.base())) {
                 int r = next.send(next.create("GET", upstream.base() + "/big?size=2500"));
                 assertTrue(r >= 1, "the next guest request has its own budget");
                 assertEquals(2500, next.response(r).body().length);
             }
-            try (OutboundSession s = open(limited, upstream.base())) {
+            try (OutboundHandles s = open(limited, upstream.base())) {
                 // two at once: both pass the header check (2500 left each time), but their
                 // bodies together do not fit
                 int a = s.sendAsync(s.create("GET", upstream.base() + "/big?size=2000&chunked"));
@@ -135,7 +140,7 @@ class OutboundLimitsTest {
                                         .maxTotalResponseSize(2500)
                                         .build(),
                                 null);
-                OutboundSession s = open(limited, upstream.base())) {
+                OutboundHandles s = open(limited, upstream.base())) {
             // HEAD answers with the length a GET would get, and no body
             int head = s.send(s.create("HEAD", upstream.base() + "/big?size=3000"));
             assertTrue(head >= 1, "HEAD of a resource larger than both limits");
@@ -151,7 +156,7 @@ class OutboundLimitsTest {
         try (OutboundHttp limited =
                         OutboundHttp.start(
                                 OutboundOptions.builder().maxTotalRequestSize(2500).build(), null);
-                OutboundSession s = open(limited, upstream.base())) {
+                OutboundHandles s = open(limited, upstream.base())) {
             int a = s.create("POST", upstream.base() + "/echo");
             int b = s.create("POST", upstream.base() + "/echo");
             assertTrue(s.setBody(a, new byte[2000]));
@@ -173,7 +178,7 @@ class OutboundLimitsTest {
                         OutboundHttp.start(
                                 OutboundOptions.builder().timeout(Duration.ofMillis(200)).build(),
                                 null);
-                OutboundSession s = open(limited, upstream.base())) {
+                OutboundHandles s = open(limited, upstream.base())) {
             assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/hang")));
             int pr = s.sendAsync(s.create("GET", upstream.base() + "/hang"));
             assertEquals(ERROR, s.await(pr));
@@ -204,7 +209,7 @@ class OutboundLimitsTest {
                     }
                 }
                 String base = "http://127.0.0.1:" + full.getLocalPort();
-                try (OutboundSession s = open(limited, base)) {
+                try (OutboundHandles s = open(limited, base)) {
                     long start = System.nanoTime();
                     assertEquals(ERROR, s.send(s.create("GET", base + "/")));
                     assertTrue(
@@ -221,11 +226,12 @@ class OutboundLimitsTest {
 
     @Test
     void theGuestDeadlineBoundsTheTimeout() throws Exception {
-        OutboundSession s =
-                http.openSession(
-                        "test-guest",
-                        OutboundPolicy.parse("t", List.of(upstream.base()), "test"),
-                        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300));
+        OutboundHandles s =
+                new OutboundHandles(
+                        http.openSession(
+                                "test-guest",
+                                OutboundPolicy.parse("t", List.of(upstream.base()), "test"),
+                                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300)));
         long start = System.nanoTime();
         assertEquals(ERROR, s.send(s.create("GET", upstream.base() + "/hang")));
         assertTrue(

@@ -1,6 +1,5 @@
 package dev.vivarium.core.outbound;
 
-import static dev.vivarium.core.outbound.OutboundSession.ERROR;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,8 +15,8 @@ import dev.vivarium.core.testing.TestGuests;
 import java.net.URLEncoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,41 +71,40 @@ class OutboundTlsTest {
 
     /** Sends GET {@code url} asynchronously and returns why it failed. */
     private static String failureOf(OutboundSession s, String url) throws Exception {
-        int pending = s.sendAsync(s.create("GET", url));
-        assertTrue(pending >= 1, "started");
-        ExecutionException e =
-                assertThrows(
-                        ExecutionException.class,
-                        () -> s.inFlight(pending).result().get(30, TimeUnit.SECONDS));
-        assertEquals(ERROR, s.await(pending));
-        return e.getCause().getMessage();
+        InFlight pending = s.start(s.create("GET", url));
+        return assertThrows(OutboundFailure.class, () -> s.await(pending)).getMessage();
+    }
+
+    private static OutboundSession open(OutboundHttp http, String allow) {
+        return http.openSession(
+                "test-guest",
+                OutboundPolicy.parse("/t -> t.wasm", List.of(allow), "test"),
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
     }
 
     @Test
     void aTrustStoreKeyStoreMakesThePrivateCaTrusted() throws Exception {
         try (OutboundHttp http = client(goodTrustStore, "trust-pw");
-                OutboundSession s = OutboundSessionTest.open(http, good.base())) {
-            int r = s.send(s.create("GET", good.base() + "/fast"));
-            assertTrue(r >= 1, "https request succeeded");
-            assertEquals(200, s.response(r).status());
-            assertEquals("fast", new String(s.response(r).body(), UTF_8));
+                OutboundSession s = open(http, good.base())) {
+            OutboundResponse r = s.send(s.create("GET", good.base() + "/fast"));
+            assertEquals(200, r.status());
+            assertEquals("fast", new String(r.body(), UTF_8));
         }
     }
 
     @Test
     void aPemFileWorksAsTrustStore() throws Exception {
         try (OutboundHttp http = client(goodPem, null);
-                OutboundSession s = OutboundSessionTest.open(http, good.base())) {
-            int r = s.send(s.create("GET", good.base() + "/echo"));
-            assertTrue(r >= 1, "https request succeeded");
-            assertEquals(200, s.response(r).status());
+                OutboundSession s = open(http, good.base())) {
+            OutboundResponse r = s.send(s.create("GET", good.base() + "/echo"));
+            assertEquals(200, r.status());
         }
     }
 
     @Test
     void withTheJdksCasASelfSignedServerIsRefused() throws Exception {
         try (OutboundHttp http = OutboundHttp.start(OutboundOptions.defaults(), null);
-                OutboundSession s = OutboundSessionTest.open(http, good.base())) {
+                OutboundSession s = open(http, good.base())) {
             String why = failureOf(s, good.base() + "/fast");
             assertTrue(why.contains("not issued by a trusted CA"), why);
             assertTrue(why.contains("the JDK's default CAs"), why);
@@ -118,7 +116,7 @@ class OutboundTlsTest {
         // the CA (here the self-signed certificate itself) is trusted, but it names other.example,
         // not 127.0.0.1: host name verification must refuse it
         try (OutboundHttp http = client(otherNamePem, null);
-                OutboundSession s = OutboundSessionTest.open(http, otherName.base())) {
+                OutboundSession s = open(http, otherName.base())) {
             String why = failureOf(s, otherName.base() + "/fast");
             assertTrue(why.startsWith("TLS handshake failed"), why);
             assertTrue(why.contains("127.0.0.1"), why);
@@ -129,7 +127,7 @@ class OutboundTlsTest {
     void aTrustStoreReplacesTheJdksCas() throws Exception {
         // trusting only "other" means "good" is no longer trusted
         try (OutboundHttp http = client(otherNamePem, null);
-                OutboundSession s = OutboundSessionTest.open(http, good.base())) {
+                OutboundSession s = open(http, good.base())) {
             String why = failureOf(s, good.base() + "/fast");
             assertTrue(why.contains("not issued by a trusted CA"), why);
             assertTrue(why.contains(otherNamePem.toString()), why);

@@ -1,4 +1,4 @@
-package dev.vivarium.core.log;
+package dev.vivarium.core;
 
 /**
  * Somewhere besides SLF4J that a deployment's guest output and faults also go (see {@code

@@ -1,4 +1,4 @@
-package dev.vivarium.core.resources;
+package dev.vivarium.core.abi;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package dev.vivarium.core.resources;
+package dev.vivarium.core.abi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
