@@ -294,10 +294,18 @@ done
 # (data.drop would cost the guest its instance reuse; see ../docs/architecture.md).
 # wasm-opt output is deterministic for a given binaryen version (Debian 12:
 # 108), which --check relies on.
+# -ocimfs=200: binaryen inlines every function that has one caller, whatever
+# its size, by default; that merged the SDK's request reading, the handler
+# and the response writing back into `run` (the SDK keeps them apart with
+# #[inline(never)]), an 11 KB JVM method under Chicory, which HotSpot at its
+# default flags never JIT-compiles (methods over 8000 bytes of bytecode): the
+# Rust hello guest took 4x as long without -XX:-DontCompileHugeMethods
+# (bench/README.md, issue 17). 200 binaryen "size" units are about 200 wasm
+# instructions.
 log "wasm-opt -Oz ($(wasm-opt --version)) on ${#BUILT[@]} modules built now"
 for entry in "${BUILT[@]}"; do
     f="$OUT/${entry#*:}.wasm"
-    wasm-opt -Oz --mvp-features --strip-debug --strip-producers "$f" -o "$f.opt" \
+    wasm-opt -Oz --one-caller-inline-max-function-size=200 --mvp-features --strip-debug --strip-producers "$f" -o "$f.opt" \
         || die "wasm-opt failed on $(basename "$f")"
     mv "$f.opt" "$f"
 done

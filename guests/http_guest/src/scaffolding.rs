@@ -87,9 +87,40 @@ where
     F: Fn(&Request<Vec<u8>>) -> Response<Vec<u8>>,
 {
     let req = build_req();
-    write_resp(user_entrypoint(&req));
+    write_resp(call_handler(&user_entrypoint, &req));
     #[cfg(feature = "heap-report")]
     report_heap();
+}
+
+// Why `run` stays small: Chicory compiles each wasm function to one JVM
+// method, and HotSpot at its default flags never JIT-compiles a method over
+// 8000 bytes of bytecode (`-XX:-DontCompileHugeMethods` lifts that). With
+// `build_req`, `write_resp` and the handler inlined into it, `run` of the
+// hello guest became an 11 KB method that ran in HotSpot's bytecode
+// interpreter on every request (bench/README.md, issue 17). Each of them is
+// therefore a function of its own.
+
+/// The user's handler in a function of its own (it is inlined here, not
+/// into `run`).
+#[inline(never)]
+fn call_handler<F>(user_entrypoint: &F, req: &Request<Vec<u8>>) -> Response<Vec<u8>>
+where
+    F: Fn(&Request<Vec<u8>>) -> Response<Vec<u8>>,
+{
+    user_entrypoint(req)
+}
+
+/// Like [`call_handler`], with the [`KVStore`].
+#[inline(never)]
+fn call_handler_kvs<F>(
+    user_entrypoint: &F,
+    kvs: &mut KVStore,
+    req: &Request<Vec<u8>>,
+) -> Response<Vec<u8>>
+where
+    F: Fn(&mut KVStore, &Request<Vec<u8>>) -> Response<Vec<u8>>,
+{
+    user_entrypoint(kvs, req)
 }
 
 /// Like [`raw_entrypoint`], also passing the deployment's [`KVStore`].
@@ -101,7 +132,7 @@ where
 {
     let req = build_req();
     let mut kvs = KVStore::global();
-    write_resp(user_entrypoint(&mut kvs, &req));
+    write_resp(call_handler_kvs(&user_entrypoint, &mut kvs, &req));
     #[cfg(feature = "heap-report")]
     report_heap();
 }
@@ -128,6 +159,7 @@ fn report_heap() {}
 ///
 /// Built field by field rather than with `Request::builder()`, and from the
 /// host's byte buffers without UTF-8 conversion: smaller code, fewer copies.
+#[inline(never)]
 fn build_req() -> Request<Vec<u8>> {
     let h = i32::from(RequestHandle::INCOMING);
     let method = get_bytes_with(|p, l| unsafe { raw::hostcall_req_get_method(p, l, h) });
@@ -199,6 +231,7 @@ fn invalid(what: &'static str) -> ! {
 }
 
 /// Write a `Response` through the outgoing-response hostcalls.
+#[inline(never)]
 fn write_resp(resp: Response<Vec<u8>>) {
     let mut out = ResponseHandle::OUTGOING;
     let headers = resp.headers();

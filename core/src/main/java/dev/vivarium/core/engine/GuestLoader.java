@@ -1,5 +1,6 @@
 package dev.vivarium.core.engine;
 
+import com.dylibso.chicory.compiler.Cache;
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.wasm.ChicoryException;
@@ -268,9 +269,30 @@ public final class GuestLoader {
                     com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
             compile(String name, WasmModule module) throws GuestLoadException {
         try {
-            return MachineFactoryCompiler.builder(module)
-                    .withInterpreterFallback(InterpreterFallback.FAIL)
-                    .compile();
+            var compiler =
+                    MachineFactoryCompiler.builder(module)
+                            .withInterpreterFallback(InterpreterFallback.FAIL);
+            byte[][] compiledJar = new byte[1][];
+            if (JvmCheck.hugeMethodsStayInterpreted()) {
+                // the "cache" only receives the generated classes, to name the huge methods
+                compiler.withCache(
+                        new Cache() {
+                            @Override
+                            public byte[] get(String key) {
+                                return null;
+                            }
+
+                            @Override
+                            public void putIfAbsent(String key, byte[] jar) {
+                                compiledJar[0] = jar;
+                            }
+                        });
+            }
+            var factory = compiler.compile();
+            if (compiledJar[0] != null) {
+                JvmCheck.warnAboutHugeFunctions(name, compiledJar[0]);
+            }
+            return factory;
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
             Matcher tooLarge = TOO_LARGE_TO_COMPILE.matcher(String.valueOf(e.getMessage()));
             if (tooLarge.find()) {
