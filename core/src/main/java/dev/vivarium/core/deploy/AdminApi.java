@@ -462,10 +462,11 @@ public final class AdminApi {
         UploadResult result =
                 deployments.upload(UploadRequest.fromQuery(id, r.pathAndQuery(), r.body()));
         LOG.info(
-                "admin {} deployment {} from {}",
+                "admin {} deployment {} from {}; it answers at {}",
                 result.replaced() ? "replaced" : "uploaded",
                 id,
-                r.clientAddress());
+                r.clientAddress(),
+                String.join(" ", result.deployment().urls(base)));
         return json(result.status(), result.toJson(base));
     }
 
