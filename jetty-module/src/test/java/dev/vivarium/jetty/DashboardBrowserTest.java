@@ -93,7 +93,9 @@ class DashboardBrowserTest {
                         "routes",
                         "/hello -> wat/fixtures/hello_raw.wat; id=hello",
                         "poolSize",
-                        "2"));
+                        "2",
+                        "deployments.domain",
+                        "edge.example.test"));
         server.setHandler(handler);
         server.start();
         base = "http://127.0.0.1:" + connector.getLocalPort();
@@ -193,6 +195,16 @@ class DashboardBrowserTest {
                                 By.cssSelector("tr[data-id='talk']")));
         WebElement row = browser.findElement(By.cssSelector("tr[data-id='talk']"));
         assertTrue(row.getText().contains("/talk"), row.getText());
+        assertEquals(
+                "talk.edge.example.test",
+                waiting()
+                        .until(
+                                d ->
+                                        d.findElement(
+                                                        By.cssSelector(
+                                                                "tr[data-id='talk'] td.hostname"))
+                                                .getText()),
+                "its own host name under deployments.domain");
         assertTrue(
                 row.getText().contains("1h 59m") || row.getText().contains("2h 0m"), row.getText());
         assertEquals("0", requestsOf("talk"));

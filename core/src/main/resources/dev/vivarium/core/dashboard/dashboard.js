@@ -256,6 +256,24 @@ function cell(row, text, numeric) {
   return td;
 }
 
+/** The host names a deployment answers at: its own (deployments.domain) and its routes' hosts. */
+function hostnames(d) {
+  const hosts = new Set();
+  for (const u of d.urls || []) {
+    try {
+      const h = new URL(u).hostname;
+      if (h !== location.hostname) hosts.add(h);
+    } catch (notAUrl) {
+      // shown by its route
+    }
+  }
+  for (const r of String(d.route || "").split("\n")) {
+    const slash = r.indexOf("/");
+    if (slash > 0) hosts.add(r.substring(0, slash));
+  }
+  return hosts.size ? Array.from(hosts).join(", ") : "any";
+}
+
 function renderDeployments(figures) {
   const body = $("deployments").tBodies[0];
   body.replaceChildren();
@@ -268,6 +286,7 @@ function renderDeployments(figures) {
     row.dataset.id = d.id;
     if (d.id === $("chart-deployment").value) row.className = "selected";
     cell(row, d.id).className = "id";
+    cell(row, hostnames(d)).className = "hostname";
     cell(row, d.route);
     cell(row, d.deployedAt ? new Date(d.deployedAt).toLocaleString() : "configured");
     cell(row, d.expiresAt ? duration(Date.parse(d.expiresAt) - Date.now()) : "never");
