@@ -28,7 +28,10 @@ final class JettyBase {
             Pattern.compile(
                     "Started (?:oejs\\.)?ServerConnector@\\S+\\{[^}]*}\\{127\\.0\\.0\\.1:(\\d+)}");
 
-    final Path home = Path.of(property("vivarium.it.jettyHome"));
+    /** The newest jetty-home the build unpacked (the last of {@code vivarium.it.jettyHomes}). */
+    final Path home =
+            JettyDistributionIT.jettyHomes().get(JettyDistributionIT.jettyHomes().size() - 1);
+
     final Path dir;
 
     JettyBase(String name) throws IOException {
