@@ -92,10 +92,12 @@ class AdminClientTest {
         List<SseReader.Event> events = new CopyOnWriteArrayList<>();
         new AdminClient(base, "/_vivarium", TOKEN).logs("demo", true, events::add);
         assertEquals(
+                // an event's id stays the last one the stream gave (SSE's last event ID), so
+                // that a reconnect resumes after it
                 List.of(
-                        new SseReader.Event("message", "demo: GET /demo/"),
-                        new SseReader.Event("error", "guest trapped: unreachable"),
-                        new SseReader.Event("message", "two\nlines")),
+                        new SseReader.Event("message", "demo: GET /demo/", "1"),
+                        new SseReader.Event("error", "guest trapped: unreachable", "1"),
+                        new SseReader.Event("message", "two\nlines", "1")),
                 events);
         assertEquals(
                 List.of(
