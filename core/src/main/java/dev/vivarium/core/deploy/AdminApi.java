@@ -93,56 +93,6 @@ public final class AdminApi {
         }
     }
 
-    /** As {@link #over(Uploads, DeploymentRegistry, java.util.function.Function)}, with stats. */
-    public static Deployments over(
-            Uploads uploads,
-            DeploymentRegistry registry,
-            java.util.function.Function<String, LogBuffer> logs,
-            java.util.function.Supplier<AdminStats> stats) {
-        Deployments d = over(uploads, registry, logs);
-        return new Deployments() {
-            @Override
-            public List<DeploymentInfo> list() {
-                return d.list();
-            }
-
-            @Override
-            public UploadResult upload(UploadRequest request) {
-                return d.upload(request);
-            }
-
-            @Override
-            public boolean remove(String id) {
-                return d.remove(id);
-            }
-
-            @Override
-            public UploadResult extend(String id, java.time.Duration ttl) {
-                return d.extend(id, ttl);
-            }
-
-            @Override
-            public boolean isConfigured(String id) {
-                return d.isConfigured(id);
-            }
-
-            @Override
-            public LogBuffer logs(String id) {
-                return d.logs(id);
-            }
-
-            @Override
-            public NodeList nodes() throws IOException {
-                return d.nodes();
-            }
-
-            @Override
-            public AdminStats stats() {
-                return stats.get();
-            }
-        };
-    }
-
     /** The engine's deployments: uploads through {@code uploads}, listed by {@code registry}. */
     public static Deployments over(Uploads uploads, DeploymentRegistry registry) {
         return over(uploads, registry, id -> null);
@@ -153,7 +103,21 @@ public final class AdminApi {
             Uploads uploads,
             DeploymentRegistry registry,
             java.util.function.Function<String, LogBuffer> logs) {
+        return over(uploads, registry, logs, null);
+    }
+
+    /** As {@link #over(Uploads, DeploymentRegistry, java.util.function.Function)}, with stats. */
+    public static Deployments over(
+            Uploads uploads,
+            DeploymentRegistry registry,
+            java.util.function.Function<String, LogBuffer> logs,
+            java.util.function.Supplier<AdminStats> stats) {
         return new Deployments() {
+            @Override
+            public AdminStats stats() {
+                return stats == null ? Deployments.super.stats() : stats.get();
+            }
+
             @Override
             public LogBuffer logs(String id) {
                 return logs.apply(id);
