@@ -3,7 +3,6 @@ package dev.vivarium.cli;
 import dev.vivarium.client.AdminClient;
 import dev.vivarium.client.Builder;
 import dev.vivarium.client.ExitCodes;
-import dev.vivarium.client.MiniJson;
 import dev.vivarium.client.Project;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -72,15 +71,7 @@ final class DeployCommand implements Callable<Integer> {
         NodeWait.Done cluster = NodeWait.await(client, Duration.ofSeconds(waitSeconds));
         Duration left = Duration.ofSeconds(waitSeconds).minusNanos(System.nanoTime() - waitStart);
         int status = client.awaitServing(url, left.isNegative() ? Duration.ZERO : left);
-        out.println(
-                "deployed "
-                        + deployment
-                        + " ("
-                        + module.length
-                        + " bytes), route "
-                        + MiniJson.string(info, "route")
-                        + ", expires "
-                        + MiniJson.string(info, "expiresAt"));
+        out.println(AdminClient.deployedLine(deployment, module.length, info));
         out.println(url + "  (answers " + status + ")");
         if (!cluster.nodes().isEmpty()) {
             out.println(

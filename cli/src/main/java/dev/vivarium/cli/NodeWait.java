@@ -67,7 +67,7 @@ final class NodeWait {
                                 + "; check those nodes' logs and their connection to the"
                                 + " deployments database, or wait longer (--wait)");
             }
-            sleep(pause);
+            AdminClient.sleep(pause);
             pause = Math.min(pause * 2, 500);
             now = client.nodes();
             if (now == null) {
@@ -82,14 +82,5 @@ final class NodeWait {
 
     private static long number(Object o) {
         return o instanceof Number n ? n.longValue() : -1;
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException(ExitCodes.INTERNAL, "interrupted", e);
-        }
     }
 }

@@ -420,7 +420,23 @@ public final class AdminClient {
                 "the server's answer is not the admin API's JSON: " + serverMessage(resp.body()));
     }
 
-    private static void sleep(long millis) {
+    /**
+     * What a deploy prints first: the deployment, its size, route and expiry, from the upload
+     * answer {@code info}.
+     */
+    public static String deployedLine(String id, int moduleBytes, Object info) {
+        return "deployed "
+                + id
+                + " ("
+                + moduleBytes
+                + " bytes), route "
+                + MiniJson.string(info, "route")
+                + ", expires "
+                + MiniJson.string(info, "expiresAt");
+    }
+
+    /** Sleeps; an interrupt ends the command (exit code INTERNAL). */
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

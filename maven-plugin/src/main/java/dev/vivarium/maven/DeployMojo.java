@@ -2,7 +2,6 @@ package dev.vivarium.maven;
 
 import dev.vivarium.client.AdminClient;
 import dev.vivarium.client.Builder;
-import dev.vivarium.client.MiniJson;
 import dev.vivarium.client.Project;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,15 +47,7 @@ public final class DeployMojo extends AbstractAdminMojo {
         Map<String, Object> info = client.upload(id, r, blank(ttl) ? p.ttl() : ttl, module, log());
         String served = client.server() + new Project(p.dir(), id, p.lang(), r, "").urlPath();
         int status = client.awaitServing(served, Duration.ofSeconds(wait));
-        getLog().info(
-                        "vivarium: deployed "
-                                + id
-                                + " ("
-                                + module.length
-                                + " bytes), route "
-                                + MiniJson.string(info, "route")
-                                + ", expires "
-                                + MiniJson.string(info, "expiresAt"));
+        getLog().info("vivarium: " + AdminClient.deployedLine(id, module.length, info));
         getLog().info("vivarium: " + served + "  (answers " + status + ")");
         for (String extra : AdminClient.urls(info)) {
             if (!extra.equals(served)) {
