@@ -36,7 +36,8 @@ import org.eclipse.jetty.util.Callback;
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer P}. With the
  * environment variable {@code VIVARIUM_BENCH_ADMIN_TOKEN} set, the filter's admin API is on (that
- * token, a temporary {@code deployments.directory}), for {@code bench/swap.sh}.
+ * token, a temporary {@code deployments.directory}), for {@code bench/swap.sh}; {@code
+ * VIVARIUM_BENCH_MAX_QUEUED} sets {@code maxQueued} on both servers ({@code bench/load.sh pinned}).
  */
 public final class BenchServer {
     private BenchServer() {}
@@ -68,6 +69,12 @@ public final class BenchServer {
             // bench/swap.sh: the admission queue's wait is not what a swap is measured by
             filter.setInitParameter("queueTimeout", queueTimeout);
         }
+        String maxQueued = System.getenv("VIVARIUM_BENCH_MAX_QUEUED");
+        if (maxQueued != null && !maxQueued.isEmpty()) {
+            // bench/load.sh pinned: one core gives maxConcurrent=1, and 64 connections must
+            // queue, not be shed with 503
+            filter.setInitParameter("maxQueued", maxQueued);
+        }
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(PlainServlet.class, "/plain");
         server.setHandler(context);
@@ -81,6 +88,9 @@ public final class BenchServer {
         VivariumHandler vivarium = new VivariumHandler(new PlainHandler());
         vivarium.setGuestDirectory(Guests.dist());
         vivarium.setRoutes(ROUTES);
+        if (maxQueued != null && !maxQueued.isEmpty()) {
+            vivarium.setSetting("maxQueued", maxQueued);
+        }
         core.setHandler(vivarium);
         core.start();
         System.out.println(
