@@ -60,6 +60,12 @@ public final class Headers {
         return this;
     }
 
+    /** Replaces all values of {@code name} with one value. */
+    public Headers set(String name, String value) {
+        remove(name);
+        return add(name, value);
+    }
+
     public Headers remove(String name) {
         String n = normalize(name);
         for (int i = names.size() - 1; i >= 0; i--) {

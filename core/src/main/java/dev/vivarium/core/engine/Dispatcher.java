@@ -174,7 +174,7 @@ public final class Dispatcher implements AutoCloseable {
             // idle instance this very request is about to use
             ctx.holdRequestBody();
             ran = true;
-            ctx.bind(instance.instance);
+            ctx.bind(instance.instance, instance.guestMemory);
             instance.slot.set(ctx);
             if (instance.initialize != null) {
                 instance.initialize.apply();
