@@ -11,7 +11,9 @@
 # the handler rows), the median p99 latency and its ratio to the plain target's, and the server
 # JVM's CPU time per request: utime + stime from /proc/PID/stat read before and after the
 # measured wrk run, divided by the requests wrk reports for that run (the JVM's every thread:
-# Jetty, GC, JIT, the watchdog).
+# Jetty, GC, JIT, the watchdog), and the bytes its threads allocated per request (BenchServer's
+# /_allocated, read the same way): both include the adapter (servlet filter, Jetty handler), so a
+# guest row minus its plain row is what the engine and the adapter add to a request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,52 +60,55 @@ done
 
 tck=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+allocated() { curl -sf "http://127.0.0.1:$port/_allocated"; }
 
 # One wrk run: prints "requests/s p99-in-ms cpu-us-per-request". Error answers would count as
 # fast requests, so any non-2xx stops the run; socket errors are shown but do not.
 measure() {
-  local d=$1 c=$2 url=$3 out before after reqs
+  local d=$1 c=$2 url=$3 out before after reqs abefore aafter
+  abefore=$(allocated)
   before=$(cpu_ticks)
   out=$(taskset -c "$wrk_cpu" wrk -t1 -c"$c" -d"$d"s --latency "http://127.0.0.1:$url")
   after=$(cpu_ticks)
+  aafter=$(allocated)
   if grep -q 'Non-2xx' <<<"$out"; then
     echo "wrk got error answers from $url:" >&2; echo "$out" >&2; return 1
   fi
   grep 'Socket errors' <<<"$out" | sed "s|^|$url -c$c: |" >&2 || true
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-  awk -v reqs="$reqs" -v ticks=$((after - before)) -v tck="$tck" '
+  awk -v reqs="$reqs" -v ticks=$((after - before)) -v tck="$tck" -v bytes=$((aafter - abefore)) '
     /Requests\/sec/ {rps = $2}
     $1 == "99%" {
       v = $2; unit = v; sub(/^[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
       p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : (unit == "m") ? v * 60000 : v
     }
-    END { printf "%s %s %.2f\n", rps, p99, ticks / tck * 1e6 / reqs }' <<<"$out"
+    END { printf "%s %s %.2f %.0f\n", rps, p99, ticks / tck * 1e6 / reqs, bytes / reqs }' <<<"$out"
 }
 
 echo "warming up (5 s per target, 16 connections)"
 for t in "${targets[@]}"; do measure 5 16 "$t" >/dev/null; done
 
-declare -A rps p99 cpu
+declare -A rps p99 cpu alloc
 for r in $(seq 1 "$rounds"); do
   for c in "${conns_list[@]}"; do
     for i in "${!targets[@]}"; do
-      read -r a b d < <(measure "$secs" "$c" "${targets[$i]}")
-      rps[$c,$i]+="$a "; p99[$c,$i]+="$b "; cpu[$c,$i]+="$d "
+      read -r a b d e < <(measure "$secs" "$c" "${targets[$i]}")
+      rps[$c,$i]+="$a "; p99[$c,$i]+="$b "; cpu[$c,$i]+="$d "; alloc[$c,$i]+="$e "
     done
   done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 for c in "${conns_list[@]}"; do
-  printf '\n%d connections\n%-24s %12s %7s %10s %7s %14s\n' "$c" "target" "requests/s" "ratio" "p99 ms" "ratio" "CPU us/request"
-  declare -A m=() p=() u=()
+  printf '\n%d connections\n%-24s %12s %7s %10s %7s %14s %10s\n' "$c" "target" "requests/s" "ratio" "p99 ms" "ratio" "CPU us/request" "B/request"
+  declare -A m=() p=() u=() b=()
   for i in "${!targets[@]}"; do
-    m[$i]=$(echo "${rps[$c,$i]}" | median); p[$i]=$(echo "${p99[$c,$i]}" | median); u[$i]=$(echo "${cpu[$c,$i]}" | median)
+    m[$i]=$(echo "${rps[$c,$i]}" | median); p[$i]=$(echo "${p99[$c,$i]}" | median); u[$i]=$(echo "${cpu[$c,$i]}" | median); b[$i]=$(echo "${alloc[$c,$i]}" | median)
   done
   for i in "${!targets[@]}"; do
     base=$(( i < 3 ? 0 : 3 ))
-    printf '%-24s %12.0f %7.2f %10.2f %7.2f %14.1f\n' "${names[$i]}" "${m[$i]}" \
-      "$(echo "${m[$i]} / ${m[$base]}" | bc -l)" "${p[$i]}" "$(echo "${p[$i]} / ${p[$base]}" | bc -l)" "${u[$i]}"
+    printf '%-24s %12.0f %7.2f %10.2f %7.2f %14.1f %10.0f\n' "${names[$i]}" "${m[$i]}" \
+      "$(echo "${m[$i]} / ${m[$base]}" | bc -l)" "${p[$i]}" "$(echo "${p[$i]} / ${p[$base]}" | bc -l)" "${u[$i]}" "${b[$i]}"
   done
 done
-echo "(median of $rounds rounds of ${secs}s per target; server on core $server_cpu, wrk -t1 on core $wrk_cpu; java $("${JAVA:-java}" -version 2>&1 | head -1 | cut -d'"' -f2); CPU = the server JVM's utime+stime / requests)"
+echo "(median of $rounds rounds of ${secs}s per target; server on core $server_cpu, wrk -t1 on core $wrk_cpu; java $("${JAVA:-java}" -version 2>&1 | head -1 | cut -d'"' -f2); CPU = the server JVM's utime+stime / requests; B = bytes its threads allocated / requests)"

@@ -25,6 +25,7 @@
 # window, divided by the requests wrk counted). Takes about
 # 6 * (5 + seconds * rounds * connection-counts) s plus the JVM's start:
 #   bench/load.sh pinned 10 2 16    about 2.7 min      bench/load.sh pinned 10 2 64   the same
+# It also prints the bytes the server allocated per request (adapters included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
