@@ -14,6 +14,10 @@
 # Jetty, GC, JIT, the watchdog), and the bytes its threads allocated per request (BenchServer's
 # /_allocated, read the same way): both include the adapter (servlet filter, Jetty handler), so a
 # guest row minus its plain row is what the engine and the adapter add to a request.
+#
+# BENCH_CP replaces the server's class path (e.g. another build's jar, for a before/after pair),
+# JAVA the java binary, BENCH_JAVA_OPTS its options (default -Xms512m -Xmx512m
+# -XX:-DontCompileHugeMethods).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +46,7 @@ fi
 # CPUs); the others must wait in its queue, not be refused with 503, at 64 connections.
 VIVARIUM_BENCH_MAX_QUEUED=${VIVARIUM_BENCH_MAX_QUEUED:-1024} \
   taskset -c "$server_cpu" "${JAVA:-java}" ${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:-DontCompileHugeMethods} \
-  -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer "$port" \
+  -cp "${BENCH_CP:-bench/target/benchmarks.jar}" dev.vivarium.bench.BenchServer "$port" \
   > /tmp/vivarium-bench-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
