@@ -63,9 +63,6 @@ public final class CallContext implements AutoCloseable {
     private GuestMemory memory;
     private int mallocFunction = -1;
 
-    /** The argument of a call to the guest's malloc, reused: the machine reads it on entry. */
-    private final long[] mallocArgs = new long[1];
-
     /** The pages the host grew for a guest without an allocator: next free byte, end. */
     private long hostRegionNext;
 
@@ -353,8 +350,10 @@ public final class CallContext implements AutoCloseable {
         if (mallocFunction < 0) {
             return hostAllocate(size);
         }
-        mallocArgs[0] = size;
-        long[] result = instance.getMachine().call(mallocFunction, mallocArgs);
+        // the memory view lives as long as the instance: its argument array is reused
+        long[] args = memory().mallocArgs;
+        args[0] = size;
+        long[] result = instance.getMachine().call(mallocFunction, args);
         int ptr = (int) result[0];
         if (ptr == 0) {
             throw new HostcallTrap("the guest's malloc(" + size + ") returned NULL");

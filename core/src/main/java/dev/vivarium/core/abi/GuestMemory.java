@@ -37,6 +37,12 @@ public final class GuestMemory {
      */
     private int resolvedMallocIndex = -1;
 
+    /**
+     * The argument of a call to the guest's malloc ({@code CallContext}), reused: Chicory's machine
+     * reads it on entry, and an instance runs on one thread.
+     */
+    final long[] mallocArgs = new long[1];
+
     private int resolvedFreeIndex = -1;
     private int resolvedMalloc = -1;
 
