@@ -13,8 +13,26 @@
 #
 # usage: bench/load.sh [seconds-per-target-per-round] [connections] [rounds]   (defaults: 5 16 3)
 # Bounded: each wrk run lasts the given seconds; the server is killed on exit.
+#
+# Pinned mode (issue 17): the server on core 0, wrk on core 1 (taskset), so neither takes the
+# other's CPU and the server's cost per request shows:
+#   bench/load.sh pinned [seconds] [rounds] [connections...]        (defaults: 10 2 16 64)
+# Targets: servlet /plain, filter + Rust hello, filter + C hello, core /plain, handler + Rust
+# hello, handler + C hello. After a 5 s warm-up per target, every round measures each target at
+# each connection count in turn; the table has each one's median requests/s, its ratio to the
+# plain target of the same server kind, the median p99 (wrk --latency) and its ratio, and the
+# server's CPU time per request (utime+stime of the JVM from /proc/PID/stat over the measured
+# window, divided by the requests wrk counted). Takes about
+# 6 * (5 + seconds * rounds * connection-counts) s plus the JVM's start:
+#   bench/load.sh pinned 10 2 16    about 2.7 min      bench/load.sh pinned 10 2 64   the same
+# It also prints the bytes the server allocated per request (adapters included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = pinned ]; then
+  shift
+  exec bash bench/load-pinned.sh "$@"
+fi
 
 secs=${1:-5}
 conns=${2:-16}

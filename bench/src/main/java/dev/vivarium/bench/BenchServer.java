@@ -36,7 +36,9 @@ import org.eclipse.jetty.util.Callback;
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.vivarium.bench.BenchServer P}. With the
  * environment variable {@code VIVARIUM_BENCH_ADMIN_TOKEN} set, the filter's admin API is on (that
- * token, a temporary {@code deployments.directory}), for {@code bench/swap.sh}.
+ * token, a temporary {@code deployments.directory}), for {@code bench/swap.sh}; {@code
+ * VIVARIUM_BENCH_MAX_QUEUED} sets {@code maxQueued} on both servers ({@code bench/load.sh pinned});
+ * {@code /_allocated} on port P answers the bytes the JVM's threads allocated so far.
  */
 public final class BenchServer {
     private BenchServer() {}
@@ -68,8 +70,15 @@ public final class BenchServer {
             // bench/swap.sh: the admission queue's wait is not what a swap is measured by
             filter.setInitParameter("queueTimeout", queueTimeout);
         }
+        String maxQueued = System.getenv("VIVARIUM_BENCH_MAX_QUEUED");
+        if (maxQueued != null && !maxQueued.isEmpty()) {
+            // bench/load.sh pinned: one core gives maxConcurrent=1, and 64 connections must
+            // queue, not be shed with 503
+            filter.setInitParameter("maxQueued", maxQueued);
+        }
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(PlainServlet.class, "/plain");
+        context.addServlet(AllocatedServlet.class, "/_allocated");
         server.setHandler(context);
         server.start();
 
@@ -81,6 +90,9 @@ public final class BenchServer {
         VivariumHandler vivarium = new VivariumHandler(new PlainHandler());
         vivarium.setGuestDirectory(Guests.dist());
         vivarium.setRoutes(ROUTES);
+        if (maxQueued != null && !maxQueued.isEmpty()) {
+            vivarium.setSetting("maxQueued", maxQueued);
+        }
         core.setHandler(vivarium);
         core.start();
         System.out.println(
@@ -106,6 +118,25 @@ public final class BenchServer {
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, BODY.remaining());
             response.write(true, BODY.slice(), callback);
             return true;
+        }
+    }
+
+    /**
+     * The bytes every live thread of this JVM allocated so far ({@code bench/load.sh pinned} reads
+     * it around each measured run for the bytes allocated per request, adapters included).
+     */
+    public static final class AllocatedServlet extends HttpServlet {
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean)
+                            java.lang.management.ManagementFactory.getThreadMXBean();
+            long sum = 0;
+            for (long b : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                sum += Math.max(b, 0);
+            }
+            resp.setContentType("text/plain");
+            resp.getWriter().print(sum);
         }
     }
 

@@ -29,6 +29,14 @@ final class Guests {
         return root().resolve("dist");
     }
 
+    /**
+     * A guest by name: a file in {@code guests/dist}, or a path with a slash under {@code guests/}
+     * ({@code wat/hello.wat}).
+     */
+    static Path resolve(String guest) {
+        return guest.contains("/") ? root().resolve(guest) : dist().resolve(guest);
+    }
+
     /** One {@code GET path} through the engine; fails unless the guest answers 200. */
     static Outcome get(Vivarium engine, Route route, String path) {
         Outcome o =

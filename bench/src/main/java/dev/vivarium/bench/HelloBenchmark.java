@@ -31,7 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class HelloBenchmark {
-    @Param({"hello.wasm", "hello_c.wasm"})
+    /** A file in {@code guests/dist}, or a path under {@code guests/}. */
+    @Param({"wat/hello.wat", "hello_c.wasm", "hello.wasm"})
     public String guest;
 
     @Param({"4", "0"})
@@ -42,12 +43,13 @@ public class HelloBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        java.nio.file.Path file = Guests.resolve(guest);
         engine =
                 Vivarium.builder(
                                 VivariumOptions.builder()
-                                        .guestDirectory(Guests.dist())
+                                        .guestDirectory(file.getParent())
                                         .poolSize(poolSize)
-                                        .route("/hello -> " + guest)
+                                        .route("/hello -> " + file.getFileName())
                                         .build())
                         .start();
         route = engine.route("localhost", "/hello");

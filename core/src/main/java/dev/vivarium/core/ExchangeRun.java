@@ -18,6 +18,9 @@ import org.slf4j.LoggerFactory;
 final class ExchangeRun implements ServerExchange.BodySink {
     private static final Logger LOG = LoggerFactory.getLogger(Vivarium.class);
 
+    /** The body of a request without one (most are GETs), shared: it is never written to. */
+    private static final byte[] NO_BODY = new byte[0];
+
     private final Vivarium engine;
     private final ServerExchange exchange;
     private final Route route; // null: the admin API's request
@@ -44,7 +47,7 @@ final class ExchangeRun implements ServerExchange.BodySink {
             return;
         }
         // a known length is allocated once; a chunked body grows as it arrives
-        body = new byte[(int) Math.max(0, Math.min(length, Integer.MAX_VALUE - 8))];
+        body = length <= 0 ? NO_BODY : new byte[(int) Math.min(length, Integer.MAX_VALUE - 8)];
         exchange.readBody(this);
     }
 

@@ -25,9 +25,11 @@ public record GuestRequest(
         Objects.requireNonNull(pathAndQuery, "pathAndQuery");
         Objects.requireNonNull(headers, "headers");
         host = host == null ? "" : host;
-        body = body == null ? new byte[0] : body;
+        body = body == null ? NO_BODY : body;
         clientAddress = clientAddress == null ? "" : clientAddress;
     }
+
+    private static final byte[] NO_BODY = new byte[0];
 
     /** The path without the query string, for routing. */
     public String path() {

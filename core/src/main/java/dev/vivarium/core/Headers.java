@@ -15,9 +15,16 @@ import java.util.Objects;
  * instances, so it is not thread-safe.
  */
 public final class Headers {
-    private final List<String> names = new ArrayList<>();
-    private final List<String> values = new ArrayList<>();
+    /**
+     * Names and values alternating ({@code [name0, value0, name1, value1, ...]}), {@link #size}
+     * pairs: one small array instead of two lists, as a request and a response each have one.
+     */
+    private String[] entries = NONE;
+
+    private int size;
     private long length;
+
+    private static final String[] NONE = new String[0];
 
     private static final java.util.Set<String> HOP_BY_HOP =
             java.util.Set.of(
@@ -45,8 +52,13 @@ public final class Headers {
     /** Adds one value, keeping any existing values of the same name. */
     public Headers add(String name, String value) {
         String n = normalize(Objects.requireNonNull(name, "name"));
-        names.add(n);
-        values.add(Objects.requireNonNull(value, "value"));
+        Objects.requireNonNull(value, "value");
+        if (2 * size == entries.length) {
+            entries = java.util.Arrays.copyOf(entries, Math.max(8, 2 * entries.length));
+        }
+        entries[2 * size] = n;
+        entries[2 * size + 1] = value;
+        size++;
         length += n.length() + value.length();
         return this;
     }
@@ -60,13 +72,28 @@ public final class Headers {
         return this;
     }
 
+    /** Replaces all values of {@code name} with one value. */
+    public Headers set(String name, String value) {
+        remove(name);
+        return add(name, value);
+    }
+
     public Headers remove(String name) {
         String n = normalize(name);
-        for (int i = names.size() - 1; i >= 0; i--) {
-            if (names.get(i).equals(n)) {
-                length -= names.remove(i).length() + values.remove(i).length();
+        int kept = 0;
+        for (int i = 0; i < size; i++) {
+            String k = entries[2 * i];
+            String v = entries[2 * i + 1];
+            if (k.equals(n)) {
+                length -= k.length() + v.length();
+            } else {
+                entries[2 * kept] = k;
+                entries[2 * kept + 1] = v;
+                kept++;
             }
         }
+        java.util.Arrays.fill(entries, 2 * kept, 2 * size, null);
+        size = kept;
         return this;
     }
 
@@ -74,12 +101,12 @@ public final class Headers {
     public List<String> values(String name) {
         String n = normalize(name);
         List<String> out = null;
-        for (int i = 0; i < names.size(); i++) {
-            if (names.get(i).equals(n)) {
+        for (int i = 0; i < size; i++) {
+            if (entries[2 * i].equals(n)) {
                 if (out == null) {
                     out = new ArrayList<>(2);
                 }
-                out.add(values.get(i));
+                out.add(entries[2 * i + 1]);
             }
         }
         return out == null ? List.of() : Collections.unmodifiableList(out);
@@ -88,9 +115,9 @@ public final class Headers {
     /** The first value of a header, or null. */
     public String first(String name) {
         String n = normalize(name);
-        for (int i = 0; i < names.size(); i++) {
-            if (names.get(i).equals(n)) {
-                return values.get(i);
+        for (int i = 0; i < size; i++) {
+            if (entries[2 * i].equals(n)) {
+                return entries[2 * i + 1];
             }
         }
         return null;
@@ -98,11 +125,15 @@ public final class Headers {
 
     /** Distinct header names in first-seen order. */
     public List<String> names() {
-        return List.copyOf(new LinkedHashSet<>(names));
+        LinkedHashSet<String> distinct = new LinkedHashSet<>();
+        for (int i = 0; i < size; i++) {
+            distinct.add(entries[2 * i]);
+        }
+        return List.copyOf(distinct);
     }
 
     public int size() {
-        return names.size();
+        return size;
     }
 
     /**
@@ -114,11 +145,11 @@ public final class Headers {
     }
 
     public String nameAt(int i) {
-        return names.get(i);
+        return entries[2 * Objects.checkIndex(i, size)];
     }
 
     public String valueAt(int i) {
-        return values.get(i);
+        return entries[2 * Objects.checkIndex(i, size) + 1];
     }
 
     /** Receives one header of a guest's response that an adapter writes. */
@@ -137,18 +168,18 @@ public final class Headers {
      */
     public void writeEndToEnd(Writer writer) {
         java.util.Set<String> seen = new java.util.HashSet<>();
-        for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
+        for (int i = 0; i < size; i++) {
+            String name = entries[2 * i];
             if (!isHopByHop(name)) {
-                writer.write(name, values.get(i), seen.add(name));
+                writer.write(name, entries[2 * i + 1], seen.add(name));
             }
         }
     }
 
     public Headers copy() {
         Headers h = new Headers();
-        h.names.addAll(names);
-        h.values.addAll(values);
+        h.entries = size == 0 ? NONE : java.util.Arrays.copyOf(entries, 2 * size);
+        h.size = size;
         h.length = length;
         return h;
     }
@@ -156,11 +187,11 @@ public final class Headers {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("{");
-        for (int i = 0; i < names.size(); i++) {
+        for (int i = 0; i < size; i++) {
             if (i > 0) {
                 sb.append(", ");
             }
-            sb.append(names.get(i)).append(": ").append(values.get(i));
+            sb.append(entries[2 * i]).append(": ").append(entries[2 * i + 1]);
         }
         return sb.append('}').toString();
     }

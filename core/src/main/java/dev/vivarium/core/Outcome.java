@@ -1,7 +1,8 @@
 package dev.vivarium.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What the engine answers for one routed request: either the guest's response, or a failure with
@@ -52,7 +53,19 @@ public final class Outcome {
     private long contentLength = -1;
 
     /** Gives back the memory counted for the exchange's bodies; null once run (or if none). */
-    private final AtomicReference<Runnable> release = new AtomicReference<>();
+    @SuppressWarnings("unused") // through RELEASE
+    private volatile Runnable release;
+
+    private static final VarHandle RELEASE;
+
+    static {
+        try {
+            RELEASE =
+                    MethodHandles.lookup().findVarHandle(Outcome.class, "release", Runnable.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private Outcome(Kind kind, int status, Headers headers, byte[] body, String message) {
         if (!isFinalStatus(status)) {
@@ -169,7 +182,7 @@ public final class Outcome {
      * request's and response's bodies counted in {@code maxTotalMemory} until they are written.
      */
     public Outcome onRelease(Runnable release) {
-        this.release.set(release);
+        RELEASE.setVolatile(this, release);
         return this;
     }
 
@@ -178,7 +191,7 @@ public final class Outcome {
      * counted for its bodies is given back. Idempotent, thread-safe.
      */
     public void release() {
-        Runnable r = release.getAndSet(null);
+        Runnable r = (Runnable) RELEASE.getAndSet(this, (Runnable) null);
         if (r != null) {
             r.run();
         }

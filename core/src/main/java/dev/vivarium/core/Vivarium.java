@@ -439,7 +439,7 @@ public final class Vivarium implements AutoCloseable {
                             + options.outbound().maxHops()
                             + ")");
         }
-        request.headers().set("fastly-client-ip", List.of(request.clientAddress()));
+        request.headers().set("fastly-client-ip", request.clientAddress());
         Outcome outcome = dispatcher.dispatch(route, request, clientGone);
         switch (outcome.kind()) {
             case PANIC, TRAP, DEADLINE, LIMIT ->
@@ -509,15 +509,17 @@ public final class Vivarium implements AutoCloseable {
         Deployment d = route.deployment();
         IsolationOptions iso = options.isolation();
         return CallContext.builder(route.guestName(), request)
+                // built on the guest's first line: most requests never log
                 .guestLog(
-                        new GuestLog(
-                                LoggerFactory.getLogger("vivarium.guest." + d.id()),
-                                route.guestName(),
-                                request.path(),
-                                iso.logLines(),
-                                iso.logBytes(),
-                                d.log(),
-                                logs(d.id())))
+                        () ->
+                                new GuestLog(
+                                        LoggerFactory.getLogger("vivarium.guest." + d.id()),
+                                        route.guestName(),
+                                        request.path(),
+                                        iso.logLines(),
+                                        iso.logBytes(),
+                                        d.log(),
+                                        logs(d.id())))
                 .clock(clock)
                 .random(random)
                 .kv(route.deployment().kv())

@@ -90,12 +90,23 @@ final class ServletExchange implements ServerExchange {
 
     @Override
     public void readBody(BodySink body) throws IOException {
-        if (request.getContentLengthLong() != 0) {
+        long length = request.getContentLengthLong();
+        if (length != 0) {
             InputStream in = request.getInputStream();
-            byte[] buffer = new byte[8192];
-            for (int n; (n = in.read(buffer)) != -1; ) {
-                if (!body.append(ByteBuffer.wrap(buffer, 0, n))) {
+            // a GET has no Content-Length (-1) and nothing to read: no 8 KiB buffer for it
+            int first = in.read();
+            if (first != -1) {
+                byte[] buffer = new byte[length > 0 && length < 8192 ? (int) length : 8192];
+                buffer[0] = (byte) first;
+                int n = buffer.length > 1 ? in.read(buffer, 1, buffer.length - 1) : 0;
+                if (!body.append(ByteBuffer.wrap(buffer, 0, 1 + Math.max(n, 0)))) {
                     return;
+                }
+                while (n != -1) {
+                    n = in.read(buffer);
+                    if (n > 0 && !body.append(ByteBuffer.wrap(buffer, 0, n))) {
+                        return;
+                    }
                 }
             }
         }

@@ -34,6 +34,7 @@ public final class CallContext implements AutoCloseable {
             FunctionType.of(List.of(ValType.I32), List.of(ValType.I32));
     private static final FunctionType FREE_TYPE = FunctionType.of(List.of(ValType.I32), List.of());
     private static final RandomGenerator SHARED_RANDOM = new java.security.SecureRandom();
+    private static final byte[] NO_BODY = new byte[0];
 
     private final String guestName;
     private final GuestRequest request;
@@ -46,6 +47,9 @@ public final class CallContext implements AutoCloseable {
     private final long deadlineNanos;
     private final HostBuffers buffers;
     private GuestLog guestLog;
+
+    /** Builds {@link #guestLog} on first use, or null for the default; most requests never log. */
+    private final Supplier<GuestLog> guestLogFactory;
 
     /** Bytes counted in {@link #buffers} for this request: its request and response bodies. */
     private long requestBodyHeld;
@@ -66,7 +70,7 @@ public final class CallContext implements AutoCloseable {
 
     private int status = 200;
     private final Headers responseHeaders = new Headers();
-    private byte[] responseBody = new byte[0];
+    private byte[] responseBody = NO_BODY;
     private String panicMessage;
     private OutboundHandles outbound;
 
@@ -83,6 +87,7 @@ public final class CallContext implements AutoCloseable {
         this.buffers = b.buffers;
         this.log = b.log;
         this.guestLog = b.guestLog;
+        this.guestLogFactory = b.guestLogFactory;
         if (b.memory != null) {
             this.memory =
                     new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
@@ -99,6 +104,32 @@ public final class CallContext implements AutoCloseable {
         // a guest without memory may still call hostcalls that take no pointers
         this.memory =
                 instance.memory() == null ? null : new GuestMemory(instance.memory(), this::malloc);
+    }
+
+    /**
+     * Binds the context to the instance that runs this request, with the instance's {@link
+     * #instanceMemory} (null if it has no memory), so no per-request view is built.
+     */
+    public void bind(Instance instance, GuestMemory instanceMemory) {
+        this.instance = instance;
+        this.memory = instanceMemory;
+    }
+
+    /**
+     * The view of an instance's memory that hostcalls use, built once per instance: its allocator
+     * is the guest's malloc of whichever request {@code slot} holds (see {@link #bind(Instance,
+     * GuestMemory)}).
+     */
+    public static GuestMemory instanceMemory(Memory memory, Hostcalls.Slot slot) {
+        return new GuestMemory(
+                memory,
+                size -> {
+                    CallContext ctx = slot.current();
+                    if (ctx == null) {
+                        throw new HostcallTrap("no request to allocate guest memory for");
+                    }
+                    return ctx.malloc(size);
+                });
     }
 
     public GuestMemory memory() {
@@ -142,6 +173,9 @@ public final class CallContext implements AutoCloseable {
      * given to the builder, the default per-request budget with no deployment budget.
      */
     public GuestLog guestLog() {
+        if (guestLog == null && guestLogFactory != null) {
+            guestLog = guestLogFactory.get();
+        }
         if (guestLog == null) {
             guestLog =
                     new GuestLog(
@@ -260,8 +294,16 @@ public final class CallContext implements AutoCloseable {
         if (instance == null) {
             throw new HostcallTrap("no instance to register an allocator for");
         }
+        int known = memory == null ? -1 : memory.resolvedAllocator(mallocIndex, freeIndex);
+        if (known >= 0) {
+            this.mallocFunction = known;
+            return;
+        }
         this.mallocFunction = resolveTableFunction(mallocIndex, MALLOC_TYPE, "malloc");
         resolveTableFunction(freeIndex, FREE_TYPE, "free");
+        if (memory != null) {
+            memory.resolvedAllocator(mallocIndex, freeIndex, mallocFunction);
+        }
     }
 
     private int resolveTableFunction(int tableIndex, FunctionType expected, String what) {
@@ -308,7 +350,10 @@ public final class CallContext implements AutoCloseable {
         if (mallocFunction < 0) {
             return hostAllocate(size);
         }
-        long[] result = instance.getMachine().call(mallocFunction, new long[] {size});
+        // the memory view lives as long as the instance: its argument array is reused
+        long[] args = memory().mallocArgs;
+        args[0] = size;
+        long[] result = instance.getMachine().call(mallocFunction, args);
         int ptr = (int) result[0];
         if (ptr == 0) {
             throw new HostcallTrap("the guest's malloc(" + size + ") returned NULL");
@@ -400,6 +445,7 @@ public final class CallContext implements AutoCloseable {
         private HostBuffers buffers;
         private Logger log;
         private GuestLog guestLog;
+        private Supplier<GuestLog> guestLogFactory;
 
         private Builder(String guestName, GuestRequest request) {
             this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -457,6 +503,15 @@ public final class CallContext implements AutoCloseable {
         /** Where the guest's output goes, with the request's and deployment's budgets. */
         public Builder guestLog(GuestLog guestLog) {
             this.guestLog = guestLog;
+            return this;
+        }
+
+        /**
+         * Where the guest's output goes, built on its first line ({@link CallContext#guestLog()}):
+         * most requests never log, so most never pay for it.
+         */
+        public Builder guestLog(Supplier<GuestLog> factory) {
+            this.guestLogFactory = factory;
             return this;
         }
 

@@ -29,6 +29,36 @@ public final class GuestMemory {
         return memory;
     }
 
+    /**
+     * The guest malloc that {@code hostcall_init_mm(mallocIndex, freeIndex)} resolved to last, so
+     * an instance that registers the same allocator on every request (every SDK does) is checked
+     * once: this view lives as long as its instance, and the function table of an instance that is
+     * reused never changes ({@code GuestLoader}).
+     */
+    private int resolvedMallocIndex = -1;
+
+    /**
+     * The argument of a call to the guest's malloc ({@code CallContext}), reused: Chicory's machine
+     * reads it on entry, and an instance runs on one thread.
+     */
+    final long[] mallocArgs = new long[1];
+
+    private int resolvedFreeIndex = -1;
+    private int resolvedMalloc = -1;
+
+    /** The function {@code (mallocIndex, freeIndex)} resolved to before, or -1. */
+    int resolvedAllocator(int mallocIndex, int freeIndex) {
+        return mallocIndex == resolvedMallocIndex && freeIndex == resolvedFreeIndex
+                ? resolvedMalloc
+                : -1;
+    }
+
+    void resolvedAllocator(int mallocIndex, int freeIndex, int mallocFunction) {
+        resolvedMallocIndex = mallocIndex;
+        resolvedFreeIndex = freeIndex;
+        resolvedMalloc = mallocFunction;
+    }
+
     /** The memory's current size in bytes. */
     long size() {
         return (long) memory.pages() * Memory.PAGE_SIZE;
@@ -36,19 +66,26 @@ public final class GuestMemory {
 
     /** Checks that {@code [ptr, ptr + len)} lies in memory; both are unsigned 32-bit values. */
     public void check(int ptr, int len, String what) {
-        long start = Integer.toUnsignedLong(ptr);
-        long end = start + Integer.toUnsignedLong(len);
-        if (end > size()) {
-            throw new HostcallTrap(
-                    String.format(
-                            "%s at 0x%x (%d bytes) is outside guest memory of %d bytes",
-                            what, start, Integer.toUnsignedLong(len), size()));
+        if (!fits(ptr, len)) {
+            throw outside(what, ptr, len);
         }
+    }
+
+    /** Whether {@code [ptr, ptr + len)} lies in memory; both are unsigned 32-bit values. */
+    private boolean fits(int ptr, int len) {
+        return Integer.toUnsignedLong(ptr) + Integer.toUnsignedLong(len) <= size();
+    }
+
+    private HostcallTrap outside(String what, int ptr, int len) {
+        return new HostcallTrap(
+                String.format(
+                        "%s at 0x%x (%d bytes) is outside guest memory of %d bytes",
+                        what, Integer.toUnsignedLong(ptr), Integer.toUnsignedLong(len), size()));
     }
 
     public byte[] read(int ptr, int len, String what) {
         check(ptr, len, what);
-        return len == 0 ? new byte[0] : memory.readBytes(ptr, len);
+        return len == 0 ? NOTHING : memory.readBytes(ptr, len);
     }
 
     /** Reads UTF-8 text; invalid sequences become U+FFFD as the http crate would reject them. */
@@ -85,29 +122,57 @@ public final class GuestMemory {
      *     they hold more
      */
     public List<byte[]> readSlices(int ptr, int count, String what, long maxBytes, String limit) {
+        return readSlices(ptr, count, what, "", maxBytes, limit);
+    }
+
+    /**
+     * As {@link #readSlices(int, int, String, long, String)}, the description being {@code what +
+     * subject}, which is only put together for an error message.
+     */
+    public List<byte[]> readSlices(
+            int ptr, int count, String what, String subject, long maxBytes, String limit) {
         if (count < 0 || count > Integer.MAX_VALUE / SLICE_SIZE) {
-            throw new HostcallTrap(what + " has an impossible length " + count);
+            throw new HostcallTrap(what + subject + " has an impossible length " + count);
         }
-        check(ptr, count * SLICE_SIZE, what);
+        if (!fits(ptr, count * SLICE_SIZE)) {
+            throw outside(what + subject, ptr, count * SLICE_SIZE);
+        }
         long total = 0;
         for (int i = 0; i < count; i++) {
             int p = memory.readInt(ptr + i * SLICE_SIZE);
             int l = memory.readInt(ptr + i * SLICE_SIZE + 4);
-            check(p, l, what + "[" + i + "]");
+            if (!fits(p, l)) {
+                throw outside(what + subject + "[" + i + "]", p, l);
+            }
             total += Integer.toUnsignedLong(l);
         }
         if (total > maxBytes) {
             throw HostcallTrap.limit(
-                    what + " of " + total + " bytes exceed " + limit + " (" + maxBytes + " bytes)");
+                    what
+                            + subject
+                            + " of "
+                            + total
+                            + " bytes exceed "
+                            + limit
+                            + " ("
+                            + maxBytes
+                            + " bytes)");
+        }
+        if (count == 1) {
+            int l = memory.readInt(ptr + 4);
+            return List.of(l == 0 ? NOTHING : memory.readBytes(memory.readInt(ptr), l));
         }
         List<byte[]> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
+            // every slice was checked above, and nothing ran in the guest since
             int p = memory.readInt(ptr + i * SLICE_SIZE);
             int l = memory.readInt(ptr + i * SLICE_SIZE + 4);
-            out.add(read(p, l, what + "[" + i + "]"));
+            out.add(l == 0 ? NOTHING : memory.readBytes(p, l));
         }
         return out;
     }
+
+    private static final byte[] NOTHING = new byte[0];
 
     /** Reads {@code count} little-endian i32 values (e.g. pending-request handles). */
     public int[] readI32s(int ptr, int count, String what) {

@@ -41,11 +41,17 @@ final class HeaderCodec {
                 mem.readSlices(
                         valuesPtr,
                         valuesLen,
-                        "values of header " + name,
+                        "values of header ",
+                        name,
                         MAX_HEADER_BYTES - name.length(),
                         "the header limit");
         if (!isToken(name)) {
             return null;
+        }
+        if (raw.size() == 1) {
+            // the usual case, without a list to grow
+            String value = new String(raw.get(0), ISO_8859_1);
+            return isFieldValue(value) ? new Field(name, List.of(value)) : null;
         }
         List<String> values = new ArrayList<>(raw.size());
         for (byte[] v : raw) {

@@ -82,6 +82,13 @@ public final class Hostcalls {
     public static final class Slot {
         private CallContext current;
 
+        /**
+         * The result array of this instance's hostcalls, reused: Chicory's compiled code reads the
+         * value out of it as soon as the host function returns, and the instance runs on one
+         * thread.
+         */
+        private final long[] result = new long[1];
+
         public CallContext current() {
             return current;
         }
@@ -129,7 +136,14 @@ public final class Hostcalls {
                     }
                     try {
                         long r = body.call(ctx, args);
-                        return returns ? new long[] {r} : null;
+                        if (!returns) {
+                            return null;
+                        }
+                        // written after the call: a hostcall that calls the guest's malloc may
+                        // run other hostcalls of this instance first
+                        long[] out = slot.result;
+                        out[0] = r;
+                        return out;
                     } catch (HostcallTrap t) {
                         throw t.in(name);
                     } catch (NoMemoryException e) {

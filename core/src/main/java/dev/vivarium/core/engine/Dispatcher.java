@@ -30,6 +30,9 @@ public final class Dispatcher implements AutoCloseable {
     private final EngineMetrics metrics;
     private final UnaryOperator<Route> successor;
 
+    /** The arguments of {@code run} and {@code _initialize}: none, without a varargs array. */
+    private static final long[] NO_ARGS = new long[0];
+
     /** How many times one request may follow a replacement before it is answered 503. */
     private static final int MAX_HANDOVERS = 8;
 
@@ -174,12 +177,12 @@ public final class Dispatcher implements AutoCloseable {
             // idle instance this very request is about to use
             ctx.holdRequestBody();
             ran = true;
-            ctx.bind(instance.instance);
+            ctx.bind(instance.instance, instance.guestMemory);
             instance.slot.set(ctx);
             if (instance.initialize != null) {
-                instance.initialize.apply();
+                instance.initialize.apply(NO_ARGS);
             }
-            instance.run.apply();
+            instance.run.apply(NO_ARGS);
         } catch (Throwable t) {
             failure = t;
         } finally {

@@ -1,11 +1,17 @@
 package dev.vivarium.core.engine;
 
+import com.dylibso.chicory.runtime.ConstantEvaluators;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.ActiveDataSegment;
 import com.dylibso.chicory.wasm.types.DataSegment;
+import dev.vivarium.core.abi.CallContext;
+import dev.vivarium.core.abi.GuestMemory;
 import dev.vivarium.core.abi.Hostcalls;
+import java.util.ArrayList;
+import java.util.List;
 
 /** One Chicory instance with the slot its hostcalls read the current request from. */
 final class PooledInstance {
@@ -14,11 +20,27 @@ final class PooledInstance {
     final ExportFunction run;
     final ExportFunction initialize;
 
+    /**
+     * The instance's memory as hostcalls see it, its allocator the current request's ({@link
+     * CallContext#instanceMemory}); null if it has no memory. One per instance, not per request.
+     */
+    final GuestMemory guestMemory;
+
     /** Every global's value right after instantiation, before any request ran. */
     private final long[] globalLow;
 
     private final long[] globalHigh;
     private final DataSegment[] dataSegments;
+
+    /**
+     * The active data segments of memory 0 as instantiation wrote them: their offsets (evaluated
+     * once, they are constant: guests import no globals) and bytes. {@code DataSegment.data()}
+     * returns a copy on every call, and re-evaluating each offset allocates too, which made a Rust
+     * hello guest's reset allocate 11 KB per request.
+     */
+    private final int[] segmentOffsets;
+
+    private final byte[][] segmentBytes;
 
     /** Where its tables and globals are counted ({@link GuestModule#instanceOverhead()}). */
     private final MemoryBudget budget;
@@ -33,6 +55,26 @@ final class PooledInstance {
         this.run = instance.export("run");
         this.initialize = guest.hasInitialize() ? instance.export("_initialize") : null;
         this.dataSegments = guest.module().dataSection().dataSegments();
+        List<ActiveDataSegment> active = new ArrayList<>();
+        for (DataSegment d : dataSegments) {
+            if (d instanceof ActiveDataSegment a && a.index() == 0) {
+                active.add(a);
+            }
+        }
+        this.segmentOffsets = new int[active.size()];
+        this.segmentBytes = new byte[active.size()][];
+        for (int i = 0; i < segmentOffsets.length; i++) {
+            ActiveDataSegment a = active.get(i);
+            segmentOffsets[i] =
+                    (int)
+                            ConstantEvaluators.computeConstantValue(
+                                    instance, a.offsetInstructions())[0];
+            segmentBytes[i] = a.data();
+        }
+        this.guestMemory =
+                instance.memory() == null
+                        ? null
+                        : CallContext.instanceMemory(instance.memory(), slot);
         int globals = instance.globalCount();
         this.globalLow = new long[globals];
         this.globalHigh = new long[globals];
@@ -77,11 +119,16 @@ final class PooledInstance {
         Memory memory = instance.memory();
         // a replaced memory is new and all zero: zeroing it again would touch every page twice
         boolean fresh = memory instanceof ResettableMemory m && m.shrinkToInitial();
-        if (memory != null) {
-            if (!fresh) {
-                memory.zero();
-            }
+        if (fresh) {
+            // a new delegate: Chicory's initialize also gives it the segments memory.init reads
             memory.initialize(instance, dataSegments);
+        } else if (memory != null) {
+            memory.zero();
+            // what initialize writes, without copying each segment or evaluating its offset again
+            for (int i = 0; i < segmentOffsets.length; i++) {
+                byte[] bytes = segmentBytes[i];
+                memory.write(segmentOffsets[i], bytes, 0, bytes.length);
+            }
         }
         for (int i = 0; i < globalLow.length; i++) {
             GlobalInstance g = instance.global(i);

@@ -116,4 +116,32 @@ class ResetTest {
         assertEquals(dirty.globals(), state(used.instance).globals());
         assertArrayEquals(dirty.memory(), state(used.instance).memory());
     }
+
+    /**
+     * A reset after a request that grew memory replaces it; after one that did not, it is zeroed in
+     * place and its data segments written again (from copies taken at instantiation). Either way,
+     * in any order, the instance equals a new one byte for byte, and {@code memory.init} still
+     * finds its passive segment in a replaced memory.
+     */
+    @Test
+    void grownAndWrittenRequestsInAnyOrderEachResetToNew() throws Exception {
+        GuestModule guest =
+                GuestLoader.load(TestGuests.watFixtures().resolve("reset_grow_then_write.wat"), 16);
+        assertTrue(guest.resettable(), guest.resetBlocker());
+        InstancePool pool = new InstancePool(guest, 1, new MemoryBudget(1L << 30));
+        State fresh = state(pool.acquire().instance);
+        PooledInstance used = pool.acquire();
+        for (String export : List.of("write", "grow", "write", "write", "grow", "grow", "write")) {
+            used.instance.export(export).apply();
+            State dirty = state(used.instance);
+            assertEquals(export.equals("grow") ? 3 : 1, dirty.pages(), export);
+            assertNotEquals(fresh.globals(), dirty.globals(), export);
+            assertFalse(java.util.Arrays.equals(fresh.memory(), dirty.memory()), export);
+            used.reset();
+            State reset = state(used.instance);
+            assertEquals(fresh.pages(), reset.pages(), export);
+            assertEquals(fresh.globals(), reset.globals(), export);
+            assertArrayEquals(fresh.memory(), reset.memory(), export);
+        }
+    }
 }
