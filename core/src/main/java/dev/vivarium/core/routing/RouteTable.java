@@ -3,10 +3,7 @@ package dev.vivarium.core.routing;
 import dev.vivarium.core.config.ConfigurationException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -29,28 +26,30 @@ public final class RouteTable<T> {
     private record Entry<T>(RouteSpec spec, T target) {}
 
     /** The routes of one host (or of none): by exact path, and by prefix (without its "/*"). */
-    private static final class Bucket<T> {
-        static final Bucket<?> EMPTY = new Bucket<>(Map.of(), Map.of());
-
-        final Map<String, Entry<T>> exact;
-        final Map<String, Entry<T>> prefixes;
-
-        Bucket(Map<String, Entry<T>> exact, Map<String, Entry<T>> prefixes) {
-            this.exact = exact;
-            this.prefixes = prefixes;
-        }
-
-        @SuppressWarnings("unchecked")
+    private record Bucket<T>(ShardedMap<Entry<T>> exact, ShardedMap<Entry<T>> prefixes) {
         static <T> Bucket<T> empty() {
-            return (Bucket<T>) EMPTY;
+            return new Bucket<>(ShardedMap.empty(), ShardedMap.empty());
         }
 
         boolean isEmpty() {
             return exact.isEmpty() && prefixes.isEmpty();
         }
 
-        int size() {
-            return exact.size() + prefixes.size();
+        Entry<T> at(RouteSpec s) {
+            return (isPrefix(s) ? prefixes : exact).get(key(s));
+        }
+
+        Bucket<T> with(Entry<T> e) {
+            RouteSpec s = e.spec();
+            return isPrefix(s)
+                    ? new Bucket<>(exact, prefixes.with(key(s), e))
+                    : new Bucket<>(exact.with(key(s), e), prefixes);
+        }
+
+        Bucket<T> without(RouteSpec s) {
+            return isPrefix(s)
+                    ? new Bucket<>(exact, prefixes.without(key(s)))
+                    : new Bucket<>(exact.without(key(s)), prefixes);
         }
 
         Entry<T> match(String path) {
@@ -66,33 +65,17 @@ public final class RouteTable<T> {
             }
             return e;
         }
-    }
 
-    /** A bucket being changed: copies of its maps, made on first change. */
-    private static final class Edit<T> {
-        final Map<String, Entry<T>> exact;
-        final Map<String, Entry<T>> prefixes;
-
-        Edit(Bucket<T> b) {
-            this.exact = new HashMap<>(b.exact);
-            this.prefixes = new HashMap<>(b.prefixes);
-        }
-
-        Map<String, Entry<T>> mapFor(RouteSpec s) {
-            return isPrefix(s) ? prefixes : exact;
-        }
-
-        Bucket<T> done() {
-            return exact.isEmpty() && prefixes.isEmpty()
-                    ? Bucket.empty()
-                    : new Bucket<>(exact, prefixes); // never changed again
+        void addTo(List<Entry<T>> all) {
+            all.addAll(exact.values());
+            all.addAll(prefixes.values());
         }
     }
 
-    private final Map<String, Bucket<T>> exactHosts;
-    private final Map<String, Bucket<T>> wildcardHosts;
-    private final Bucket<T> anyHost;
-    private final int size;
+    private ShardedMap<Bucket<T>> exactHosts;
+    private ShardedMap<Bucket<T>> wildcardHosts;
+    private Bucket<T> anyHost;
+    private int size;
 
     /** Every route, most specific first: sorted once someone asks (listings, not requests). */
     private volatile List<Entry<T>> sorted;
@@ -101,93 +84,66 @@ public final class RouteTable<T> {
      * @throws ConfigurationException if two routes match the same requests (same host and path)
      */
     public RouteTable(List<RouteSpec> routes, Function<RouteSpec, T> target) {
-        this(Map.of(), Map.of(), Bucket.empty(), 0, List.of(), routes, target);
+        this(ShardedMap.empty(), ShardedMap.empty(), Bucket.empty(), 0, List.of(), routes, target);
     }
 
+    /** Its fields are set here and never changed after: the table is immutable once built. */
     private RouteTable(
-            Map<String, Bucket<T>> exactHosts,
-            Map<String, Bucket<T>> wildcardHosts,
+            ShardedMap<Bucket<T>> exactHosts,
+            ShardedMap<Bucket<T>> wildcardHosts,
             Bucket<T> anyHost,
             int size,
             Collection<RouteSpec> remove,
             Collection<RouteSpec> add,
             Function<RouteSpec, T> target) {
-        Map<String, Edit<T>> exactEdits = new HashMap<>();
-        Map<String, Edit<T>> wildcardEdits = new HashMap<>();
-        Edit<T>[] anyEdit = newEdits();
+        this.exactHosts = exactHosts;
+        this.wildcardHosts = wildcardHosts;
+        this.anyHost = anyHost;
+        this.size = size;
         for (RouteSpec s : remove) {
-            Edit<T> e =
-                    edit(s, exactHosts, wildcardHosts, anyHost, exactEdits, wildcardEdits, anyEdit);
-            Map<String, Entry<T>> m = e.mapFor(s);
-            Entry<T> old = m.get(key(s));
+            Bucket<T> b = bucket(s);
+            Entry<T> old = b == null ? null : b.at(s);
             if (old != null && old.spec().equals(s)) {
-                m.remove(key(s));
-                size--;
+                store(s, b.without(s));
+                this.size--;
             }
         }
         for (RouteSpec s : add) {
-            Edit<T> e =
-                    edit(s, exactHosts, wildcardHosts, anyHost, exactEdits, wildcardEdits, anyEdit);
-            Map<String, Entry<T>> m = e.mapFor(s);
-            Entry<T> old = m.putIfAbsent(key(s), new Entry<>(s, target.apply(s)));
+            Bucket<T> b = bucket(s);
+            if (b == null) {
+                b = Bucket.empty();
+            }
+            Entry<T> old = b.at(s);
             if (old != null) {
                 throw new ConfigurationException(
                         "routes '" + old.spec() + "' and '" + s + "' match the same requests");
             }
-            size++;
+            store(s, b.with(new Entry<>(s, target.apply(s))));
+            this.size++;
         }
-        this.exactHosts = applied(exactHosts, exactEdits);
-        this.wildcardHosts = applied(wildcardHosts, wildcardEdits);
-        this.anyHost = anyEdit[0] == null ? anyHost : anyEdit[0].done();
-        this.size = size;
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> Edit<T>[] newEdits() {
-        return (Edit<T>[]) new Edit<?>[1];
-    }
-
-    private static <T> Edit<T> edit(
-            RouteSpec s,
-            Map<String, Bucket<T>> exactHosts,
-            Map<String, Bucket<T>> wildcardHosts,
-            Bucket<T> anyHost,
-            Map<String, Edit<T>> exactEdits,
-            Map<String, Edit<T>> wildcardEdits,
-            Edit<T>[] anyEdit) {
+    /** The group of routes with {@code s}'s host, or null. */
+    private Bucket<T> bucket(RouteSpec s) {
         String host = s.host();
         if (host == null) {
-            if (anyEdit[0] == null) {
-                anyEdit[0] = new Edit<>(anyHost);
-            }
-            return anyEdit[0];
+            return anyHost;
         }
-        if (host.startsWith("*.")) {
-            String suffix = host.substring(1);
-            return wildcardEdits.computeIfAbsent(
-                    suffix, k -> new Edit<>(wildcardHosts.getOrDefault(k, Bucket.empty())));
-        }
-        return exactEdits.computeIfAbsent(
-                host, k -> new Edit<>(exactHosts.getOrDefault(k, Bucket.empty())));
+        return host.startsWith("*.") ? wildcardHosts.get(host.substring(1)) : exactHosts.get(host);
     }
 
-    /** {@code buckets} with the edited ones replaced (and emptied ones gone); shared if none. */
-    private static <T> Map<String, Bucket<T>> applied(
-            Map<String, Bucket<T>> buckets, Map<String, Edit<T>> edits) {
-        if (edits.isEmpty()) {
-            return buckets;
+    /** Replaces the group of routes with {@code s}'s host (only while being built). */
+    private void store(RouteSpec s, Bucket<T> b) {
+        String host = s.host();
+        if (host == null) {
+            anyHost = b;
+        } else if (host.startsWith("*.")) {
+            String suffix = host.substring(1);
+            wildcardHosts =
+                    b.isEmpty() ? wildcardHosts.without(suffix) : wildcardHosts.with(suffix, b);
+        } else {
+            exactHosts = b.isEmpty() ? exactHosts.without(host) : exactHosts.with(host, b);
         }
-        Map<String, Bucket<T>> out = new HashMap<>(buckets);
-        edits.forEach(
-                (k, e) -> {
-                    Bucket<T> b = e.done();
-                    if (b.isEmpty()) {
-                        out.remove(k);
-                    } else {
-                        out.put(k, b);
-                    }
-                });
-        return Collections.unmodifiableMap(out);
     }
 
     private static boolean isPrefix(RouteSpec s) {
@@ -257,17 +213,8 @@ public final class RouteTable<T> {
      * requests), or null.
      */
     public RouteSpec sameRequests(RouteSpec spec) {
-        String host = spec.host();
-        Bucket<T> b =
-                host == null
-                        ? anyHost
-                        : host.startsWith("*.")
-                                ? wildcardHosts.get(host.substring(1))
-                                : exactHosts.get(host);
-        if (b == null) {
-            return null;
-        }
-        Entry<T> e = (isPrefix(spec) ? b.prefixes : b.exact).get(key(spec));
+        Bucket<T> b = bucket(spec);
+        Entry<T> e = b == null ? null : b.at(spec);
         return e == null ? null : e.spec();
     }
 
@@ -280,22 +227,13 @@ public final class RouteTable<T> {
         List<Entry<T>> s = sorted;
         if (s == null) {
             List<Entry<T>> all = new ArrayList<>(size);
-            for (Bucket<T> b : exactHosts.values()) {
-                addAll(all, b);
-            }
-            for (Bucket<T> b : wildcardHosts.values()) {
-                addAll(all, b);
-            }
-            addAll(all, anyHost);
+            exactHosts.values().forEach(b -> b.addTo(all));
+            wildcardHosts.values().forEach(b -> b.addTo(all));
+            anyHost.addTo(all);
             all.sort((a, b) -> RouteSpec.mostSpecificFirst(a.spec(), b.spec()));
             sorted = s = List.copyOf(all);
         }
         return s;
-    }
-
-    private static <T> void addAll(List<Entry<T>> all, Bucket<T> b) {
-        all.addAll(b.exact.values());
-        all.addAll(b.prefixes.values());
     }
 
     /** Every route, most specific first. */

@@ -83,7 +83,7 @@ class RouteTableScaleTest {
         Random random = new Random(17);
         String[] hosts = {"d%d.apps.test", "x.d%d.apps.test", "q.eu.apps.test", "other", null};
         String[] paths = {"/d%d", "/d%d/", "/d%d/exact", "/d%d/a/b", "/d%d/a/b/c", "/", "/x"};
-        for (int i = 0; i < 2_000; i++) {
+        for (int i = 0; i < 600; i++) {
             int d = random.nextInt(10_050);
             String hostForm = hosts[random.nextInt(hosts.length)];
             String host = hostForm == null ? null : String.format(hostForm, d);
@@ -103,7 +103,7 @@ class RouteTableScaleTest {
         assertEquals("h9999.wasm", t.match("d9999.apps.test", "/"));
 
         // remove every other deployment's two routes, one deployment at a time
-        List<RouteSpec> kept = new ArrayList<>(routes);
+        java.util.Set<RouteSpec> kept = new java.util.LinkedHashSet<>(routes);
         RouteTable<String> before = t;
         for (int i = 0; i < 10_000; i += 2) {
             List<RouteSpec> gone =
@@ -119,7 +119,7 @@ class RouteTableScaleTest {
         assertEquals("all.wasm", t.match(null, "/d42/x"));
         assertEquals("e40.wasm", t.match(null, "/d40/exact"), "its other routes stay");
         assertEquals("h43.wasm", t.match("d43.apps.test", "/"));
-        List<RouteSpec> keptSorted = sorted(kept);
+        List<RouteSpec> keptSorted = sorted(new ArrayList<>(kept));
         for (int i = 0; i < 200; i++) {
             String path = "/d" + (i * 37 % 10_000) + "/a/b/c";
             assertEquals(reference(keptSorted, null, path), t.match(null, path), path);
