@@ -44,7 +44,9 @@ public final class ScaleBench {
 
     private ScaleBench() {}
 
-    /** A small WAT hello guest; {@code variant} makes its bytes (and its compiled module) its own. */
+    /**
+     * A small WAT hello guest; {@code variant} makes its bytes (and its compiled module) its own.
+     */
     static String guest(int variant) {
         String body = String.format(Locale.ROOT, "Hello, world! %05d", variant);
         return "(module\n"
@@ -88,7 +90,7 @@ public final class ScaleBench {
         vivarium.setSetting("deployments.maxConcurrentUploads", "4");
         String idle = System.getenv("SCALE_POOL_IDLE_TIMEOUT");
         if (idle != null && !idle.isBlank()) {
-            vivarium.setSetting("pool.idleTimeout", idle);
+            vivarium.setSetting("poolIdleTimeout", idle);
         }
         server.setHandler(vivarium);
         server.start();
@@ -101,7 +103,7 @@ public final class ScaleBench {
                 "%-11s %10s %10s %9s %11s %11s %7s %11s %11s %7s %11s%n",
                 "deployments",
                 "heap MB",
-                "per dep KB",
+                "KB/added",
                 "upload/s",
                 "rand p50 ms",
                 "rand p99 ms",
@@ -117,7 +119,7 @@ public final class ScaleBench {
                         .version(HttpClient.Version.HTTP_1_1)
                         .build();
         Path lua = dir.resolve("random.lua");
-        double baseHeap = heapAfterGc();
+        double lastHeap = heapAfterGc();
         double firstRandom = 0;
         double firstFixed = 0;
         int have = 0;
@@ -129,7 +131,15 @@ public final class ScaleBench {
                 int added = step - have;
                 have = step;
                 double heap = heapAfterGc();
+                if (step == steps.get(steps.size() - 1) && System.getenv("SCALE_HISTO") != null) {
+                    System.out.println(histogram(25));
+                }
                 Files.writeString(lua, luaScript(step));
+                if (firstRandom == 0) {
+                    // JIT warm-up, so the first step's figures are not those of a cold JVM
+                    wrk(base + "/", lua, seconds, connections);
+                    wrk(base + "/d0/hello", null, seconds, connections);
+                }
                 double[] random = wrk(base + "/", lua, seconds, connections);
                 double[] fixed = wrk(base + "/d0/hello", null, seconds, connections);
                 if (firstRandom == 0) {
@@ -141,7 +151,7 @@ public final class ScaleBench {
                         "%-11d %10.1f %10.1f %9.0f %11.3f %11.3f %7.2f %11.3f %11.3f %7.2f %11d%n",
                         step,
                         heap / 1e6,
-                        step == 0 ? 0 : (heap - baseHeap) / step / 1e3,
+                        (heap - lastHeap) / Math.max(1, added) / 1e3,
                         added / Math.max(uploadSeconds, 1e-9),
                         random[0],
                         random[1],
@@ -150,6 +160,7 @@ public final class ScaleBench {
                         fixed[1],
                         fixed[0] / firstFixed,
                         classes().getLoadedClassCount());
+                lastHeap = heap;
             }
             String wait = System.getenv("SCALE_IDLE_WAIT");
             if (wait != null && !wait.isBlank()) {
@@ -271,11 +282,12 @@ public final class ScaleBench {
             Matcher m = PERCENTILE.matcher(line);
             if (m.matches()) {
                 double v = Double.parseDouble(m.group(2));
-                v = switch (m.group(3)) {
-                    case "us" -> v / 1000;
-                    case "s" -> v * 1000;
-                    default -> v;
-                };
+                v =
+                        switch (m.group(3)) {
+                            case "us" -> v / 1000;
+                            case "s" -> v * 1000;
+                            default -> v;
+                        };
                 r[m.group(1).equals("50") ? 0 : 1] = v;
             }
         }
@@ -298,6 +310,20 @@ public final class ScaleBench {
             last = used;
         }
         return last;
+    }
+
+    /** The top of the heap's class histogram (live objects), as {@code jmap -histo:live}. */
+    private static String histogram(int lines) throws Exception {
+        String h =
+                (String)
+                        ManagementFactory.getPlatformMBeanServer()
+                                .invoke(
+                                        new javax.management.ObjectName(
+                                                "com.sun.management:type=DiagnosticCommand"),
+                                        "gcClassHistogram",
+                                        new Object[] {new String[0]},
+                                        new String[] {String[].class.getName()});
+        return String.join("\n", h.lines().limit(lines + 3).toList());
     }
 
     private static ClassLoadingMXBean classes() {
