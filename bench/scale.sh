@@ -5,7 +5,8 @@
 # request has run on the new ones yet: their pools are empty), the KB each added deployment
 # costs, the upload rate, and wrk's p50/p99 for hello requests to random deployments (half by host
 # name dN.scale.test, half by path /dN/hello) and to a fixed one, with each p50's ratio to the
-# first step's. Every deployment has two routes (ID.DOMAIN/* and /dN/*); the modules come in
+# first step's; each step first runs the random requests once unmeasured (JIT, and an instance in
+# the pools they reach: the measured run is routing and running, not building). Every deployment has two routes (ID.DOMAIN/* and /dN/*); the modules come in
 # DISTINCT variants (default 10), so uploads of the same bytes share one compiled module.
 # The pools the requests filled shrink back to zero after poolIdleTimeout (5s here): the last
 # line is the heap and the guest memory held once they did.

@@ -135,9 +135,11 @@ public final class ScaleBench {
                     System.out.println(histogram(25));
                 }
                 Files.writeString(lua, luaScript(step));
+                // warm-up: the JIT (first step), and an instance in the pool of every deployment
+                // the measured run will call, so that each step measures routing and running, not
+                // the first request of each deployment (which builds its instance)
+                wrk(base + "/", lua, seconds, connections);
                 if (firstRandom == 0) {
-                    // JIT warm-up, so the first step's figures are not those of a cold JVM
-                    wrk(base + "/", lua, seconds, connections);
                     wrk(base + "/d0/hello", null, seconds, connections);
                 }
                 double[] random = wrk(base + "/", lua, seconds, connections);
