@@ -49,6 +49,9 @@ etc/vivarium.xml
 ## Idle instances kept per guest, ready for the next request (0: a new instance per request). Default: 2 × CPUs (at least 2).
 # jetty.vivarium.poolSize=8
 
+## How long a guest's idle instances are kept once no request takes one; then they are dropped, and the next request builds one.
+# jetty.vivarium.poolIdleTimeout=60s
+
 ## Largest request body given to a guest; larger requests get 413.
 # jetty.vivarium.maxRequestBodySize=8MB
 

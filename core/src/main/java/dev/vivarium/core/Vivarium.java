@@ -126,6 +126,7 @@ public final class Vivarium implements AutoCloseable {
                         b.repository != null ? b.repository : repository(options.uploads()));
         GuestWatcher watcher = null;
         try {
+            registry.trimIdlePools(options.poolIdleTimeout());
             registry.publishConfigured(registry.prepare(configured));
             watcher =
                     options.watchGuests() && !options.routes().isEmpty()
@@ -193,11 +194,15 @@ public final class Vivarium implements AutoCloseable {
         }
 
         @Override
-        public InstancePool pool(GuestModule guest) {
+        public InstancePool pool(GuestModule guest, DeploymentCandidate.Source source) {
             InstancePool pool = new InstancePool(guest, options.poolSize(), memory);
             try {
                 // a module that cannot be instantiated (a data segment past its memory) fails here
-                pool.warm(options.poolSize());
+                if (source == DeploymentCandidate.Source.SETTINGS) {
+                    pool.warm(options.poolSize());
+                } else {
+                    pool.checkInstantiates();
+                }
             } catch (RuntimeException | Error e) {
                 pool.close();
                 throw e;
@@ -347,7 +352,7 @@ public final class Vivarium implements AutoCloseable {
                 "deployments",
                 new Health.Check(
                         started && !closed,
-                        deployments + " deployments, " + registry.routes().size() + " routes"));
+                        deployments + " deployments, " + registry.routeCount() + " routes"));
         KvHealth kv = kvStores.health();
         checks.put(
                 "kv",

@@ -41,6 +41,7 @@ public final class VivariumOptions {
     private final boolean watchGuests;
     private final Duration deadline;
     private final int poolSize;
+    private final Duration poolIdleTimeout;
     private final long maxRequestBodySize;
     private final long maxResponseBodySize;
     private final int maxMemoryPages;
@@ -66,6 +67,7 @@ public final class VivariumOptions {
         this.watchGuests = b.watchGuests;
         this.deadline = b.deadline;
         this.poolSize = b.poolSize;
+        this.poolIdleTimeout = b.poolIdleTimeout;
         this.maxRequestBodySize = b.maxRequestBodySize;
         this.maxResponseBodySize = b.maxResponseBodySize;
         this.maxMemoryPages = b.maxMemoryPages;
@@ -112,6 +114,7 @@ public final class VivariumOptions {
         if (s.isSet(VivariumSettings.POOL_SIZE)) {
             b.poolSize(s.get(VivariumSettings.POOL_SIZE));
         }
+        b.poolIdleTimeout(s.get(VivariumSettings.POOL_IDLE_TIMEOUT));
         b.maxRequestBodySize(s.get(VivariumSettings.MAX_REQUEST_BODY_SIZE));
         b.maxResponseBodySize(s.get(VivariumSettings.MAX_RESPONSE_BODY_SIZE));
         b.maxMemoryPages(s.get(VivariumSettings.MAX_MEMORY_PAGES));
@@ -155,6 +158,11 @@ public final class VivariumOptions {
 
     public int poolSize() {
         return poolSize;
+    }
+
+    /** How long a pool keeps idle instances once no request takes one ({@code poolIdleTimeout}). */
+    public Duration poolIdleTimeout() {
+        return poolIdleTimeout;
     }
 
     public long maxRequestBodySize() {
@@ -245,6 +253,7 @@ public final class VivariumOptions {
         private boolean watchGuests;
         private Duration deadline = DEFAULT_DEADLINE;
         private int poolSize = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+        private Duration poolIdleTimeout = VivariumSettings.POOL_IDLE_TIMEOUT.defaultParsed();
         private long maxRequestBodySize = DEFAULT_MAX_BODY;
         private long maxResponseBodySize = DEFAULT_MAX_BODY;
         private int maxMemoryPages = DEFAULT_MAX_MEMORY_PAGES;
@@ -320,6 +329,16 @@ public final class VivariumOptions {
                 throw Settings.bad("poolSize", String.valueOf(poolSize), "0 or more");
             }
             this.poolSize = poolSize;
+            return this;
+        }
+
+        /** How long idle instances are kept once no request takes one; more than zero. */
+        public Builder poolIdleTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw Settings.bad(
+                        "poolIdleTimeout", String.valueOf(timeout), "a duration greater than zero");
+            }
+            this.poolIdleTimeout = timeout;
             return this;
         }
 

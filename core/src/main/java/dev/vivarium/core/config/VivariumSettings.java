@@ -123,6 +123,15 @@ public final class VivariumSettings {
                             .defaultText("2 × CPUs (at least 2)")
                             .example("8"));
 
+    public static final Setting<Duration> POOL_IDLE_TIMEOUT =
+            declare(
+                    Setting.of(
+                            "poolIdleTimeout",
+                            Kind.duration(),
+                            "60s",
+                            "how long a guest's idle instances are kept once no request takes one;"
+                                    + " then they are dropped, and the next request builds one"));
+
     public static final Setting<Long> MAX_REQUEST_BODY_SIZE =
             declare(
                     Setting.of(

@@ -14,8 +14,11 @@ public interface DeploymentBinder {
     /** Where a route's guest may send requests; throws ConfigurationException if invalid. */
     OutboundPolicy policy(RouteSpec spec);
 
-    /** A pool for a guest, warmed. */
-    InstancePool pool(GuestModule guest);
+    /**
+     * A pool for a guest: a configured deployment's warmed, an uploaded one's empty (its guest
+     * instantiated once to check it can be), so that thousands of idle uploads hold no instance.
+     */
+    InstancePool pool(GuestModule guest, DeploymentCandidate.Source source);
 
     /**
      * The deployment that routes of one candidate share: its store and its shares (admission,

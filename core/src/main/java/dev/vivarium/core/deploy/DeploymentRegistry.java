@@ -1,6 +1,7 @@
 package dev.vivarium.core.deploy;
 
 import dev.vivarium.core.config.ConfigurationException;
+import dev.vivarium.core.deploy.DeploymentCandidate.Source;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
 import dev.vivarium.core.engine.Route;
@@ -59,6 +60,12 @@ public final class DeploymentRegistry implements AutoCloseable {
     private final java.util.concurrent.ScheduledFuture<?> expiry;
     private volatile RouteTable<Route> table = new RouteTable<>(List.of(), s -> null);
     private volatile List<LiveDeployment> snapshot = List.of();
+
+    /** The published deployments by id, read without locking; changed under the lock. */
+    private final Map<String, LiveDeployment> published =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private volatile int uploadedCount;
     private volatile Map<String, Assets> assets = Map.of();
     private RepositorySync sync;
     private boolean closed;
@@ -82,6 +89,29 @@ public final class DeploymentRegistry implements AutoCloseable {
         this.expiry =
                 jobs.scheduleWithFixedDelay(
                         () -> safely("expiring deployments", this::expire), 1, 1, SEC);
+    }
+
+    /**
+     * Drops the idle instances of every pool that no request took one from for {@code idle} ({@code
+     * poolIdleTimeout}), checking a few times per {@code idle} and at least once a second: a
+     * deployment nobody calls holds no instance, whatever the number of deployments.
+     */
+    public void trimIdlePools(Duration idle) {
+        long nanos = idle.toNanos();
+        long period = Math.max(50, Math.min(1000, idle.toMillis() / 4));
+        jobs.scheduleWithFixedDelay(
+                () ->
+                        safely(
+                                "dropping idle instances",
+                                () -> {
+                                    long now = System.nanoTime();
+                                    for (InstancePool p : pools()) {
+                                        p.trimIfIdle(now, nanos);
+                                    }
+                                }),
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Whether the job that expires deployments is still scheduled (for the health check). */
@@ -111,7 +141,7 @@ public final class DeploymentRegistry implements AutoCloseable {
                 for (DeploymentCandidate.Binding b : c.bindings()) {
                     InstancePool pool = pools.get(b.guest());
                     if (pool == null) {
-                        pool = binder.pool(b.guest());
+                        pool = binder.pool(b.guest(), c.source());
                         pools.put(b.guest(), pool);
                     }
                     ps.add(pool);
@@ -184,8 +214,9 @@ public final class DeploymentRegistry implements AutoCloseable {
                 continue;
             }
             KvStore store = old.routes().get(0).deployment().kv();
-            live.put(id, bound(p, store));
-            publish();
+            LiveDeployment next = bound(p, store);
+            live.put(id, next);
+            publish(old, next);
             retirement.retire(old, "reloaded", Retirement.reloadGrace(old));
             LOG.info("reloaded deployment {}: {}", id, p.candidate().bindings().get(0).spec());
         }
@@ -207,15 +238,16 @@ public final class DeploymentRegistry implements AutoCloseable {
      * @throws ConfigurationException saying which routes match the same requests
      */
     public synchronized void checkFits(String id, List<RouteSpec> specs) {
-        List<RouteSpec> all = new ArrayList<>();
-        live.forEach(
-                (other, l) -> {
-                    if (!other.equals(id)) {
-                        l.routes().forEach(r -> all.add(r.spec()));
-                    }
-                });
-        all.addAll(specs);
-        new RouteTable<>(all, s -> s);
+        // the published table is the live routes: a route of another deployment with the same
+        // host and path would take the same requests (routes never overlap otherwise)
+        new RouteTable<>(specs, s -> s);
+        for (RouteSpec spec : specs) {
+            RouteSpec other = table.sameRequests(spec);
+            if (other != null && !other.id().equals(id)) {
+                throw new ConfigurationException(
+                        "routes '" + other + "' and '" + spec + "' match the same requests");
+            }
+        }
     }
 
     /**
@@ -244,7 +276,7 @@ public final class DeploymentRegistry implements AutoCloseable {
             }
             LiveDeployment next = bindUpload(p, true);
             live.put(c.id(), next);
-            publish();
+            publish(old, next);
             if (old != null) {
                 retire(old, "replaced");
             }
@@ -327,11 +359,19 @@ public final class DeploymentRegistry implements AutoCloseable {
         return new LiveDeployment(c, List.copyOf(routes), identitySet(p.pools()));
     }
 
+    /** Publishes every live deployment anew (at start and at close). */
     void publish() {
         Map<RouteSpec, Route> all = new LinkedHashMap<>();
         live.values().forEach(l -> l.routes().forEach(r -> all.put(r.spec(), r)));
         table = new RouteTable<>(new ArrayList<>(all.keySet()), all::get);
+        published.keySet().retainAll(live.keySet());
+        published.putAll(live);
         snapshot = List.copyOf(live.values());
+        uploadedCount =
+                (int)
+                        live.values().stream()
+                                .filter(l -> l.candidate().source() == Source.UPLOAD)
+                                .count();
         Map<String, Assets> a = new java.util.HashMap<>();
         live.forEach(
                 (id, l) -> {
@@ -340,6 +380,44 @@ public final class DeploymentRegistry implements AutoCloseable {
                     }
                 });
         assets = Map.copyOf(a);
+    }
+
+    /**
+     * Publishes one change of {@code live}: deployment {@code removed}'s routes go, {@code added}'s
+     * come (either may be null; both for a replacement). Only the routes of those two are touched,
+     * so publishing one deployment costs the same beside 10 others or 10,000.
+     */
+    void publish(LiveDeployment removed, LiveDeployment added) {
+        Map<RouteSpec, Route> adding = new LinkedHashMap<>();
+        if (added != null) {
+            added.routes().forEach(r -> adding.put(r.spec(), r));
+        }
+        List<RouteSpec> removing =
+                removed == null ? List.of() : removed.routes().stream().map(Route::spec).toList();
+        table = table.with(removing, adding.keySet(), adding::get);
+        if (removed != null && added == null) {
+            published.remove(removed.candidate().id(), removed);
+        }
+        if (added != null) {
+            published.put(added.candidate().id(), added);
+        }
+        snapshot = List.copyOf(live.values());
+        uploadedCount += uploads(added) - uploads(removed);
+        if (removed != null && removed.candidate().assets() != null
+                || added != null && added.candidate().assets() != null) {
+            Map<String, Assets> a = new java.util.HashMap<>(assets);
+            if (removed != null) {
+                a.remove(removed.candidate().id());
+            }
+            if (added != null && added.candidate().assets() != null) {
+                a.put(added.candidate().id(), added.candidate().assets());
+            }
+            assets = Map.copyOf(a);
+        }
+    }
+
+    private static int uploads(LiveDeployment l) {
+        return l != null && l.candidate().source() == Source.UPLOAD ? 1 : 0;
     }
 
     /** Stops a deployment that no longer takes requests: its requests, then its pools. */
@@ -443,7 +521,7 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     private void unpublish(LiveDeployment l, String why) {
         live.remove(l.candidate().id());
-        publish();
+        publish(l, null);
         retire(l, why);
         binder.removed(l.candidate().id());
     }
@@ -497,15 +575,13 @@ public final class DeploymentRegistry implements AutoCloseable {
      * or its new version routes other paths). Never waits for a lock.
      */
     public Route successor(Route old) {
-        String id = old.deployment().id();
-        for (LiveDeployment l : snapshot) {
-            if (l.candidate().id().equals(id)) {
-                for (Route r : l.routes()) {
-                    if (r != old
-                            && Objects.equals(r.spec().host(), old.spec().host())
-                            && r.spec().path().equals(old.spec().path())) {
-                        return r;
-                    }
+        LiveDeployment l = published.get(old.deployment().id());
+        if (l != null) {
+            for (Route r : l.routes()) {
+                if (r != old
+                        && Objects.equals(r.spec().host(), old.spec().host())
+                        && r.spec().path().equals(old.spec().path())) {
+                    return r;
                 }
             }
         }
@@ -557,20 +633,32 @@ public final class DeploymentRegistry implements AutoCloseable {
 
     /** How many deployments are uploaded now. */
     public int countUploaded() {
-        return (int)
-                snapshot.stream()
-                        .filter(l -> l.candidate().source() == DeploymentCandidate.Source.UPLOAD)
-                        .count();
+        return uploadedCount;
     }
 
     /** Whether {@code id} is a configured deployment's. */
     public boolean isConfigured(String id) {
-        return snapshot.stream()
-                .anyMatch(
-                        l ->
-                                l.candidate().id().equals(id)
-                                        && l.candidate().source()
-                                                == DeploymentCandidate.Source.SETTINGS);
+        LiveDeployment l = published.get(id);
+        return l != null && l.candidate().source() == Source.SETTINGS;
+    }
+
+    /** Whether {@code id} is an uploaded deployment's; never waits for a lock. */
+    public boolean isUploaded(String id) {
+        LiveDeployment l = published.get(id);
+        return l != null && l.candidate().source() == Source.UPLOAD;
+    }
+
+    /**
+     * Uploaded deployment {@code id}'s entries (one per route), or null; never waits for a lock.
+     */
+    public DeploymentInfo uploaded(String id) {
+        LiveDeployment l = published.get(id);
+        return l == null || l.candidate().source() != Source.UPLOAD ? null : l.infos().get(0);
+    }
+
+    /** How many routes are published. */
+    public int routeCount() {
+        return table.size();
     }
 
     /** The routes of one source's deployments. */

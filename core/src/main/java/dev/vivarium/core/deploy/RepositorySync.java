@@ -63,7 +63,6 @@ final class RepositorySync implements AutoCloseable {
             }
             Instant now = registry.clock.instant();
             List<LiveDeployment> replaced = new java.util.ArrayList<>();
-            boolean changed = false;
             Set<String> seen = new HashSet<>();
             for (DeploymentRecord r : kept) {
                 seen.add(r.id());
@@ -71,16 +70,13 @@ final class RepositorySync implements AutoCloseable {
                 if (l != null && r.equals(l.candidate().record())) {
                     continue;
                 }
-                changed |= restore(r, l, now, replaced);
+                restore(r, l, now, replaced);
             }
             for (LiveDeployment l : List.copyOf(registry.live.values())) {
                 String id = l.candidate().id();
                 if (l.candidate().source() == Source.UPLOAD && !seen.contains(id)) {
                     registry.forget(id, "removed elsewhere");
                 }
-            }
-            if (changed) {
-                registry.publish();
             }
             // only once the new versions are published: a request that was waiting for an old
             // version then finds its successor (DeploymentRegistry.successor)
@@ -127,6 +123,7 @@ final class RepositorySync implements AutoCloseable {
                 throw e;
             }
             registry.live.put(id, next);
+            registry.publish(current, next);
             if (current != null) {
                 replaced.add(current);
             }

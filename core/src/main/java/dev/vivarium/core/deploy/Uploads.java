@@ -6,6 +6,7 @@ import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.engine.ModuleCache;
 import dev.vivarium.core.engine.Route;
 import dev.vivarium.core.kv.KvUnavailableException;
 import dev.vivarium.core.routing.RouteSpec;
@@ -50,6 +51,10 @@ public final class Uploads implements AutoCloseable {
     private final Semaphore permits;
     private final Set<String> inProgress = new HashSet<>();
     private final AtomicInteger compiling = new AtomicInteger();
+
+    /** Uploads with the same module share its compiled classes. */
+    private final ModuleCache modules = new ModuleCache();
+
     private volatile boolean closed;
 
     /**
@@ -164,7 +169,7 @@ public final class Uploads implements AutoCloseable {
                     409,
                     "deployment '" + id + "' is configured in 'routes'; it cannot be uploaded");
         }
-        boolean exists = registry.uploaded().stream().anyMatch(d -> d.id().equals(id));
+        boolean exists = registry.isUploaded(id);
         if (!exists && registry.countUploaded() >= options.max()) {
             throw DeploymentRegistry.tooMany(options.max());
         }
@@ -493,6 +498,11 @@ public final class Uploads implements AutoCloseable {
         return registry.countUploaded();
     }
 
+    /** The compiled modules the uploaded deployments share, by content. */
+    public ModuleCache modules() {
+        return modules;
+    }
+
     /** How many uploads are being parsed and compiled now. */
     public int compiling() {
         return compiling.get();
@@ -500,7 +510,7 @@ public final class Uploads implements AutoCloseable {
 
     /** One uploaded deployment, or null. */
     public DeploymentInfo get(String id) {
-        return list().stream().filter(d -> d.id().equals(id)).findFirst().orElse(null);
+        return registry.uploaded(id);
     }
 
     /** The routes of the uploaded deployments. */
@@ -541,7 +551,8 @@ public final class Uploads implements AutoCloseable {
     /** Loads and compiles an uploaded module; a bad one is a 400 with the loader's message. */
     private GuestModule load(String fileName, byte[] module) {
         try {
-            return GuestLoader.load(fileName, module, limits);
+            return modules.load(
+                    fileName, module, limits, () -> GuestLoader.load(fileName, module, limits));
         } catch (GuestLoadException e) {
             throw new UploadException(e.tooLarge() ? 413 : 400, e.getMessage(), e);
         }

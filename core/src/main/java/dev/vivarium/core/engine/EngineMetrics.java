@@ -69,6 +69,10 @@ public final class EngineMetrics {
     private final Map<String, DeploymentMeters> byDeployment = new ConcurrentHashMap<>();
     private final List<Meter> engineMeters = new CopyOnWriteArrayList<>();
 
+    /** The deployments whose routes use each registered pool, so releasing one visits only them. */
+    private final Map<InstancePool, Set<String>> deploymentsOf =
+            Collections.synchronizedMap(new IdentityHashMap<>());
+
     public EngineMetrics(MeterRegistry registry) {
         this.registry = registry;
     }
@@ -118,6 +122,7 @@ public final class EngineMetrics {
     public void close() {
         engineMeters.forEach(registry::remove);
         engineMeters.clear();
+        deploymentsOf.clear();
         for (String id : List.copyOf(byDeployment.keySet())) {
             DeploymentMeters m = byDeployment.remove(id);
             if (m != null) {
@@ -131,6 +136,9 @@ public final class EngineMetrics {
      * first route; {@link #unregister(InstancePool)} undoes it when the pool is released.
      */
     public void register(Route route) {
+        deploymentsOf
+                .computeIfAbsent(route.pool(), p -> ConcurrentHashMap.newKeySet())
+                .add(route.deployment().id());
         byDeployment.compute(
                 route.deployment().id(),
                 (id, m) -> {
@@ -146,7 +154,11 @@ public final class EngineMetrics {
      * deployment, that deployment's meters are removed from the registry.
      */
     public void unregister(InstancePool pool) {
-        for (String id : List.copyOf(byDeployment.keySet())) {
+        Set<String> ids = deploymentsOf.remove(pool);
+        if (ids == null) {
+            return; // never registered (its upload was refused), or unregistered already
+        }
+        for (String id : ids) {
             byDeployment.computeIfPresent(
                     id,
                     (key, m) -> {

@@ -41,6 +41,11 @@ public final class InstancePool {
     private final AtomicInteger inUse = new AtomicInteger();
     private volatile boolean closed;
 
+    /** What {@link #trimIfIdle} saw last: instances taken so far, and since when. */
+    private long trimUses = -1;
+
+    private long trimSince;
+
     public InstancePool(GuestModule guest, int maxIdle, MemoryBudget budget) {
         this.guest = guest;
         this.maxIdle = guest.resettable() ? maxIdle : 0;
@@ -76,6 +81,26 @@ public final class InstancePool {
                 throw e;
             }
             idle.offerFirst(p);
+        }
+    }
+
+    /**
+     * Builds one instance and drops it, so that a module that cannot be instantiated (a data
+     * segment past its memory) is refused now, while the pool stays empty: an uploaded deployment
+     * holds no instance until a request comes. Does nothing for a module whose instances are not
+     * reused (building one runs its start function, guest code, which only runs under a request's
+     * deadline), nor when there is no memory for one now.
+     */
+    public void checkInstantiates() {
+        if (maxIdle == 0) {
+            return;
+        }
+        try {
+            PooledInstance p = create(false);
+            created.decrement(); // a check, not an instance that served: neither counted
+            p.discard();
+        } catch (NoMemoryException e) {
+            LOG.info("{}: not instantiated to check it: {}", guest.name(), e.getMessage());
         }
     }
 
@@ -196,6 +221,31 @@ public final class InstancePool {
         }
         created.increment();
         return p;
+    }
+
+    /**
+     * Drops every idle instance when no request took one for {@code idleNanos}, so that a
+     * deployment nobody calls holds no instance (the next request builds one). Called periodically
+     * ({@code poolIdleTimeout}); it reads the pool's counters, so requests pay nothing for it.
+     *
+     * @param now {@link System#nanoTime()} now
+     * @return how many instances it dropped
+     */
+    public synchronized int trimIfIdle(long now, long idleNanos) {
+        long uses = created.sum() + reused.sum();
+        if (uses != trimUses) {
+            trimUses = uses;
+            trimSince = now;
+            return 0;
+        }
+        if (now - trimSince < idleNanos) {
+            return 0;
+        }
+        int dropped = 0;
+        while (dropIdleInstance()) {
+            dropped++;
+        }
+        return dropped;
     }
 
     /** Drops idle instances; instances in use are discarded when released. */

@@ -148,15 +148,17 @@ class EngineMetricsTest {
             v.uploads().deploy("up", "/up", null, null, List.of(), hello);
             get(v, "/up");
             assertEquals(1, requests("up", "ok"));
-            assertEquals(2.0, created("up"));
+            assertEquals(1.0, created("up"), "an upload's pool starts empty: one for the request");
+            assertEquals(1.0, instances("up", "idle"));
 
             // replacing: the gauges read the new pool, whose meters were registered while the
             // old pool's still were
             v.uploads().deploy("up", "/up", null, null, List.of(), hello);
-            assertEquals(2.0, instances("up", "idle"));
-            assertEquals(4.0, created("up"), "counts go on across versions: 2 old, 2 new");
+            assertEquals(0.0, instances("up", "idle"), "the new pool starts empty");
+            assertEquals(1.0, created("up"), "counts go on across versions: 1 old, 0 new");
             get(v, "/up");
             assertEquals(2, requests("up", "ok"), "counts go on across versions");
+            assertEquals(2.0, created("up"), "1 old, 1 new");
 
             v.uploads().remove("up");
             assertEquals(List.of(), metersOf("up"), "no meters left for a removed upload");
@@ -181,7 +183,8 @@ class EngineMetricsTest {
                                             hello));
             assertEquals(List.of(), metersOf("up"));
             v.uploads().deploy("up", "/up", null, null, List.of(), hello);
-            assertEquals(2.0, created("up"), "only the live pool");
+            get(v, "/up");
+            assertEquals(1.0, created("up"), "only the live pool");
         }
     }
 
