@@ -375,6 +375,28 @@ public final class VivariumSettings {
                             "1m",
                             "how often expired keys and expired stores are removed in the background"));
 
+    public static final Setting<String> KV_DURABILITY =
+            declare(
+                    Setting.of(
+                            "kv.durability",
+                            Kind.oneOf("sync", "interval"),
+                            "sync",
+                            "when a mapdb KV write counts as done: sync, once a commit has put it on"
+                                    + " disk (a crash loses no acknowledged write); interval, once"
+                                    + " applied, committed within kv.syncInterval (a crash may lose"
+                                    + " the writes of the last 2 × kv.syncInterval, never older"
+                                    + " ones)"));
+
+    public static final Setting<Duration> KV_SYNC_INTERVAL =
+            declare(
+                    Setting.of(
+                            "kv.syncInterval",
+                            Kind.duration(),
+                            "10ms",
+                            "with kv.durability=interval: how often stores with new writes are"
+                                    + " committed to disk; from 1ms to 1s. Writers wait for the"
+                                    + " disk once the oldest write not on it is twice this old"));
+
     // ---- outbound -----------------------------------------------------------------------------
 
     public static final Setting<List<String>> OUTBOUND_ALLOW =

@@ -39,6 +39,21 @@ final class GroupCommit {
     /** Last applied write; guarded by {@link #writeLock}. */
     private long applied;
 
+    /** Last write the running or last commit covers; guarded by {@link #writeLock}. */
+    private long captured;
+
+    /**
+     * When the oldest write no commit has taken yet was applied ({@link System#nanoTime()}), and
+     * when the oldest write of the commit now running was; {@link #NONE} when there is none.
+     * Written under {@link #writeLock} (and {@link #committingSince} cleared once its commit is
+     * over), read by writers under it.
+     */
+    private volatile long uncapturedSince = NONE;
+
+    private volatile long committingSince = NONE;
+
+    private static final long NONE = Long.MIN_VALUE;
+
     /** Last write known durable; guarded by {@link #monitor}. */
     private long durable;
 
@@ -55,7 +70,49 @@ final class GroupCommit {
 
     /** Numbers a complete write; call under the write lock. */
     long applied() {
+        if (applied == captured) {
+            uncapturedSince = System.nanoTime();
+        }
         return ++applied;
+    }
+
+    /**
+     * Nanoseconds since the oldest write not yet known durable was applied, 0 if there is none;
+     * call under the write lock.
+     */
+    long oldestPendingAge(long nowNanos) {
+        long since = committingSince;
+        if (since == NONE) {
+            since = uncapturedSince;
+        }
+        return since == NONE ? 0 : nowNanos - since;
+    }
+
+    /** Whether write {@code seq} is known durable. */
+    boolean isDurable(long seq) {
+        synchronized (monitor) {
+            return durable >= seq;
+        }
+    }
+
+    /** Commits everything applied so far, if any of it is not durable yet (or waits for it). */
+    void flush() {
+        long seq;
+        writeLock.lock();
+        try {
+            seq = applied;
+        } finally {
+            writeLock.unlock();
+        }
+        awaitDurable(seq);
+    }
+
+    /** Notes that a commit now takes everything applied so far; call under the write lock. */
+    private long capture() {
+        captured = applied;
+        committingSince = uncapturedSince;
+        uncapturedSince = NONE;
+        return captured;
     }
 
     /** The last applied write's number; call under the write lock. */
@@ -71,15 +128,17 @@ final class GroupCommit {
             }
         }
         checkFailure(seq);
+        long target = capture();
         try {
             committer.commit();
             commits.increment();
         } catch (RuntimeException | Error e) {
-            fail(e, seq);
+            fail(e, target);
             throw failure(seq);
         }
         synchronized (monitor) {
-            durable = Math.max(durable, seq);
+            durable = Math.max(durable, target);
+            committingSince = NONE;
         }
     }
 
@@ -125,7 +184,7 @@ final class GroupCommit {
         writeLock.lock();
         try {
             if (failure == null) {
-                target = applied;
+                target = capture();
                 committer.commit();
                 commits.increment();
             }
@@ -141,6 +200,7 @@ final class GroupCommit {
                     fail(error, target);
                 } else if (failure == null) {
                     durable = Math.max(durable, target);
+                    committingSince = NONE;
                 }
                 monitor.notifyAll();
             }

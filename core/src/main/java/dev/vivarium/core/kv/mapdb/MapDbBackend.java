@@ -37,10 +37,15 @@ public final class MapDbBackend implements KvBackend {
     private final KvOptions options;
     private final StoreFiles files;
     private final WriterThreads writers = new WriterThreads();
+    private final IntervalCommits interval; // null: kv.durability=sync
 
     private MapDbBackend(KvOptions options) {
         this.options = options;
         this.files = new StoreFiles(options.directory());
+        this.interval =
+                options.durability() == KvOptions.Durability.INTERVAL
+                        ? new IntervalCommits(options.syncInterval())
+                        : null;
     }
 
     /**
@@ -80,7 +85,8 @@ public final class MapDbBackend implements KvBackend {
 
     @Override
     public KvBackendStore open(String deploymentId) {
-        return MapDbOpener.open(deploymentId, files.directory(deploymentId), writers, options);
+        return MapDbOpener.open(
+                deploymentId, files.directory(deploymentId), writers, interval, options);
     }
 
     @Override
@@ -167,6 +173,9 @@ public final class MapDbBackend implements KvBackend {
     /** Lets the writer threads end; the stores are closed already. */
     @Override
     public void close() {
+        if (interval != null) {
+            interval.close();
+        }
         writers.close();
     }
 

@@ -5,6 +5,7 @@ import dev.vivarium.core.kv.KvLimitException;
 import dev.vivarium.core.kv.KvLimits;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.kv.KvUnavailableException;
+import dev.vivarium.core.kv.PendingWrites;
 import dev.vivarium.core.kv.StoreClosed;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * its own write is on disk. Writes and commits run on {@link WriterThreads}; reads run on the
  * caller's thread.
  */
-final class MapDbKvStore implements KvBackendStore {
+final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private static final Logger LOG = LoggerFactory.getLogger(MapDbKvStore.class);
 
     private final String id;
@@ -44,6 +45,8 @@ final class MapDbKvStore implements KvBackendStore {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final GroupCommit commits;
     private final LongAdder purged = new LongAdder();
+    private final IntervalCommits interval; // null: kv.durability=sync
+    private final long maxPendingNanos; // interval mode: oldest write not on disk, at most
 
     // written under writeLock, read anywhere
     private volatile long bytes;
@@ -53,8 +56,16 @@ final class MapDbKvStore implements KvBackendStore {
     private final StoreLock lock;
 
     /** Wraps an open database; see {@link MapDbOpener} for how it is opened. */
-    MapDbKvStore(String id, WriterThreads writers, KvOptions options, DB db, StoreLock lock) {
+    MapDbKvStore(
+            String id,
+            WriterThreads writers,
+            IntervalCommits interval,
+            KvOptions options,
+            DB db,
+            StoreLock lock) {
         this.id = id;
+        this.interval = interval;
+        this.maxPendingNanos = 2 * options.syncInterval().toNanos();
         this.writers = writers;
         this.options = options;
         this.limits = options.limits();
@@ -78,6 +89,9 @@ final class MapDbKvStore implements KvBackendStore {
         this.bytes = b;
         this.keys = k;
         this.nextExpiry = next;
+        if (interval != null) {
+            interval.add(this);
+        }
     }
 
     String id() {
@@ -175,26 +189,48 @@ final class MapDbKvStore implements KvBackendStore {
         Objects.requireNonNull(key, "key");
         int keyBytes = KvLimits.keyBytes(key);
         limits.checkKey(keyBytes);
-        return writers.call(() -> locked(() -> mutation.apply(keyBytes)));
+        // read on the caller's thread: the request's scope, if it waits for its writes later
+        PendingWrites pending = PendingWrites.current();
+        Applied<Boolean> done =
+                writers.call(() -> locked(() -> mutation.apply(keyBytes), pending != null));
+        if (done.seq() != 0) {
+            pending.add(this, done.seq());
+        }
+        return done.result();
     }
 
     /**
-     * Runs one complete change under the write lock, then waits until a commit covers it. A change
+     * What a change returned, and the number of its write when it is not yet durable and the caller
+     * waits for that itself (0: it is durable, or may be acknowledged without waiting).
+     */
+    private record Applied<T>(T result, long seq) {}
+
+    /**
+     * Runs one complete change under the write lock, then waits until a commit covers it, unless
+     * {@code defer} (the caller waits later, {@link PendingWrites}) or {@code kv.durability} is
+     * {@code interval} and the oldest write not yet on disk is younger than two intervals. A change
      * that throws a limit exception has changed nothing; any other failure may have left memory and
      * disk apart, so the store stops taking writes and is opened again from its last commit.
      */
-    private <T> T locked(java.util.function.Supplier<T> change) {
+    private <T> Applied<T> locked(java.util.function.Supplier<T> change, boolean defer) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
             T result;
             long seq;
+            boolean wait;
             writeLock.lock();
             try {
                 result = change.get();
                 seq = commits.lastApplied();
                 if (!options.groupCommit()) {
                     commits.commitHeld(seq);
+                    wait = false;
+                } else if (interval != null) {
+                    // bounded loss: once the disk falls behind, writers wait for it
+                    wait = commits.oldestPendingAge(System.nanoTime()) > maxPendingNanos;
+                } else {
+                    wait = true;
                 }
             } catch (KvLimitException | KvUnavailableException e) {
                 throw e;
@@ -206,8 +242,59 @@ final class MapDbKvStore implements KvBackendStore {
             } finally {
                 writeLock.unlock();
             }
+            if (!wait) {
+                return new Applied<>(result, 0);
+            }
+            if (defer) {
+                return new Applied<>(result, seq);
+            }
             commits.awaitDurable(seq);
-            return result;
+            return new Applied<>(result, 0);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** {@link PendingWrites}: waits, on a writer thread, until a commit covers write seq. */
+    @Override
+    public void awaitDurable(long seq, long deadlineNanos) {
+        if (commits.isDurable(seq)) {
+            return;
+        }
+        writers.call(
+                () -> {
+                    lifecycle.readLock().lock();
+                    try {
+                        if (!commits.isDurable(seq)) {
+                            StoreClosed c = closed;
+                            if (c != null) {
+                                // closing commits first, so this one failed or was deleted
+                                throw KvUnavailableException.closed(id, c);
+                            }
+                            commits.awaitDurable(seq);
+                        }
+                        return null;
+                    } finally {
+                        lifecycle.readLock().unlock();
+                    }
+                },
+                deadlineNanos);
+    }
+
+    /**
+     * {@code kv.durability=interval}: commits what was applied since the last commit; called by
+     * {@link IntervalCommits} every {@code kv.syncInterval}. A failure marks the store failed (its
+     * writers learn of it, and it is opened again on the next operation).
+     */
+    void commitPending() {
+        lifecycle.readLock().lock();
+        try {
+            if (closed != null || commits.failed()) {
+                return;
+            }
+            commits.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("committing the KV store of deployment '{}' failed: {}", id, e.toString());
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -298,7 +385,7 @@ final class MapDbKvStore implements KvBackendStore {
     }
 
     private int maintain(java.util.function.IntSupplier work) {
-        return writers.call(() -> locked(work::getAsInt));
+        return writers.call(() -> locked(work::getAsInt, false)).result();
     }
 
     @Override
@@ -355,6 +442,24 @@ final class MapDbKvStore implements KvBackendStore {
                 return;
             }
             closed = reason;
+            if (interval != null) {
+                interval.remove(this);
+            }
+            try {
+                if (reason == StoreClosed.CLOSED && !commits.failed()) {
+                    // writes not waited for yet (deferred, or kv.durability=interval) are kept
+                    writers.call(
+                            () -> {
+                                commits.flush();
+                                return null;
+                            });
+                }
+            } catch (RuntimeException e) {
+                LOG.warn(
+                        "committing the KV store of deployment '{}' before closing it failed: {}",
+                        id,
+                        e.toString());
+            }
             try {
                 db.close();
             } catch (RuntimeException e) {
