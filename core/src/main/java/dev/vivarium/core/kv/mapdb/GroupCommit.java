@@ -11,9 +11,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Every complete write gets a sequence number under the store's write lock. A writer then waits
  * until a commit covers its number. The first waiter to find no commit running becomes the leader:
  * it takes the write lock (so the commit captures whole operations only, never half of one), notes
- * the last applied number, commits, and wakes everybody that commit covered. Writers that arrive
- * while a commit runs are applied as soon as it ends and are all covered by the next one, so under
- * load one fsync serves many writes.
+ * the last applied number and takes what was applied ({@link Preparer}), lets the lock go so that
+ * writers go on applying, writes and syncs what it took, and wakes everybody that commit covered.
+ * Writers that arrive while a commit runs are applied as soon as it ends and are all covered by the
+ * next one, so under load one fsync serves many writes.
  *
  * <p>A failure is sticky: every write no successful commit covered, and every later operation on
  * this store object, fails rather than report a write that may be lost or show one that was, and
@@ -31,8 +32,32 @@ final class GroupCommit {
         void commit();
     }
 
+    /**
+     * A commit in two steps: {@link #prepare()} runs under the write lock and takes what was
+     * applied so far (whole operations only); the work it returns writes that to disk without the
+     * lock, so writers go on applying meanwhile (their writes are for the next commit).
+     */
+    @FunctionalInterface
+    interface Preparer {
+        Runnable prepare();
+    }
+
+    private static final Runnable DONE = () -> {};
+
+    /**
+     * Thrown by a {@link Preparer}'s work that failed before it began to commit: nothing of its
+     * batch can be on disk, so its writes may be tried again on the store opened again.
+     */
+    static final class NotWritten extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotWritten(RuntimeException cause) {
+            super(cause.toString(), cause);
+        }
+    }
+
     private final ReentrantLock writeLock;
-    private final Committer committer;
+    private final Preparer committer;
     private final LongAdder commits = new LongAdder();
     private final Object monitor = new Object();
 
@@ -63,7 +88,18 @@ final class GroupCommit {
     /** Writes up to this number were in a commit that failed; set once, with {@link #failure}. */
     private volatile long uncertainUpTo;
 
+    /** Commits under the write lock: writers wait while a commit runs. */
     GroupCommit(ReentrantLock writeLock, Committer committer) {
+        this(
+                writeLock,
+                () -> {
+                    committer.commit();
+                    return DONE;
+                });
+    }
+
+    /** Commits in two steps, the disk writes without the write lock. */
+    GroupCommit(ReentrantLock writeLock, Preparer committer) {
         this.writeLock = writeLock;
         this.committer = committer;
     }
@@ -130,8 +166,11 @@ final class GroupCommit {
         checkFailure(seq);
         long target = capture();
         try {
-            committer.commit();
+            committer.prepare().run();
             commits.increment();
+        } catch (NotWritten e) {
+            fail(e.getCause(), 0);
+            throw failure(seq);
         } catch (RuntimeException | Error e) {
             fail(e, target);
             throw failure(seq);
@@ -181,24 +220,34 @@ final class GroupCommit {
     private void lead() {
         long target = 0;
         Throwable error = null;
-        writeLock.lock();
+        Runnable work = null;
         try {
-            if (failure == null) {
-                target = capture();
-                committer.commit();
+            writeLock.lock();
+            try {
+                if (failure == null) {
+                    target = capture();
+                    work = committer.prepare();
+                }
+                // else: a change failed under the lock while this leader waited for it;
+                // committing now would make its half-done state durable
+            } finally {
+                writeLock.unlock();
+            }
+            if (work != null) {
+                work.run();
                 commits.increment();
             }
-            // else: a change failed under the lock while this leader waited for it; committing
-            // now would make its half-done state durable
+        } catch (NotWritten e) {
+            error = e.getCause();
+            target = 0; // no write of the batch is on disk
         } catch (RuntimeException | Error e) {
             error = e;
         } finally {
-            writeLock.unlock();
             synchronized (monitor) {
                 committing = false;
                 if (error != null) {
                     fail(error, target);
-                } else if (failure == null) {
+                } else if (failure == null && work != null) {
                     durable = Math.max(durable, target);
                     committingSince = NONE;
                 }

@@ -40,6 +40,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private final DB db;
     private final HTreeMap<String, StoredValue> values;
     private final HTreeMap<String, Long> expiries;
+    private final WriteBuffer buffer;
     // fair: a commit leader queues behind the writers already waiting, so its commit covers them
     private final ReentrantLock writeLock = new ReentrantLock(true);
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -74,7 +75,8 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         this.values =
                 db.hashMap("values", Serializer.STRING, StoredValue.Codec.INSTANCE).createOrOpen();
         this.expiries = db.hashMap("expiries", Serializer.STRING, Serializer.LONG).createOrOpen();
-        this.commits = new GroupCommit(writeLock, db::commit);
+        this.buffer = new WriteBuffer(db, values, expiries);
+        this.commits = new GroupCommit(writeLock, (GroupCommit.Preparer) buffer::prepare);
         db.commit();
         long b = 0;
         long k = 0;
@@ -107,14 +109,14 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                 key,
                 now,
                 keyBytes -> {
-                    StoredValue old = values.get(key);
+                    StoredValue old = buffer.get(key);
                     boolean absent = old == null || old.expiredAt(now);
                     if (onlyIfAbsent && !absent) {
                         return false;
                     }
                     limits.checkValue(value.length, false);
                     old = roomFor(key, keyBytes, old, value.length, now);
-                    values.put(key, new StoredValue(expiresAt, value));
+                    buffer.put(key, new StoredValue(expiresAt, value));
                     track(key, keyBytes, old, expiresAt, value.length);
                     return absent;
                 });
@@ -127,7 +129,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                 key,
                 now,
                 keyBytes -> {
-                    StoredValue old = values.get(key);
+                    StoredValue old = buffer.get(key);
                     boolean absent = old == null || old.expiredAt(now);
                     long length = absent ? value.length : (long) old.data().length + value.length;
                     limits.checkValue(length, !absent);
@@ -141,7 +143,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                         System.arraycopy(value, 0, data, old.data().length, value.length);
                         expiresAt = old.expiresAt();
                     }
-                    values.put(key, new StoredValue(expiresAt, data));
+                    buffer.put(key, new StoredValue(expiresAt, data));
                     track(key, keyBytes, old, expiresAt, data.length);
                     return absent;
                 });
@@ -154,7 +156,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            v = values.get(key);
+            v = buffer.get(key);
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -168,10 +170,11 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                 key,
                 now,
                 keyBytes -> {
-                    StoredValue old = values.remove(key);
+                    StoredValue old = buffer.get(key);
                     if (old == null) {
                         return false;
                     }
+                    buffer.remove(key);
                     track(key, keyBytes, old, 0, -1);
                     return !old.expiredAt(now);
                 });
@@ -308,7 +311,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private StoredValue roomFor(String key, int keyBytes, StoredValue old, long length, long now) {
         long after = bytes - size(keyBytes, old) + keyBytes + length;
         if (after > limits.maxStoreSize() && purgeHeld(now) > 0) {
-            old = values.get(key);
+            old = buffer.get(key);
             after = bytes - size(keyBytes, old) + keyBytes + length;
         }
         limits.checkStore(id, after);
@@ -321,11 +324,9 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
 
     /** Accounts for replacing {@code old} by a value of {@code length} bytes (-1: removed). */
     private void track(String key, int keyBytes, StoredValue old, long expiresAt, long length) {
+        // the expiry index in MapDB follows the value when it is committed (WriteBuffer)
         if (expiresAt != 0) {
-            expiries.put(key, expiresAt);
             nextExpiry = Math.min(nextExpiry, expiresAt);
-        } else if (old != null && old.expiresAt() != 0) {
-            expiries.remove(key);
         }
         long delta = -size(keyBytes, old) + (length < 0 ? 0 : keyBytes + length);
         bytes += delta;
@@ -338,24 +339,18 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         if (now < nextExpiry) {
             return 0;
         }
+        long[] next = {Long.MAX_VALUE};
         List<String> dead = new ArrayList<>();
-        long next = Long.MAX_VALUE;
-        for (Map.Entry<String, Long> e : expiries.getEntries()) {
-            if (e.getValue() <= now) {
-                dead.add(e.getKey());
-            } else {
-                next = Math.min(next, e.getValue());
-            }
-        }
-        for (String key : dead) {
-            StoredValue old = values.remove(key);
-            expiries.remove(key);
-            if (old != null) {
+        for (String key : buffer.expiryCandidates(now, next)) {
+            StoredValue old = buffer.get(key);
+            if (old != null && old.expiredAt(now)) {
+                buffer.remove(key);
                 bytes -= size(KvLimits.keyBytes(key), old);
                 keys--;
+                dead.add(key);
             }
         }
-        nextExpiry = next;
+        nextExpiry = next[0];
         if (!dead.isEmpty()) {
             commits.applied();
             purged.add(dead.size());
@@ -374,8 +369,11 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     public void clear() {
         maintain(
                 () -> {
-                    values.clear();
-                    expiries.clear();
+                    List<String> all = new ArrayList<>();
+                    buffer.forEach((k, v) -> all.add(k), Integer.MAX_VALUE);
+                    for (String k : all) {
+                        buffer.remove(k);
+                    }
                     bytes = 0;
                     keys = 0;
                     nextExpiry = Long.MAX_VALUE;
@@ -394,14 +392,13 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            for (Map.Entry<String, StoredValue> e : values.getEntries()) {
-                if (out.size() >= limit) {
-                    break;
-                }
-                if (!e.getValue().expiredAt(now)) {
-                    out.add(e.getKey());
-                }
-            }
+            buffer.forEach(
+                    (k, v) -> {
+                        if (out.size() < limit && !v.expiredAt(now)) {
+                            out.add(k);
+                        }
+                    },
+                    Integer.MAX_VALUE);
         } finally {
             lifecycle.readLock().unlock();
         }
