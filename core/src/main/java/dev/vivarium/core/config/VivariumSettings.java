@@ -383,9 +383,9 @@ public final class VivariumSettings {
                             "sync",
                             "when a mapdb KV write counts as done: sync, once a commit has put it on"
                                     + " disk (a crash loses no acknowledged write); interval, once"
-                                    + " applied, committed within kv.syncInterval (a crash may lose"
-                                    + " the writes of the last 2 × kv.syncInterval, never older"
-                                    + " ones)"));
+                                    + " applied, committed every kv.syncInterval (a crash may lose"
+                                    + " the latest acknowledged writes, at most 2 × kv.syncInterval"
+                                    + " of them)"));
 
     public static final Setting<Duration> KV_SYNC_INTERVAL =
             declare(

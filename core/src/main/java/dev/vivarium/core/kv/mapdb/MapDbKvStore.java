@@ -24,11 +24,13 @@ import org.slf4j.LoggerFactory;
  * One deployment's store in its own MapDB file with a write-ahead log, memory-mapped.
  *
  * <p>Writes are serialized by one lock per store, which makes {@code append} and {@code upsert}
- * atomic and keeps the size accounting exact; each write returns only once a commit covers it (see
- * {@link GroupCommit}). Reads take no write lock. A read may see a write that another thread has
- * applied but not yet committed (at most one commit's worth); a writer never reports success before
- * its own write is on disk. Writes and commits run on {@link WriterThreads}; reads run on the
- * caller's thread.
+ * atomic and keeps the size accounting exact; they are applied to a {@link WriteBuffer} in front of
+ * MapDB, and a commit writes the buffer to disk without holding the lock ({@link GroupCommit}).
+ * Each write returns only once a commit covers it, unless its request waits for it later ({@link
+ * PendingWrites}) or {@code kv.durability=interval}. Reads take no write lock. A read may see a
+ * write that another thread has applied but not yet committed (at most two commits' worth); a
+ * writer is never told of success before its own write is on disk (with {@code sync}). Writes and
+ * commits run on {@link WriterThreads}; reads run on the caller's thread.
  */
 final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private static final Logger LOG = LoggerFactory.getLogger(MapDbKvStore.class);
