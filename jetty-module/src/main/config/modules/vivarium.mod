@@ -127,10 +127,10 @@ etc/vivarium.xml
 ## How often expired keys and expired stores are removed in the background.
 # jetty.vivarium.kv.purgeInterval=1m
 
-## When a mapdb KV write counts as done: sync, once a commit has put it on disk (a crash loses no acknowledged write); interval, once applied, committed every kv.syncInterval (a crash may lose the latest acknowledged writes, at most 2 × kv.syncInterval of them). Value: one of sync, interval.
+## When a mapdb KV write is done: sync, once on disk (none acknowledged is lost); interval, once applied (a crash may lose up to 2 × kv.syncInterval of writes). Value: one of sync, interval.
 # jetty.vivarium.kv.durability=sync
 
-## With kv.durability=interval: how often stores with new writes are committed to disk; from 1ms to 1s. Writers wait for the disk once the oldest write not on it is twice this old.
+## With kv.durability=interval: how often stores with new writes are committed (1ms to 1s); writers wait once a write not on disk is twice this old.
 # jetty.vivarium.kv.syncInterval=10ms
 
 ## Outbound destinations every route may call; routes add their own with outbound=. Value: scheme://host[:port] entries (*.domain, :* allowed), separated by spaces or commas. Default: none.

@@ -381,11 +381,9 @@ public final class VivariumSettings {
                             "kv.durability",
                             Kind.oneOf("sync", "interval"),
                             "sync",
-                            "when a mapdb KV write counts as done: sync, once a commit has put it on"
-                                    + " disk (a crash loses no acknowledged write); interval, once"
-                                    + " applied, committed every kv.syncInterval (a crash may lose"
-                                    + " the latest acknowledged writes, at most 2 × kv.syncInterval"
-                                    + " of them)"));
+                            "when a mapdb KV write is done: sync, once on disk (none acknowledged is"
+                                    + " lost); interval, once applied (a crash may lose up to 2 ×"
+                                    + " kv.syncInterval of writes)"));
 
     public static final Setting<Duration> KV_SYNC_INTERVAL =
             declare(
@@ -394,8 +392,8 @@ public final class VivariumSettings {
                             Kind.duration(),
                             "10ms",
                             "with kv.durability=interval: how often stores with new writes are"
-                                    + " committed to disk; from 1ms to 1s. Writers wait for the"
-                                    + " disk once the oldest write not on it is twice this old"));
+                                    + " committed (1ms to 1s); writers wait once a write not on disk is"
+                                    + " twice this old"));
 
     // ---- outbound -----------------------------------------------------------------------------
 
