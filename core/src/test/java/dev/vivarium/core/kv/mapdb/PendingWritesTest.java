@@ -66,6 +66,30 @@ class PendingWritesTest {
     }
 
     @Test
+    void beforeAnOutboundRequestTheWritesSoFarAreWaitedFor() {
+        try (KvStores stores = open(KvOptions.defaults(dir))) {
+            KvStore kv = stores.store("d");
+            kv.insert("warm", new byte[] {0});
+            long before = stores.stats("d").commits();
+            PendingWrites r = new PendingWrites();
+            r.enter(System.nanoTime() + Duration.ofSeconds(30).toNanos());
+            try {
+                kv.insert("k", new byte[] {1});
+                assertEquals(before, stores.stats("d").commits());
+                // what OutboundHandles.send does before it sends
+                PendingWrites.awaitCurrent();
+                assertEquals(before + 1, stores.stats("d").commits());
+                assertTrue(r.isEmpty());
+            } finally {
+                r.exit();
+            }
+            // outside the scope there is nothing to wait for
+            PendingWrites.awaitCurrent();
+            assertEquals(null, PendingWrites.current());
+        }
+    }
+
+    @Test
     void writesNotYetWaitedForAreCommittedWhenTheEngineStops() {
         try (KvStores stores = open(KvOptions.defaults(dir))) {
             PendingWrites r = new PendingWrites();
