@@ -102,10 +102,12 @@ class KvCrashTest {
                         firstMissing = Math.min(firstMissing, a.index());
                         lost++;
                         long age = TimeUnit.NANOSECONDS.toMillis(lastAck - a.nanos());
-                        // 2 × interval, plus what the loaded machine adds between a write's
-                        // acknowledgement and its thread reading the clock
+                        // 2 × interval from the oldest write not on disk; the last
+                        // acknowledgement may also be of a write that waited for a commit (one
+                        // commit's time later), and a loaded machine adds time between a write's
+                        // acknowledgement and its thread reading the clock: a second for both
                         assertTrue(
-                                age <= 2 * intervalMillis + 250,
+                                age <= 2 * intervalMillis + 1000,
                                 a.key()
                                         + " is lost though it was acknowledged "
                                         + age
