@@ -130,6 +130,12 @@ etc/vivarium.xml
 ## How often expired keys and expired stores are removed in the background.
 # jetty.vivarium.kv.purgeInterval=1m
 
+## When a mapdb KV write is done: sync, once on disk (none acknowledged is lost); interval, once applied (a crash may lose up to 2 × kv.syncInterval of writes). Value: one of sync, interval.
+# jetty.vivarium.kv.durability=sync
+
+## With kv.durability=interval: how often stores with new writes are committed (1ms to 1s); writers wait once a write not on disk is twice this old.
+# jetty.vivarium.kv.syncInterval=10ms
+
 ## Outbound destinations every route may call; routes add their own with outbound=. Value: scheme://host[:port] entries (*.domain, :* allowed), separated by spaces or commas. Default: none.
 # jetty.vivarium.outbound.allow=
 

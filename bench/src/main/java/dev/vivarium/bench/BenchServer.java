@@ -65,6 +65,11 @@ public final class BenchServer {
                     "deployments.directory",
                     Files.createTempDirectory("vivarium-bench-deployments").toString());
         }
+        String durability = System.getenv("VIVARIUM_BENCH_KV_DURABILITY");
+        if (durability != null && !durability.isEmpty()) {
+            // bench/kv-load.sh: the counter with kv.durability=interval
+            filter.setInitParameter("kv.durability", durability);
+        }
         String queueTimeout = System.getenv("VIVARIUM_BENCH_QUEUE_TIMEOUT");
         if (queueTimeout != null && !queueTimeout.isEmpty()) {
             // bench/swap.sh: the admission queue's wait is not what a swap is measured by

@@ -28,12 +28,15 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Durable inserts per second into one store from {@value #THREADS} concurrent writers, with group
- * commit (writers share a commit) and without (one commit and fsync per write, under the store's
- * lock). Every insert has been synced to disk when it returns, in both modes.
+ * Inserts per second into one store from {@value #THREADS} concurrent writers (or {@code -t N}):
+ * {@code kv.durability=sync} with group commit (writers share a commit) and without (one commit and
+ * fsync per write, under the store's lock), where every insert has been synced to disk when it
+ * returns; and {@code kv.durability=interval} (committed every {@code kv.syncInterval}, 10 ms). At
+ * the end of each trial it prints the writes per commit and the commits per second.
  *
  * <pre>
  * java -jar bench/target/benchmarks.jar KvCommitBenchmark -f 1 -wi 2 -i 3 -r 2s
+ * java -jar bench/target/benchmarks.jar KvCommitBenchmark -f 1 -wi 2 -i 3 -r 2s -t 64 -p groupCommit=true
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -49,6 +52,12 @@ public class KvCommitBenchmark {
     @Param({"true", "false"})
     public boolean groupCommit;
 
+    /** {@code kv.durability}; one commit per write ({@code groupCommit=false}) is sync only. */
+    @Param({"sync", "interval"})
+    public String durability;
+
+    long startNanos;
+
     Path dir;
     KvStores stores;
     KvStore kv;
@@ -58,20 +67,35 @@ public class KvCommitBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         dir = Files.createTempDirectory("vivarium-kv-commit-bench");
+        if (!groupCommit && !durability.equals("sync")) {
+            throw new IllegalArgumentException("one commit per write is measured with sync only");
+        }
         stores =
                 KvStores.open(
-                        KvOptions.builder(dir).groupCommit(groupCommit).build(),
+                        KvOptions.builder(dir)
+                                .groupCommit(groupCommit)
+                                .durability(durability)
+                                .build(),
                         Clock.systemUTC(),
                         new SimpleMeterRegistry());
         kv = stores.store("bench");
+        startNanos = System.nanoTime();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         var s = stores.stats("bench");
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
         System.out.printf(
-                "%n[groupCommit=%s] %d inserts in %d commits (%.1f writes per commit)%n",
-                groupCommit, s.inserts(), s.commits(), (double) s.inserts() / s.commits());
+                "%n[groupCommit=%s durability=%s] %d inserts in %d commits (%.1f writes per commit,"
+                        + " %.0f commits/s, %.2f ms per commit if back to back)%n",
+                groupCommit,
+                durability,
+                s.inserts(),
+                s.commits(),
+                (double) s.inserts() / s.commits(),
+                s.commits() / seconds,
+                seconds * 1000 / s.commits());
         stores.close();
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {

@@ -1,5 +1,6 @@
 package dev.vivarium.core.abi;
 
+import dev.vivarium.core.kv.PendingWrites;
 import dev.vivarium.core.outbound.InFlight;
 import dev.vivarium.core.outbound.OutboundFailure;
 import dev.vivarium.core.outbound.OutboundRequest;
@@ -106,6 +107,8 @@ public final class OutboundHandles implements AutoCloseable {
         if (r == null) {
             return ERROR;
         }
+        // the other side must not learn of a KV write that may still be lost
+        PendingWrites.awaitCurrent();
         try {
             return received(session.send(r));
         } catch (OutboundFailure e) {
@@ -121,6 +124,7 @@ public final class OutboundHandles implements AutoCloseable {
         if (r == null) {
             return ERROR;
         }
+        PendingWrites.awaitCurrent();
         if (pending.live() >= session.limits().maxPending()) {
             session.refuse(
                     "refused to start another request: "

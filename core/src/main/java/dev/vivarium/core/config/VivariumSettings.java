@@ -384,6 +384,26 @@ public final class VivariumSettings {
                             "1m",
                             "how often expired keys and expired stores are removed in the background"));
 
+    public static final Setting<String> KV_DURABILITY =
+            declare(
+                    Setting.of(
+                            "kv.durability",
+                            Kind.oneOf("sync", "interval"),
+                            "sync",
+                            "when a mapdb KV write is done: sync, once on disk (none acknowledged is"
+                                    + " lost); interval, once applied (a crash may lose up to 2 ×"
+                                    + " kv.syncInterval of writes)"));
+
+    public static final Setting<Duration> KV_SYNC_INTERVAL =
+            declare(
+                    Setting.of(
+                            "kv.syncInterval",
+                            Kind.duration(),
+                            "10ms",
+                            "with kv.durability=interval: how often stores with new writes are"
+                                    + " committed (1ms to 1s); writers wait once a write not on disk is"
+                                    + " twice this old"));
+
     // ---- outbound -----------------------------------------------------------------------------
 
     public static final Setting<List<String>> OUTBOUND_ALLOW =

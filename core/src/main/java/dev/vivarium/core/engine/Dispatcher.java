@@ -10,6 +10,7 @@ import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.abi.GuestExit;
 import dev.vivarium.core.abi.HostcallTrap;
 import dev.vivarium.core.kv.KvUnavailableException;
+import dev.vivarium.core.kv.PendingWrites;
 import dev.vivarium.core.resources.NoMemoryException;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -86,18 +87,23 @@ public final class Dispatcher implements AutoCloseable {
                 return refused;
             }
             String closed;
+            Outcome ran = null;
+            PendingWrites pending = new PendingWrites();
             try {
                 // it may have waited in the queue: a client that left meanwhile gets nothing run
                 if (clientGone.getAsBoolean()) {
                     return gone(route, start);
                 }
-                Outcome o = admitted(route, request, start, clientGone);
-                if (o != null) {
-                    return o;
-                }
-                closed = route.deployment().running().closedReason();
+                ran = admitted(route, request, clientGone, pending);
+                closed = ran != null ? null : route.deployment().running().closedReason();
             } finally {
                 admission.leave();
+            }
+            if (ran != null) {
+                // its instance and its slot are free for others while its writes are committed
+                Outcome o = durable(route, ran, pending);
+                metrics.record(route, o, System.nanoTime() - start);
+                return o;
             }
             // routed to a version that was replaced before the request started: the new version
             // runs it, as it runs every request routed from now on (issue 14: an atomic swap)
@@ -133,12 +139,30 @@ public final class Dispatcher implements AutoCloseable {
         return o;
     }
 
+    /**
+     * A successful outcome once every KV write of its request is on disk ({@link PendingWrites}); a
+     * 503 instead if one of them failed or was not done by the deadline.
+     */
+    private static Outcome durable(Route route, Outcome outcome, PendingWrites pending) {
+        if (pending.isEmpty() || !outcome.isOk()) {
+            // a failed request acknowledges nothing
+            return outcome;
+        }
+        try {
+            pending.awaitDurable();
+            return outcome;
+        } catch (KvUnavailableException e) {
+            outcome.release();
+            return kvUnavailable(route.guestName(), e);
+        }
+    }
+
     private Outcome admitted(
-            Route route, GuestRequest request, long start, BooleanSupplier clientGone) {
+            Route route, GuestRequest request, BooleanSupplier clientGone, PendingWrites pending) {
         CallContext ctx = contexts.apply(route, request);
         Outcome outcome;
         try {
-            outcome = run(route, ctx, clientGone);
+            outcome = run(route, ctx, clientGone, pending);
         } catch (RuntimeException | Error e) {
             ctx.releaseBodies();
             throw e;
@@ -147,11 +171,11 @@ public final class Dispatcher implements AutoCloseable {
             ctx.releaseBodies();
             return null;
         }
-        metrics.record(route, outcome, System.nanoTime() - start);
         return outcome.onRelease(ctx::releaseBodies);
     }
 
-    private Outcome run(Route route, CallContext ctx, BooleanSupplier clientGone) {
+    private Outcome run(
+            Route route, CallContext ctx, BooleanSupplier clientGone, PendingWrites pending) {
         InstancePool pool = route.pool();
         // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
         // building an instance too, which runs the guest's start function if it has one
@@ -172,6 +196,8 @@ public final class Dispatcher implements AutoCloseable {
         boolean ran = false;
         boolean interrupted;
         try {
+            // the guest's KV writes are waited for after it ran, outside its instance and slot
+            pending.enter(ctx.deadlineNanos());
             instance = pool.acquire();
             // after taking the instance, so room for the body is never made by dropping the
             // idle instance this very request is about to use
@@ -186,6 +212,7 @@ public final class Dispatcher implements AutoCloseable {
         } catch (Throwable t) {
             failure = t;
         } finally {
+            pending.exit();
             interrupted = armed.disarm();
             running.remove(armed);
             if (instance != null) {
@@ -308,15 +335,7 @@ public final class Dispatcher implements AutoCloseable {
             return Outcome.failure(Outcome.Kind.TRAP, 500, trapped + what + " in " + guest + after);
         }
         if (failure instanceof KvUnavailableException e) {
-            // its deployment went away while the request ran, or the store failed
-            if (e.getCause() == null) {
-                LOG.warn("{}: {}", guest, e.getMessage());
-            } else {
-                LOG.warn("{}: {}", guest, e.getMessage(), e.getCause());
-            }
-            Outcome o = Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.clientMessage());
-            o.headers().set("retry-after", List.of(kvRetryAfter(e)));
-            return o;
+            return kvUnavailable(guest, e);
         }
         LOG.error(
                 "{}: host failure while {} the guest",
@@ -327,6 +346,18 @@ public final class Dispatcher implements AutoCloseable {
                 Outcome.Kind.HOST_ERROR,
                 500,
                 "internal error while " + (starting ? "instantiating " : "running ") + guest);
+    }
+
+    /** The 503 of a KV store that went away with its deployment, or failed. */
+    private static Outcome kvUnavailable(String guest, KvUnavailableException e) {
+        if (e.getCause() == null) {
+            LOG.warn("{}: {}", guest, e.getMessage());
+        } else {
+            LOG.warn("{}: {}", guest, e.getMessage(), e.getCause());
+        }
+        Outcome o = Outcome.failure(Outcome.Kind.HOST_ERROR, 503, e.clientMessage());
+        o.headers().set("retry-after", List.of(kvRetryAfter(e)));
+        return o;
     }
 
     /**

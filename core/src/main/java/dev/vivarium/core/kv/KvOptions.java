@@ -34,6 +34,32 @@ public final class KvOptions {
     public static final Duration DEFAULT_PURGE_INTERVAL =
             VivariumSettings.KV_PURGE_INTERVAL.defaultParsed();
 
+    public static final Duration DEFAULT_SYNC_INTERVAL =
+            VivariumSettings.KV_SYNC_INTERVAL.defaultParsed();
+
+    /** Shortest and longest {@code kv.syncInterval}. */
+    static final Duration MIN_SYNC_INTERVAL = Duration.ofMillis(1);
+
+    static final Duration MAX_SYNC_INTERVAL = Duration.ofSeconds(1);
+
+    /** {@code kv.durability}: when a write of the {@code mapdb} backend counts as done. */
+    public enum Durability {
+        /**
+         * Once a commit has put it on disk (the default): a crash loses no acknowledged write.
+         * Concurrent writers share commits, and a request waits for its writes after its guest has
+         * run ({@link PendingWrites}).
+         */
+        SYNC,
+        /**
+         * Once applied: a background thread commits every {@code kv.syncInterval}. A crash loses at
+         * most the writes acknowledged since the last commit that reached the disk, and never a
+         * write older than {@code 2 × kv.syncInterval} at its acknowledgement relative to the
+         * oldest write not on disk: past that age, writers wait for the disk as with {@link #SYNC}.
+         * What survives is a prefix of each store's writes, nothing half-written.
+         */
+        INTERVAL
+    }
+
     /** Values are Java arrays: nothing larger can be held. */
     static final long MAX_VALUE_LIMIT = VivariumSettings.MAX_KV_VALUE_LIMIT;
 
@@ -45,6 +71,8 @@ public final class KvOptions {
     private final long maxStoreSize;
     private final Duration purgeInterval;
     private final boolean groupCommit;
+    private final Durability durability;
+    private final Duration syncInterval;
 
     private KvOptions(Builder b) {
         this.backend = b.backend;
@@ -55,6 +83,8 @@ public final class KvOptions {
         this.maxStoreSize = b.maxStoreSize;
         this.purgeInterval = b.purgeInterval;
         this.groupCommit = b.groupCommit;
+        this.durability = b.durability;
+        this.syncInterval = b.syncInterval;
     }
 
     /**
@@ -80,6 +110,8 @@ public final class KvOptions {
                 .maxValueSize(s.get(VivariumSettings.KV_MAX_VALUE_SIZE))
                 .maxStoreSize(s.get(VivariumSettings.KV_MAX_STORE_SIZE))
                 .purgeInterval(s.get(VivariumSettings.KV_PURGE_INTERVAL))
+                .durability(s.get(VivariumSettings.KV_DURABILITY))
+                .syncInterval(s.get(VivariumSettings.KV_SYNC_INTERVAL))
                 .build();
     }
 
@@ -146,6 +178,16 @@ public final class KvOptions {
         return groupCommit;
     }
 
+    /** {@code kv.durability}: when a write of the {@code mapdb} backend counts as done. */
+    public Durability durability() {
+        return durability;
+    }
+
+    /** {@code kv.syncInterval}: with {@link Durability#INTERVAL}, the period of its commits. */
+    public Duration syncInterval() {
+        return syncInterval;
+    }
+
     @Override
     public String toString() {
         return "KvOptions[backend="
@@ -162,6 +204,10 @@ public final class KvOptions {
                 + purgeInterval
                 + ", groupCommit="
                 + groupCommit
+                + ", durability="
+                + durability
+                + ", syncInterval="
+                + syncInterval
                 + "]";
     }
 
@@ -175,6 +221,8 @@ public final class KvOptions {
         private long maxStoreSize = DEFAULT_MAX_STORE_SIZE;
         private Duration purgeInterval = DEFAULT_PURGE_INTERVAL;
         private boolean groupCommit = true;
+        private Durability durability = Durability.SYNC;
+        private Duration syncInterval = DEFAULT_SYNC_INTERVAL;
 
         private Builder(Path directory) {
             this.directory = Objects.requireNonNull(directory, "directory");
@@ -231,6 +279,33 @@ public final class KvOptions {
         /** See {@link KvOptions#groupCommit()}. */
         public Builder groupCommit(boolean groupCommit) {
             this.groupCommit = groupCommit;
+            return this;
+        }
+
+        public Builder durability(Durability durability) {
+            this.durability = Objects.requireNonNull(durability, "durability");
+            return this;
+        }
+
+        /** {@code kv.durability} by its setting's value: {@code sync} or {@code interval}. */
+        public Builder durability(String value) {
+            Objects.requireNonNull(value, "kv.durability");
+            return durability(
+                    switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+                        case "sync" -> Durability.SYNC;
+                        case "interval" -> Durability.INTERVAL;
+                        default -> throw Settings.bad("kv.durability", value, "sync or interval");
+                    });
+        }
+
+        public Builder syncInterval(Duration interval) {
+            Objects.requireNonNull(interval, "kv.syncInterval");
+            if (interval.compareTo(MIN_SYNC_INTERVAL) < 0
+                    || interval.compareTo(MAX_SYNC_INTERVAL) > 0) {
+                throw Settings.bad(
+                        "kv.syncInterval", interval.toMillis() + "ms", "a duration from 1ms to 1s");
+            }
+            this.syncInterval = interval;
             return this;
         }
 

@@ -6,9 +6,10 @@ import java.time.Duration;
  * One deployment's key-value store, as the KV hostcalls see it (semantics in {@code
  * guests/ABI.md}). Implementations are thread-safe: many requests of one deployment run at once.
  *
- * <p>Keys are text; sizes are counted in UTF-8 bytes. Every write is durable when it returns (see
- * {@link KvStores}). A write that would break a limit throws {@link KvLimitException} and changes
- * nothing; a store that was deleted or failed throws {@link KvUnavailableException}.
+ * <p>Keys are text; sizes are counted in UTF-8 bytes. Every write is durable when it returns, or,
+ * inside a request, before the request is answered (see {@link KvStores}). A write that would break
+ * a limit throws {@link KvLimitException} and changes nothing; a store that was deleted or failed
+ * throws {@link KvUnavailableException}.
  */
 public interface KvStore {
     /** Puts (overwrites); true if the key was absent before. */

@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * reopening a store an operator deleted or whose backend object failed, and the meters.
  *
  * <p><b>Durability.</b> A write returns only once it is durable in the backend (for {@code mapdb}:
- * in the store's write-ahead log, synced, see {@code kv.mapdb.MapDbBackend}). Reads may see a write
- * that is still being committed.
+ * in the store's write-ahead log, synced, see {@code kv.mapdb.MapDbBackend}), except on a thread in
+ * a {@link PendingWrites} scope (a guest's request: the engine waits for the writes before it
+ * answers) or with {@code kv.durability=interval} ({@link KvOptions.Durability}). Reads may see a
+ * write that is still being committed.
  *
  * <p><b>Expiry.</b> A store may be given a lifetime ({@link #create(String, Duration)}, {@link
  * #expireAfter}); when it ends the store and its data are deleted and {@link #onExpired} listeners

@@ -37,6 +37,48 @@ class KvOptionsTest {
     }
 
     @Test
+    void durabilityModesAndTheirBadValues() {
+        KvOptions o = KvOptions.parse(new Settings(Map.of()), dir);
+        assertEquals(KvOptions.Durability.SYNC, o.durability());
+        assertEquals(Duration.ofMillis(10), o.syncInterval());
+        KvOptions interval =
+                KvOptions.parse(
+                        new Settings(
+                                Map.of("kv.durability", "Interval", "kv.syncInterval", "25ms")),
+                        dir);
+        assertEquals(KvOptions.Durability.INTERVAL, interval.durability());
+        assertEquals(Duration.ofMillis(25), interval.syncInterval());
+        ConfigurationException e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () -> KvOptions.parse(new Settings(Map.of("kv.durability", "fast")), dir));
+        assertTrue(
+                e.getMessage().contains("'kv.durability'")
+                        && e.getMessage().contains("'fast'")
+                        && e.getMessage().contains("sync, interval"),
+                e.getMessage());
+        e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () -> KvOptions.parse(new Settings(Map.of("kv.syncInterval", "2s")), dir));
+        assertTrue(
+                e.getMessage().contains("'kv.syncInterval'")
+                        && e.getMessage().contains("2000ms")
+                        && e.getMessage().contains("from 1ms to 1s"),
+                e.getMessage());
+        e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () -> KvOptions.parse(new Settings(Map.of("kv.syncInterval", "0ms")), dir));
+        assertTrue(e.getMessage().contains("'kv.syncInterval'"), e.getMessage());
+        e =
+                assertThrows(
+                        ConfigurationException.class,
+                        () -> KvOptions.builder(dir).durability("later"));
+        assertTrue(e.getMessage().contains("sync or interval"), e.getMessage());
+    }
+
+    @Test
     void defaultsAreDocumentedValues() {
         KvOptions o = KvOptions.parse(new Settings(Map.of()), Path.of("vivarium-kv"));
         assertEquals(Path.of("vivarium-kv"), o.directory());

@@ -18,14 +18,18 @@ import java.util.Objects;
  * The embedded backend ({@code kv.backend=mapdb}, the default): one MapDB file per deployment under
  * {@code kv.directory}, for one node.
  *
- * <p><b>Durability.</b> A write returns only once a commit covering it is on disk: MapDB puts it in
- * the store's write-ahead log, syncs the log ({@code fsync}), applies it to the store file and
- * syncs that. Killing the process at any moment loses no acknowledged write and leaves no half-done
- * one; the next open replays the log. The cost is a few fsyncs per commit (about 4 ms on a cloud VM
- * disk), so a single writer does a few hundred durable writes per second per store; concurrent
- * writers of one store share a commit ({@link KvOptions#groupCommit() group commit}). Reads do not
- * wait for commits (they are memory reads of the mapped file, about a microsecond) and may see a
- * write that is still being committed.
+ * <p><b>Durability.</b> With {@code kv.durability=sync} (the default) a write is acknowledged only
+ * once a commit covering it is on disk: MapDB puts it in the store's write-ahead log, syncs the log
+ * ({@code fsync}), applies it to the store file and syncs that. Killing the process at any moment
+ * loses no acknowledged write and leaves no half-done one; the next open replays the log. A commit
+ * costs a few fsyncs (about 4 ms on a cloud VM disk), shared by every write applied before it
+ * ({@link GroupCommit}, {@link WriteBuffer}), and a request waits for its writes after its guest
+ * has run ({@link dev.vivarium.core.kv.PendingWrites}), so the writes of all requests in flight
+ * share a commit. With {@code kv.durability=interval} writes are acknowledged once applied and
+ * {@link IntervalCommits} commits every {@code kv.syncInterval}; a crash loses at most the writes
+ * of the last two intervals (see {@link dev.vivarium.core.kv.KvOptions.Durability}). Reads do not
+ * wait for commits (memory reads, about a microsecond) and may see a write that is still being
+ * committed.
  *
  * <p>Writes, commits and opening run on {@link WriterThreads}, never interrupted; a lock file keeps
  * each store to one engine ({@link StoreLock}). Layout in {@link StoreFiles}.
@@ -37,10 +41,15 @@ public final class MapDbBackend implements KvBackend {
     private final KvOptions options;
     private final StoreFiles files;
     private final WriterThreads writers = new WriterThreads();
+    private final IntervalCommits interval; // null: kv.durability=sync
 
     private MapDbBackend(KvOptions options) {
         this.options = options;
         this.files = new StoreFiles(options.directory());
+        this.interval =
+                options.durability() == KvOptions.Durability.INTERVAL
+                        ? new IntervalCommits(options.syncInterval())
+                        : null;
     }
 
     /**
@@ -80,7 +89,8 @@ public final class MapDbBackend implements KvBackend {
 
     @Override
     public KvBackendStore open(String deploymentId) {
-        return MapDbOpener.open(deploymentId, files.directory(deploymentId), writers, options);
+        return MapDbOpener.open(
+                deploymentId, files.directory(deploymentId), writers, interval, options);
     }
 
     @Override
@@ -167,6 +177,9 @@ public final class MapDbBackend implements KvBackend {
     /** Lets the writer threads end; the stores are closed already. */
     @Override
     public void close() {
+        if (interval != null) {
+            interval.close();
+        }
         writers.close();
     }
 

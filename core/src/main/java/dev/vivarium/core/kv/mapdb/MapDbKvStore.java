@@ -5,6 +5,7 @@ import dev.vivarium.core.kv.KvLimitException;
 import dev.vivarium.core.kv.KvLimits;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.kv.KvUnavailableException;
+import dev.vivarium.core.kv.PendingWrites;
 import dev.vivarium.core.kv.StoreClosed;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +24,15 @@ import org.slf4j.LoggerFactory;
  * One deployment's store in its own MapDB file with a write-ahead log, memory-mapped.
  *
  * <p>Writes are serialized by one lock per store, which makes {@code append} and {@code upsert}
- * atomic and keeps the size accounting exact; each write returns only once a commit covers it (see
- * {@link GroupCommit}). Reads take no write lock. A read may see a write that another thread has
- * applied but not yet committed (at most one commit's worth); a writer never reports success before
- * its own write is on disk. Writes and commits run on {@link WriterThreads}; reads run on the
- * caller's thread.
+ * atomic and keeps the size accounting exact; they are applied to a {@link WriteBuffer} in front of
+ * MapDB, and a commit writes the buffer to disk without holding the lock ({@link GroupCommit}).
+ * Each write returns only once a commit covers it, unless its request waits for it later ({@link
+ * PendingWrites}) or {@code kv.durability=interval}. Reads take no write lock. A read may see a
+ * write that another thread has applied but not yet committed (at most two commits' worth); a
+ * writer is never told of success before its own write is on disk (with {@code sync}). Writes and
+ * commits run on {@link WriterThreads}; reads run on the caller's thread.
  */
-final class MapDbKvStore implements KvBackendStore {
+final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private static final Logger LOG = LoggerFactory.getLogger(MapDbKvStore.class);
 
     private final String id;
@@ -39,11 +42,14 @@ final class MapDbKvStore implements KvBackendStore {
     private final DB db;
     private final HTreeMap<String, StoredValue> values;
     private final HTreeMap<String, Long> expiries;
+    private final WriteBuffer buffer;
     // fair: a commit leader queues behind the writers already waiting, so its commit covers them
     private final ReentrantLock writeLock = new ReentrantLock(true);
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final GroupCommit commits;
     private final LongAdder purged = new LongAdder();
+    private final IntervalCommits interval; // null: kv.durability=sync
+    private final long maxPendingNanos; // interval mode: oldest write not on disk, at most
 
     // written under writeLock, read anywhere
     private volatile long bytes;
@@ -53,8 +59,16 @@ final class MapDbKvStore implements KvBackendStore {
     private final StoreLock lock;
 
     /** Wraps an open database; see {@link MapDbOpener} for how it is opened. */
-    MapDbKvStore(String id, WriterThreads writers, KvOptions options, DB db, StoreLock lock) {
+    MapDbKvStore(
+            String id,
+            WriterThreads writers,
+            IntervalCommits interval,
+            KvOptions options,
+            DB db,
+            StoreLock lock) {
         this.id = id;
+        this.interval = interval;
+        this.maxPendingNanos = 2 * options.syncInterval().toNanos();
         this.writers = writers;
         this.options = options;
         this.limits = options.limits();
@@ -63,7 +77,8 @@ final class MapDbKvStore implements KvBackendStore {
         this.values =
                 db.hashMap("values", Serializer.STRING, StoredValue.Codec.INSTANCE).createOrOpen();
         this.expiries = db.hashMap("expiries", Serializer.STRING, Serializer.LONG).createOrOpen();
-        this.commits = new GroupCommit(writeLock, db::commit);
+        this.buffer = new WriteBuffer(db, values, expiries);
+        this.commits = new GroupCommit(writeLock, (GroupCommit.Preparer) buffer::prepare);
         db.commit();
         long b = 0;
         long k = 0;
@@ -78,6 +93,9 @@ final class MapDbKvStore implements KvBackendStore {
         this.bytes = b;
         this.keys = k;
         this.nextExpiry = next;
+        if (interval != null) {
+            interval.add(this);
+        }
     }
 
     String id() {
@@ -93,14 +111,14 @@ final class MapDbKvStore implements KvBackendStore {
                 key,
                 now,
                 keyBytes -> {
-                    StoredValue old = values.get(key);
+                    StoredValue old = buffer.get(key);
                     boolean absent = old == null || old.expiredAt(now);
                     if (onlyIfAbsent && !absent) {
                         return false;
                     }
                     limits.checkValue(value.length, false);
                     old = roomFor(key, keyBytes, old, value.length, now);
-                    values.put(key, new StoredValue(expiresAt, value));
+                    buffer.put(key, new StoredValue(expiresAt, value));
                     track(key, keyBytes, old, expiresAt, value.length);
                     return absent;
                 });
@@ -113,7 +131,7 @@ final class MapDbKvStore implements KvBackendStore {
                 key,
                 now,
                 keyBytes -> {
-                    StoredValue old = values.get(key);
+                    StoredValue old = buffer.get(key);
                     boolean absent = old == null || old.expiredAt(now);
                     long length = absent ? value.length : (long) old.data().length + value.length;
                     limits.checkValue(length, !absent);
@@ -127,7 +145,7 @@ final class MapDbKvStore implements KvBackendStore {
                         System.arraycopy(value, 0, data, old.data().length, value.length);
                         expiresAt = old.expiresAt();
                     }
-                    values.put(key, new StoredValue(expiresAt, data));
+                    buffer.put(key, new StoredValue(expiresAt, data));
                     track(key, keyBytes, old, expiresAt, data.length);
                     return absent;
                 });
@@ -140,7 +158,7 @@ final class MapDbKvStore implements KvBackendStore {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            v = values.get(key);
+            v = buffer.get(key);
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -154,10 +172,11 @@ final class MapDbKvStore implements KvBackendStore {
                 key,
                 now,
                 keyBytes -> {
-                    StoredValue old = values.remove(key);
+                    StoredValue old = buffer.get(key);
                     if (old == null) {
                         return false;
                     }
+                    buffer.remove(key);
                     track(key, keyBytes, old, 0, -1);
                     return !old.expiredAt(now);
                 });
@@ -175,26 +194,48 @@ final class MapDbKvStore implements KvBackendStore {
         Objects.requireNonNull(key, "key");
         int keyBytes = KvLimits.keyBytes(key);
         limits.checkKey(keyBytes);
-        return writers.call(() -> locked(() -> mutation.apply(keyBytes)));
+        // read on the caller's thread: the request's scope, if it waits for its writes later
+        PendingWrites pending = PendingWrites.current();
+        Applied<Boolean> done =
+                writers.call(() -> locked(() -> mutation.apply(keyBytes), pending != null));
+        if (done.seq() != 0) {
+            pending.add(this, done.seq());
+        }
+        return done.result();
     }
 
     /**
-     * Runs one complete change under the write lock, then waits until a commit covers it. A change
+     * What a change returned, and the number of its write when it is not yet durable and the caller
+     * waits for that itself (0: it is durable, or may be acknowledged without waiting).
+     */
+    private record Applied<T>(T result, long seq) {}
+
+    /**
+     * Runs one complete change under the write lock, then waits until a commit covers it, unless
+     * {@code defer} (the caller waits later, {@link PendingWrites}) or {@code kv.durability} is
+     * {@code interval} and the oldest write not yet on disk is younger than two intervals. A change
      * that throws a limit exception has changed nothing; any other failure may have left memory and
      * disk apart, so the store stops taking writes and is opened again from its last commit.
      */
-    private <T> T locked(java.util.function.Supplier<T> change) {
+    private <T> Applied<T> locked(java.util.function.Supplier<T> change, boolean defer) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
             T result;
             long seq;
+            boolean wait;
             writeLock.lock();
             try {
                 result = change.get();
                 seq = commits.lastApplied();
                 if (!options.groupCommit()) {
                     commits.commitHeld(seq);
+                    wait = false;
+                } else if (interval != null) {
+                    // bounded loss: once the disk falls behind, writers wait for it
+                    wait = commits.oldestPendingAge(System.nanoTime()) > maxPendingNanos;
+                } else {
+                    wait = true;
                 }
             } catch (KvLimitException | KvUnavailableException e) {
                 throw e;
@@ -206,8 +247,59 @@ final class MapDbKvStore implements KvBackendStore {
             } finally {
                 writeLock.unlock();
             }
+            if (!wait) {
+                return new Applied<>(result, 0);
+            }
+            if (defer) {
+                return new Applied<>(result, seq);
+            }
             commits.awaitDurable(seq);
-            return result;
+            return new Applied<>(result, 0);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** {@link PendingWrites}: waits, on a writer thread, until a commit covers write seq. */
+    @Override
+    public void awaitDurable(long seq, long deadlineNanos) {
+        if (commits.isDurable(seq)) {
+            return;
+        }
+        writers.call(
+                () -> {
+                    lifecycle.readLock().lock();
+                    try {
+                        if (!commits.isDurable(seq)) {
+                            StoreClosed c = closed;
+                            if (c != null) {
+                                // closing commits first, so this one failed or was deleted
+                                throw KvUnavailableException.closed(id, c);
+                            }
+                            commits.awaitDurable(seq);
+                        }
+                        return null;
+                    } finally {
+                        lifecycle.readLock().unlock();
+                    }
+                },
+                deadlineNanos);
+    }
+
+    /**
+     * {@code kv.durability=interval}: commits what was applied since the last commit; called by
+     * {@link IntervalCommits} every {@code kv.syncInterval}. A failure marks the store failed (its
+     * writers learn of it, and it is opened again on the next operation).
+     */
+    void commitPending() {
+        lifecycle.readLock().lock();
+        try {
+            if (closed != null || commits.failed()) {
+                return;
+            }
+            commits.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("committing the KV store of deployment '{}' failed: {}", id, e.toString());
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -221,7 +313,7 @@ final class MapDbKvStore implements KvBackendStore {
     private StoredValue roomFor(String key, int keyBytes, StoredValue old, long length, long now) {
         long after = bytes - size(keyBytes, old) + keyBytes + length;
         if (after > limits.maxStoreSize() && purgeHeld(now) > 0) {
-            old = values.get(key);
+            old = buffer.get(key);
             after = bytes - size(keyBytes, old) + keyBytes + length;
         }
         limits.checkStore(id, after);
@@ -234,11 +326,9 @@ final class MapDbKvStore implements KvBackendStore {
 
     /** Accounts for replacing {@code old} by a value of {@code length} bytes (-1: removed). */
     private void track(String key, int keyBytes, StoredValue old, long expiresAt, long length) {
+        // the expiry index in MapDB follows the value when it is committed (WriteBuffer)
         if (expiresAt != 0) {
-            expiries.put(key, expiresAt);
             nextExpiry = Math.min(nextExpiry, expiresAt);
-        } else if (old != null && old.expiresAt() != 0) {
-            expiries.remove(key);
         }
         long delta = -size(keyBytes, old) + (length < 0 ? 0 : keyBytes + length);
         bytes += delta;
@@ -251,24 +341,18 @@ final class MapDbKvStore implements KvBackendStore {
         if (now < nextExpiry) {
             return 0;
         }
+        long[] next = {Long.MAX_VALUE};
         List<String> dead = new ArrayList<>();
-        long next = Long.MAX_VALUE;
-        for (Map.Entry<String, Long> e : expiries.getEntries()) {
-            if (e.getValue() <= now) {
-                dead.add(e.getKey());
-            } else {
-                next = Math.min(next, e.getValue());
-            }
-        }
-        for (String key : dead) {
-            StoredValue old = values.remove(key);
-            expiries.remove(key);
-            if (old != null) {
+        for (String key : buffer.expiryCandidates(now, next)) {
+            StoredValue old = buffer.get(key);
+            if (old != null && old.expiredAt(now)) {
+                buffer.remove(key);
                 bytes -= size(KvLimits.keyBytes(key), old);
                 keys--;
+                dead.add(key);
             }
         }
-        nextExpiry = next;
+        nextExpiry = next[0];
         if (!dead.isEmpty()) {
             commits.applied();
             purged.add(dead.size());
@@ -287,8 +371,11 @@ final class MapDbKvStore implements KvBackendStore {
     public void clear() {
         maintain(
                 () -> {
-                    values.clear();
-                    expiries.clear();
+                    List<String> all = new ArrayList<>();
+                    buffer.forEach((k, v) -> all.add(k), Integer.MAX_VALUE);
+                    for (String k : all) {
+                        buffer.remove(k);
+                    }
                     bytes = 0;
                     keys = 0;
                     nextExpiry = Long.MAX_VALUE;
@@ -298,7 +385,7 @@ final class MapDbKvStore implements KvBackendStore {
     }
 
     private int maintain(java.util.function.IntSupplier work) {
-        return writers.call(() -> locked(work::getAsInt));
+        return writers.call(() -> locked(work::getAsInt, false)).result();
     }
 
     @Override
@@ -307,14 +394,13 @@ final class MapDbKvStore implements KvBackendStore {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            for (Map.Entry<String, StoredValue> e : values.getEntries()) {
-                if (out.size() >= limit) {
-                    break;
-                }
-                if (!e.getValue().expiredAt(now)) {
-                    out.add(e.getKey());
-                }
-            }
+            buffer.forEach(
+                    (k, v) -> {
+                        if (out.size() < limit && !v.expiredAt(now)) {
+                            out.add(k);
+                        }
+                    },
+                    Integer.MAX_VALUE);
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -355,6 +441,24 @@ final class MapDbKvStore implements KvBackendStore {
                 return;
             }
             closed = reason;
+            if (interval != null) {
+                interval.remove(this);
+            }
+            try {
+                if (reason == StoreClosed.CLOSED && !commits.failed()) {
+                    // writes not waited for yet (deferred, or kv.durability=interval) are kept
+                    writers.call(
+                            () -> {
+                                commits.flush();
+                                return null;
+                            });
+                }
+            } catch (RuntimeException e) {
+                LOG.warn(
+                        "committing the KV store of deployment '{}' before closing it failed: {}",
+                        id,
+                        e.toString());
+            }
             try {
                 db.close();
             } catch (RuntimeException e) {

@@ -31,14 +31,24 @@ final class MapDbOpener {
     private MapDbOpener() {}
 
     /** Opens the store in {@code dir}, creating it empty if it is not there. */
-    static MapDbKvStore open(String id, Path dir, WriterThreads writers, KvOptions options) {
+    static MapDbKvStore open(
+            String id,
+            Path dir,
+            WriterThreads writers,
+            IntervalCommits interval,
+            KvOptions options) {
         // a caller interrupted while it opens would leave the file open and locked
         return writers.call(
-                () -> openNow(id, dir, writers, options), store -> store.close(StoreClosed.CLOSED));
+                () -> openNow(id, dir, writers, interval, options),
+                store -> store.close(StoreClosed.CLOSED));
     }
 
     private static MapDbKvStore openNow(
-            String id, Path dir, WriterThreads writers, KvOptions options) {
+            String id,
+            Path dir,
+            WriterThreads writers,
+            IntervalCommits interval,
+            KvOptions options) {
         StoreLock lock;
         try {
             Files.createDirectories(dir);
@@ -68,7 +78,7 @@ final class MapDbOpener {
                     "cannot open the KV store of deployment '" + id + "' in " + dir + ": " + e, e);
         }
         try {
-            return new MapDbKvStore(id, writers, options, db, lock);
+            return new MapDbKvStore(id, writers, interval, options, db, lock);
         } catch (RuntimeException e) {
             db.close();
             lock.release();

@@ -8,6 +8,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -59,6 +60,19 @@ final class WriterThreads implements AutoCloseable {
      * nobody else will.
      */
     <T> T call(Callable<T> work, Consumer<? super T> release) {
+        return call(work, release, Long.MAX_VALUE, false);
+    }
+
+    /**
+     * {@link #call(Callable)} that stops waiting once {@code deadlineNanos} ({@link
+     * System#nanoTime()}) has passed; the work still completes in the background.
+     */
+    <T> T call(Callable<T> work, long deadlineNanos) {
+        return call(work, null, deadlineNanos, deadlineNanos != Long.MAX_VALUE);
+    }
+
+    private <T> T call(
+            Callable<T> work, Consumer<? super T> release, long deadlineNanos, boolean timed) {
         if (Thread.currentThread() instanceof Writer) {
             return callInline(work);
         }
@@ -76,7 +90,16 @@ final class WriterThreads implements AutoCloseable {
             throw new KvUnavailableException("the KV stores are closed (the engine is stopping)");
         }
         try {
-            return result.get();
+            if (!timed) {
+                return result.get();
+            }
+            long left = deadlineNanos - System.nanoTime();
+            try {
+                return result.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                throw new KvUnavailableException(
+                        "the KV operation was not done by the request's deadline");
+            }
         } catch (InterruptedException e) {
             if (release != null) {
                 result.thenAccept(release);
