@@ -97,6 +97,15 @@ public final class GuestLoader {
      */
     public static GuestModule load(String name, byte[] bytes, GuestLimits limits)
             throws GuestLoadException {
+        return load(name, bytes, limits, FunctionSplitter.MAX_BODY_BYTES);
+    }
+
+    /**
+     * As {@link #load(String, byte[], GuestLimits)}, splitting functions whose code is over {@code
+     * splitOver} bytes ({@link FunctionSplitter}; tests force it with a low value).
+     */
+    static GuestModule load(String name, byte[] bytes, GuestLimits limits, int splitOver)
+            throws GuestLoadException {
         if (name.toLowerCase(Locale.ROOT).endsWith(".wat")) {
             bytes = watToWasm(name, bytes);
         }
@@ -107,11 +116,24 @@ public final class GuestLoader {
         checkImports(name, module);
         checkRunExport(name, module);
         MemoryLimits memory = memoryLimits(name, module, limits.maxMemoryPages());
-        var compiled = compile(name, module);
+        WasmModule split = FunctionSplitter.apply(name, bytes, module, splitOver);
+        java.util.function.Function<
+                        com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
+                compiled;
+        try {
+            compiled = compile(name, split);
+        } catch (GuestLoadException e) {
+            if (split == module) {
+                throw e;
+            }
+            FunctionSplitter.failed(name, e);
+            split = module;
+            compiled = compile(name, module);
+        }
         boolean hasInit = hasFunctionExport(module, "_initialize");
         return new GuestModule(
                 name,
-                module,
+                split,
                 compiled,
                 memory,
                 overhead,
