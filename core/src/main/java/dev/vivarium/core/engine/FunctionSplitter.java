@@ -41,12 +41,24 @@ import org.slf4j.LoggerFactory;
  */
 final class FunctionSplitter {
     /** Split functions whose code (wasm bytes) is larger than this. */
-    static final int MAX_BODY_BYTES = 4400;
+    static final int MAX_BODY_BYTES = 4200;
 
     /** JVM parameter slots a new function may take (Chicory changes convention past 253). */
     private static final int MAX_PARAM_SLOTS = 200;
 
-    private static final int NO_ARITY = -1;
+    /** A label no region may branch to (several values, or types this class does not handle). */
+    private static final int UNUSABLE = -1;
+
+    /** A label whose branches carry no value. */
+    private static final int NO_VALUE = 0;
+
+    private static final int ROUNDS = 3;
+
+    /**
+     * Regions up to this size may be moved even when the threshold is lower (tests split tiny
+     * functions).
+     */
+    private static final int MIN_PIECE_BYTES = 64;
 
     private static final Logger LOG = LoggerFactory.getLogger(FunctionSplitter.class);
 
@@ -58,13 +70,20 @@ final class FunctionSplitter {
      * logged).
      */
     static WasmModule apply(String name, byte[] wasm, WasmModule module, int maxBodyBytes) {
-        byte[] split;
         try {
-            split = split(wasm, module, maxBodyBytes);
-            if (split == wasm) {
-                return module;
+            WasmModule result = module;
+            byte[] bytes = wasm;
+            // a region moved out may hold regions of its own the next round moves (only with a
+            // threshold far below the default: a region is never larger than it)
+            for (int round = 0; round < ROUNDS; round++) {
+                byte[] split = split(bytes, result, maxBodyBytes);
+                if (split == bytes) {
+                    break;
+                }
+                bytes = split;
+                result = Parser.parse(split);
             }
-            return Parser.parse(split);
+            return result;
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
             failed(name, e);
             return module;
@@ -291,6 +310,9 @@ final class FunctionSplitter {
         final FunctionType type;
         final List<ValType> locals;
 
+        /** Locals added to the function: value type byte to index, in order. */
+        final Map<Integer, Integer> carryLocals = new LinkedHashMap<>();
+
         private Function(
                 byte[] wasm, List<Instruction> ins, int[] raw, FunctionType t, List<ValType> l) {
             this.wasm = wasm;
@@ -349,20 +371,39 @@ final class FunctionSplitter {
             return top == 0 && op[n - 1] == OpCode.END && end[n - 1] == bodyEnd;
         }
 
+        /** Instruction i opens a block or loop without parameters or results. */
+        private boolean emptyBlock(int i) {
+            return (op[i] == OpCode.BLOCK || op[i] == OpCode.LOOP)
+                    && (wasm[start[i] + 1] & 0xff) == 0x40;
+        }
+
         /** The function with its regions moved out, or null if nothing could be. */
         byte[] split(int maxBodyBytes, Output out) {
+            int codeSize = bodyEnd - start[0];
+            int pieceLimit = Math.max(maxBodyBytes, MIN_PIECE_BYTES);
             List<Region> candidates = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                if ((op[i] == OpCode.BLOCK || op[i] == OpCode.LOOP)
-                        && (wasm[start[i] + 1] & 0xff) == 0x40) {
-                    Region r = region(i);
-                    if (r != null && r.size <= maxBodyBytes) {
-                        candidates.add(r);
+                if (!emptyBlock(i)) {
+                    continue;
+                }
+                Region r = region(i, match[i], i, false);
+                if (r != null && r.fits(pieceLimit, codeSize)) {
+                    candidates.add(r);
+                }
+                if (op[i] != OpCode.BLOCK) {
+                    continue;
+                }
+                // a block's tail after its leading blocks, where nothing is on its stack: the
+                // case bodies of a br_table switch, for instance
+                for (int c = i + 1; emptyBlock(c) && match[c] + 1 < match[i]; c = match[c] + 1) {
+                    Region t = region(match[c] + 1, match[i] - 1, i, true);
+                    if (t != null && t.fits(pieceLimit, codeSize)) {
+                        candidates.add(t);
                     }
                 }
             }
             candidates.sort((a, b) -> Integer.compare(b.bytes(), a.bytes()));
-            int remaining = bodyEnd - start[0];
+            int remaining = codeSize;
             List<Region> chosen = new ArrayList<>();
             for (Region r : candidates) {
                 if (remaining <= maxBodyBytes) {
@@ -372,7 +413,7 @@ final class FunctionSplitter {
                 for (Region c : chosen) {
                     overlaps |= r.first <= c.last && c.first <= r.last;
                 }
-                if (overlaps || r.bytes() <= r.callBytes()) {
+                if (overlaps) {
                     continue;
                 }
                 chosen.add(r);
@@ -382,23 +423,30 @@ final class FunctionSplitter {
                 return null;
             }
             chosen.sort((a, b) -> Integer.compare(a.first, b.first));
-            Bytes body = new Bytes();
-            body.raw(wasm, localsStart, localsEnd);
+            Bytes code = new Bytes();
             int next = 0;
             for (Region r : chosen) {
-                body.raw(wasm, start[next], start[r.first]);
-                r.emitCall(body, out.add(r.type(), r.body()));
+                code.raw(wasm, start[next], start[r.first]);
+                r.emitCall(code, out.add(r.type(), r.body()));
                 next = r.last + 1;
             }
-            body.raw(wasm, start[next], bodyEnd);
+            code.raw(wasm, start[next], bodyEnd);
+            Bytes body = new Bytes();
+            int groups = (int) readU32(wasm, localsStart);
+            body.u32(groups + carryLocals.size());
+            body.raw(wasm, localsStart + lebLength(wasm, localsStart), localsEnd);
+            for (int t : carryLocals.keySet()) {
+                body.raw(new byte[] {1, (byte) t});
+            }
+            body.raw(code.toByteArray());
             return body.toByteArray();
         }
 
         /** The region opened at instruction first, or null if it cannot be moved. */
-        private Region region(int first) {
-            int last = match[first];
-            Region r = new Region(this, first, last);
-            int inner = 0; // labels opened inside the region around the current instruction
+        private Region region(int first, int last, int anchor, boolean tail) {
+            Region r = new Region(this, first, last, anchor, tail);
+            // labels opened inside the region around the current instruction (a tail's block too)
+            int inner = tail ? 1 : 0;
             for (int i = first; i <= last; i++) {
                 int p = start[i] + 1;
                 switch (op[i]) {
@@ -406,7 +454,7 @@ final class FunctionSplitter {
                     case END -> inner--;
                     case BR, BR_IF -> {
                         int d = (int) readU32(wasm, p);
-                        if (d >= inner && !r.exit(d - inner)) {
+                        if (d >= inner && !r.exit(d - inner, true)) {
                             return null;
                         }
                         r.size += op[i] == OpCode.BR ? 4 : 8;
@@ -416,14 +464,14 @@ final class FunctionSplitter {
                         for (int k = 0; k <= count; k++) {
                             p += lebLength(wasm, p);
                             int d = (int) readU32(wasm, p);
-                            if (d >= inner && !r.exit(d - inner)) {
+                            if (d >= inner && !r.exit(d - inner, false)) {
                                 return null;
                             }
                         }
                         r.size += 8 * (count + 3);
                     }
                     case RETURN -> {
-                        if (!type.returns().isEmpty() || !r.exit(depth[first])) {
+                        if (!r.exit(depth[anchor], true)) {
                             return null;
                         }
                         r.size += 4;
@@ -448,26 +496,33 @@ final class FunctionSplitter {
         }
 
         /**
-         * How many values a branch to label j (0 = the label just around instruction i) takes, or
-         * {@link #NO_ARITY} if it cannot be told.
+         * What a branch to label j (0 = the label just around instruction i) carries: {@link
+         * #NO_VALUE}, one value (its type's byte) or {@link #UNUSABLE}.
          */
-        int arity(int i, int j) {
+        int labelValue(int i, int j) {
             int opener = parent[i];
             for (int k = 0; k < j && opener >= 0; k++) {
                 opener = parent[opener];
             }
             if (opener < 0) {
-                return j == depth[i] ? type.returns().size() : NO_ARITY;
+                if (j != depth[i] || type.returns().size() > 1) {
+                    return UNUSABLE;
+                }
+                return type.returns().isEmpty() ? NO_VALUE : encode(type.returns().get(0));
             }
-            int p = start[opener] + 1;
-            int b = wasm[p] & 0xff;
+            int b = wasm[start[opener] + 1] & 0xff;
             if (b == 0x40) {
-                return 0;
+                return NO_VALUE;
             }
             if (b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c || b == 0x7b) {
-                return op[opener] == OpCode.LOOP ? 0 : 1;
+                return op[opener] == OpCode.LOOP ? NO_VALUE : b;
             }
-            return NO_ARITY; // a type index or a reference type: not worth the cases
+            return UNUSABLE; // a type index or a reference type: not worth the cases
+        }
+
+        /** The caller's local holding values of type t an exit carries, added on first use. */
+        int carryLocal(int t) {
+            return carryLocals.computeIfAbsent(t, k -> locals.size() + carryLocals.size());
         }
     }
 
@@ -476,6 +531,14 @@ final class FunctionSplitter {
         final Function f;
         final int first;
         final int last;
+
+        /**
+         * The region's own block: instruction first, or for a tail (the instructions after a
+         * block's leading blocks up to its end) that block; labels outside are counted from it.
+         */
+        final int anchor;
+
+        final boolean tail;
         int size; // the new function's code, roughly
         final TreeSet<Integer> read = new TreeSet<>();
         final TreeSet<Integer> written = new TreeSet<>();
@@ -483,10 +546,18 @@ final class FunctionSplitter {
         /** Outward label (0 = just around the region) to exit code - 1, in order. */
         final Map<Integer, Integer> exits = new LinkedHashMap<>();
 
+        /** Outward label to the value its branches carry ({@link #NO_VALUE} or a type byte). */
+        final Map<Integer, Integer> exitValue = new HashMap<>();
+
+        /** The types of values exits carry, each returned by the new function after the code. */
+        final TreeSet<Integer> carried = new TreeSet<>();
+
         int[] params;
         Map<Integer, Integer> local; // the function's local index to the new function's
 
-        Region(Function f, int first, int last) {
+        Region(Function f, int first, int last, int anchor, boolean tail) {
+            this.anchor = anchor;
+            this.tail = tail;
             this.f = f;
             this.first = first;
             this.last = last;
@@ -497,18 +568,39 @@ final class FunctionSplitter {
             return f.end[last] - f.start[first];
         }
 
+        /**
+         * At most {@code limit} bytes as a function, and not (nearly) all of a function of {@code
+         * codeSize} bytes: a region moved out, found again in its new function, stays there.
+         */
+        boolean fits(int limit, int codeSize) {
+            return size <= limit && codeSize - bytes() >= 16;
+        }
+
         /** The instructions that replace the region, roughly. */
         int callBytes() {
             return 3 * (params.length + written.size()) + 8 + 3 * exits.size();
         }
 
-        /** Records a branch to outward label j; false if it carries values. */
-        boolean exit(int j) {
-            if (f.arity(first, j) != 0) {
+        /**
+         * Records a branch to outward label j; false if it cannot be moved: several values, or one
+         * when {@code valueAllowed} is false.
+         */
+        boolean exit(int j, boolean valueAllowed) {
+            int v = f.labelValue(anchor, j);
+            if (v == UNUSABLE || (v != NO_VALUE && !valueAllowed)) {
                 return false;
             }
             exits.putIfAbsent(j, exits.size());
+            exitValue.put(j, v);
+            if (v != NO_VALUE) {
+                carried.add(v);
+            }
             return true;
+        }
+
+        /** The new function's local for carried values of type t. */
+        int carryIndex(int t) {
+            return params.length + 1 + carried.headSet(t).size();
         }
 
         boolean finish() {
@@ -536,8 +628,11 @@ final class FunctionSplitter {
             for (int p : params) {
                 b.raw(new byte[] {(byte) encode(f.locals.get(p))});
             }
-            b.u32(1 + written.size());
+            b.u32(1 + carried.size() + written.size());
             b.raw(new byte[] {0x7f});
+            for (int t : carried) {
+                b.raw(new byte[] {(byte) t});
+            }
             for (int w : written) {
                 b.raw(new byte[] {(byte) encode(f.locals.get(w))});
             }
@@ -548,9 +643,16 @@ final class FunctionSplitter {
         byte[] body() {
             Bytes b = new Bytes();
             int scratch = params.length;
-            b.raw(new byte[] {1, 1, 0x7f}); // one i32 local for br_table's index
+            b.u32(1 + carried.size());
+            b.raw(new byte[] {1, 0x7f}); // for br_table's index
+            for (int t : carried) {
+                b.raw(new byte[] {1, (byte) t}); // for an exit's value
+            }
             b.raw(new byte[] {0x02, 0x7f}); // block (result i32): the exit
-            int inner = 0;
+            if (tail) {
+                b.raw(new byte[] {0x02, 0x40}); // the tail's block: a branch to it ends the tail
+            }
+            int inner = tail ? 1 : 0;
             byte[] w = f.wasm;
             for (int i = first; i <= last; i++) {
                 int p = f.start[i] + 1;
@@ -572,6 +674,7 @@ final class FunctionSplitter {
                         if (d < inner) {
                             b.raw(w, f.start[i], f.end[i]);
                         } else {
+                            carry(b, d - inner, false);
                             leave(b, d - inner, inner);
                         }
                     }
@@ -579,25 +682,54 @@ final class FunctionSplitter {
                         int d = (int) readU32(w, p);
                         if (d < inner) {
                             b.raw(w, f.start[i], f.end[i]);
+                        } else if (exitValue.get(d - inner) == NO_VALUE) {
+                            b.raw(new byte[] {0x04, 0x40}); // if
+                            leave(b, d - inner, inner + 1);
+                            b.raw(new byte[] {0x0b});
                         } else {
+                            // the condition aside, the value kept (on the stack if not taken)
+                            b.raw(new byte[] {0x21});
+                            b.u32(scratch);
+                            carry(b, d - inner, true);
+                            b.raw(new byte[] {0x20});
+                            b.u32(scratch);
                             b.raw(new byte[] {0x04, 0x40}); // if
                             leave(b, d - inner, inner + 1);
                             b.raw(new byte[] {0x0b});
                         }
                     }
                     case BR_TABLE -> brTable(b, i, inner, scratch);
-                    case RETURN -> leave(b, f.depth[first], inner);
+                    case RETURN -> {
+                        carry(b, f.depth[anchor], false);
+                        leave(b, f.depth[anchor], inner);
+                    }
                     default -> b.raw(w, f.start[i], f.end[i]);
                 }
             }
+            if (tail) {
+                b.raw(new byte[] {0x0b});
+            }
             b.raw(new byte[] {0x41, 0}); // i32.const 0: ran to its end
             b.raw(new byte[] {0x0b});
+            for (int t : carried) {
+                b.raw(new byte[] {0x20});
+                b.u32(carryIndex(t));
+            }
             for (int x : written) {
                 b.raw(new byte[] {0x20});
                 b.u32(local.get(x));
             }
             b.raw(new byte[] {0x0b});
             return b.toByteArray();
+        }
+
+        /** Stores the value a branch to outward label j carries, if any (tee: keeps it). */
+        private void carry(Bytes b, int j, boolean tee) {
+            int v = exitValue.get(j);
+            if (v != NO_VALUE) {
+                b.raw(new byte[] {(byte) (tee ? 0x22 : 0x21)});
+                b.u32(carryIndex(v));
+            }
         }
 
         /** Branches out of the new function's exit block with outward label j's code. */
@@ -645,10 +777,24 @@ final class FunctionSplitter {
             }
         }
 
-        /** The call that replaces the region, the locals it wrote and the branch on its exit. */
+        /**
+         * The call that replaces the region, the locals it wrote and the branch on its exit code: 0
+         * to just after the region, a carried value put back on the stack first.
+         */
         void emitCall(Bytes b, int function) {
+            List<Integer> valued = new ArrayList<>();
+            for (int j : exits.keySet()) {
+                if (exitValue.get(j) != NO_VALUE) {
+                    valued.add(j);
+                }
+            }
+            int mv = valued.size();
+            int around = tail ? 1 : 0; // the call is still inside a tail's block
             if (!exits.isEmpty()) {
                 b.raw(new byte[] {0x02, 0x40}); // block: where exit code 0 goes
+            }
+            for (int k = 0; k < mv; k++) {
+                b.raw(new byte[] {0x02, 0x40}); // block: a valued exit's landing
             }
             for (int p : params) {
                 b.raw(new byte[] {0x20});
@@ -661,17 +807,30 @@ final class FunctionSplitter {
                 b.raw(new byte[] {0x21});
                 b.u32(ws[k]);
             }
+            Integer[] cs = carried.toArray(new Integer[0]);
+            for (int k = cs.length - 1; k >= 0; k--) {
+                b.raw(new byte[] {0x21});
+                b.u32(f.carryLocal(cs[k]));
+            }
             if (exits.isEmpty()) {
                 b.raw(new byte[] {0x1a}); // drop
                 return;
             }
             b.raw(new byte[] {0x0e}); // br_table
             b.u32(exits.size() + 1);
-            b.u32(0);
+            b.u32(mv);
             for (int j : exits.keySet()) {
-                b.u32(j + 1);
+                b.u32(exitValue.get(j) == NO_VALUE ? mv + 1 + around + j : valued.indexOf(j));
             }
-            b.u32(0);
+            b.u32(mv);
+            for (int k = 0; k < mv; k++) {
+                b.raw(new byte[] {0x0b});
+                int j = valued.get(k);
+                b.raw(new byte[] {0x20});
+                b.u32(f.carryLocal(exitValue.get(j)));
+                b.raw(new byte[] {0x0c});
+                b.u32(mv - 1 - k + 1 + around + j);
+            }
             b.raw(new byte[] {0x0b});
         }
     }

@@ -97,7 +97,26 @@ public final class GuestLoader {
      */
     public static GuestModule load(String name, byte[] bytes, GuestLimits limits)
             throws GuestLoadException {
-        return load(name, bytes, limits, FunctionSplitter.MAX_BODY_BYTES);
+        return load(name, bytes, limits, splitOver());
+    }
+
+    /**
+     * {@code -Dvivarium.splitLargeFunctions=false} turns {@link FunctionSplitter} off (to compare,
+     * or should it ever be at fault); a number splits functions whose code is over that many bytes
+     * (tests force splitting with a low one).
+     */
+    public static final String SPLIT_PROPERTY = "vivarium.splitLargeFunctions";
+
+    private static int splitOver() {
+        String value = System.getProperty(SPLIT_PROPERTY, "true").trim();
+        if (value.equalsIgnoreCase("false")) {
+            return Integer.MAX_VALUE;
+        }
+        try {
+            return Math.max(1, Integer.parseInt(value));
+        } catch (NumberFormatException e) {
+            return FunctionSplitter.MAX_BODY_BYTES;
+        }
     }
 
     /**
