@@ -58,7 +58,7 @@ final class FunctionSplitter {
      * Regions up to this size may be moved even when the threshold is lower (tests split tiny
      * functions).
      */
-    private static final int MIN_PIECE_BYTES = 64;
+    private static final int MIN_PIECE_BYTES = 96;
 
     private static final Logger LOG = LoggerFactory.getLogger(FunctionSplitter.class);
 
@@ -468,7 +468,7 @@ final class FunctionSplitter {
                                 return null;
                             }
                         }
-                        r.size += 8 * (count + 3);
+                        r.size += 4 + 7 * (count + 1);
                     }
                     case RETURN -> {
                         if (!r.exit(depth[anchor], true)) {
