@@ -461,12 +461,22 @@ final class FunctionSplitter {
                     }
                     case BR_TABLE -> {
                         int count = (int) readU32(wasm, p);
+                        boolean out = false;
+                        boolean innerValue = false;
                         for (int k = 0; k <= count; k++) {
                             p += lebLength(wasm, p);
                             int d = (int) readU32(wasm, p);
-                            if (d >= inner && !r.exit(d - inner, false)) {
-                                return null;
+                            if (d >= inner) {
+                                out = true;
+                                if (!r.exit(d - inner, false)) {
+                                    return null;
+                                }
+                            } else {
+                                innerValue |= labelValue(i, d) != NO_VALUE;
                             }
+                        }
+                        if (out && innerValue) {
+                            return null; // the value would be outside the blocks that sort exits
                         }
                         r.size += 4 + 7 * (count + 1);
                     }
