@@ -27,13 +27,16 @@ import org.slf4j.LoggerFactory;
  * <p>Chicory compiles each wasm function to one JVM method, about 1.3-1.7 bytes of bytecode per
  * byte of wasm code (the Rust {@code http} crate's header-name parser: 13,177 wasm bytes, 22,090
  * bytecode bytes). A function whose code is over {@link #MAX_BODY_BYTES} is split: its largest
- * eligible regions (a {@code block} or {@code loop} without parameters or results) of at most that
- * size become new functions until the rest is under it too. A region is eligible when every branch
- * leaving it targets a label without values (or is a {@code return} of a function without results)
- * and it uses no exception handling or tail calls. The new function takes the locals the region
- * uses as parameters and returns an exit code followed by the locals it writes; the original
- * function calls it, stores those locals back and branches on the exit code to where the region's
- * branch went ({@code br_table}), 0 meaning it ran to its end. Everything else keeps its index, so
+ * eligible regions of at most that size become new functions until the rest is under it too. A
+ * region is a {@code block} or {@code loop} without parameters or results, or the tail of such a
+ * block after its leading blocks (nothing is on its stack there: the cases of a {@code br_table}
+ * switch are such tails). It is eligible when every branch leaving it targets a label without
+ * values or with one value ({@code br}, {@code br_if}, {@code return}; a {@code br_table} leaving
+ * it only to labels without values), and it uses no exception handling or tail calls. The new
+ * function takes the locals the region uses as parameters and returns an exit code, the value a
+ * branch out carried and the locals it wrote; the original function calls it, stores those locals
+ * back and branches on the exit code ({@code br_table}) to where the region's branch went, the
+ * value put back on the stack, 0 meaning it ran to its end. Everything else keeps its index, so
  * exports, tables and the start function are unchanged.
  *
  * <p>The result is a new binary, parsed and validated again by the caller; a function with no
