@@ -1,12 +1,9 @@
 package dev.vivarium.core.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.dylibso.chicory.compiler.Cache;
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
@@ -35,26 +32,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FunctionSplitterTest {
     private static final int UNSPLIT = Integer.MAX_VALUE;
 
-    private static byte[] compiledJar(WasmModule module) {
-        byte[][] jar = new byte[1][];
-        MachineFactoryCompiler.builder(module)
-                .withCache(
-                        new Cache() {
-                            @Override
-                            public byte[] get(String key) {
-                                return null;
-                            }
-
-                            @Override
-                            public void putIfAbsent(String key, byte[] bytes) {
-                                jar[0] = bytes;
-                            }
-                        })
-                .compile();
-        assertNotNull(jar[0], "Chicory handed the cache no classes");
-        return jar[0];
-    }
-
     private static List<Path> builtGuests() throws Exception {
         try (Stream<Path> s = Files.list(TestGuests.dist())) {
             return s.filter(p -> p.toString().endsWith(".wasm")).sorted().toList();
@@ -73,7 +50,7 @@ class FunctionSplitterTest {
                             guest.toString(), bytes, module, FunctionSplitter.MAX_BODY_BYTES);
             assertEquals(
                     List.of(),
-                    JvmCheck.hugeFunctions(compiledJar(split)),
+                    JvmCheck.hugeFunctions(GuestLoaderTestSupport.compiledJar(split)),
                     guest.getFileName().toString());
         }
         // and the Rust one had one before (JvmCheckTest), so it was split
@@ -99,7 +76,7 @@ class FunctionSplitterTest {
         assertSame(
                 module,
                 FunctionSplitter.apply("flat.wat", bytes, module, FunctionSplitter.MAX_BODY_BYTES));
-        assertEquals(1, JvmCheck.hugeFunctions(compiledJar(module)).size());
+        assertEquals(1, JvmCheck.hugeFunctions(GuestLoaderTestSupport.compiledJar(module)).size());
     }
 
     /** The outcome of one call: the results, or the trap's class and message. */
