@@ -26,7 +26,6 @@ import dev.vivarium.core.engine.Dispatcher;
 import dev.vivarium.core.engine.EngineMetrics;
 import dev.vivarium.core.engine.GuestModule;
 import dev.vivarium.core.engine.InstancePool;
-import dev.vivarium.core.engine.JvmCheck;
 import dev.vivarium.core.engine.LatencyHistogram;
 import dev.vivarium.core.engine.MemoryBudget;
 import dev.vivarium.core.engine.Route;
@@ -766,7 +765,6 @@ public final class Vivarium implements AutoCloseable {
                             options.uploads(),
                             options.guestDirectory(),
                             options.guestLimits());
-            JvmCheck.warnIfHugeMethodsStayInterpreted();
             EngineMetrics metrics =
                     new EngineMetrics(
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());

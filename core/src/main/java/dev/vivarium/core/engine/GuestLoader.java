@@ -97,6 +97,34 @@ public final class GuestLoader {
      */
     public static GuestModule load(String name, byte[] bytes, GuestLimits limits)
             throws GuestLoadException {
+        return load(name, bytes, limits, splitOver());
+    }
+
+    /**
+     * {@code -Dvivarium.splitLargeFunctions=false} turns {@link FunctionSplitter} off (to compare,
+     * or should it ever be at fault); a number splits functions whose code is over that many bytes
+     * (tests force splitting with a low one).
+     */
+    public static final String SPLIT_PROPERTY = "vivarium.splitLargeFunctions";
+
+    private static int splitOver() {
+        String value = System.getProperty(SPLIT_PROPERTY, "true").trim();
+        if (value.equalsIgnoreCase("false")) {
+            return Integer.MAX_VALUE;
+        }
+        try {
+            return Math.max(1, Integer.parseInt(value));
+        } catch (NumberFormatException e) {
+            return FunctionSplitter.MAX_BODY_BYTES;
+        }
+    }
+
+    /**
+     * As {@link #load(String, byte[], GuestLimits)}, splitting functions whose code is over {@code
+     * splitOver} bytes ({@link FunctionSplitter}; tests force it with a low value).
+     */
+    static GuestModule load(String name, byte[] bytes, GuestLimits limits, int splitOver)
+            throws GuestLoadException {
         if (name.toLowerCase(Locale.ROOT).endsWith(".wat")) {
             bytes = watToWasm(name, bytes);
         }
@@ -107,11 +135,24 @@ public final class GuestLoader {
         checkImports(name, module);
         checkRunExport(name, module);
         MemoryLimits memory = memoryLimits(name, module, limits.maxMemoryPages());
-        var compiled = compile(name, module);
+        WasmModule split = FunctionSplitter.apply(name, bytes, module, splitOver);
+        java.util.function.Function<
+                        com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
+                compiled;
+        try {
+            compiled = compile(name, split);
+        } catch (GuestLoadException e) {
+            if (split == module) {
+                throw e;
+            }
+            FunctionSplitter.failed(name, e);
+            split = module;
+            compiled = compile(name, module);
+        }
         boolean hasInit = hasFunctionExport(module, "_initialize");
         return new GuestModule(
                 name,
-                module,
+                split,
                 compiled,
                 memory,
                 overhead,

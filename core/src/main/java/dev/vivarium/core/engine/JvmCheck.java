@@ -6,37 +6,25 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Warns once per JVM when HotSpot would leave large compiled guest functions in its bytecode
- * interpreter.
+ * Names the guest functions HotSpot would leave in its bytecode interpreter.
  *
  * <p>Chicory compiles each wasm function to one JVM method. HotSpot's JIT skips methods larger than
  * 8000 bytes of bytecode unless the JVM runs with {@code -XX:-DontCompileHugeMethods}, and real
- * guests have such functions (the Rust {@code http} crate's header-name parser is one), so without
- * the flag a Rust hello guest's request takes about 3.5x as long in the engine (bench/README.md).
- * The flag cannot be changed at run time, so the engine can only say so.
+ * guests have such functions (the Rust {@code http} crate's header-name parser is one: without the
+ * flag a Rust hello guest's request took about 1.7x as long in the engine, bench/README.md). {@link
+ * FunctionSplitter} splits them before they are compiled; what it cannot split is named here, at
+ * load time, when the JVM runs without the flag.
  */
 public final class JvmCheck {
     private static final Logger LOG = LoggerFactory.getLogger(JvmCheck.class);
-    private static final AtomicBoolean DONE = new AtomicBoolean();
 
     private JvmCheck() {}
-
-    public static void warnIfHugeMethodsStayInterpreted() {
-        if (!DONE.compareAndSet(false, true) || !hugeMethodsStayInterpreted()) {
-            return;
-        }
-        LOG.warn(
-                "This JVM does not JIT-compile methods over 8000 bytes of bytecode, and guests"
-                        + " compile to such methods: large guests (e.g. Rust ones) take about 3.5x"
-                        + " as long. Start the JVM with -XX:-DontCompileHugeMethods.");
-    }
 
     /** HotSpot's {@code HugeMethodLimit}: larger methods stay interpreted at default flags. */
     public static final int HUGE_METHOD_LIMIT = 8000;
@@ -57,9 +45,9 @@ public final class JvmCheck {
         if (!huge.isEmpty()) {
             LOG.warn(
                     "{}: compiled to JVM methods over {} bytes of bytecode, which this JVM never"
-                            + " JIT-compiles, {} run in its bytecode interpreter: start"
-                            + " the JVM with -XX:-DontCompileHugeMethods, or split them in the"
-                            + " guest's source (docs/operations.md#the-jvm)",
+                            + " JIT-compiles, {} run in its bytecode interpreter (Vivarium could not"
+                            + " split them): split them in the guest's source, or start the JVM"
+                            + " with -XX:-DontCompileHugeMethods (docs/operations.md#the-jvm)",
                     guest,
                     HUGE_METHOD_LIMIT,
                     String.join(", ", huge));

@@ -1,11 +1,8 @@
 package dev.vivarium.core.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.dylibso.chicory.compiler.Cache;
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.wasm.Parser;
 import dev.vivarium.core.testing.TestGuests;
 import java.util.List;
@@ -13,23 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class JvmCheckTest {
     private static byte[] compiledJar(String guest) {
-        byte[][] jar = new byte[1][];
-        MachineFactoryCompiler.builder(Parser.parse(TestGuests.dist().resolve(guest)))
-                .withCache(
-                        new Cache() {
-                            @Override
-                            public byte[] get(String key) {
-                                return null;
-                            }
-
-                            @Override
-                            public void putIfAbsent(String key, byte[] bytes) {
-                                jar[0] = bytes;
-                            }
-                        })
-                .compile();
-        assertNotNull(jar[0], "Chicory handed the cache no classes");
-        return jar[0];
+        return GuestLoaderTestSupport.compiledJar(Parser.parse(TestGuests.dist().resolve(guest)));
     }
 
     @Test
