@@ -25,9 +25,9 @@ vivarium/kv/
 etc/vivarium.xml
 
 [ini-template]
-## Guests compile to large JVM methods, which HotSpot leaves in its interpreter unless told
-## otherwise (a Rust guest's request then takes about 3.5x as long in the engine). Uncomment both lines to run the server
-## JVM with the flag (start.jar then forks it, as --exec does).
+## Large guest functions are split before they are compiled, so no flag is needed. A guest
+## function that cannot be split is named at load; HotSpot leaves it in its interpreter unless
+## the server JVM runs with the flag below (uncomment both lines; start.jar then forks it).
 # --exec
 # -XX:-DontCompileHugeMethods
 

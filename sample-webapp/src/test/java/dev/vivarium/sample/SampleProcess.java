@@ -46,7 +46,6 @@ final class SampleProcess implements AutoCloseable {
                 new ArrayList<>(
                         List.of(
                                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-XX:-DontCompileHugeMethods",
                                 "-Djetty.http.port=" + port,
                                 "-Djava.io.tmpdir=" + Files.createTempDirectory("sample-tmp"),
                                 "-Dvivarium.kv.directory=" + kvDirectory,
