@@ -1,6 +1,5 @@
 package dev.vivarium.core.engine;
 
-import com.dylibso.chicory.compiler.Cache;
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.wasm.ChicoryException;
@@ -58,6 +57,13 @@ public final class GuestLoader {
             Pattern.compile(
                     "exceeds the Java method size limits.*function index: (\\d+)", Pattern.DOTALL);
 
+    /**
+     * Everything besides the module and Chicory's version that changes the classes the compiler
+     * generates: bump it whenever this class changes what it hands the compiler (a transform of the
+     * module, a compile option), or {@link CompiledClassCache} serves classes of the old code.
+     */
+    static final String CODE_VERSION = "1;interpreterFallback=FAIL";
+
     private GuestLoader() {}
 
     /** Reads, validates and compiles a guest file, with the other limits at their defaults. */
@@ -107,7 +113,7 @@ public final class GuestLoader {
         checkImports(name, module);
         checkRunExport(name, module);
         MemoryLimits memory = memoryLimits(name, module, limits.maxMemoryPages());
-        var compiled = compile(name, module);
+        var compiled = compile(name, module, CompiledClassCache.sha256Hex(bytes));
         boolean hasInit = hasFunctionExport(module, "_initialize");
         return new GuestModule(
                 name,
@@ -267,30 +273,27 @@ public final class GuestLoader {
 
     private static java.util.function.Function<
                     com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
-            compile(String name, WasmModule module) throws GuestLoadException {
+            compile(String name, WasmModule module, String sha256) throws GuestLoadException {
         try {
-            var compiler =
-                    MachineFactoryCompiler.builder(module)
-                            .withInterpreterFallback(InterpreterFallback.FAIL);
-            byte[][] compiledJar = new byte[1][];
-            if (JvmCheck.hugeMethodsStayInterpreted()) {
-                // the "cache" only receives the generated classes, to name the huge methods
-                compiler.withCache(
-                        new Cache() {
-                            @Override
-                            public byte[] get(String key) {
-                                return null;
-                            }
-
-                            @Override
-                            public void putIfAbsent(String key, byte[] jar) {
-                                compiledJar[0] = jar;
-                            }
-                        });
+            // the cache also hands over the generated classes, to name the huge methods
+            CompiledClassCache.Entry entry =
+                    CompiledClassCache.installed().entry(sha256, CODE_VERSION);
+            java.util.function.Function<
+                            com.dylibso.chicory.runtime.Instance,
+                            com.dylibso.chicory.runtime.Machine>
+                    factory;
+            try {
+                factory = compiler(module).withCache(entry).compile();
+            } catch (RuntimeException | LinkageError e) {
+                if (!entry.hit()) {
+                    throw e;
+                }
+                // intact on disk but not loadable here: compile as if it were not there
+                entry.reject("its classes did not load: " + e);
+                factory = compiler(module).withCache(entry).compile();
             }
-            var factory = compiler.compile();
-            if (compiledJar[0] != null) {
-                JvmCheck.warnAboutHugeFunctions(name, compiledJar[0]);
+            if (entry.jar() != null && JvmCheck.hugeMethodsStayInterpreted()) {
+                JvmCheck.warnAboutHugeFunctions(name, entry.jar());
             }
             return factory;
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
@@ -307,6 +310,11 @@ public final class GuestLoader {
             throw new GuestLoadException(
                     name + ": cannot be compiled: " + GuestFaults.describe(e), e);
         }
+    }
+
+    private static MachineFactoryCompiler.Builder compiler(WasmModule module) {
+        return MachineFactoryCompiler.builder(module)
+                .withInterpreterFallback(InterpreterFallback.FAIL);
     }
 
     private static String resetBlocker(WasmModule module) {
