@@ -108,10 +108,9 @@ public final class VivariumSettings {
                                     "compileCache.directory",
                                     Kind.path("a directory only the server's user may write"),
                                     null,
-                                    "where compiled guests are kept, keyed by the module's"
-                                            + " SHA-256, so a restart or another node sharing it"
-                                            + " loads them without compiling; not used, with a"
-                                            + " warning, when others may write it")
+                                    "where compiled guests are kept by SHA-256, for restarts and"
+                                            + " nodes sharing it; unused (a warning) if others may"
+                                            + " write it")
                             .defaultText("vivarium-compiled-${user.name} in java.io.tmpdir"));
 
     public static final Setting<Long> COMPILE_CACHE_MAX_SIZE =
