@@ -34,7 +34,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 cpu_ms() { awk -v t="$tick" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$1/stat"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 
-# starts the site with compile cache $1; prints "wall_ms cpu_ms" at the first 200 of /hello
+# starts the site with compile cache $1; sets wall and cpu (ms) at the first 200 of /hello
 start_site() {
   printf 'compileCache.directory=%s\n' "$1" > "$work/site.properties"
   local t0; t0=$(now_ms)
@@ -46,7 +46,7 @@ start_site() {
     [ $(( $(now_ms) - t0 )) -lt 60000 ] || { echo "no 200 within 60 s" >&2; exit 1; }
     sleep 0.01
   done
-  echo "$(( $(now_ms) - t0 )) $(cpu_ms "$pid")"
+  wall=$(( $(now_ms) - t0 )); cpu=$(cpu_ms "$pid")
 }
 
 stop_site() {
@@ -78,20 +78,22 @@ open(sys.argv[2], "wb").write(data + b"\x00" + bytes([len(payload)]) + payload)
 EOF
 }
 
+if curl -s -o /dev/null "$base/" 2>/dev/null; then echo "port $port is taken (BENCH_PORT=...)" >&2; exit 1; fi
 echo "sample site: java -jar -> first 200 of /hello ($rounds rounds, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 : > "$work/cold"; : > "$work/warm"; : > "$work/coldcpu"; : > "$work/warmcpu"
 for r in $(seq "$rounds"); do
   rm -rf "$work/cache"
-  read -r wall cpu < <(start_site "$work/cache"); stop_site
+  start_site "$work/cache"; stop_site
   echo "$wall" >> "$work/cold"; echo "$cpu" >> "$work/coldcpu"
+  cold="$wall ms (cpu $cpu ms)"
   entries=$(find "$work/cache" -name '*.classes' | wc -l)
-  read -r wall2 cpu2 < <(start_site "$work/cache"); stop_site
-  echo "$wall2" >> "$work/warm"; echo "$cpu2" >> "$work/warmcpu"
-  echo "  round $r: cold cache $wall ms (cpu $cpu ms), warm cache $wall2 ms (cpu $cpu2 ms; $entries entries)"
+  start_site "$work/cache"; stop_site
+  echo "$wall" >> "$work/warm"; echo "$cpu" >> "$work/warmcpu"
+  echo "  round $r: cold cache $cold, warm cache $wall ms (cpu $cpu ms; $entries entries)"
 done
 
 echo "upload -> first 200 of $guest ($(wc -c < "$guest") bytes) on a warm server"
-read -r _ _ < <(start_site "$work/cache")
+start_site "$work/cache"
 # warm the upload path itself (the JIT, the admin API) with two uploads first
 for i in 1 2; do salted "$work/w.wasm"; upload_ms "$work/w.wasm" "warm$i" > /dev/null; done
 : > "$work/new"; : > "$work/known"

@@ -238,6 +238,7 @@ public final class CompiledClassCache {
         private byte[] jar;
         private boolean hit;
         private boolean refused;
+        private boolean read;
 
         private Entry(String moduleSha256, String codeVersion) {
             this.key =
@@ -269,11 +270,19 @@ public final class CompiledClassCache {
             return file;
         }
 
+        /**
+         * The classes of a valid entry, or null (no entry, or one refused and deleted); the file is
+         * read once, later calls answer the same.
+         */
         @Override
         public byte[] get(String ignored) {
             if (file == null || refused) {
                 return null;
             }
+            if (read) {
+                return hit ? jar : null;
+            }
+            read = true;
             byte[] content;
             try {
                 content = Files.readAllBytes(file);

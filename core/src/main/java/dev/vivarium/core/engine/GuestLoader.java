@@ -108,12 +108,23 @@ public final class GuestLoader {
         }
         checkHeader(name, bytes);
         BinaryScreen.check(name, bytes, limits);
-        WasmModule module = parse(name, bytes);
+        CompiledClassCache.Entry cached =
+                CompiledClassCache.installed()
+                        .entry(CompiledClassCache.sha256Hex(bytes), CODE_VERSION);
+        // entries are written only for modules that validated, and Chicory's validation is most
+        // of a parse (its validator is one method too large for HotSpot to JIT at default flags)
+        boolean validate = cached.get(null) == null;
+        WasmModule module = parse(name, bytes, validate);
         long overhead = ModuleScreen.check(name, module, limits);
         checkImports(name, module);
         checkRunExport(name, module);
         MemoryLimits memory = memoryLimits(name, module, limits.maxMemoryPages());
-        var compiled = compile(name, module, CompiledClassCache.sha256Hex(bytes));
+        var compiled = compile(name, module, cached);
+        if (compiled == null) {
+            // the cached classes did not load: as for a module never seen
+            module = parse(name, bytes, true);
+            compiled = compile(name, module, cached);
+        }
         boolean hasInit = hasFunctionExport(module, "_initialize");
         return new GuestModule(
                 name,
@@ -144,9 +155,15 @@ public final class GuestLoader {
         }
     }
 
-    private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {
+    private static WasmModule parse(String name, byte[] bytes, boolean validate)
+            throws GuestLoadException {
         try {
-            return Parser.parse(bytes);
+            return validate
+                    ? Parser.parse(bytes)
+                    : Parser.builder()
+                            .withValidation(false)
+                            .build()
+                            .parse(() -> new java.io.ByteArrayInputStream(bytes));
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
             // an assertion (with -ea) or a deep recursion in the parser: the module's fault too
             throw new GuestLoadException(
@@ -273,11 +290,10 @@ public final class GuestLoader {
 
     private static java.util.function.Function<
                     com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
-            compile(String name, WasmModule module, String sha256) throws GuestLoadException {
+            compile(String name, WasmModule module, CompiledClassCache.Entry entry)
+                    throws GuestLoadException {
         try {
             // the cache also hands over the generated classes, to name the huge methods
-            CompiledClassCache.Entry entry =
-                    CompiledClassCache.installed().entry(sha256, CODE_VERSION);
             java.util.function.Function<
                             com.dylibso.chicory.runtime.Instance,
                             com.dylibso.chicory.runtime.Machine>
@@ -288,9 +304,9 @@ public final class GuestLoader {
                 if (!entry.hit()) {
                     throw e;
                 }
-                // intact on disk but not loadable here: compile as if it were not there
+                // intact on disk but not loadable here: the caller validates and compiles
                 entry.reject("its classes did not load: " + e);
-                factory = compiler(module).withCache(entry).compile();
+                return null;
             }
             if (entry.jar() != null && JvmCheck.hugeMethodsStayInterpreted()) {
                 JvmCheck.warnAboutHugeFunctions(name, entry.jar());
