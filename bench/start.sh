@@ -7,6 +7,9 @@
 #    one whose classes are cached (the same bytes again).
 # Prints each run and the medians, with the process CPU time each start took (robust under load).
 #
+# Then, in one JVM, the thread CPU time of loading the guest new and with its classes cached
+# (LoadCost; needs bench/target/benchmarks.jar: mvn -B -q -pl bench -am package -DskipTests).
+#
 # usage: bench/start.sh [rounds] [uploads]   (defaults: 3 5)
 # Needs the sample jar: mvn -B -q -pl sample-webapp -am package -DskipTests
 # Bounded: every start or upload that takes over 60 s fails the run.
@@ -108,3 +111,9 @@ stop_site
 echo "medians: start cold cache $(median < "$work/cold") ms (cpu $(median < "$work/coldcpu") ms)," \
   "warm cache $(median < "$work/warm") ms (cpu $(median < "$work/warmcpu") ms);" \
   "upload new $(median < "$work/new") ms, cached $(median < "$work/known") ms"
+
+if [ -f bench/target/benchmarks.jar ]; then
+  java -cp bench/target/benchmarks.jar dev.vivarium.bench.LoadCost "$guest" 20 2>/dev/null
+else
+  echo "(no bench/target/benchmarks.jar: mvn -B -q -pl bench -am package -DskipTests, for LoadCost)"
+fi
