@@ -43,6 +43,12 @@ etc/vivarium.xml
 ## Reload a routed guest file when it changes on disk (a broken file keeps the old version serving).
 # jetty.vivarium.guestDirectory.watch=false
 
+## Where compiled guests are kept by SHA-256, for restarts and nodes sharing it; unused (a warning) if others may write it. Relative to jetty.base. Default: vivarium-compiled-${user.name} in java.io.tmpdir.
+# jetty.vivarium.compileCache.directory=
+
+## Most bytes compileCache.directory holds; the least recently used entries go first (0: no cache, every guest is compiled).
+# jetty.vivarium.compileCache.maxSize=256MB
+
 ## Longest a guest may run on one request; then it is stopped and the client gets 504.
 # jetty.vivarium.deadline=10s
 

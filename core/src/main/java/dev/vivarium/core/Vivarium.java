@@ -21,6 +21,7 @@ import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.deploy.Uploads;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.engine.Admission;
+import dev.vivarium.core.engine.CompiledClassCache;
 import dev.vivarium.core.engine.Deployment;
 import dev.vivarium.core.engine.Dispatcher;
 import dev.vivarium.core.engine.EngineMetrics;
@@ -758,6 +759,8 @@ public final class Vivarium implements AutoCloseable {
                 throw new ConfigurationException(
                         "Vivarium setting 'routes' is empty: give at least one 'MATCH -> GUEST' route, e.g. '/hello -> hello.wasm' (or set admin.token to upload deployments at run time)");
             }
+            CompiledClassCache.installFor(
+                    options.compileCacheDirectory(), options.compileCacheMaxSize());
             // guests first: a bad route fails before anything is opened
             List<DeploymentCandidate> configured =
                     ConfiguredDeployments.load(

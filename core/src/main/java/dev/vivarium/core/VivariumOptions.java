@@ -7,6 +7,7 @@ import dev.vivarium.core.config.VivariumSettings;
 import dev.vivarium.core.deploy.LogFollow;
 import dev.vivarium.core.deploy.UploadOptions;
 import dev.vivarium.core.dns.DnsOptions;
+import dev.vivarium.core.engine.CompiledClassCache;
 import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.kv.KvOptions;
 import dev.vivarium.core.outbound.OutboundOptions;
@@ -39,6 +40,8 @@ public final class VivariumOptions {
     private final List<RouteSpec> routes;
     private final Path guestDirectory;
     private final boolean watchGuests;
+    private final Path compileCacheDirectory;
+    private final long compileCacheMaxSize;
     private final Duration deadline;
     private final int poolSize;
     private final Duration poolIdleTimeout;
@@ -65,6 +68,8 @@ public final class VivariumOptions {
         this.routes = List.copyOf(b.routes);
         this.guestDirectory = b.guestDirectory;
         this.watchGuests = b.watchGuests;
+        this.compileCacheDirectory = b.compileCacheDirectory;
+        this.compileCacheMaxSize = b.compileCacheMaxSize;
         this.deadline = b.deadline;
         this.poolSize = b.poolSize;
         this.poolIdleTimeout = b.poolIdleTimeout;
@@ -110,6 +115,11 @@ public final class VivariumOptions {
         Path dir = s.get(VivariumSettings.GUEST_DIRECTORY);
         b.guestDirectory(dir != null ? dir : defaultGuestDirectory);
         b.watchGuests(s.get(VivariumSettings.GUEST_DIRECTORY_WATCH));
+        Path cache = s.get(VivariumSettings.COMPILE_CACHE_DIRECTORY);
+        if (cache != null) {
+            b.compileCacheDirectory(cache);
+        }
+        b.compileCacheMaxSize(s.get(VivariumSettings.COMPILE_CACHE_MAX_SIZE));
         b.deadline(s.get(VivariumSettings.DEADLINE));
         if (s.isSet(VivariumSettings.POOL_SIZE)) {
             b.poolSize(s.get(VivariumSettings.POOL_SIZE));
@@ -150,6 +160,16 @@ public final class VivariumOptions {
     /** Whether routed guest files are reloaded when they change ({@code guestDirectory.watch}). */
     public boolean watchGuests() {
         return watchGuests;
+    }
+
+    /** Where compiled guests are kept (setting {@code compileCache.directory}). */
+    public Path compileCacheDirectory() {
+        return compileCacheDirectory;
+    }
+
+    /** The most bytes kept there, 0 for no cache (setting {@code compileCache.maxSize}). */
+    public long compileCacheMaxSize() {
+        return compileCacheMaxSize;
     }
 
     public Duration deadline() {
@@ -251,6 +271,8 @@ public final class VivariumOptions {
         private List<RouteSpec> routes = List.of();
         private Path guestDirectory = Path.of(".");
         private boolean watchGuests;
+        private Path compileCacheDirectory = CompiledClassCache.defaultDirectory();
+        private long compileCacheMaxSize = CompiledClassCache.DEFAULT_MAX_BYTES;
         private Duration deadline = DEFAULT_DEADLINE;
         private int poolSize = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
         private Duration poolIdleTimeout = VivariumSettings.POOL_IDLE_TIMEOUT.defaultParsed();
@@ -311,6 +333,23 @@ public final class VivariumOptions {
         }
 
         /** Reloads a routed guest file when it changes on disk. */
+        /**
+         * Where compiled guests are kept; default {@link CompiledClassCache#defaultDirectory()}.
+         */
+        public Builder compileCacheDirectory(Path dir) {
+            this.compileCacheDirectory = Objects.requireNonNull(dir, "compileCacheDirectory");
+            return this;
+        }
+
+        /** The most bytes kept in the compile cache; 0 turns it off. */
+        public Builder compileCacheMaxSize(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("compileCacheMaxSize must be >= 0");
+            }
+            this.compileCacheMaxSize = bytes;
+            return this;
+        }
+
         public Builder watchGuests(boolean watch) {
             this.watchGuests = watch;
             return this;

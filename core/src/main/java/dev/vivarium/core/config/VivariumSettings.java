@@ -102,6 +102,26 @@ public final class VivariumSettings {
                             "reload a routed guest file when it changes on disk (a broken file"
                                     + " keeps the old version serving)"));
 
+    public static final Setting<Path> COMPILE_CACHE_DIRECTORY =
+            declare(
+                    Setting.of(
+                                    "compileCache.directory",
+                                    Kind.path("a directory only the server's user may write"),
+                                    null,
+                                    "where compiled guests are kept by SHA-256, for restarts and"
+                                            + " nodes sharing it; unused (a warning) if others may"
+                                            + " write it")
+                            .defaultText("vivarium-compiled-${user.name} in java.io.tmpdir"));
+
+    public static final Setting<Long> COMPILE_CACHE_MAX_SIZE =
+            declare(
+                    Setting.of(
+                            "compileCache.maxSize",
+                            Kind.size(0, Long.MAX_VALUE),
+                            "256MB",
+                            "most bytes compileCache.directory holds; the least recently used"
+                                    + " entries go first (0: no cache, every guest is compiled)"));
+
     public static final Setting<Duration> DEADLINE =
             declare(
                     Setting.of(

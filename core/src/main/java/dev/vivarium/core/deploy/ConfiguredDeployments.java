@@ -11,6 +11,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The deployments of setting {@code routes}, as candidates for the {@link DeploymentRegistry}: one
@@ -51,29 +55,27 @@ public final class ConfiguredDeployments {
             Path guestDirectory,
             GuestLimits limits,
             java.util.Set<String> ids) {
-        Map<Path, GuestModule> guests = new LinkedHashMap<>();
-        Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
         for (RouteSpec spec : routes) {
             if (uploads.isAdminPath(spec.path())) {
                 throw new ConfigurationException(UploadRules.adminPathMessage(spec, uploads));
             }
         }
+        Map<Path, RouteSpec> firstRoute = new LinkedHashMap<>();
+        for (RouteSpec spec : routes) {
+            if (ids == null || ids.contains(spec.id())) {
+                firstRoute.putIfAbsent(file(guestDirectory, spec), spec);
+            }
+        }
+        Map<Path, GuestModule> guests = loadAll(firstRoute, limits);
+        Map<String, List<DeploymentCandidate.Binding>> byId = new LinkedHashMap<>();
         for (RouteSpec spec : routes) {
             if (ids != null && !ids.contains(spec.id())) {
                 continue;
             }
-            Path file = file(guestDirectory, spec);
-            GuestModule guest = guests.get(file);
-            if (guest == null) {
-                try {
-                    guest = GuestLoader.load(file, limits);
-                } catch (GuestLoadException e) {
-                    throw new ConfigurationException("route '" + spec + "': " + e.getMessage(), e);
-                }
-                guests.put(file, guest);
-            }
             byId.computeIfAbsent(spec.id(), id -> new ArrayList<>())
-                    .add(new DeploymentCandidate.Binding(spec, guest));
+                    .add(
+                            new DeploymentCandidate.Binding(
+                                    spec, guests.get(file(guestDirectory, spec))));
         }
         List<DeploymentCandidate> out = new ArrayList<>();
         byId.forEach(
@@ -88,5 +90,81 @@ public final class ConfiguredDeployments {
                                         bindings.get(0).guest().size(),
                                         null)));
         return out;
+    }
+
+    /**
+     * Loads each guest file once, several at a time (compiling is most of a start, and each compile
+     * runs on one core); a failure is reported for the first route, in their order, whose file
+     * failed, as when they were loaded one by one.
+     */
+    private static Map<Path, GuestModule> loadAll(Map<Path, RouteSpec> files, GuestLimits limits) {
+        List<Path> order = new ArrayList<>(files.keySet());
+        int threads = Math.min(order.size(), Runtime.getRuntime().availableProcessors());
+        List<CompletableFuture<GuestModule>> loads = new ArrayList<>();
+        ExecutorService pool =
+                threads <= 1
+                        ? null
+                        : Executors.newFixedThreadPool(
+                                threads,
+                                r -> {
+                                    Thread t = new Thread(r, "vivarium-start-compile");
+                                    t.setDaemon(true);
+                                    return t;
+                                });
+        try {
+            for (Path file : order) {
+                loads.add(
+                        pool == null
+                                ? CompletableFuture.completedFuture(null)
+                                : CompletableFuture.supplyAsync(() -> loadOne(file, limits), pool));
+            }
+            Map<Path, GuestModule> out = new LinkedHashMap<>();
+            for (int i = 0; i < order.size(); i++) {
+                Path file = order.get(i);
+                try {
+                    GuestModule guest = pool == null ? loadOne(file, limits) : loads.get(i).join();
+                    out.put(file, guest);
+                } catch (CompletionException e) {
+                    Throwable cause = e.getCause();
+                    throw failure(files.get(file), cause);
+                } catch (Failed e) {
+                    throw failure(files.get(file), e);
+                }
+            }
+            return out;
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static GuestModule loadOne(Path file, GuestLimits limits) {
+        try {
+            return GuestLoader.load(file, limits);
+        } catch (GuestLoadException e) {
+            throw new Failed(e);
+        }
+    }
+
+    private static RuntimeException failure(RouteSpec spec, Throwable cause) {
+        if (cause instanceof Failed f) {
+            GuestLoadException e = (GuestLoadException) f.getCause();
+            return new ConfigurationException("route '" + spec + "': " + e.getMessage(), e);
+        }
+        if (cause instanceof RuntimeException re) {
+            return re;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        return new IllegalStateException(cause);
+    }
+
+    /** A guest that did not load, through the executor. */
+    private static final class Failed extends RuntimeException {
+        Failed(GuestLoadException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
     }
 }

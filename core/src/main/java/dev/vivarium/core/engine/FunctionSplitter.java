@@ -68,11 +68,25 @@ final class FunctionSplitter {
     private FunctionSplitter() {}
 
     /**
+     * What the transform writes changes with this number: part of the compiled-class cache's key
+     * ({@link GuestLoader#CODE_VERSION}), so bump it with any change to the output.
+     */
+    static final int VERSION = 1;
+
+    /** A module after {@link #apply}: its binary (the input's when nothing was split) and parse. */
+    record Split(byte[] binary, WasmModule module) {}
+
+    /**
      * {@code module} ({@code wasm} parsed) with its functions over {@code maxBodyBytes} split, or
      * {@code module} itself when none is or the split module fails to parse (it never should; it is
      * logged).
      */
     static WasmModule apply(String name, byte[] wasm, WasmModule module, int maxBodyBytes) {
+        return splitModule(name, wasm, module, maxBodyBytes).module();
+    }
+
+    /** As {@link #apply}, with the binary of the result (to store beside its compiled classes). */
+    static Split splitModule(String name, byte[] wasm, WasmModule module, int maxBodyBytes) {
         try {
             WasmModule result = module;
             byte[] bytes = wasm;
@@ -86,10 +100,10 @@ final class FunctionSplitter {
                 bytes = split;
                 result = Parser.parse(split);
             }
-            return result;
+            return new Split(bytes, result);
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
             failed(name, e);
-            return module;
+            return new Split(wasm, module);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.vivarium.core.engine;
 
-import com.dylibso.chicory.compiler.Cache;
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.wasm.ChicoryException;
@@ -57,6 +56,48 @@ public final class GuestLoader {
     private static final Pattern TOO_LARGE_TO_COMPILE =
             Pattern.compile(
                     "exceeds the Java method size limits.*function index: (\\d+)", Pattern.DOTALL);
+
+    /**
+     * Everything besides the module and Chicory's version that changes the classes the compiler
+     * generates: bump it whenever this class changes what it hands the compiler (a transform of the
+     * module, a compile option), or {@link CompiledClassCache} serves classes of the old code.
+     */
+    static final String CODE_VERSION =
+            "2;interpreterFallback=FAIL;splitter=" + FunctionSplitter.VERSION;
+
+    /** The cache key's code part for a load that splits functions over {@code splitOver} bytes. */
+    static String codeVersion(int splitOver) {
+        return CODE_VERSION + ";splitOver=" + splitOver;
+    }
+
+    /** The cache key's code part for a load at this JVM's split setting. */
+    static String codeVersion() {
+        return codeVersion(splitOver());
+    }
+
+    /**
+     * The module the compiler gets: {@code module} with its large functions split. When its classes
+     * are cached, the binary stored with them is parsed instead of splitting again (a Rust guest's
+     * split costs more than the cached load itself); otherwise the split binary is attached to
+     * {@code entry}, to be stored with the classes compiled from it.
+     */
+    private static FunctionSplitter.Split splitFunctions(
+            String name,
+            byte[] bytes,
+            WasmModule module,
+            int splitOver,
+            CompiledClassCache.Entry entry)
+            throws GuestLoadException {
+        byte[] known = entry.binary();
+        if (known != null) {
+            return new FunctionSplitter.Split(known, parse(name, known, false));
+        }
+        FunctionSplitter.Split split = FunctionSplitter.splitModule(name, bytes, module, splitOver);
+        if (split.binary() != bytes) {
+            entry.attach(split.binary());
+        }
+        return split;
+    }
 
     private GuestLoader() {}
 
@@ -130,29 +171,42 @@ public final class GuestLoader {
         }
         checkHeader(name, bytes);
         BinaryScreen.check(name, bytes, limits);
-        WasmModule module = parse(name, bytes);
+        CompiledClassCache cache = CompiledClassCache.installed();
+        String sha256 = CompiledClassCache.sha256Hex(bytes);
+        CompiledClassCache.Entry cached = cache.entry(sha256, codeVersion(splitOver));
+        // entries are written only for modules that validated, and Chicory's validation is most
+        // of a parse (its validator is one method too large for HotSpot to JIT at default flags)
+        boolean validate = cached.get(null) == null;
+        WasmModule module = parse(name, bytes, validate);
         long overhead = ModuleScreen.check(name, module, limits);
         checkImports(name, module);
         checkRunExport(name, module);
         MemoryLimits memory = memoryLimits(name, module, limits.maxMemoryPages());
-        WasmModule split = FunctionSplitter.apply(name, bytes, module, splitOver);
+        FunctionSplitter.Split split = splitFunctions(name, bytes, module, splitOver, cached);
         java.util.function.Function<
                         com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
                 compiled;
         try {
-            compiled = compile(name, split);
+            compiled = compile(name, split.module(), cached);
+            if (compiled == null) {
+                // the cached classes did not load: as for a module never seen
+                module = parse(name, bytes, true);
+                split = splitFunctions(name, bytes, module, splitOver, cached);
+                compiled = compile(name, split.module(), cached);
+            }
         } catch (GuestLoadException e) {
-            if (split == module) {
+            if (split.module() == module) {
                 throw e;
             }
             FunctionSplitter.failed(name, e);
-            split = module;
-            compiled = compile(name, module);
+            split = new FunctionSplitter.Split(bytes, module);
+            // the unsplit module's classes under a key of their own
+            compiled = compile(name, module, cache.entry(sha256, CODE_VERSION + ";unsplit"));
         }
         boolean hasInit = hasFunctionExport(module, "_initialize");
         return new GuestModule(
                 name,
-                split,
+                split.module(),
                 compiled,
                 memory,
                 overhead,
@@ -179,9 +233,15 @@ public final class GuestLoader {
         }
     }
 
-    private static WasmModule parse(String name, byte[] bytes) throws GuestLoadException {
+    private static WasmModule parse(String name, byte[] bytes, boolean validate)
+            throws GuestLoadException {
         try {
-            return Parser.parse(bytes);
+            return validate
+                    ? Parser.parse(bytes)
+                    : Parser.builder()
+                            .withValidation(false)
+                            .build()
+                            .parse(() -> new java.io.ByteArrayInputStream(bytes));
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
             // an assertion (with -ea) or a deep recursion in the parser: the module's fault too
             throw new GuestLoadException(
@@ -308,30 +368,26 @@ public final class GuestLoader {
 
     private static java.util.function.Function<
                     com.dylibso.chicory.runtime.Instance, com.dylibso.chicory.runtime.Machine>
-            compile(String name, WasmModule module) throws GuestLoadException {
+            compile(String name, WasmModule module, CompiledClassCache.Entry entry)
+                    throws GuestLoadException {
         try {
-            var compiler =
-                    MachineFactoryCompiler.builder(module)
-                            .withInterpreterFallback(InterpreterFallback.FAIL);
-            byte[][] compiledJar = new byte[1][];
-            if (JvmCheck.hugeMethodsStayInterpreted()) {
-                // the "cache" only receives the generated classes, to name the huge methods
-                compiler.withCache(
-                        new Cache() {
-                            @Override
-                            public byte[] get(String key) {
-                                return null;
-                            }
-
-                            @Override
-                            public void putIfAbsent(String key, byte[] jar) {
-                                compiledJar[0] = jar;
-                            }
-                        });
+            // the cache also hands over the generated classes, to name the huge methods
+            java.util.function.Function<
+                            com.dylibso.chicory.runtime.Instance,
+                            com.dylibso.chicory.runtime.Machine>
+                    factory;
+            try {
+                factory = compiler(module).withCache(entry).compile();
+            } catch (RuntimeException | LinkageError e) {
+                if (!entry.hit()) {
+                    throw e;
+                }
+                // intact on disk but not loadable here: the caller validates and compiles
+                entry.reject("its classes did not load: " + e);
+                return null;
             }
-            var factory = compiler.compile();
-            if (compiledJar[0] != null) {
-                JvmCheck.warnAboutHugeFunctions(name, compiledJar[0]);
+            if (entry.jar() != null && JvmCheck.hugeMethodsStayInterpreted()) {
+                JvmCheck.warnAboutHugeFunctions(name, entry.jar());
             }
             return factory;
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
@@ -348,6 +404,11 @@ public final class GuestLoader {
             throw new GuestLoadException(
                     name + ": cannot be compiled: " + GuestFaults.describe(e), e);
         }
+    }
+
+    private static MachineFactoryCompiler.Builder compiler(WasmModule module) {
+        return MachineFactoryCompiler.builder(module)
+                .withInterpreterFallback(InterpreterFallback.FAIL);
     }
 
     private static String resetBlocker(WasmModule module) {
