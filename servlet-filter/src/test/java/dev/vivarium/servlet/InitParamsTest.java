@@ -33,6 +33,7 @@ class InitParamsTest {
         given.put("guestDirectory", TestGuests.watFixtures().toString());
         given.put("kv.directory", dir.resolve("kv").toString());
         given.put("deployments.directory", dir.resolve("uploads").toString());
+        given.put("compileCache.directory", dir.resolve("compiled").toString());
         given.put("outbound.allow", "http://127.0.0.1:1");
         given.put(
                 "outbound.trustStore",
