@@ -195,6 +195,7 @@ public final class Dispatcher implements AutoCloseable {
         Throwable failure = null;
         boolean ran = false;
         boolean interrupted;
+        long ended;
         try {
             // the guest's KV writes are waited for after it ran, outside its instance and slot
             pending.enter(ctx.deadlineNanos());
@@ -212,6 +213,7 @@ public final class Dispatcher implements AutoCloseable {
         } catch (Throwable t) {
             failure = t;
         } finally {
+            ended = System.nanoTime();
             pending.exit();
             interrupted = armed.disarm();
             running.remove(armed);
@@ -225,7 +227,9 @@ public final class Dispatcher implements AutoCloseable {
             }
             if (instance != null) {
                 // an instance that never ran (no room for the body) is as clean as it came
-                pool.release(instance, (failure == null || !ran) && !interrupted);
+                // from the context's deadline: when it was built, just before the instance taken
+                long runNanos = ended - (ctx.deadlineNanos() - route.deadline().toNanos());
+                pool.release(instance, (failure == null || !ran) && !interrupted, runNanos);
             }
         }
         if (failure instanceof VirtualMachineError vme
@@ -243,7 +247,7 @@ public final class Dispatcher implements AutoCloseable {
                     "the client closed the connection while " + route.guestName() + " ran");
         }
         // late also when a blocking hostcall gave up at the deadline just before the interrupt
-        if (interrupted || System.nanoTime() - ctx.deadlineNanos() >= 0) {
+        if (interrupted || ended - ctx.deadlineNanos() >= 0) {
             return Outcome.failure(
                     Outcome.Kind.DEADLINE,
                     504,

@@ -22,6 +22,15 @@ import org.slf4j.LoggerFactory;
  * GuestModule#resetBlocker()}); such modules get a new instance per request, built under the
  * request's deadline (a start function is guest code).
  *
+ * <p>Instances of a pool that resets them start with a {@link TrackedMemory}, which knows the 4 KiB
+ * chunks a request wrote, so the reset zeroes only those: that halves a hello guest's engine cost.
+ * It costs every store a compare, though, which a store-heavy guest would pay on every byte, so the
+ * pool watches how long its requests take (the shortest of each {@value #WINDOW}): once even the
+ * shortest takes longer than {@value #TRACK_NANOS_PER_PAGE} ns per initial page (more than about
+ * ten times what zeroing those pages costs, so a full reset is cheap next to the request), new
+ * instances get plain {@link ResettableMemory} and idle ones are dropped; when requests are short
+ * again (half that), tracking comes back. {@code -Dvivarium.trackWrites=false} turns tracking off.
+ *
  * <p>At most {@code maxIdle} instances are kept; more are built on demand under load and dropped
  * when released. Every instance's memory is counted in the engine's {@link MemoryBudget}, which may
  * drop idle instances when memory is short. Thread-safe; each instance is used by one thread at a
@@ -35,6 +44,28 @@ public final class InstancePool {
     private final MemoryBudget budget;
     private final ConcurrentLinkedDeque<PooledInstance> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
+    /** Requests per judgement of whether tracking writes pays ({@link #judge}). */
+    static final int WINDOW = 64;
+
+    /** Requests longer than this per initial page, at their shortest, make tracking not pay. */
+    static final long TRACK_NANOS_PER_PAGE = 4_000;
+
+    /** The switch for comparisons: false gives every instance a plain {@link ResettableMemory}. */
+    static final String TRACK_PROPERTY = "vivarium.trackWrites";
+
+    private static final boolean TRACKING_ALLOWED =
+            !"false".equals(System.getProperty(TRACK_PROPERTY));
+
+    /** Requests at most this long (the shortest of a window) keep writes tracked; 0: never. */
+    private final long trackBelowNanos;
+
+    /** Whether instances built now get a {@link TrackedMemory}. */
+    private volatile boolean trackWrites;
+
+    // the current window: updated without synchronization, a heuristic that tolerates lost updates
+    private int windowCount;
+    private long windowMin = Long.MAX_VALUE;
+
     private final LongAdder created = new LongAdder();
     private final LongAdder reused = new LongAdder();
     private final LongAdder discarded = new LongAdder();
@@ -50,6 +81,12 @@ public final class InstancePool {
         this.guest = guest;
         this.maxIdle = guest.resettable() ? maxIdle : 0;
         this.budget = budget;
+        MemoryLimits limits = guest.memoryLimits();
+        this.trackBelowNanos =
+                TRACKING_ALLOWED && this.maxIdle > 0 && limits != null
+                        ? limits.initialPages() * TRACK_NANOS_PER_PAGE
+                        : 0;
+        this.trackWrites = trackBelowNanos > 0;
         if (!guest.resettable()) {
             LOG.info("{}: a new instance per request: {}", guest.name(), guest.resetBlocker());
         }
@@ -142,8 +179,25 @@ public final class InstancePool {
      * @param clean the run ended normally (no trap, no interrupt, no host failure)
      */
     void release(PooledInstance p, boolean clean) {
+        release(p, clean, -1);
+    }
+
+    /**
+     * Returns an instance after a request that took {@code runNanos} (from taking the instance, or
+     * a little before, to the end of its run; negative if unknown).
+     *
+     * @param clean the run ended normally (no trap, no interrupt, no host failure)
+     */
+    void release(PooledInstance p, boolean clean, long runNanos) {
         inUse.decrementAndGet();
-        if (!clean || maxIdle == 0 || closed || !reserveIdleSlot()) {
+        if (runNanos >= 0 && trackBelowNanos > 0) {
+            judge(runNanos);
+        }
+        if (!clean
+                || maxIdle == 0
+                || closed
+                || p.tracksWrites() != trackWrites
+                || !reserveIdleSlot()) {
             discard(p);
             return;
         }
@@ -163,6 +217,46 @@ public final class InstancePool {
             // close() ran while this one was being reset: it saw no instance to drop
             while (dropIdleInstance()) {}
         }
+    }
+
+    /**
+     * Counts a request into the current window; at its end, turns write tracking off when even its
+     * shortest request was long, on again when one was short (with a margin, so a pool does not
+     * switch back and forth), and drops the idle instances of the other kind.
+     */
+    private void judge(long runNanos) {
+        if (runNanos < windowMin) {
+            windowMin = runNanos;
+        }
+        if (++windowCount < WINDOW) {
+            return;
+        }
+        long shortest = windowMin;
+        windowCount = 0;
+        windowMin = Long.MAX_VALUE;
+        boolean track =
+                trackWrites ? shortest <= trackBelowNanos : shortest <= trackBelowNanos / 2;
+        if (track != trackWrites) {
+            trackWrites = track;
+            LOG.debug(
+                    "{}: shortest of {} requests {} us: {} writes",
+                    guest.name(),
+                    WINDOW,
+                    shortest / 1000,
+                    track ? "tracking" : "no longer tracking");
+            while (dropIdleInstance()) {}
+        }
+    }
+
+    /** Whether instances built now track their writes; for tests. */
+    boolean tracksWrites() {
+        return trackWrites;
+    }
+
+    /** Sets what {@link #judge} decides, until it decides again; for tests. */
+    void trackWrites(boolean track) {
+        trackWrites = track;
+        while (dropIdleInstance()) {}
     }
 
     private void discard(PooledInstance p) {
@@ -205,7 +299,12 @@ public final class InstancePool {
         if (guest.memoryLimits() != null) {
             b.withMemoryLimits(guest.memoryLimits())
                     .withMemoryFactory(
-                            limits -> memory[0] = new ResettableMemory(limits, budget, evict));
+                            limits ->
+                                    memory[0] =
+                                            trackWrites
+                                                    ? new TrackedMemory(limits, budget, evict)
+                                                    : new ResettableMemory(
+                                                            limits, budget, evict));
         }
         PooledInstance p;
         try {

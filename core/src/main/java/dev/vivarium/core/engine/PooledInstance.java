@@ -99,6 +99,11 @@ final class PooledInstance {
         overhead = 0;
     }
 
+    /** Whether its memory knows what a request wrote ({@link TrackedMemory}). */
+    boolean tracksWrites() {
+        return instance.memory() instanceof TrackedMemory;
+    }
+
     /** Why a {@code memory.grow} of this instance failed since its last reset, or null. */
     ResettableMemory.GrowRefusal growRefusal() {
         return instance.memory() instanceof ResettableMemory m ? m.refusal() : null;
@@ -107,7 +112,8 @@ final class PooledInstance {
     /**
      * Brings the instance back to the state a new instance has.
      *
-     * <p>Memory goes back to its initial size ({@link ResettableMemory}), is zero and gets its data
+     * <p>Memory goes back to its initial size ({@link ResettableMemory}), is zero (a {@link
+     * TrackedMemory} zeroes only the 4 KiB chunks written since the last reset) and gets its data
      * segments again; globals get their initial values. Tables need nothing: a resettable module
      * has no instruction that changes a table or drops a segment ({@link GuestLoader}), so they
      * still hold exactly what instantiation put there. This is what {@code Instance.initialize}
@@ -122,6 +128,9 @@ final class PooledInstance {
         if (fresh) {
             // a new delegate: Chicory's initialize also gives it the segments memory.init reads
             memory.initialize(instance, dataSegments);
+        } else if (memory instanceof ResettableMemory m) {
+            // zero (a TrackedMemory: only what was written), then the segments' bytes again
+            m.resetInitial(segmentOffsets, segmentBytes);
         } else if (memory != null) {
             memory.zero();
             // what initialize writes, without copying each segment or evaluating its offset again

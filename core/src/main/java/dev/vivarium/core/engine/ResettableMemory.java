@@ -27,8 +27,12 @@ import java.util.Locale;
  *
  * <p>Every method delegates to a {@link ByteArrayMemory}; methods that it overrides for speed are
  * delegated too, the rest (atomics) use the interface's defaults, built on these.
+ *
+ * <p>A reset of this class zeroes all the initial pages; {@link TrackedMemory} knows which of them
+ * were written and zeroes only those. Which one an instance gets is its pool's choice ({@link
+ * InstancePool}): tracking costs every store a compare, which only pays for short requests.
  */
-final class ResettableMemory implements Memory {
+class ResettableMemory implements Memory {
     private final MemoryLimits limits;
     private final MemoryBudget budget;
     private ByteArrayMemory delegate;
@@ -119,10 +123,30 @@ final class ResettableMemory implements Memory {
             return false;
         }
         delegate = new ByteArrayMemory(limits);
+        replaced();
         long initial = (long) limits.initialPages() * PAGE_SIZE;
         budget.release(reserved - initial);
         reserved = initial;
         return true;
+    }
+
+    /** Called when {@link #shrinkToInitial()} put a new, all-zero memory in place. */
+    void replaced() {}
+
+    /**
+     * Makes memory of the initial size what instantiation left, given the active data segments of
+     * memory 0 ({@code offsets}, {@code bytes}): zero, then the segments written again.
+     */
+    void resetInitial(int[] offsets, byte[][] bytes) {
+        delegate.zero();
+        for (int i = 0; i < offsets.length; i++) {
+            delegate.write(offsets[i], bytes[i], 0, bytes[i].length);
+        }
+    }
+
+    /** The bytes of the initial pages. */
+    final int initialBytes() {
+        return limits.initialPages() * PAGE_SIZE;
     }
 
     @Override

@@ -36,8 +36,9 @@ public final class PendingWrites {
         void awaitDurable(long seq, long deadlineNanos);
     }
 
-    private final List<Store> stores = new ArrayList<>(1);
-    private final List<long[]> seqs = new ArrayList<>(1);
+    // allocated on the first write: most requests write nothing
+    private List<Store> stores;
+    private List<long[]> seqs;
     private long deadlineNanos;
     private boolean entered;
 
@@ -59,11 +60,16 @@ public final class PendingWrites {
     /** Ends the calling thread's scope; later writes on it wait for their commit again. */
     public void exit() {
         entered = false;
-        CURRENT.remove();
+        // set, not remove: the thread's map keeps its entry for the next request
+        CURRENT.set(null);
     }
 
     /** Records write {@code seq} of {@code store}, to be waited for later. */
     public void add(Store store, long seq) {
+        if (stores == null) {
+            stores = new ArrayList<>(1);
+            seqs = new ArrayList<>(1);
+        }
         for (int i = 0; i < stores.size(); i++) {
             if (stores.get(i) == store) {
                 long[] s = seqs.get(i);
@@ -77,7 +83,7 @@ public final class PendingWrites {
 
     /** Whether a recorded write is still to be waited for. */
     public boolean isEmpty() {
-        return stores.isEmpty();
+        return stores == null || stores.isEmpty();
     }
 
     /**
@@ -86,6 +92,9 @@ public final class PendingWrites {
      * @throws KvUnavailableException if one of them is not (see {@link Store#awaitDurable})
      */
     public void awaitDurable() {
+        if (stores == null) {
+            return;
+        }
         try {
             for (int i = 0; i < stores.size(); i++) {
                 stores.get(i).awaitDurable(seqs.get(i)[0], deadlineNanos);

@@ -17,6 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** A reset instance is indistinguishable from a new one: memory, its size and every global. */
@@ -86,8 +87,59 @@ class ResetTest {
             assertFalse(
                     java.util.Arrays.equals(fresh.memory(), dirty.memory()),
                     export + " changed memory");
+            int chunks = ((TrackedMemory) used.instance.memory()).writtenChunks();
+            // the reset zeroes what was written, not all 32 chunks of the 2 pages
+            assertTrue(chunks >= 1 && chunks <= 4, export + " marked " + chunks + " chunks");
             used.reset();
             assertArrayEquals(fresh.memory(), state(used.instance).memory(), export);
+            assertEquals(0, ((TrackedMemory) used.instance.memory()).writtenChunks(), export);
+        }
+    }
+
+    /**
+     * Real guests (Rust, C, C with libc) after real requests, reset: byte for byte a new instance.
+     * They write their stack, heap and statics in different places, and the host writes the
+     * request into their heap.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "hello.wasm, true",
+        "hello_c.wasm, true",
+        "hello_libc.wasm, true",
+        "echo.wasm, true",
+        "hello.wasm, false",
+        "hello_c.wasm, false",
+        "echo.wasm, false"
+    })
+    void aResetAfterARealRequestEqualsANewInstance(String name, boolean tracked) throws Exception {
+        GuestModule guest = GuestLoader.load(TestGuests.dist().resolve(name), 256);
+        assertTrue(guest.resettable(), guest.resetBlocker());
+        InstancePool pool = new InstancePool(guest, 1, new MemoryBudget(1L << 30));
+        pool.trackWrites(tracked);
+        State fresh = state(pool.acquire().instance);
+        PooledInstance used = pool.acquire();
+        assertEquals(tracked, used.tracksWrites());
+        for (String path : List.of("/", "/" + "x".repeat(20_000), "/a?b=c", "/")) {
+            Headers headers = new Headers();
+            headers.add("x-request", "y".repeat(path.length()));
+            CallContext ctx =
+                    CallContext.builder(
+                                    name,
+                                    TestMemory.request(
+                                            "POST", path, headers, "body"))
+                            .build();
+            ctx.bind(used.instance);
+            used.slot.set(ctx);
+            used.run.apply();
+            used.slot.set(null);
+            assertTrue(ctx.status() == 200, name + " answered " + ctx.status());
+            State dirty = state(used.instance);
+            assertFalse(java.util.Arrays.equals(fresh.memory(), dirty.memory()), name);
+            used.reset();
+            State reset = state(used.instance);
+            assertEquals(fresh.pages(), reset.pages(), name + " " + path);
+            assertEquals(fresh.globals(), reset.globals(), name + " " + path);
+            assertArrayEquals(fresh.memory(), reset.memory(), name + " " + path);
         }
     }
 
@@ -143,5 +195,55 @@ class ResetTest {
             assertEquals(fresh.globals(), reset.globals(), export);
             assertArrayEquals(fresh.memory(), reset.memory(), export);
         }
+    }
+
+    /**
+     * A pool tracks writes while its requests are short and gives new instances a plain memory
+     * once even the shortest of a window is long (a store-heavy guest pays a compare per store
+     * for tracking); short requests bring tracking back, with a margin against switching back and
+     * forth. The instances of the other kind are not reused.
+     */
+    @Test
+    void writesAreTrackedWhileRequestsAreShort() throws Exception {
+        GuestModule guest =
+                GuestLoader.load(TestGuests.watFixtures().resolve("reset_writes.wat"), 16);
+        InstancePool pool = new InstancePool(guest, 4, new MemoryBudget(1L << 30));
+        long limit = 2 * InstancePool.TRACK_NANOS_PER_PAGE; // 2 initial pages
+        assertTrue(pool.tracksWrites(), "a new pool tracks writes");
+        PooledInstance tracked = pool.acquire();
+        assertTrue(tracked.tracksWrites());
+        pool.release(tracked, true, 1_000);
+        for (int i = 0; i < InstancePool.WINDOW - 1; i++) {
+            pool.release(pool.acquire(), true, i == 10 ? 1_000 : 10 * limit);
+        }
+        assertTrue(pool.tracksWrites(), "one short request in the window keeps tracking");
+        PooledInstance held = pool.acquire();
+        assertTrue(held.tracksWrites());
+        for (int i = 0; i < InstancePool.WINDOW; i++) {
+            pool.release(pool.acquire(), true, limit + 1);
+        }
+        assertFalse(pool.tracksWrites(), "a window of long requests ends tracking");
+        PooledInstance plain = pool.acquire();
+        assertFalse(plain.tracksWrites(), "new instances get a plain memory");
+        long discarded = pool.discarded();
+        pool.release(held, true, limit + 1);
+        assertEquals(discarded + 1, pool.discarded(), "a tracked instance is not reused then");
+        plain.instance.export("w_i32").apply();
+        pool.release(plain, true, limit / 2 + 1);
+        for (int i = 0; i < InstancePool.WINDOW - 2; i++) {
+            pool.release(pool.acquire(), true, limit / 2 + 1);
+        }
+        assertFalse(pool.tracksWrites(), "under the limit but not under half of it: unchanged");
+        PooledInstance again = pool.acquire();
+        assertFalse(again.tracksWrites());
+        // the plain instance that wrote was reset in full
+        State fresh = state(new InstancePool(guest, 1, new MemoryBudget(1L << 30)).acquire().instance);
+        assertArrayEquals(fresh.memory(), state(again.instance).memory());
+        pool.release(again, true, 1_000);
+        for (int i = 0; i < InstancePool.WINDOW; i++) {
+            pool.release(pool.acquire(), true, 1_000);
+        }
+        assertTrue(pool.tracksWrites(), "short requests bring tracking back");
+        assertTrue(pool.acquire().tracksWrites());
     }
 }
