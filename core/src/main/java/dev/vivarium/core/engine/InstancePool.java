@@ -44,6 +44,7 @@ public final class InstancePool {
     private final MemoryBudget budget;
     private final ConcurrentLinkedDeque<PooledInstance> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
+
     /** Requests per judgement of whether tracking writes pays ({@link #judge}). */
     static final int WINDOW = 64;
 
@@ -234,8 +235,7 @@ public final class InstancePool {
         long shortest = windowMin;
         windowCount = 0;
         windowMin = Long.MAX_VALUE;
-        boolean track =
-                trackWrites ? shortest <= trackBelowNanos : shortest <= trackBelowNanos / 2;
+        boolean track = trackWrites ? shortest <= trackBelowNanos : shortest <= trackBelowNanos / 2;
         if (track != trackWrites) {
             trackWrites = track;
             LOG.debug(
@@ -303,8 +303,7 @@ public final class InstancePool {
                                     memory[0] =
                                             trackWrites
                                                     ? new TrackedMemory(limits, budget, evict)
-                                                    : new ResettableMemory(
-                                                            limits, budget, evict));
+                                                    : new ResettableMemory(limits, budget, evict));
         }
         PooledInstance p;
         try {

@@ -19,8 +19,8 @@ import java.util.Arrays;
  * that much past each run of marked chunks), a bulk write every chunk it covers. Host writes
  * (request data into guest memory) come through the same methods. Writes past the initial pages
  * need no mark: memory that grew is replaced whole. Atomics (refused at load anyway) use the
- * interface's defaults, built on these. {@code ResetTest} runs each kind of write alone and compares
- * the reset memory with a new instance's, byte for byte.
+ * interface's defaults, built on these. {@code ResetTest} runs each kind of write alone and
+ * compares the reset memory with a new instance's, byte for byte.
  */
 final class TrackedMemory extends ResettableMemory {
     /** Writes are tracked in chunks of {@code 1 << CHUNK_SHIFT} = 4 KiB. */

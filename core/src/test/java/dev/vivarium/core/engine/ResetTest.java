@@ -98,8 +98,8 @@ class ResetTest {
 
     /**
      * Real guests (Rust, C, C with libc) after real requests, reset: byte for byte a new instance.
-     * They write their stack, heap and statics in different places, and the host writes the
-     * request into their heap.
+     * They write their stack, heap and statics in different places, and the host writes the request
+     * into their heap.
      */
     @ParameterizedTest
     @CsvSource({
@@ -123,10 +123,7 @@ class ResetTest {
             Headers headers = new Headers();
             headers.add("x-request", "y".repeat(path.length()));
             CallContext ctx =
-                    CallContext.builder(
-                                    name,
-                                    TestMemory.request(
-                                            "POST", path, headers, "body"))
+                    CallContext.builder(name, TestMemory.request("POST", path, headers, "body"))
                             .build();
             ctx.bind(used.instance);
             used.slot.set(ctx);
@@ -198,9 +195,9 @@ class ResetTest {
     }
 
     /**
-     * A pool tracks writes while its requests are short and gives new instances a plain memory
-     * once even the shortest of a window is long (a store-heavy guest pays a compare per store
-     * for tracking); short requests bring tracking back, with a margin against switching back and
+     * A pool tracks writes while its requests are short and gives new instances a plain memory once
+     * even the shortest of a window is long (a store-heavy guest pays a compare per store for
+     * tracking); short requests bring tracking back, with a margin against switching back and
      * forth. The instances of the other kind are not reused.
      */
     @Test
@@ -237,7 +234,8 @@ class ResetTest {
         PooledInstance again = pool.acquire();
         assertFalse(again.tracksWrites());
         // the plain instance that wrote was reset in full
-        State fresh = state(new InstancePool(guest, 1, new MemoryBudget(1L << 30)).acquire().instance);
+        State fresh =
+                state(new InstancePool(guest, 1, new MemoryBudget(1L << 30)).acquire().instance);
         assertArrayEquals(fresh.memory(), state(again.instance).memory());
         pool.release(again, true, 1_000);
         for (int i = 0; i < InstancePool.WINDOW; i++) {
