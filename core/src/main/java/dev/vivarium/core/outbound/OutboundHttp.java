@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * redirects followed, no cookies kept, no automatic decompression, no added {@code User-Agent}.
  *
  * <p>The client starts with the first route that may send requests (or the first request), so
- * engines whose routes allow no outbound destination cost nothing.
+ * engines whose routes allow no outbound destination cost nothing. A route starts it on a thread of
+ * its own (its TLS context takes 100 ms or more at a JVM's start), so the engine's start goes on
+ * meanwhile; the first request that needs it waits for it.
  */
 public final class OutboundHttp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.outbound");
@@ -52,6 +54,10 @@ public final class OutboundHttp implements AutoCloseable {
     private final DnsResolver dns;
     private final OutboundPolicy global;
     private HttpClient client;
+
+    /** The client being started in the background ({@link #policy}), until {@link #client}. */
+    private CompletableFuture<HttpClient> starting;
+
     private boolean closed;
     private final LongAdder[] results = new LongAdder[Result.values().length];
 
@@ -118,9 +124,9 @@ public final class OutboundHttp implements AutoCloseable {
                                 "the 'outbound' parameter of route '" + route + "'")
                         .plus(global);
         if (!p.isEmpty()) {
-            // start now, on the engine's thread, not inside a guest request where the deadline
-            // watchdog's interrupt could break the start
-            client();
+            // start now, not inside a guest request where the deadline watchdog's interrupt
+            // could break the start, and on a thread of its own, not holding up the engine's
+            startInBackground();
         }
         return p;
     }
@@ -309,15 +315,63 @@ public final class OutboundHttp implements AutoCloseable {
         return false;
     }
 
-    /** The client, started on first use. */
-    private synchronized HttpClient client() {
-        if (closed) {
-            throw new OutboundFailure("the engine is shutting down");
+    private synchronized void startInBackground() {
+        if (client != null || starting != null || closed) {
+            return;
         }
-        if (client == null) {
-            client = newClient();
+        starting =
+                CompletableFuture.supplyAsync(
+                        this::newClient,
+                        task -> {
+                            Thread t = new Thread(task, "vivarium-outbound-start");
+                            t.setDaemon(true);
+                            t.start();
+                        });
+    }
+
+    /** The client, started on first use (or waited for, if it is starting). */
+    private HttpClient client() {
+        CompletableFuture<HttpClient> pending;
+        synchronized (this) {
+            if (closed) {
+                throw new OutboundFailure("the engine is shutting down");
+            }
+            if (client != null) {
+                return client;
+            }
+            if (starting == null) {
+                client = newClient();
+                return client;
+            }
+            pending = starting;
         }
-        return client;
+        HttpClient started;
+        try {
+            started = pending.get();
+        } catch (InterruptedException e) {
+            // the request's deadline: the start goes on, for the next request
+            Thread.currentThread().interrupt();
+            throw new OutboundFailure("interrupted while the outbound HTTP client was starting");
+        } catch (java.util.concurrent.ExecutionException e) {
+            synchronized (this) {
+                if (starting == pending) {
+                    starting = null; // the next request tries again
+                }
+            }
+            throw e.getCause() instanceof RuntimeException r
+                    ? r
+                    : new IllegalStateException(e.getCause());
+        }
+        synchronized (this) {
+            if (closed) {
+                throw new OutboundFailure("the engine is shutting down");
+            }
+            if (client == null) {
+                client = started;
+                starting = null;
+            }
+            return client;
+        }
     }
 
     private HttpClient newClient() {
@@ -370,10 +424,21 @@ public final class OutboundHttp implements AutoCloseable {
     @Override
     public void close() {
         HttpClient c;
+        CompletableFuture<HttpClient> pending;
         synchronized (this) {
             closed = true;
             c = client;
             client = null;
+            pending = starting;
+            starting = null;
+        }
+        if (pending != null && c == null) {
+            // still starting, or started and never taken: stopped once it is up
+            try {
+                c = pending.join();
+            } catch (RuntimeException e) {
+                return; // it did not start: nothing to stop
+            }
         }
         if (c != null) {
             try {
