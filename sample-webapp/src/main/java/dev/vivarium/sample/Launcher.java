@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -188,19 +190,47 @@ public final class Launcher {
     }
 
     /** The WAR travels inside this jar; Jetty deploys it from a file. */
+    /**
+     * Unpacks the WAR inside this jar into a new temporary directory, once: Jetty serves the
+     * unpacked directory as it is (given the .war file, it would unpack its own copy of it again,
+     * 26 MB written twice on every start). Deleted when the JVM exits.
+     *
+     * @return the webapp's directory; its parent is the temporary directory, free for other files
+     */
     private static Path extractWar() throws IOException {
         Path dir = Files.createTempDirectory("vivarium-sample");
-        Path war = dir.resolve("vivarium-sample-webapp.war");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+        Path webapp = dir.resolve("webapp");
         try (InputStream in = Launcher.class.getResourceAsStream("/vivarium-sample-webapp.war")) {
             if (in == null) {
                 throw new IllegalStateException(
                         "vivarium-sample-webapp.war is not on the classpath: build with 'mvn -B package' and run"
                                 + " 'java -jar sample-webapp/target/vivarium-sample.jar'");
             }
-            Files.copy(in, war, StandardCopyOption.REPLACE_EXISTING);
+            try (ZipInputStream zip = new ZipInputStream(in)) {
+                for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                    Path target = webapp.resolve(e.getName()).normalize();
+                    if (!target.startsWith(webapp)) {
+                        throw new IOException(
+                                "entry outside the webapp in the WAR: " + e.getName());
+                    }
+                    if (e.isDirectory()) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.createDirectories(target.getParent());
+                        Files.copy(zip, target, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
         }
-        dir.toFile().deleteOnExit();
-        war.toFile().deleteOnExit();
-        return war;
+        return webapp;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // a temporary directory: what is left, the system's cleaner removes
+        }
     }
 }
