@@ -88,6 +88,32 @@ public interface GuestViewScenarios extends KitContext {
         assertEquals("127.0.0.1:" + port, response.headers().firstValue("x-host").orElse(null));
     }
 
+    /**
+     * An HTTP/2 request body without a Content-Length (streamed) reaches the guest: only HTTP/1
+     * requests with neither Content-Length nor Transfer-Encoding are known to have no body.
+     */
+    @Test
+    default void http2BodiesOfUnknownLengthReachTheGuest() throws Exception {
+        assumeTrue(speaksH2c(), "this server does not speak h2c");
+        int port = server().port();
+        HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/echo/h2-body");
+        // the first request upgrades the connection to h2c (a request with a body would not)
+        h2.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        byte[] body = "streamed, no length".repeat(20).getBytes(StandardCharsets.UTF_8);
+        HttpRequest post =
+                HttpRequest.newBuilder(uri)
+                        .POST(
+                                HttpRequest.BodyPublishers.ofInputStream(
+                                        () -> new java.io.ByteArrayInputStream(body)))
+                        .build();
+        HttpResponse<String> response = h2.send(post, HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(HttpClient.Version.HTTP_2, response.version());
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals(new String(body, StandardCharsets.UTF_8), response.body());
+    }
+
     /** HTTP/1.0 needs no Host field; guests get the address the request came in on instead. */
     @Test
     default void http10RequestsWithoutHostGiveTheGuestTheServersAddressAsHost() throws Exception {

@@ -91,9 +91,16 @@ final class ServletExchange implements ServerExchange {
     @Override
     public void readBody(BodySink body) throws IOException {
         long length = request.getContentLengthLong();
+        if (length == -1
+                && request.getHeader("Transfer-Encoding") == null
+                && request.getProtocol().startsWith("HTTP/1.")) {
+            // an HTTP/1 request with neither header has no body (RFC 9112, 6.3): a GET does not
+            // go through the container's blocking read to learn that (HTTP/2 may send one)
+            length = 0;
+        }
         if (length != 0) {
             InputStream in = request.getInputStream();
-            // a GET has no Content-Length (-1) and nothing to read: no 8 KiB buffer for it
+            // a body of unknown length may still be empty: no 8 KiB buffer until a byte comes
             int first = in.read();
             if (first != -1) {
                 byte[] buffer = new byte[length > 0 && length < 8192 ? (int) length : 8192];
