@@ -196,8 +196,22 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         limits.checkKey(keyBytes);
         // read on the caller's thread: the request's scope, if it waits for its writes later
         PendingWrites pending = PendingWrites.current();
-        Applied<Boolean> done =
-                writers.call(() -> locked(() -> mutation.apply(keyBytes), pending != null));
+        boolean defer = pending != null;
+        Applied<Boolean> done;
+        if (options.groupCommit() && (defer || interval != null)) {
+            // Applying touches memory only (the write buffer, and reads of the mapped file), and
+            // neither a deferred write nor one in the interval mode commits here: no file channel
+            // an interrupt could close, so no hand-off to a writer thread. The hand-off was most
+            // of a write's time, and a request holds its admission slot meanwhile.
+            done = locked(() -> mutation.apply(keyBytes), defer, false);
+            if (done.seq() != 0 && !defer) {
+                // the interval mode's disk fell behind: wait, where a commit may be led
+                awaitDurable(done.seq(), Long.MAX_VALUE);
+                done = new Applied<>(done.result(), 0);
+            }
+        } else {
+            done = writers.call(() -> locked(() -> mutation.apply(keyBytes), defer, true));
+        }
         if (done.seq() != 0) {
             pending.add(this, done.seq());
         }
@@ -218,6 +232,15 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
      * disk apart, so the store stops taking writes and is opened again from its last commit.
      */
     private <T> Applied<T> locked(java.util.function.Supplier<T> change, boolean defer) {
+        return locked(change, defer, true);
+    }
+
+    /**
+     * @param mayCommit whether it runs on a writer thread, so it may wait for (and lead) a commit
+     *     itself; if not, a write that must wait returns its number, as a deferred one does
+     */
+    private <T> Applied<T> locked(
+            java.util.function.Supplier<T> change, boolean defer, boolean mayCommit) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -229,6 +252,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                 result = change.get();
                 seq = commits.lastApplied();
                 if (!options.groupCommit()) {
+                    // (only on a writer thread: write() keeps this mode there)
                     commits.commitHeld(seq);
                     wait = false;
                 } else if (interval != null) {
@@ -250,7 +274,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
             if (!wait) {
                 return new Applied<>(result, 0);
             }
-            if (defer) {
+            if (defer || !mayCommit) {
                 return new Applied<>(result, seq);
             }
             commits.awaitDurable(seq);
