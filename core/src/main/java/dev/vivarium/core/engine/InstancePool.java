@@ -23,13 +23,14 @@ import org.slf4j.LoggerFactory;
  * request's deadline (a start function is guest code).
  *
  * <p>Instances of a pool that resets them start with a {@link TrackedMemory}, which knows the 4 KiB
- * chunks a request wrote, so the reset zeroes only those: that halves a hello guest's engine cost.
- * It costs every store a compare, though, which a store-heavy guest would pay on every byte, so the
- * pool watches how long its requests take (the shortest of each {@value #WINDOW}): once even the
- * shortest takes longer than {@value #TRACK_NANOS_PER_PAGE} ns per initial page (more than about
- * ten times what zeroing those pages costs, so a full reset is cheap next to the request), new
- * instances get plain {@link ResettableMemory} and idle ones are dropped; when requests are short
- * again (half that), tracking comes back. {@code -Dvivarium.trackWrites=false} turns tracking off.
+ * chunks a request wrote, so the reset zeroes only those (a WAT or C hello guest's engine cost
+ * drops by a quarter to two fifths). It costs every store a compare, though, which a store-heavy
+ * guest would pay on every byte, so the pool watches how long its requests take (the shortest of
+ * each {@value #WINDOW}): once even the shortest takes longer than {@value #TRACK_NANOS_PER_PAGE}
+ * ns per initial page (more than about ten times what zeroing those pages costs, so a full reset is
+ * cheap next to the request), new instances get plain {@link ResettableMemory} and idle ones are
+ * dropped; when requests are short again (half that), tracking comes back. {@code
+ * -Dvivarium.trackWrites=false} turns tracking off.
  *
  * <p>At most {@code maxIdle} instances are kept; more are built on demand under load and dropped
  * when released. Every instance's memory is counted in the engine's {@link MemoryBudget}, which may
@@ -237,14 +238,13 @@ public final class InstancePool {
         windowMin = Long.MAX_VALUE;
         boolean track = trackWrites ? shortest <= trackBelowNanos : shortest <= trackBelowNanos / 2;
         if (track != trackWrites) {
-            trackWrites = track;
+            trackWrites(track);
             LOG.debug(
                     "{}: shortest of {} requests {} us: {} writes",
                     guest.name(),
                     WINDOW,
                     shortest / 1000,
                     track ? "tracking" : "no longer tracking");
-            while (dropIdleInstance()) {}
         }
     }
 
@@ -253,7 +253,10 @@ public final class InstancePool {
         return trackWrites;
     }
 
-    /** Sets what {@link #judge} decides, until it decides again; for tests. */
+    /**
+     * Makes instances built from now on track their writes or not, and drops the idle ones (those
+     * in use are not reused once released); {@link #judge} decides it, tests set it.
+     */
     void trackWrites(boolean track) {
         trackWrites = track;
         while (dropIdleInstance()) {}

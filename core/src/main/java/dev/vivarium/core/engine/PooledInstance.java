@@ -4,7 +4,6 @@ import com.dylibso.chicory.runtime.ConstantEvaluators;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.ActiveDataSegment;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import dev.vivarium.core.abi.CallContext;
@@ -122,21 +121,17 @@ final class PooledInstance {
      * GuestModule#resettable()}), and those have no start function to run again.
      */
     void reset() {
-        Memory memory = instance.memory();
-        // a replaced memory is new and all zero: zeroing it again would touch every page twice
-        boolean fresh = memory instanceof ResettableMemory m && m.shrinkToInitial();
-        if (fresh) {
-            // a new delegate: Chicory's initialize also gives it the segments memory.init reads
-            memory.initialize(instance, dataSegments);
-        } else if (memory instanceof ResettableMemory m) {
-            // zero (a TrackedMemory: only what was written), then the segments' bytes again
-            m.resetInitial(segmentOffsets, segmentBytes);
-        } else if (memory != null) {
-            memory.zero();
-            // what initialize writes, without copying each segment or evaluating its offset again
-            for (int i = 0; i < segmentOffsets.length; i++) {
-                byte[] bytes = segmentBytes[i];
-                memory.write(segmentOffsets[i], bytes, 0, bytes.length);
+        // every memory is the pool's (InstancePool.create): guests import no memory
+        ResettableMemory memory = (ResettableMemory) instance.memory();
+        if (memory != null) {
+            if (memory.shrinkToInitial()) {
+                // new and all zero; Chicory's initialize also gives it the segments memory.init
+                // reads
+                memory.initialize(instance, dataSegments);
+            } else {
+                // zero (a TrackedMemory: only what was written), then the segments' bytes again,
+                // without copying each segment or evaluating its offset again
+                memory.resetInitial(segmentOffsets, segmentBytes);
             }
         }
         for (int i = 0; i < globalLow.length; i++) {
