@@ -193,14 +193,16 @@ public final class Launcher {
     /**
      * Unpacks the WAR inside this jar into a new temporary directory, once: Jetty serves the
      * unpacked directory as it is (given the .war file, it would unpack its own copy of it again,
-     * 26 MB written twice on every start). Deleted when the JVM exits.
+     * 26 MB written twice on every start). Deleted when the JVM exits, after the shutdown hooks
+     * (the server's stop among them), as {@code deleteOnExit} does: children before parents.
      *
      * @return the webapp's directory; its parent is the temporary directory, free for other files
      */
     private static Path extractWar() throws IOException {
         Path dir = Files.createTempDirectory("vivarium-sample");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+        dir.toFile().deleteOnExit();
         Path webapp = dir.resolve("webapp");
+        java.util.Set<Path> made = new java.util.HashSet<>();
         try (InputStream in = Launcher.class.getResourceAsStream("/vivarium-sample-webapp.war")) {
             if (in == null) {
                 throw new IllegalStateException(
@@ -215,10 +217,11 @@ public final class Launcher {
                                 "entry outside the webapp in the WAR: " + e.getName());
                     }
                     if (e.isDirectory()) {
-                        Files.createDirectories(target);
+                        directory(target, webapp, made);
                     } else {
-                        Files.createDirectories(target.getParent());
+                        directory(target.getParent(), webapp, made);
                         Files.copy(zip, target, StandardCopyOption.REPLACE_EXISTING);
+                        target.toFile().deleteOnExit();
                     }
                 }
             }
@@ -226,11 +229,20 @@ public final class Launcher {
         return webapp;
     }
 
-    private static void deleteTree(Path dir) {
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | RuntimeException e) {
-            // a temporary directory: what is left, the system's cleaner removes
+    /**
+     * Creates {@code dir} and its parents up to {@code root}, each deleted on exit after its
+     * contents.
+     */
+    private static void directory(Path dir, Path root, java.util.Set<Path> made)
+            throws IOException {
+        if (made.contains(dir)) {
+            return;
         }
+        if (!dir.equals(root)) {
+            directory(dir.getParent(), root, made);
+        }
+        Files.createDirectories(dir);
+        dir.toFile().deleteOnExit(); // registered before what it holds: deleted after it
+        made.add(dir);
     }
 }
