@@ -1,6 +1,7 @@
 package dev.vivarium.core.kv.mapdb;
 
 import dev.vivarium.core.kv.KvUnavailableException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -15,7 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the last applied number and takes what was applied ({@link Preparer}), lets the lock go so that
  * writers go on applying, writes and syncs what it took, and wakes everybody that commit covered.
  * Writers that arrive while a commit runs are applied as soon as it ends and are all covered by the
- * next one, so under load one fsync serves many writes.
+ * next one, so under load one fsync serves many writes. A request's thread does not lead: it parks
+ * ({@link #awaitDurable(long, long, Executor)}) and a writer thread leads the commits for as long
+ * as requests wait, waking only those each commit covers.
  *
  * <p>A failure is sticky: every write no successful commit covered, and every later operation on
  * this store object, fails rather than report a write that may be lost or show one that was, and
@@ -23,8 +26,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * exception says whether the operation may be tried again there ({@link
  * KvUnavailableException#isNotApplied()}): yes for writes no commit attempt covered and for
  * operations that changed nothing; no for writes the failed commit covered, which may be on disk
- * after all (MapDB syncs its log before it writes the store file). A write an earlier commit
- * covered is reported durable even if its writer only learns so after a later failure.
+ * after all (a journal record whose sync failed may still have been written). A write an earlier
+ * commit covered is reported durable even if its writer only learns so after a later failure.
  */
 final class GroupCommit {
     /** A commit of everything applied so far; runs under the write lock. */
@@ -97,6 +100,13 @@ final class GroupCommit {
     private long durable;
 
     private boolean committing;
+
+    /** Writers in {@link #awaitDurable(long, long, Executor)}, and whether a leader was asked. */
+    private int waiting;
+
+    private final java.util.ArrayList<Parked> parked = new java.util.ArrayList<>();
+
+    private boolean leaderAsked;
     private volatile RuntimeException failure;
 
     /** Writes up to this number were in a commit that failed; set once, with {@link #failure}. */
@@ -179,23 +189,53 @@ final class GroupCommit {
             if (durable >= seq) {
                 return;
             }
+            // a checkpoint may run (it does not take the write lock): wait for it
+            while (committing && failure == null) {
+                try {
+                    monitor.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new KvUnavailableException(
+                            "interrupted before the KV write was known to be committed");
+                }
+            }
+            checkFailure(seq);
+            committing = true;
         }
-        checkFailure(seq);
         long target = capture();
+        Throwable error = null;
+        long uncertain = 0;
         try {
             committer.prepare().run();
             commits.increment();
         } catch (NotWritten e) {
-            fail(e.getCause(), 0);
-            throw failure(seq);
+            error = e.getCause();
+        } catch (WriteBuffer.AfterCommit e) {
+            synchronized (monitor) {
+                durable = Math.max(durable, target); // the write is on disk
+            }
+            error = e.getCause();
         } catch (RuntimeException | Error e) {
-            fail(e, target);
-            throw failure(seq);
+            error = e;
+            uncertain = target;
+        } finally {
+            synchronized (monitor) {
+                committing = false;
+                if (error != null) {
+                    fail(error, uncertain);
+                } else {
+                    durable = Math.max(durable, target);
+                    committingSince = NONE;
+                }
+                signal(false);
+            }
         }
         synchronized (monitor) {
-            durable = Math.max(durable, target);
-            committingSince = NONE;
+            if (durable >= seq) {
+                return;
+            }
         }
+        throw failure(seq);
     }
 
     /**
@@ -226,13 +266,113 @@ final class GroupCommit {
             }
         }
         gather();
-        lead();
+        lead(false);
         synchronized (monitor) {
             if (durable >= seq) {
                 return;
             }
         }
         checkFailure(seq);
+    }
+
+    /**
+     * Returns once write {@code seq} is durable, without leading a commit on this thread: if no
+     * commit runs, {@code leaders} (threads that are never interrupted) is asked for one, which
+     * goes on committing while writers wait. So a request's thread, which a deadline may interrupt,
+     * waits without touching a file, and under load one hand-off serves a whole commit rather than
+     * one per write.
+     *
+     * @throws KvUnavailableException if no commit covered the write and one failed, the thread was
+     *     interrupted, or {@code deadlineNanos} ({@link System#nanoTime()}) passed first
+     */
+    void awaitDurable(long seq, long deadlineNanos, Executor leaders) {
+        Parked me = new Parked(seq, Thread.currentThread());
+        synchronized (monitor) {
+            waiting++;
+            parked.add(me);
+        }
+        try {
+            while (true) {
+                synchronized (monitor) {
+                    if (durable >= seq) {
+                        return;
+                    }
+                    checkFailure(seq);
+                    if (!committing && !leaderAsked) {
+                        leaderAsked = true;
+                        try {
+                            leaders.execute(this::leadWhileAwaited);
+                        } catch (RuntimeException e) {
+                            leaderAsked = false;
+                            throw new KvUnavailableException(
+                                    "the KV stores are closed (the engine is stopping)");
+                        }
+                    }
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    throw new KvUnavailableException(
+                            "the KV operation was not done by the request's deadline");
+                }
+                LockSupport.parkNanos(this, left);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new KvUnavailableException(
+                            "interrupted before the KV write was known to be committed");
+                }
+            }
+        } finally {
+            synchronized (monitor) {
+                waiting--;
+                parked.remove(me);
+            }
+        }
+    }
+
+    /** A writer parked in {@link #awaitDurable(long, long, Executor)}. */
+    private static final class Parked {
+        final long seq;
+        final Thread thread;
+
+        Parked(long seq, Thread thread) {
+            this.seq = seq;
+            this.thread = thread;
+        }
+    }
+
+    /**
+     * Wakes the writers a commit's end concerns; call holding the monitor. Those in {@link
+     * #awaitDurable(long)} wait on the monitor; of those parked in {@link #awaitDurable(long, long,
+     * Executor)} only the ones whose write is now durable (all, on a failure), so a commit does not
+     * wake every writer that waits for the next one; plus one of those when no leader goes on, to
+     * ask for one.
+     */
+    private void signal(boolean leaderContinues) {
+        monitor.notifyAll();
+        boolean asked = leaderContinues || committing || leaderAsked;
+        for (int i = 0; i < parked.size(); i++) {
+            Parked p = parked.get(i);
+            if (failure != null || durable >= p.seq) {
+                LockSupport.unpark(p.thread);
+            } else if (!asked) {
+                asked = true;
+                LockSupport.unpark(p.thread);
+            }
+        }
+    }
+
+    /** A leader for {@link #awaitDurable(long, long, Executor)}: commits while writers wait. */
+    private void leadWhileAwaited() {
+        while (true) {
+            synchronized (monitor) {
+                leaderAsked = false;
+                if (committing || failure != null || waiting == 0 || durable >= appliedNow) {
+                    return; // a running commit's leader wakes the waiters, who ask again
+                }
+                committing = true;
+            }
+            gather();
+            lead(true);
+        }
     }
 
     /**
@@ -254,7 +394,12 @@ final class GroupCommit {
         }
     }
 
-    private void lead() {
+    /**
+     * Commits what was applied; the monitor's {@link #committing} is this thread's.
+     *
+     * @param continuing whether this leader leads the next commit too if writers still wait
+     */
+    private void lead(boolean continuing) {
         long target = 0;
         Throwable error = null;
         Runnable work = null;
@@ -279,6 +424,12 @@ final class GroupCommit {
         } catch (NotWritten e) {
             error = e.getCause();
             target = 0; // no write of the batch is on disk
+        } catch (WriteBuffer.AfterCommit e) {
+            error = e.getCause();
+            synchronized (monitor) {
+                durable = Math.max(durable, target); // the batch is on disk
+            }
+            target = 0;
         } catch (RuntimeException | Error e) {
             error = e;
         } finally {
@@ -290,9 +441,51 @@ final class GroupCommit {
                     durable = Math.max(durable, target);
                     committingSince = NONE;
                 }
-                monitor.notifyAll();
+                signal(continuing);
             }
         }
+    }
+
+    /**
+     * Runs {@code work} (a checkpoint) while no commit runs, so that it sees no half-done one; does
+     * nothing once the store failed. A failure of the work marks the store failed, with no write in
+     * doubt: the work must only touch writes that are durable already.
+     *
+     * @return whether the work ran and did not fail
+     */
+    boolean exclusive(Runnable work) {
+        synchronized (monitor) {
+            while (committing) {
+                if (failure != null) {
+                    return false;
+                }
+                try {
+                    monitor.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            if (failure != null) {
+                return false;
+            }
+            committing = true;
+        }
+        Throwable error = null;
+        try {
+            work.run();
+        } catch (RuntimeException | Error e) {
+            error = e;
+        } finally {
+            synchronized (monitor) {
+                committing = false;
+                if (error != null) {
+                    fail(error, 0);
+                }
+                signal(false);
+            }
+        }
+        return error == null;
     }
 
     /**
@@ -305,7 +498,7 @@ final class GroupCommit {
 
     /**
      * Marks the store failed; a commit covering writes up to {@code uncertain} failed, and those
-     * may or may not be on disk (MapDB syncs its log before it writes the store file).
+     * may or may not be on disk (a journal record whose sync failed may still have been written).
      */
     private void fail(Throwable cause, long uncertain) {
         synchronized (monitor) {
@@ -316,12 +509,18 @@ final class GroupCommit {
                         new KvUnavailableException(
                                 "the KV store could not write to disk: " + cause, cause);
             }
-            monitor.notifyAll();
+            signal(false);
         }
     }
 
     boolean failed() {
         return failure != null;
+    }
+
+    /** What failed, or null. */
+    String failureMessage() {
+        RuntimeException f = failure;
+        return f == null ? null : f.getMessage();
     }
 
     /** Throws the failure if a commit failed, for an operation that has not changed anything. */

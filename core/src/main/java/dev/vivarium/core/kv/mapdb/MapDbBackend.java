@@ -11,6 +11,7 @@ import dev.vivarium.core.kv.KvUnavailableException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -19,17 +20,18 @@ import java.util.Objects;
  * {@code kv.directory}, for one node.
  *
  * <p><b>Durability.</b> With {@code kv.durability=sync} (the default) a write is acknowledged only
- * once a commit covering it is on disk: MapDB puts it in the store's write-ahead log, syncs the log
- * ({@code fsync}), applies it to the store file and syncs that. Killing the process at any moment
- * loses no acknowledged write and leaves no half-done one; the next open replays the log. A commit
- * costs a few fsyncs (about 4 ms on a cloud VM disk), shared by every write applied before it
- * ({@link GroupCommit}, {@link WriteBuffer}), and a request waits for its writes after its guest
- * has run ({@link dev.vivarium.core.kv.PendingWrites}), so the writes of all requests in flight
- * share a commit. With {@code kv.durability=interval} writes are acknowledged once applied and
- * {@link IntervalCommits} commits every {@code kv.syncInterval}; a crash loses at most the writes
- * of the last two intervals (see {@link dev.vivarium.core.kv.KvOptions.Durability}). Reads do not
- * wait for commits (memory reads, about a microsecond) and may see a write that is still being
- * committed.
+ * once a commit covering it is on disk: the commit appends its batch to the store's {@link Journal}
+ * and syncs it (one {@code fdatasync}, about 0.1 ms on an SSD); now and then a checkpoint puts the
+ * journaled writes into MapDB in one MapDB commit (its own write-ahead log, a few syncs) and
+ * empties the journal. Killing the process at any moment loses no acknowledged write and leaves no
+ * half-done one; the next open replays MapDB's log, then the journal. A commit is shared by every
+ * write applied before it ({@link GroupCommit}, {@link WriteBuffer}), and a request waits for its
+ * writes after its guest has run ({@link dev.vivarium.core.kv.PendingWrites}), so the writes of all
+ * requests in flight share a commit. With {@code kv.durability=interval} writes are acknowledged
+ * once applied and {@link BackgroundCommits} commits every {@code kv.syncInterval}; a crash loses
+ * at most the writes of the last two intervals (see {@link
+ * dev.vivarium.core.kv.KvOptions.Durability}). Reads do not wait for commits (memory reads, about a
+ * microsecond) and may see a write that is still being committed.
  *
  * <p>Writes, commits and opening run on {@link WriterThreads}, never interrupted; a lock file keeps
  * each store to one engine ({@link StoreLock}). Layout in {@link StoreFiles}.
@@ -41,15 +43,17 @@ public final class MapDbBackend implements KvBackend {
     private final KvOptions options;
     private final StoreFiles files;
     private final WriterThreads writers = new WriterThreads();
-    private final IntervalCommits interval; // null: kv.durability=sync
+    private final BackgroundCommits background;
 
-    private MapDbBackend(KvOptions options) {
+    private MapDbBackend(KvOptions options, Duration checkpointAge) {
         this.options = options;
         this.files = new StoreFiles(options.directory());
-        this.interval =
-                options.durability() == KvOptions.Durability.INTERVAL
-                        ? new IntervalCommits(options.syncInterval())
-                        : null;
+        this.background =
+                new BackgroundCommits(
+                        options.durability() == KvOptions.Durability.INTERVAL
+                                ? options.syncInterval()
+                                : BackgroundCommits.CHECKPOINT_PERIOD,
+                        checkpointAge);
     }
 
     /**
@@ -59,6 +63,11 @@ public final class MapDbBackend implements KvBackend {
      * @throws ConfigurationException if {@code kv.directory} names a file
      */
     public static MapDbBackend open(KvOptions options) {
+        return open(options, BackgroundCommits.CHECKPOINT_AGE);
+    }
+
+    /** {@link #open(KvOptions)} with another checkpoint age (tests: a crash before one). */
+    static MapDbBackend open(KvOptions options, Duration checkpointAge) {
         Objects.requireNonNull(options, "options");
         if (Files.exists(options.directory()) && !Files.isDirectory(options.directory())) {
             throw new ConfigurationException(
@@ -66,7 +75,7 @@ public final class MapDbBackend implements KvBackend {
                             + options.directory().toAbsolutePath()
                             + " is not a directory");
         }
-        return new MapDbBackend(options);
+        return new MapDbBackend(options, checkpointAge);
     }
 
     /** Found by {@link dev.vivarium.core.kv.KvBackends} through {@code META-INF/services}. */
@@ -90,7 +99,7 @@ public final class MapDbBackend implements KvBackend {
     @Override
     public KvBackendStore open(String deploymentId) {
         return MapDbOpener.open(
-                deploymentId, files.directory(deploymentId), writers, interval, options);
+                deploymentId, files.directory(deploymentId), writers, background, options);
     }
 
     @Override
@@ -177,9 +186,7 @@ public final class MapDbBackend implements KvBackend {
     /** Lets the writer threads end; the stores are closed already. */
     @Override
     public void close() {
-        if (interval != null) {
-            interval.close();
-        }
+        background.close();
         writers.close();
     }
 

@@ -21,16 +21,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One deployment's store in its own MapDB file with a write-ahead log, memory-mapped.
+ * One deployment's store in its own MapDB file (memory-mapped, with MapDB's write-ahead log) and a
+ * {@link Journal} in front of it.
  *
  * <p>Writes are serialized by one lock per store, which makes {@code append} and {@code upsert}
  * atomic and keeps the size accounting exact; they are applied to a {@link WriteBuffer} in front of
- * MapDB, and a commit writes the buffer to disk without holding the lock ({@link GroupCommit}).
- * Each write returns only once a commit covers it, unless its request waits for it later ({@link
- * PendingWrites}) or {@code kv.durability=interval}. Reads take no write lock. A read may see a
- * write that another thread has applied but not yet committed (at most two commits' worth); a
- * writer is never told of success before its own write is on disk (with {@code sync}). Writes and
- * commits run on {@link WriterThreads}; reads run on the caller's thread.
+ * MapDB, and a commit appends the buffer to the journal without holding the lock ({@link
+ * GroupCommit}); checkpoints move it into MapDB. Each write returns only once a commit covers it,
+ * unless its request waits for it later ({@link PendingWrites}) or {@code kv.durability=interval}.
+ * Reads take no write lock. A read may see a write that another thread has applied but not yet
+ * committed (at most two commits' worth); a writer is never told of success before its own write is
+ * on disk (with {@code sync}). Commits, checkpoints and writes outside a request run on {@link
+ * WriterThreads}; reads, and writes inside a request (memory only), run on the caller's thread,
+ * which waits for its commit without touching a file.
  */
 final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private static final Logger LOG = LoggerFactory.getLogger(MapDbKvStore.class);
@@ -48,7 +51,9 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final GroupCommit commits;
     private final LongAdder purged = new LongAdder();
-    private final IntervalCommits interval; // null: kv.durability=sync
+    private final BackgroundCommits background;
+    private final boolean interval; // kv.durability=interval
+    private final Journal journal;
     private final long maxPendingNanos; // interval mode: oldest write not on disk, at most
 
     // written under writeLock, read anywhere
@@ -62,12 +67,15 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
     MapDbKvStore(
             String id,
             WriterThreads writers,
-            IntervalCommits interval,
+            BackgroundCommits background,
             KvOptions options,
             DB db,
+            Journal journal,
             StoreLock lock) {
         this.id = id;
-        this.interval = interval;
+        this.background = background;
+        this.interval = options.durability() == KvOptions.Durability.INTERVAL;
+        this.journal = journal;
         this.maxPendingNanos = 2 * options.syncInterval().toNanos();
         this.writers = writers;
         this.options = options;
@@ -77,7 +85,8 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         this.values =
                 db.hashMap("values", Serializer.STRING, StoredValue.Codec.INSTANCE).createOrOpen();
         this.expiries = db.hashMap("expiries", Serializer.STRING, Serializer.LONG).createOrOpen();
-        this.buffer = new WriteBuffer(db, values, expiries);
+        this.buffer =
+                new WriteBuffer(db, values, expiries, journal, background.checkpointAgeNanos());
         this.commits = new GroupCommit(writeLock, (GroupCommit.Preparer) buffer::prepare);
         db.commit();
         long b = 0;
@@ -93,9 +102,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         this.bytes = b;
         this.keys = k;
         this.nextExpiry = next;
-        if (interval != null) {
-            interval.add(this);
-        }
+        background.add(this);
     }
 
     String id() {
@@ -118,7 +125,8 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                     }
                     limits.checkValue(value.length, false);
                     old = roomFor(key, keyBytes, old, value.length, now);
-                    buffer.put(key, new StoredValue(expiresAt, value));
+                    // a copy: the caller may change its array (the buffer keeps it a while)
+                    buffer.put(key, new StoredValue(expiresAt, value.clone()));
                     track(key, keyBytes, old, expiresAt, value.length);
                     return absent;
                 });
@@ -137,7 +145,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                     limits.checkValue(length, !absent);
                     old = roomFor(key, keyBytes, old, length, now);
                     absent = old == null || old.expiredAt(now);
-                    byte[] data = value;
+                    byte[] data = value.clone();
                     long expiresAt = 0;
                     if (!absent) {
                         data = new byte[(int) length];
@@ -158,11 +166,10 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            v = buffer.get(key);
+            v = buffer.read(key);
         } finally {
             lifecycle.readLock().unlock();
         }
-        // a fresh array: MapDB deserializes every read
         return v == null || v.expiredAt(now) ? null : v.data();
     }
 
@@ -198,7 +205,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         PendingWrites pending = PendingWrites.current();
         boolean defer = pending != null;
         Applied<Boolean> done;
-        if (options.groupCommit() && (defer || interval != null)) {
+        if (options.groupCommit() && (defer || interval)) {
             // Applying touches memory only (the write buffer, and reads of the mapped file), and
             // neither a deferred write nor one in the interval mode commits here: no file channel
             // an interrupt could close, so no hand-off to a writer thread. The hand-off was most
@@ -255,7 +262,7 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                     // (only on a writer thread: write() keeps this mode there)
                     commits.commitHeld(seq);
                     wait = false;
-                } else if (interval != null) {
+                } else if (interval) {
                     // bounded loss: once the disk falls behind, writers wait for it
                     wait = commits.oldestPendingAge(System.nanoTime()) > maxPendingNanos;
                 } else {
@@ -284,36 +291,37 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         }
     }
 
-    /** {@link PendingWrites}: waits, on a writer thread, until a commit covers write seq. */
+    /**
+     * {@link PendingWrites}: waits until a commit covers write seq, on the caller's thread; the
+     * commit itself runs on a writer thread ({@link GroupCommit#awaitDurable(long, long,
+     * java.util.concurrent.Executor)}).
+     */
     @Override
     public void awaitDurable(long seq, long deadlineNanos) {
         if (commits.isDurable(seq)) {
             return;
         }
-        writers.call(
-                () -> {
-                    lifecycle.readLock().lock();
-                    try {
-                        if (!commits.isDurable(seq)) {
-                            StoreClosed c = closed;
-                            if (c != null) {
-                                // closing commits first, so this one failed or was deleted
-                                throw KvUnavailableException.closed(id, c);
-                            }
-                            commits.awaitDurable(seq);
-                        }
-                        return null;
-                    } finally {
-                        lifecycle.readLock().unlock();
-                    }
-                },
-                deadlineNanos);
+        lifecycle.readLock().lock();
+        try {
+            if (!commits.isDurable(seq)) {
+                StoreClosed c = closed;
+                if (c != null) {
+                    // closing commits first, so this one failed or was deleted
+                    throw KvUnavailableException.closed(id, c);
+                }
+                commits.awaitDurable(seq, deadlineNanos, writers);
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     /**
-     * {@code kv.durability=interval}: commits what was applied since the last commit; called by
-     * {@link IntervalCommits} every {@code kv.syncInterval}. A failure marks the store failed (its
-     * writers learn of it, and it is opened again on the next operation).
+     * Called by {@link BackgroundCommits} every {@code kv.syncInterval} ({@code interval}) or
+     * {@link BackgroundCommits#CHECKPOINT_PERIOD}: commits what was applied since the last commit
+     * ({@code interval}), and checkpoints the journal if its oldest writes are old enough. A
+     * failure marks the store failed (its writers learn of it, and it is opened again on the next
+     * operation).
      */
     void commitPending() {
         lifecycle.readLock().lock();
@@ -321,7 +329,17 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
             if (closed != null || commits.failed()) {
                 return;
             }
-            commits.flush();
+            if (interval) {
+                commits.flush();
+            }
+            if (buffer.checkpointDue()
+                    && !commits.exclusive(buffer::checkpoint)
+                    && commits.failed()) {
+                LOG.warn(
+                        "checkpointing the KV store of deployment '{}' failed: {}",
+                        id,
+                        commits.failureMessage());
+            }
         } catch (RuntimeException e) {
             LOG.warn("committing the KV store of deployment '{}' failed: {}", id, e.toString());
         } finally {
@@ -441,6 +459,25 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
         return bytes;
     }
 
+    /** Checkpoints now, as the background does once the journal's writes are old enough. */
+    void checkpoint() {
+        writers.call(
+                () -> {
+                    commits.exclusive(buffer::checkpoint);
+                    return null;
+                });
+    }
+
+    /** Bytes of journal records no checkpoint took yet (tests). */
+    long journalBytes() {
+        return journal.size();
+    }
+
+    /** The journal's epoch: checkpoints over the store's life (tests). */
+    long epoch() {
+        return buffer.epoch();
+    }
+
     @Override
     public long commitCount() {
         return commits.commits();
@@ -465,15 +502,17 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                 return;
             }
             closed = reason;
-            if (interval != null) {
-                interval.remove(this);
-            }
+            background.remove(this);
             try {
                 if (reason == StoreClosed.CLOSED && !commits.failed()) {
-                    // writes not waited for yet (deferred, or kv.durability=interval) are kept
+                    // writes not waited for yet (deferred, or kv.durability=interval) are kept,
+                    // and MapDB gets the journal's (or the next open replays it)
                     writers.call(
                             () -> {
                                 commits.flush();
+                                if (commits.exclusive(buffer::checkpoint)) {
+                                    journal.truncate(); // a closed store keeps no old records
+                                }
                                 return null;
                             });
                 }
@@ -482,6 +521,11 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                         "committing the KV store of deployment '{}' before closing it failed: {}",
                         id,
                         e.toString());
+            }
+            try {
+                journal.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the journal of deployment '{}' failed: {}", id, e.toString());
             }
             try {
                 db.close();

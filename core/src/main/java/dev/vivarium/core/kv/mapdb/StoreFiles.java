@@ -18,9 +18,10 @@ import java.util.stream.Stream;
 
 /**
  * The on-disk layout: {@code <kv.directory>/<encoded id>/store.db} (plus MapDB's write-ahead log
- * files next to it) and, for a store with a lifetime, a {@code lifetime} file holding the epoch
- * millis at which the store is deleted. The lifetime lives outside the database so the expiry run
- * can see it for stores this process has not opened.
+ * files next to it), the store's {@link Journal} ({@code journal}) and, for a store with a
+ * lifetime, a {@code lifetime} file holding the epoch millis at which the store is deleted. The
+ * lifetime lives outside the database so the expiry run can see it for stores this process has not
+ * opened.
  */
 final class StoreFiles {
     static final String DB_FILE = "store.db";

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * interrupted caller stops waiting at once; its write still completes in the background, but is not
  * reported as done.
  */
-final class WriterThreads implements AutoCloseable {
+final class WriterThreads implements AutoCloseable, java.util.concurrent.Executor {
     private final ThreadPoolExecutor pool;
 
     WriterThreads() {
@@ -47,6 +47,16 @@ final class WriterThreads implements AutoCloseable {
         Writer(Runnable r, String name) {
             super(r, name);
         }
+    }
+
+    /**
+     * Runs {@code work} on a writer thread and does not wait for it.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException once closed
+     */
+    @Override
+    public void execute(Runnable work) {
+        pool.execute(work);
     }
 
     /** Runs {@code work} on a writer thread and waits for it; runs inline on a writer thread. */

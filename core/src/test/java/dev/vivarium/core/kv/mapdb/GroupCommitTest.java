@@ -96,4 +96,196 @@ class GroupCommitTest {
         assertTrue(e.isNotApplied(), "applied after the failure: no commit attempt covered it");
         assertEquals(2, commits.get(), "nothing is committed after a failure");
     }
+
+    private final java.util.concurrent.ExecutorService leaders =
+            java.util.concurrent.Executors.newCachedThreadPool(
+                    r -> {
+                        Thread t = new Thread(r, "test-leader");
+                        t.setDaemon(true);
+                        return t;
+                    });
+
+    @org.junit.jupiter.api.AfterEach
+    void stopLeaders() {
+        leaders.shutdownNow();
+    }
+
+    private static long in(long millis) {
+        return System.nanoTime() + millis * 1_000_000;
+    }
+
+    private static long apply(GroupCommit g, ReentrantLock l) {
+        l.lock();
+        try {
+            return g.applied();
+        } finally {
+            l.unlock();
+        }
+    }
+
+    @Test
+    void writersThatOnlyWaitHaveTheirCommitsLedOnALeaderThread() throws Exception {
+        java.util.List<String> committedOn =
+                java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        GroupCommit g =
+                new GroupCommit(lock, () -> committedOn.add(Thread.currentThread().getName()));
+        java.util.List<Thread> writers = new java.util.ArrayList<>();
+        java.util.Queue<Throwable> errors = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        for (int i = 0; i < 8; i++) {
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
+                                    for (int w = 0; w < 50; w++) {
+                                        long seq = apply(g, lock);
+                                        g.awaitDurable(seq, in(10_000), leaders);
+                                        assertTrue(g.isDurable(seq));
+                                    }
+                                } catch (Throwable e) {
+                                    errors.add(e);
+                                }
+                            },
+                            "writer-" + i);
+            writers.add(t);
+            t.start();
+        }
+        for (Thread t : writers) {
+            t.join(20_000);
+        }
+        assertEquals(java.util.List.of(), java.util.List.copyOf(errors));
+        assertTrue(!committedOn.isEmpty() && committedOn.size() <= 400, committedOn.size() + "");
+        assertEquals(
+                java.util.Set.of("test-leader"),
+                java.util.Set.copyOf(committedOn),
+                "no commit ran on a writer's (interruptible) thread");
+    }
+
+    @Test
+    void aWriterWhoseDeadlinePassesStopsWaitingAndTheCommitGoesOn() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        GroupCommit g =
+                new GroupCommit(
+                        lock,
+                        () -> {
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+        long seq = apply(g, lock);
+        KvUnavailableException e =
+                assertThrows(
+                        KvUnavailableException.class, () -> g.awaitDurable(seq, in(50), leaders));
+        assertTrue(e.getMessage().contains("deadline"), e.getMessage());
+        release.countDown();
+        g.awaitDurable(seq, in(10_000), leaders);
+        assertTrue(g.isDurable(seq));
+    }
+
+    @Test
+    void anInterruptedWriterStopsWaiting() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        GroupCommit g =
+                new GroupCommit(
+                        lock,
+                        () -> {
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+        long seq = apply(g, lock);
+        java.util.concurrent.CompletableFuture<Throwable> told =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread writer =
+                new Thread(
+                        () -> {
+                            try {
+                                g.awaitDurable(seq, in(60_000), leaders);
+                                told.complete(null);
+                            } catch (Throwable t) {
+                                told.complete(t);
+                            }
+                        });
+        writer.start();
+        while (writer.getState() != Thread.State.TIMED_WAITING) {
+            Thread.sleep(1);
+        }
+        writer.interrupt();
+        Throwable t = told.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(
+                t instanceof KvUnavailableException && t.getMessage().contains("interrupted"),
+                String.valueOf(t));
+        release.countDown();
+    }
+
+    @Test
+    void aFailedCommitWakesTheWritersWaitingForIt() {
+        long first = apply();
+        group.awaitDurable(first, in(10_000), leaders);
+        long second = apply();
+        KvUnavailableException e =
+                assertThrows(
+                        KvUnavailableException.class,
+                        () -> group.awaitDurable(second, in(10_000), leaders));
+        assertFalse(e.isNotApplied(), "the failed commit covered it");
+        group.awaitDurable(first, in(10_000), leaders);
+    }
+
+    @Test
+    void aCheckpointWaitsForTheRunningCommit() throws Exception {
+        java.util.List<String> events =
+                java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        java.util.concurrent.CountDownLatch inCommit = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        GroupCommit g =
+                new GroupCommit(
+                        lock,
+                        () -> {
+                            events.add("commit");
+                            inCommit.countDown();
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                            events.add("committed");
+                        });
+        long seq = apply(g, lock);
+        Thread committer = new Thread(() -> g.awaitDurable(seq));
+        committer.start();
+        inCommit.await();
+        Thread checkpoint = new Thread(() -> g.exclusive(() -> events.add("checkpoint")));
+        checkpoint.start();
+        while (checkpoint.getState() != Thread.State.WAITING) {
+            Thread.sleep(1);
+        }
+        release.countDown();
+        committer.join(10_000);
+        checkpoint.join(10_000);
+        assertEquals(java.util.List.of("commit", "committed", "checkpoint"), events);
+    }
+
+    @Test
+    void aCommitWhoseCheckpointFailedIsDurableButTheStoreFails() {
+        GroupCommit g =
+                new GroupCommit(
+                        lock,
+                        (GroupCommit.Preparer)
+                                () ->
+                                        () -> {
+                                            throw new WriteBuffer.AfterCommit(
+                                                    new IllegalStateException("disk full"));
+                                        });
+        long seq = apply(g, lock);
+        g.awaitDurable(seq); // in the journal: durable
+        assertTrue(g.isDurable(seq));
+        assertTrue(g.failed(), "MapDB may hold half the checkpoint: the store is opened again");
+        long next = apply(g, lock);
+        KvUnavailableException e =
+                assertThrows(KvUnavailableException.class, () -> g.awaitDurable(next));
+        assertTrue(e.isNotApplied());
+    }
 }
