@@ -73,6 +73,28 @@ public final class CompiledClassCache {
     /** Chicory's compiler and runtime versions, as far as the class path tells them. */
     static final String CHICORY_VERSION = chicoryVersion();
 
+    /**
+     * The version of Chicory's wabt artifact (its {@code wat2wasm} converts WebAssembly text), read
+     * without loading wabt's classes; null when unknown, and then no conversion is cached.
+     */
+    static final String WABT_VERSION = wabtVersion();
+
+    private static String wabtVersion() {
+        try (InputStream in =
+                CompiledClassCache.class.getResourceAsStream(
+                        "/META-INF/maven/com.dylibso.chicory/wabt/pom.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                String v = p.getProperty("version");
+                return v == null || v.isBlank() ? null : v.trim();
+            }
+        } catch (IOException e) {
+            // unknown
+        }
+        return null;
+    }
+
     private static String chicoryVersion() {
         String compiler = version("compiler", MachineFactoryCompiler.class);
         String runtime = version("runtime", Instance.class);

@@ -215,8 +215,27 @@ public final class GuestLoader {
                 bytes.length);
     }
 
+    /**
+     * The text's binary, from the compile cache when this text was converted before by this wabt
+     * (converting runs wat2wasm, itself a large compiled module, over an in-memory file system:
+     * about 200 ms of a start with a WAT guest, and 400 classes).
+     */
     private static byte[] watToWasm(String name, byte[] text) throws GuestLoadException {
-        return WatText.toWasm(name, text);
+        String wabt = CompiledClassCache.WABT_VERSION;
+        if (wabt == null) {
+            return WatText.toWasm(name, text);
+        }
+        CompiledClassCache.Entry cached =
+                CompiledClassCache.installed()
+                        .entry(CompiledClassCache.sha256Hex(text), "wat2wasm=" + wabt);
+        if (cached.get(null) != null && cached.binary() != null) {
+            return cached.binary();
+        }
+        byte[] wasm = WatText.toWasm(name, text);
+        // only text that converted: a mistake is reported again, with wat2wasm's message
+        cached.attach(wasm);
+        cached.putIfAbsent(null, new byte[0]);
+        return wasm;
     }
 
     private static void checkHeader(String name, byte[] bytes) throws GuestLoadException {

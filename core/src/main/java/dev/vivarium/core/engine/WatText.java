@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
 final class WatText {
     private static final Pattern ANSI = Pattern.compile("\u001B\\[[0-9;]*m");
 
+    /** Conversions run so far (tests: a cached binary runs none). */
+    static final java.util.concurrent.atomic.AtomicLong CONVERSIONS =
+            new java.util.concurrent.atomic.AtomicLong();
+
     private WatText() {}
 
     /**
@@ -34,6 +38,7 @@ final class WatText {
      * @throws GuestLoadException with wat2wasm's first error line when the text is not valid
      */
     static byte[] toWasm(String name, byte[] text) throws GuestLoadException {
+        CONVERSIONS.incrementAndGet();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try (FileSystem fs =

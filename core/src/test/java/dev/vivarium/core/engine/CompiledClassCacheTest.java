@@ -1,11 +1,13 @@
 package dev.vivarium.core.engine;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vivarium.core.Outcome;
@@ -69,11 +71,15 @@ class CompiledClassCacheTest {
         CompiledClassCache cache = CompiledClassCache.installed();
         assertEquals(dir.toAbsolutePath().normalize(), cache.directory());
         assertEquals(0, cache.hits(), cache.toString());
-        assertEquals(ROUTES.length, entries(dir).size(), "one entry per module");
+        assertEquals(
+                ROUTES.length + 1,
+                entries(dir).size(),
+                "one entry per module, and one for the WAT guest's binary");
 
         List<String> cached = answers(dir);
         assertTrue(CompiledClassCache.installed() == cache, "the same directory keeps its cache");
-        assertEquals(ROUTES.length, cache.hits(), "every module came from the cache");
+        assertEquals(
+                ROUTES.length + 1, cache.hits(), "every module (and the WAT binary) came from it");
         assertEquals(0, cache.rejected());
         assertEquals(fresh, cached);
     }
@@ -134,6 +140,34 @@ class CompiledClassCacheTest {
         // and the guest from the cache still answers as it should
         List<String> expected = answers(Files.createTempDirectory(dir, "fresh"));
         assertEquals(expected, answers(dir));
+    }
+
+    @Test
+    void aWatGuestConvertedOnceIsNotConvertedAgainButAMistakeIsReportedEachTime() throws Exception {
+        CompiledClassCache cache = CompiledClassCache.open(dir, 1L << 30);
+        CompiledClassCache.install(cache);
+        byte[] text = Files.readAllBytes(TestGuests.root().resolve("wat/hello.wat"));
+        long before = WatText.CONVERSIONS.get();
+        GuestModule first = GuestLoader.load("hello.wat", text, 256);
+        assertEquals(before + 1, WatText.CONVERSIONS.get());
+        GuestModule again = GuestLoader.load("hello.wat", text, 256);
+        assertEquals(before + 1, WatText.CONVERSIONS.get(), "the binary came from the cache");
+        assertEquals(first.size(), again.size());
+
+        // other text (one more comment) is another entry
+        byte[] other = (new String(text, StandardCharsets.UTF_8) + "\n;; x\n").getBytes(UTF_8);
+        GuestLoader.load("hello.wat", other, 256);
+        assertEquals(before + 2, WatText.CONVERSIONS.get());
+
+        byte[] wrong = "(module (func (export \"run\") (i32.bogus)))".getBytes(UTF_8);
+        for (int i = 0; i < 2; i++) {
+            GuestLoadException e =
+                    assertThrows(
+                            GuestLoadException.class,
+                            () -> GuestLoader.load("bad.wat", wrong, 256));
+            assertTrue(e.getMessage().contains("bad.wat:1:"), e.getMessage());
+        }
+        assertEquals(before + 4, WatText.CONVERSIONS.get(), "text that failed is not cached");
     }
 
     /**
@@ -222,7 +256,7 @@ class CompiledClassCacheTest {
         List<String> expected = answers(Files.createDirectory(dir.resolve("ok")));
         assertEquals(expected, answers(readOnly));
         CompiledClassCache cache = CompiledClassCache.installed();
-        assertEquals(ROUTES.length, cache.writeFailures(), cache.toString());
+        assertEquals(ROUTES.length + 1, cache.writeFailures(), "and the WAT binary: " + cache);
         assertEquals(0, cache.hits());
     }
 
