@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import org.eclipse.jetty.ee10.webapp.MetaInfConfiguration;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -26,6 +27,9 @@ import org.eclipse.jetty.server.ServerConnector;
  * jetty.http.host} and {@code vivarium.kv.directory} still work when neither is given.
  */
 public final class Launcher {
+    /** A {@link MetaInfConfiguration#WEBINF_JAR_PATTERN} that no jar matches. */
+    static final String NO_JARS = "^$";
+
     /** The system property the sample's web.xml reads {@code kv.directory} from. */
     static final String KV_DIRECTORY = "vivarium.kv.directory";
 
@@ -96,6 +100,10 @@ public final class Launcher {
         // The WAR carries slf4j-api for other containers; loaded from WEB-INF/lib it would not see
         // this jar's slf4j-simple ("not a subtype") and the webapp's logs would go nowhere.
         webapp.getProtectedClassMatcher().add("org.slf4j.");
+        // No jar in WEB-INF/lib has web fragments, TLDs, META-INF/resources or container
+        // initializers (WarJarsIT checks): scanning its 48 jars for them at every start
+        // is skipped (a pattern no jar's URI matches)
+        webapp.setAttribute(MetaInfConfiguration.WEBINF_JAR_PATTERN, NO_JARS);
         server.setHandler(webapp);
         try {
             server.start();
