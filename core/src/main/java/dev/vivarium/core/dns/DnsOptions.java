@@ -3,6 +3,7 @@ package dev.vivarium.core.dns;
 import dev.vivarium.core.config.ConfigurationException;
 import dev.vivarium.core.config.Settings;
 import dev.vivarium.core.config.VivariumSettings;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -99,8 +100,62 @@ public final class DnsOptions {
         return resolver;
     }
 
-    /** The resolver these options describe: the system's servers, or the configured one. */
+    /**
+     * The resolver these options describe: the system's servers, or the configured one. Made on
+     * first use: dnsjava (about 200 classes and the system's resolver configuration) is loaded by
+     * the first lookup, not by every start, most of whose guests never resolve a name.
+     */
     public DnsResolver createResolver() {
+        return new Lazy(this);
+    }
+
+    /** {@link #createResolver()}'s resolver, created on first use. */
+    private static final class Lazy implements DnsResolver {
+        private final DnsOptions options;
+        private volatile DnsResolver resolver;
+
+        Lazy(DnsOptions options) {
+            this.options = options;
+        }
+
+        private DnsResolver resolver() {
+            DnsResolver r = resolver;
+            if (r == null) {
+                synchronized (this) {
+                    r = resolver;
+                    if (r == null) {
+                        r = options.createNow();
+                        resolver = r;
+                    }
+                }
+            }
+            return r;
+        }
+
+        @Override
+        public byte[] queryRaw(byte[] query, Duration timeout) throws InterruptedException {
+            return resolver().queryRaw(query, timeout);
+        }
+
+        @Override
+        public List<InetAddress> queryIp(String name, boolean ipv6, Duration timeout)
+                throws InterruptedException {
+            return resolver().queryIp(name, ipv6, timeout);
+        }
+
+        @Override
+        public String toString() {
+            DnsResolver r = resolver;
+            if (r != null) {
+                return r.toString();
+            }
+            return options.server != null
+                    ? "DnsResolver[" + options.server + ", not used yet]"
+                    : "DnsResolver[the system's servers, read on first use]";
+        }
+    }
+
+    private DnsResolver createNow() {
         List<InetSocketAddress> servers =
                 server != null ? List.of(server) : ResolverConfig.getCurrentConfig().servers();
         if (servers.isEmpty()) {

@@ -28,6 +28,17 @@ class DnsOptionsTest {
     }
 
     @Test
+    void theResolverIsMadeOnFirstUseNotAtStart() throws Exception {
+        DnsResolver r =
+                parse(Map.of("dns.resolver", "127.0.0.1:9", "dns.timeout", "200ms"))
+                        .createResolver();
+        assertTrue(r.toString().contains("not used yet"), r.toString());
+        // the discard port: no answer, so no addresses; what matters is that it was made
+        r.queryIp("example.test", false, Duration.ofMillis(200));
+        assertTrue(r.toString().startsWith("dnsjava resolver"), r.toString());
+    }
+
+    @Test
     void parsesAServerWithOrWithoutPort() {
         assertTrue(
                 parse(Map.of("dns.resolver", "127.0.0.1:5353"))
