@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 uploads=${2:-5}
 port=${BENCH_PORT:-18217}
-jar=sample-webapp/target/vivarium-sample.jar
+jar=${SAMPLE_JAR:-sample-webapp/target/vivarium-sample.jar}  # SAMPLE_JAR: another build, for a baseline
 guest=guests/dist/hello.wasm
 [ -f "$jar" ] || { echo "no $jar: mvn -B -q -pl sample-webapp -am package -DskipTests" >&2; exit 1; }
 work=$(mktemp -d)
