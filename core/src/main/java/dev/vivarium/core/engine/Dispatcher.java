@@ -34,8 +34,14 @@ public final class Dispatcher implements AutoCloseable {
     /** The arguments of {@code run} and {@code _initialize}: none, without a varargs array. */
     private static final long[] NO_ARGS = new long[0];
 
-    /** How many times one request may follow a replacement before it is answered 503. */
-    private static final int MAX_HANDOVERS = 8;
+    /**
+     * How many times one request may follow a replacement before it is answered 503. Each handover
+     * goes to a newer version, so this only stops a request that replacements keep overtaking while
+     * it waits in their queues: a burst of replacements (30 back to back in {@code
+     * ReplaceUnderLoadTest}, each upload a few ms once its classes and WAT binary are cached)
+     * overtakes a queued request more than 8 times.
+     */
+    private static final int MAX_HANDOVERS = 64;
 
     /**
      * @param contexts builds the per-request context for a route (services, limits)
