@@ -21,9 +21,17 @@ import org.slf4j.LoggerFactory;
 final class RepositorySync implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("vivarium.deployments");
 
+    /** How soon a deployment that could not be restored for a passing reason is tried again. */
+    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(1);
+
     private final DeploymentRegistry registry;
     private final Function<DeploymentRecord, DeploymentCandidate> loader;
     private AutoCloseable watch;
+
+    /** Whether a restore failed for a passing reason in this reconcile; under the lock. */
+    private boolean retry;
+
+    private boolean retryScheduled; // under the registry's lock
 
     RepositorySync(
             DeploymentRegistry registry, Function<DeploymentRecord, DeploymentCandidate> loader) {
@@ -62,6 +70,7 @@ final class RepositorySync implements AutoCloseable {
                         e);
             }
             Instant now = registry.clock.instant();
+            retry = false;
             List<LiveDeployment> replaced = new java.util.ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (DeploymentRecord r : kept) {
@@ -81,7 +90,34 @@ final class RepositorySync implements AutoCloseable {
             // only once the new versions are published: a request that was waiting for an old
             // version then finds its successor (DeploymentRegistry.successor)
             replaced.forEach(l -> registry.retire(l, "replaced"));
-            registry.repository.applied();
+            if (retry) {
+                // not applied: the repository's next notice may never come (the change that
+                // failed here was its last), so look again soon; and this node does not claim
+                // to serve this version meanwhile (vivarium deploy --wait)
+                scheduleRetry();
+            } else {
+                registry.repository.applied();
+            }
+        }
+    }
+
+    private void scheduleRetry() {
+        if (retryScheduled) {
+            return;
+        }
+        retryScheduled = true;
+        try {
+            registry.jobs.schedule(
+                    () -> {
+                        synchronized (registry) {
+                            retryScheduled = false;
+                        }
+                        DeploymentRegistry.safely("reading the deployments", this::reconcile);
+                    },
+                    RETRY.toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            retryScheduled = false; // closing
         }
     }
 
@@ -134,11 +170,18 @@ final class RepositorySync implements AutoCloseable {
                     r.expiresAt());
             return true;
         } catch (IOException | RuntimeException e) {
+            // the KV backend or the repository unreachable for a moment: tried again soon
+            boolean passing =
+                    e instanceof IOException
+                            || e instanceof dev.vivarium.core.kv.KvUnavailableException
+                            || e.getCause() instanceof dev.vivarium.core.kv.KvUnavailableException;
+            retry |= passing;
             LOG.warn(
-                    "uploaded deployment {} ({}) not restored: {}; its files stay",
+                    "uploaded deployment {} ({}) not restored: {}; its files stay{}",
                     id,
                     registry.repository.describe(),
-                    e.getMessage());
+                    e.getMessage(),
+                    passing ? ", tried again in " + RETRY.toSeconds() + " s" : "");
             return false;
         }
     }

@@ -122,6 +122,50 @@ class DeploymentRepositoryTest {
         }
     }
 
+    /**
+     * A change whose restore fails because the KV backend is unreachable for a moment (a shared
+     * database coming back, its pool's connections still dead) is tried again without another
+     * notice: the change was the repository's last, so no notice would come.
+     */
+    @Test
+    void aRestoreThatFailedBecauseKvWasUnreachableIsTriedAgainWithoutANotice() throws Exception {
+        String space = "repository-retry-" + System.nanoTime();
+        dev.vivarium.core.kv.memory.MemoryKvBackend.Space kv =
+                dev.vivarium.core.kv.memory.MemoryKvBackend.space(space);
+        SharedRepository shared = new SharedRepository();
+        try (Vivarium v =
+                Vivarium.builder(
+                                VivariumOptions.builder()
+                                        .guestDirectory(TestGuests.root())
+                                        .poolSize(1)
+                                        .kv(
+                                                KvOptions.builder(dir.resolve("kv"))
+                                                        .backend(
+                                                                dev.vivarium.core.kv.memory
+                                                                        .MemoryKvBackend.NAME)
+                                                        .backendSetting(
+                                                                dev.vivarium.core.kv.memory
+                                                                        .MemoryKvBackend.SPACE,
+                                                                space)
+                                                        .build())
+                                        .uploads(
+                                                UploadOptions.builder(dir.resolve("deployments"))
+                                                        .build())
+                                        .route("/static -> wat/fixtures/hello_raw.wat; id=static")
+                                        .build())
+                        .deploymentRepository(shared)
+                        .start()) {
+            kv.reachable(false);
+            shared.save(record("count", "/count", "kv_counter.wat"));
+            shared.changedElsewhere(); // fails: the store cannot be opened
+            Thread.sleep(200);
+            assertNull(v.route("h", "/count"), "not restored while KV is unreachable");
+            kv.reachable(true); // and no notice comes
+            await(() -> v.route("h", "/count") != null);
+            assertEquals(200, get(v, "h", "/count").status());
+        }
+    }
+
     @Test
     void uploadsAreSavedAndRemovalsDeletedThroughTheRepository() throws Exception {
         SharedRepository shared = new SharedRepository();
