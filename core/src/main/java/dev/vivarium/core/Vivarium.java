@@ -773,21 +773,31 @@ public final class Vivarium implements AutoCloseable {
                             meterRegistry != null ? meterRegistry : new SimpleMeterRegistry());
             MemoryBudget memory = new MemoryBudget(options.maxTotalMemory());
             metrics.register(memory);
-            DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
-            OutboundHttp http = OutboundHttp.start(options.outbound(), resolver);
-            metrics.register(http);
-            KvStores kv = null;
+            KvStores kv;
             try {
                 kv = KvStores.open(options.kv(), clock, metrics.registry());
+            } catch (RuntimeException e) {
+                metrics.close();
+                throw e;
+            }
+            // the stores open meanwhile, on a thread of their own
+            java.util.concurrent.CompletableFuture<Void> stores =
+                    ConfiguredDeployments.openStoresEarly(configured, kv);
+            OutboundHttp http = null;
+            try {
+                DnsResolver resolver = dns != null ? dns : options.dns().createResolver();
+                http = OutboundHttp.start(options.outbound(), resolver);
+                metrics.register(http);
                 return new Vivarium(
                         this, configured, metrics, new Services(resolver, kv, http, memory));
             } catch (RuntimeException e) {
                 // a route's allowlist or a store failed: release what was opened for them
+                stores.join();
                 metrics.close();
-                http.close();
-                if (kv != null) {
-                    kv.close();
+                if (http != null) {
+                    http.close();
                 }
+                kv.close();
                 throw e;
             }
         }

@@ -5,6 +5,7 @@ import dev.vivarium.core.engine.GuestLimits;
 import dev.vivarium.core.engine.GuestLoadException;
 import dev.vivarium.core.engine.GuestLoader;
 import dev.vivarium.core.engine.GuestModule;
+import dev.vivarium.core.kv.KvStores;
 import dev.vivarium.core.routing.RouteSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,6 +91,44 @@ public final class ConfiguredDeployments {
                                         bindings.get(0).guest().size(),
                                         null)));
         return out;
+    }
+
+    /**
+     * Opens the stores of the candidates whose guests use KV on a thread of its own, while the
+     * engine starts its other parts (opening a MapDB store is a few hundred ms of a start, most of
+     * it loading MapDB's classes). Binding the deployments later finds the store open, or waits for
+     * the opening under way; a failure here is ignored, binding reports it.
+     *
+     * @return done once every store was opened or failed to
+     */
+    public static CompletableFuture<Void> openStoresEarly(
+            List<DeploymentCandidate> candidates, KvStores kv) {
+        List<String> ids = new ArrayList<>();
+        for (DeploymentCandidate c : candidates) {
+            if (c.usesKv()) {
+                ids.add(c.id());
+            }
+        }
+        if (ids.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t =
+                new Thread(
+                        () -> {
+                            for (String id : ids) {
+                                try {
+                                    kv.permanentStore(id);
+                                } catch (RuntimeException e) {
+                                    // binding opens it again and says what is wrong
+                                }
+                            }
+                            done.complete(null);
+                        },
+                        "vivarium-start-kv");
+        t.setDaemon(true);
+        t.start();
+        return done;
     }
 
     /**
