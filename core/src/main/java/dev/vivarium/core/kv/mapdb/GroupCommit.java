@@ -183,6 +183,17 @@ final class GroupCommit {
         return applied;
     }
 
+    /** Waits on the monitor (held) for the running commit to end. */
+    private void waitForCommit() {
+        try {
+            monitor.wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvUnavailableException(
+                    "interrupted before the KV write was known to be committed");
+        }
+    }
+
     /** Commits now, under the write lock the caller holds: one commit per write, no grouping. */
     void commitHeld(long seq) {
         synchronized (monitor) {
@@ -191,13 +202,7 @@ final class GroupCommit {
             }
             // a checkpoint may run (it does not take the write lock): wait for it
             while (committing && failure == null) {
-                try {
-                    monitor.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new KvUnavailableException(
-                            "interrupted before the KV write was known to be committed");
-                }
+                waitForCommit();
             }
             checkFailure(seq);
             committing = true;
@@ -219,16 +224,7 @@ final class GroupCommit {
             error = e;
             uncertain = target;
         } finally {
-            synchronized (monitor) {
-                committing = false;
-                if (error != null) {
-                    fail(error, uncertain);
-                } else {
-                    durable = Math.max(durable, target);
-                    committingSince = NONE;
-                }
-                signal(false);
-            }
+            ended(error, uncertain, target, false);
         }
         synchronized (monitor) {
             if (durable >= seq) {
@@ -256,13 +252,7 @@ final class GroupCommit {
                     committing = true;
                     break;
                 }
-                try {
-                    monitor.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new KvUnavailableException(
-                            "interrupted before the KV write was known to be committed");
-                }
+                waitForCommit();
             }
         }
         gather();
@@ -433,16 +423,24 @@ final class GroupCommit {
         } catch (RuntimeException | Error e) {
             error = e;
         } finally {
-            synchronized (monitor) {
-                committing = false;
-                if (error != null) {
-                    fail(error, target);
-                } else if (failure == null && work != null) {
-                    durable = Math.max(durable, target);
-                    committingSince = NONE;
-                }
-                signal(continuing);
+            ended(error, target, target, continuing);
+        }
+    }
+
+    /**
+     * Ends the commit this thread ran: its writes up to {@code target} are durable, or, after
+     * {@code error}, the store failed with those up to {@code uncertain} in doubt.
+     */
+    private void ended(Throwable error, long uncertain, long target, boolean leaderContinues) {
+        synchronized (monitor) {
+            committing = false;
+            if (error != null) {
+                fail(error, uncertain);
+            } else if (failure == null) {
+                durable = Math.max(durable, target);
+                committingSince = NONE;
             }
+            signal(leaderContinues);
         }
     }
 

@@ -123,6 +123,17 @@ class GroupCommitTest {
         }
     }
 
+    /** A commit that does not end before {@code release} opens. */
+    private static GroupCommit.Committer waitingFor(java.util.concurrent.CountDownLatch release) {
+        return () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+    }
+
     @Test
     void writersThatOnlyWaitHaveTheirCommitsLedOnALeaderThread() throws Exception {
         java.util.List<String> committedOn =
@@ -163,16 +174,7 @@ class GroupCommitTest {
     @Test
     void aWriterWhoseDeadlinePassesStopsWaitingAndTheCommitGoesOn() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        GroupCommit g =
-                new GroupCommit(
-                        lock,
-                        () -> {
-                            try {
-                                release.await();
-                            } catch (InterruptedException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
+        GroupCommit g = new GroupCommit(lock, waitingFor(release));
         long seq = apply(g, lock);
         KvUnavailableException e =
                 assertThrows(
@@ -186,16 +188,7 @@ class GroupCommitTest {
     @Test
     void anInterruptedWriterStopsWaiting() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        GroupCommit g =
-                new GroupCommit(
-                        lock,
-                        () -> {
-                            try {
-                                release.await();
-                            } catch (InterruptedException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
+        GroupCommit g = new GroupCommit(lock, waitingFor(release));
         long seq = apply(g, lock);
         java.util.concurrent.CompletableFuture<Throwable> told =
                 new java.util.concurrent.CompletableFuture<>();

@@ -72,13 +72,18 @@ class JournalTest {
         assertBatch(second, read.get(1));
     }
 
-    @Test
-    void aTornLastRecordEndsTheReplayAndTheNextRecordOverwritesIt() throws IOException {
+    /** A journal of two records, a=1 then b=2, epoch 0; its file. */
+    Path twoRecords() {
         try (Journal j = Journal.open(dir)) {
             j.append(0, batch("a", "1"));
             j.append(0, batch("b", "2"));
         }
-        Path file = dir.resolve(Journal.FILE);
+        return dir.resolve(Journal.FILE);
+    }
+
+    @Test
+    void aTornLastRecordEndsTheReplayAndTheNextRecordOverwritesIt() throws IOException {
+        Path file = twoRecords();
         long full = Files.size(file);
         // a crash in the middle of the second append: its end never reached the disk
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
@@ -97,11 +102,7 @@ class JournalTest {
 
     @Test
     void aCorruptRecordEndsTheReplay() throws IOException {
-        try (Journal j = Journal.open(dir)) {
-            j.append(0, batch("a", "1"));
-            j.append(0, batch("b", "2"));
-        }
-        Path file = dir.resolve(Journal.FILE);
+        Path file = twoRecords();
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length - 1] ^= 1; // the second record's value: its CRC no longer matches
         Files.write(file, bytes);
