@@ -28,9 +28,6 @@ final class RepositorySync implements AutoCloseable {
     private final Function<DeploymentRecord, DeploymentCandidate> loader;
     private AutoCloseable watch;
 
-    /** Whether a restore failed for a passing reason in this reconcile; under the lock. */
-    private boolean retry;
-
     private boolean retryScheduled; // under the registry's lock
 
     RepositorySync(
@@ -70,7 +67,7 @@ final class RepositorySync implements AutoCloseable {
                         e);
             }
             Instant now = registry.clock.instant();
-            retry = false;
+            boolean retry = false;
             List<LiveDeployment> replaced = new java.util.ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (DeploymentRecord r : kept) {
@@ -79,7 +76,7 @@ final class RepositorySync implements AutoCloseable {
                 if (l != null && r.equals(l.candidate().record())) {
                     continue;
                 }
-                restore(r, l, now, replaced);
+                retry |= !restore(r, l, now, replaced);
             }
             for (LiveDeployment l : List.copyOf(registry.live.values())) {
                 String id = l.candidate().id();
@@ -121,6 +118,10 @@ final class RepositorySync implements AutoCloseable {
         }
     }
 
+    /**
+     * Publishes, drops or expires one record; false if it could not be restored for a passing
+     * reason (KV or the repository unreachable for a moment) and is to be tried again.
+     */
     private boolean restore(
             DeploymentRecord r,
             LiveDeployment current,
@@ -135,7 +136,7 @@ final class RepositorySync implements AutoCloseable {
                         "uploaded deployment {} dropped: its id is now configured in 'routes',"
                                 + " whose deployment keeps the KV store",
                         id);
-                return false;
+                return true;
             }
             if (!now.isBefore(r.expiresAt())) {
                 if (current != null) {
@@ -146,7 +147,7 @@ final class RepositorySync implements AutoCloseable {
                     registry.kv.deleteWithDeployment(id);
                     LOG.info("deployment {} expired; deleted with its KV store", id);
                 }
-                return false;
+                return true;
             }
             DeploymentCandidate c = loader.apply(r);
             registry.checkFits(id, c.bindings().get(0).spec());
@@ -175,14 +176,13 @@ final class RepositorySync implements AutoCloseable {
                     e instanceof IOException
                             || e instanceof dev.vivarium.core.kv.KvUnavailableException
                             || e.getCause() instanceof dev.vivarium.core.kv.KvUnavailableException;
-            retry |= passing;
             LOG.warn(
                     "uploaded deployment {} ({}) not restored: {}; its files stay{}",
                     id,
                     registry.repository.describe(),
                     e.getMessage(),
                     passing ? ", tried again in " + RETRY.toSeconds() + " s" : "");
-            return false;
+            return !passing;
         }
     }
 

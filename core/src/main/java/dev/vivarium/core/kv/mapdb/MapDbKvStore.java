@@ -145,9 +145,11 @@ final class MapDbKvStore implements KvBackendStore, PendingWrites.Store {
                     limits.checkValue(length, !absent);
                     old = roomFor(key, keyBytes, old, length, now);
                     absent = old == null || old.expiredAt(now);
-                    byte[] data = value.clone();
+                    byte[] data;
                     long expiresAt = 0;
-                    if (!absent) {
+                    if (absent) {
+                        data = value.clone(); // the caller may change its array
+                    } else {
                         data = new byte[(int) length];
                         System.arraycopy(old.data(), 0, data, 0, old.data().length);
                         System.arraycopy(value, 0, data, old.data().length, value.length);
