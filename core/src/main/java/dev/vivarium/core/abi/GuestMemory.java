@@ -88,6 +88,46 @@ public final class GuestMemory {
         return len == 0 ? NOTHING : memory.readBytes(ptr, len);
     }
 
+    /**
+     * Reads octets as text, one char per byte (ISO-8859-1): header names and values. A short one is
+     * copied once, into the string, through a scratch buffer this view keeps (an instance runs on
+     * one thread), instead of through a byte array of its own first.
+     */
+    public String readLatin1(int ptr, int len, String what) {
+        check(ptr, len, what);
+        if (len == 0) {
+            return "";
+        }
+        if (len > SCRATCH_SIZE) {
+            return new String(memory.readBytes(ptr, len), StandardCharsets.ISO_8859_1);
+        }
+        byte[] buf = scratch();
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            LONG_LE.set(buf, i, memory.readLong(ptr + i));
+        }
+        for (; i < len; i++) {
+            buf[i] = memory.read(ptr + i);
+        }
+        return new String(buf, 0, len, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Strings up to this many bytes are read through {@link #scratch}. */
+    static final int SCRATCH_SIZE = 256;
+
+    private static final java.lang.invoke.VarHandle LONG_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+                    long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    private byte[] scratch;
+
+    /**
+     * The guest pointers of the items {@link #writeLatin1SlicesOut} copied in, reused. A guest
+     * whose malloc re-enters that hostcall mixes up the pointers of its own memory only: every
+     * write is checked against it.
+     */
+    private int[] slicePtrs = new int[16];
+
     /** Reads UTF-8 text; invalid sequences become U+FFFD as the http crate would reject them. */
     public String readString(int ptr, int len, String what) {
         return new String(read(ptr, len, what), StandardCharsets.UTF_8);
@@ -114,22 +154,36 @@ public final class GuestMemory {
     }
 
     /**
-     * Reads an array of {@code count} GuestSlices and the bytes each one points to. Every slice is
-     * checked, and their lengths added up, before anything is copied.
+     * Reads an array of {@code count} GuestSlices and the octets each one points to, as text with
+     * one char per byte ({@link #readLatin1}): header values. Every slice is checked, and their
+     * lengths added up, before anything is copied.
      *
+     * @param what and {@code subject} describe the slices in an error message ({@code what +
+     *     subject}, put together only then)
      * @param maxBytes the most the slices may hold together
      * @throws HostcallTrap a {@linkplain HostcallTrap#limit limit trap} naming {@code limit} when
      *     they hold more
      */
-    public List<byte[]> readSlices(int ptr, int count, String what, long maxBytes, String limit) {
-        return readSlices(ptr, count, what, "", maxBytes, limit);
+    public List<String> readLatin1Slices(
+            int ptr, int count, String what, String subject, long maxBytes, String limit) {
+        checkSlices(ptr, count, what, subject, maxBytes, limit);
+        if (count == 1) {
+            return List.of(readLatin1(memory.readInt(ptr), memory.readInt(ptr + 4), what));
+        }
+        List<String> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int p = memory.readInt(ptr + i * SLICE_SIZE);
+            int l = memory.readInt(ptr + i * SLICE_SIZE + 4);
+            out.add(readLatin1(p, l, what));
+        }
+        return out;
     }
 
     /**
-     * As {@link #readSlices(int, int, String, long, String)}, the description being {@code what +
-     * subject}, which is only put together for an error message.
+     * Checks an array of {@code count} GuestSlices and every slice in it, and that they hold at
+     * most {@code maxBytes} together, before anything is copied.
      */
-    public List<byte[]> readSlices(
+    private void checkSlices(
             int ptr, int count, String what, String subject, long maxBytes, String limit) {
         if (count < 0 || count > Integer.MAX_VALUE / SLICE_SIZE) {
             throw new HostcallTrap(what + subject + " has an impossible length " + count);
@@ -158,18 +212,6 @@ public final class GuestMemory {
                             + maxBytes
                             + " bytes)");
         }
-        if (count == 1) {
-            int l = memory.readInt(ptr + 4);
-            return List.of(l == 0 ? NOTHING : memory.readBytes(memory.readInt(ptr), l));
-        }
-        List<byte[]> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            // every slice was checked above, and nothing ran in the guest since
-            int p = memory.readInt(ptr + i * SLICE_SIZE);
-            int l = memory.readInt(ptr + i * SLICE_SIZE + 4);
-            out.add(l == 0 ? NOTHING : memory.readBytes(p, l));
-        }
-        return out;
     }
 
     private static final byte[] NOTHING = new byte[0];
@@ -199,6 +241,104 @@ public final class GuestMemory {
         memory.write(ptr, data);
         memory.writeByte(ptr + data.length, (byte) 0);
         return ptr;
+    }
+
+    /**
+     * As {@link #copyIn(byte[])} for text: its UTF-8 bytes if {@code utf8}, else its octets, one
+     * byte per char (ISO-8859-1; a char above U+00FF, which no header from the wire has, becomes
+     * {@code ?}, as Jetty writes it). Short text that is one byte per char goes through the scratch
+     * buffer, without a byte array of its own.
+     *
+     * @return the guest pointer
+     */
+    public int copyIn(String text, boolean utf8) {
+        int len = text.length();
+        if (!byteForChar(text, utf8)) {
+            return copyIn(encode(text, utf8));
+        }
+        int ptr = allocator.malloc(len + 1);
+        check(ptr, len + 1, "malloc'd buffer");
+        // after the malloc, which runs guest code: the scratch buffer is filled and used at once
+        byte[] buf = scratch();
+        for (int i = 0; i < len; i++) {
+            char c = text.charAt(i);
+            buf[i] = c < 0x100 ? (byte) c : (byte) '?';
+        }
+        memory.write(ptr, buf, 0, len);
+        memory.writeByte(ptr + len, (byte) 0);
+        return ptr;
+    }
+
+    /** Whether {@code text} is short enough for the scratch buffer and one byte per char. */
+    private static boolean byteForChar(String text, boolean utf8) {
+        if (text.length() > SCRATCH_SIZE) {
+            return false;
+        }
+        if (utf8) {
+            for (int i = 0; i < text.length(); i++) {
+                if (text.charAt(i) >= 0x80) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static byte[] encode(String text, boolean utf8) {
+        return text.getBytes(utf8 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    }
+
+    private byte[] scratch() {
+        byte[] buf = scratch;
+        if (buf == null) {
+            buf = scratch = new byte[SCRATCH_SIZE];
+        }
+        return buf;
+    }
+
+    /**
+     * Writes text to the out-params as {@link #writeOut(int, int, byte[])} writes bytes: empty or
+     * absent text is {@code (0, 0)}.
+     */
+    public void writeOut(int ptrP, int lenP, String text, boolean utf8) {
+        if (text != null && !byteForChar(text, utf8)) {
+            writeOut(ptrP, lenP, encode(text, utf8));
+            return;
+        }
+        checkOutParams(ptrP, lenP);
+        if (text == null || text.isEmpty()) {
+            writePair(ptrP, lenP, 0, 0);
+            return;
+        }
+        int ptr = copyIn(text, utf8);
+        writePair(ptrP, lenP, ptr, text.length());
+    }
+
+    /**
+     * As {@link #writeSlicesOut(int, int, List)} for text items as octets (header names and values,
+     * see {@link #copyIn(String, boolean)}).
+     */
+    public void writeLatin1SlicesOut(int ptrP, int lenP, List<String> items) {
+        checkOutParams(ptrP, lenP);
+        int n = items.size();
+        if (n == 0) {
+            writePair(ptrP, lenP, 0, 0);
+            return;
+        }
+        int[] ptrs = slicePtrs;
+        if (ptrs.length < n) {
+            ptrs = slicePtrs = new int[Math.max(n, 2 * ptrs.length)];
+        }
+        for (int i = 0; i < n; i++) {
+            ptrs[i] = copyIn(items.get(i), false);
+        }
+        int array = allocator.malloc(n * SLICE_SIZE);
+        check(array, n * SLICE_SIZE, "malloc'd slice array");
+        for (int i = 0; i < n; i++) {
+            memory.writeI32(array + i * SLICE_SIZE, ptrs[i]);
+            memory.writeI32(array + i * SLICE_SIZE + 4, items.get(i).length());
+        }
+        writePair(ptrP, lenP, array, n);
     }
 
     /**

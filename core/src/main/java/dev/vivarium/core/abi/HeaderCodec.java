@@ -1,9 +1,6 @@
 package dev.vivarium.core.abi;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
-
 import dev.vivarium.core.Headers;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,8 +34,8 @@ final class HeaderCodec {
     static Field readField(
             GuestMemory mem, int namePtr, int nameLen, int valuesPtr, int valuesLen) {
         String name = readSetName(mem, namePtr, nameLen);
-        List<byte[]> raw =
-                mem.readSlices(
+        List<String> values =
+                mem.readLatin1Slices(
                         valuesPtr,
                         valuesLen,
                         "values of header ",
@@ -48,25 +45,17 @@ final class HeaderCodec {
         if (!isToken(name)) {
             return null;
         }
-        if (raw.size() == 1) {
-            // the usual case, without a list to grow
-            String value = new String(raw.get(0), ISO_8859_1);
-            return isFieldValue(value) ? new Field(name, List.of(value)) : null;
-        }
-        List<String> values = new ArrayList<>(raw.size());
-        for (byte[] v : raw) {
-            String value = new String(v, ISO_8859_1);
-            if (!isFieldValue(value)) {
+        for (int i = 0; i < values.size(); i++) {
+            if (!isFieldValue(values.get(i))) {
                 return null;
             }
-            values.add(value);
         }
         return new Field(name, values);
     }
 
     /** Reads the name a getter asks for ({@code req_get_header}, {@code resp_get_header}). */
     static String readName(GuestMemory mem, int namePtr, int nameLen) {
-        return new String(mem.read(namePtr, nameLen, "header name"), ISO_8859_1);
+        return mem.readLatin1(namePtr, nameLen, "header name");
     }
 
     /**
@@ -78,7 +67,7 @@ final class HeaderCodec {
             mem.writeNothing(ptrP, lenP);
             return;
         }
-        mem.writeSlicesOut(ptrP, lenP, octets(headers.names()));
+        mem.writeLatin1SlicesOut(ptrP, lenP, headers.names());
     }
 
     /**
@@ -90,7 +79,7 @@ final class HeaderCodec {
             mem.writeNothing(ptrP, lenP);
             return;
         }
-        mem.writeSlicesOut(ptrP, lenP, octets(headers.values(name)));
+        mem.writeLatin1SlicesOut(ptrP, lenP, headers.values(name));
     }
 
     /**
@@ -131,20 +120,7 @@ final class HeaderCodec {
                             + MAX_HEADER_BYTES
                             + " bytes)");
         }
-        return new String(mem.read(namePtr, nameLen, "header name"), ISO_8859_1);
-    }
-
-    /**
-     * Header names or values as the octets they arrived as: Jetty reads each header byte as one
-     * char (ISO-8859-1), so this gives the guest the bytes on the wire. A char above U+00FF (none
-     * comes from the wire) becomes {@code ?}, as Jetty writes it.
-     */
-    static List<byte[]> octets(List<String> strings) {
-        List<byte[]> out = new ArrayList<>(strings.size());
-        for (String s : strings) {
-            out.add(s.getBytes(ISO_8859_1));
-        }
-        return out;
+        return mem.readLatin1(namePtr, nameLen, "header name");
     }
 
     /** An RFC 9110 token, as the http crate's {@code HeaderName} requires. */

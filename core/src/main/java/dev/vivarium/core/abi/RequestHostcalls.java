@@ -1,7 +1,6 @@
 package dev.vivarium.core.abi;
 
 import static dev.vivarium.core.abi.Hostcall.i;
-import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.vivarium.core.GuestRequest;
 import java.util.List;
@@ -59,18 +58,13 @@ public final class RequestHostcalls implements HostcallFamily {
     /** {@code hostcall_req_get_method}. */
     public static void reqGetMethod(CallContext ctx, int ptrP, int lenP, int req) {
         GuestRequest incoming = incoming(ctx, req);
-        ctx.memory()
-                .writeOut(ptrP, lenP, incoming == null ? null : incoming.method().getBytes(UTF_8));
+        ctx.memory().writeOut(ptrP, lenP, incoming == null ? null : incoming.method(), true);
     }
 
     /** {@code hostcall_req_get_path}: the path including the query string. */
     public static void reqGetPath(CallContext ctx, int ptrP, int lenP, int req) {
         GuestRequest incoming = incoming(ctx, req);
-        ctx.memory()
-                .writeOut(
-                        ptrP,
-                        lenP,
-                        incoming == null ? null : incoming.pathAndQuery().getBytes(UTF_8));
+        ctx.memory().writeOut(ptrP, lenP, incoming == null ? null : incoming.pathAndQuery(), true);
     }
 
     /** {@code hostcall_req_get_body}: the whole body; an empty body is {@code (0, 0)}. */

@@ -64,6 +64,68 @@ class RequestResponseHostcallsTest {
         assertEquals(List.of(asJettyReadsIt), c.responseHeaders().values("x-out"));
     }
 
+    /**
+     * Short header text goes through the memory view's scratch buffer ({@code
+     * GuestMemory.SCRATCH_SIZE} bytes), longer text through a byte array of its own: both cross
+     * byte for byte, every octet value included, at each length around the buffer's size and its
+     * 8-byte reads.
+     */
+    @Test
+    void headerTextOfEveryLengthAroundTheScratchBufferCrossesByteForByte() {
+        int scratch = GuestMemory.SCRATCH_SIZE;
+        for (int n : new int[] {1, 7, 8, 9, 16, scratch - 1, scratch, scratch + 1, 3 * scratch}) {
+            byte[] value = new byte[n];
+            for (int i = 0; i < n; i++) {
+                // every octet from 0x20 to 0xff (no CR, LF or NUL: a guest may not set those)
+                value[i] = (byte) (0x20 + (i * 37 + n) % 0xe0);
+            }
+            String text = new String(value, StandardCharsets.ISO_8859_1);
+            String name = "x-" + "n".repeat(n);
+            TestMemory m = new TestMemory(1);
+            CallContext c =
+                    m.context(TestMemory.request("GET", "/", new Headers().add(name, text), null));
+
+            int namePtr = m.put(name.getBytes(StandardCharsets.ISO_8859_1));
+            RequestHostcalls.reqGetHeader(c, 100, 104, 0, namePtr, name.length());
+            assertArrayEquals(value, m.rawSlicesOut(100).get(0), n + " bytes: get_header");
+            RequestHostcalls.reqGetHeaders(c, 108, 112, 0);
+            assertEquals(List.of(name), m.slicesOut(108), n + " bytes: get_headers");
+
+            assertEquals(
+                    ResponseHostcalls.OK,
+                    ResponseHostcalls.respSetHeader(
+                            c, 0, namePtr, name.length(), m.byteSlices(value, value), 2));
+            assertEquals(List.of(text, text), c.responseHeaders().values(name), n + " bytes: set");
+        }
+    }
+
+    /** The path crosses as UTF-8: ASCII through the scratch buffer, the rest encoded. */
+    @Test
+    void pathsCrossAsUtf8WhateverTheirLength() {
+        String longPath = "/" + "a".repeat(3 * GuestMemory.SCRATCH_SIZE);
+        for (String path :
+                List.of("/x", "/caf\u00e9?q=\u00fc\u20ac", longPath, "/\u00e9" + longPath)) {
+            TestMemory m = new TestMemory(1);
+            CallContext c = m.context(TestMemory.request("GET", path, new Headers(), null));
+            RequestHostcalls.reqGetPath(c, 100, 104, 0);
+            assertArrayEquals(path.getBytes(StandardCharsets.UTF_8), m.bytesOut(100), path);
+        }
+    }
+
+    /**
+     * A char no octet stands for (none comes from the wire) crosses as {@code ?}, as Jetty writes
+     * it.
+     */
+    @Test
+    void aHeaderCharAboveFfCrossesAsAQuestionMark() {
+        CallContext c =
+                mem.context(
+                        TestMemory.request("GET", "/", new Headers().add("x-v", "a\u20acb"), null));
+        int name = mem.put("x-v".getBytes(StandardCharsets.ISO_8859_1));
+        RequestHostcalls.reqGetHeader(c, 100, 104, 0, name, 3);
+        assertArrayEquals(new byte[] {'a', '?', 'b'}, mem.rawSlicesOut(100).get(0));
+    }
+
     @Test
     void absentHeaderAndUnknownHandleWriteZeroZero() {
         int out = mem.outParams();
