@@ -43,6 +43,7 @@ import dev.vivarium.core.outbound.Hops;
 import dev.vivarium.core.outbound.OutboundHttp;
 import dev.vivarium.core.outbound.OutboundPolicy;
 import dev.vivarium.core.outbound.OutboundQuota;
+import dev.vivarium.core.outbound.OutboundSession;
 import dev.vivarium.core.routing.RouteSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -226,7 +227,15 @@ public final class Vivarium implements AutoCloseable {
                             pool,
                             deployment,
                             spec.deadline() != null ? spec.deadline() : options.deadline(),
-                            policy);
+                            policy,
+                            new CallContext.Environment(
+                                    clock,
+                                    random,
+                                    deployment.kv(),
+                                    dns,
+                                    options.maxResponseBodySize(),
+                                    memory,
+                                    new RouteServices(pool, deployment, policy)));
             metrics.register(route);
             return route;
         }
@@ -510,38 +519,47 @@ public final class Vivarium implements AutoCloseable {
     }
 
     private CallContext context(Route route, GuestRequest request) {
-        long deadlineNanos = System.nanoTime() + route.deadline().toNanos();
-        Deployment d = route.deployment();
-        IsolationOptions iso = options.isolation();
         return CallContext.builder(route.guestName(), request)
-                // built on the guest's first line: most requests never log
-                .guestLog(
-                        () ->
-                                new GuestLog(
-                                        LoggerFactory.getLogger("vivarium.guest." + d.id()),
-                                        route.guestName(),
-                                        request.path(),
-                                        iso.logLines(),
-                                        iso.logBytes(),
-                                        d.log(),
-                                        logs(d.id())))
-                .clock(clock)
-                .random(random)
-                .kv(route.deployment().kv())
-                .dns(dns)
-                .outbound(
-                        () ->
-                                outbound.openSession(
-                                        route.guestName(),
-                                        route.outbound(),
-                                        deadlineNanos,
-                                        memory,
-                                        d.outbound(),
-                                        Hops.next(request.headers())))
-                .deadlineNanos(deadlineNanos)
-                .maxResponseBodySize(options.maxResponseBodySize())
-                .hostBuffers(memory)
+                .environment(route.environment())
+                .deadlineNanos(System.nanoTime() + route.deadline().toNanos())
                 .build();
+    }
+
+    /** What a route's requests open on first use: the guest's log and an outbound session. */
+    private final class RouteServices implements CallContext.Services {
+        private final InstancePool pool;
+        private final Deployment deployment;
+        private final OutboundPolicy policy;
+
+        RouteServices(InstancePool pool, Deployment deployment, OutboundPolicy policy) {
+            this.pool = pool;
+            this.deployment = deployment;
+            this.policy = policy;
+        }
+
+        @Override
+        public GuestLog guestLog(CallContext ctx) {
+            IsolationOptions iso = options.isolation();
+            return new GuestLog(
+                    LoggerFactory.getLogger("vivarium.guest." + deployment.id()),
+                    pool.guest().name(),
+                    ctx.request().path(),
+                    iso.logLines(),
+                    iso.logBytes(),
+                    deployment.log(),
+                    logs(deployment.id()));
+        }
+
+        @Override
+        public OutboundSession outbound(CallContext ctx) {
+            return outbound.openSession(
+                    pool.guest().name(),
+                    policy,
+                    ctx.deadlineNanos(),
+                    memory,
+                    deployment.outbound(),
+                    Hops.next(ctx.request().headers()));
+        }
     }
 
     /**

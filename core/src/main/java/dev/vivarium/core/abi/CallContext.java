@@ -38,20 +38,16 @@ public final class CallContext implements AutoCloseable {
 
     private final String guestName;
     private final GuestRequest request;
-    private final Clock clock;
-    private final RandomGenerator random;
-    private final KvStore kv;
-    private final Supplier<OutboundSession> outboundFactory;
-    private final DnsResolver dns;
-    private final long maxResponseBodySize;
+
+    /** What this request shares with the other requests of its route. */
+    private final Environment env;
+
     private final long deadlineNanos;
-    private final HostBuffers buffers;
     private GuestLog guestLog;
 
-    /** Builds {@link #guestLog} on first use, or null for the default; most requests never log. */
-    private final Supplier<GuestLog> guestLogFactory;
-
-    /** Bytes counted in {@link #buffers} for this request: its request and response bodies. */
+    /**
+     * Bytes counted in the environment's buffers for this request: its request and response bodies.
+     */
     private long requestBodyHeld;
 
     private long responseBodyHeld;
@@ -77,21 +73,49 @@ public final class CallContext implements AutoCloseable {
     private CallContext(Builder b) {
         this.guestName = b.guestName;
         this.request = Objects.requireNonNull(b.request, "request");
-        this.clock = b.clock;
-        this.random = b.random;
-        this.kv = b.kv;
-        this.outboundFactory = b.outbound;
-        this.dns = b.dns;
-        this.maxResponseBodySize = b.maxResponseBodySize;
+        this.env = b.environment();
         this.deadlineNanos = b.deadlineNanos;
-        this.buffers = b.buffers;
         this.log = b.log;
         this.guestLog = b.guestLog;
-        this.guestLogFactory = b.guestLogFactory;
         if (b.memory != null) {
             this.memory =
                     new GuestMemory(b.memory, b.allocator != null ? b.allocator : this::malloc);
         }
+    }
+
+    /**
+     * What the requests of one route share, built once per route (not per request).
+     *
+     * @param clock the guest's time
+     * @param random the guest's randomness
+     * @param kv the deployment's store, or null if it has none
+     * @param dns the resolver of the DNS hostcalls, or null: none
+     * @param maxResponseBodySize the largest body the guest may answer with
+     * @param buffers where request and response bodies are accounted; null: nowhere
+     * @param services what a request opens on first use (guest log, outbound); null: the default
+     *     log, no outbound
+     */
+    public record Environment(
+            Clock clock,
+            RandomGenerator random,
+            KvStore kv,
+            DnsResolver dns,
+            long maxResponseBodySize,
+            HostBuffers buffers,
+            Services services) {
+        public Environment {
+            Objects.requireNonNull(clock, "clock");
+            Objects.requireNonNull(random, "random");
+        }
+    }
+
+    /** Opens, on first use, what most requests never use. */
+    public interface Services {
+        /** The guest's output for the request of {@code ctx}, or null for the default. */
+        GuestLog guestLog(CallContext ctx);
+
+        /** The outbound session of the request of {@code ctx}, or null if it may send none. */
+        OutboundSession outbound(CallContext ctx);
     }
 
     public static Builder builder(String guestName, GuestRequest request) {
@@ -148,15 +172,15 @@ public final class CallContext implements AutoCloseable {
     }
 
     public Clock clock() {
-        return clock;
+        return env.clock();
     }
 
     public RandomGenerator random() {
-        return random;
+        return env.random();
     }
 
     public DnsResolver dns() {
-        return dns;
+        return env.dns();
     }
 
     /** The guest's logger, {@code vivarium.guest.<guest>}. */
@@ -173,8 +197,8 @@ public final class CallContext implements AutoCloseable {
      * given to the builder, the default per-request budget with no deployment budget.
      */
     public GuestLog guestLog() {
-        if (guestLog == null && guestLogFactory != null) {
-            guestLog = guestLogFactory.get();
+        if (guestLog == null && env.services() != null) {
+            guestLog = env.services().guestLog(this);
         }
         if (guestLog == null) {
             guestLog =
@@ -196,6 +220,7 @@ public final class CallContext implements AutoCloseable {
 
     /** The deployment's KV store. */
     public KvStore kv() {
+        KvStore kv = env.kv();
         if (kv == null) {
             throw new HostcallTrap("this deployment has no key-value store");
         }
@@ -205,10 +230,12 @@ public final class CallContext implements AutoCloseable {
     /** This request's outbound handles over its outbound HTTP session, both opened on first use. */
     public OutboundHandles outbound() {
         if (outbound == null) {
-            if (outboundFactory == null) {
+            Services services = env.services();
+            OutboundSession session = services == null ? null : services.outbound(this);
+            if (session == null) {
                 throw new HostcallTrap("outbound HTTP is not available to this deployment");
             }
-            outbound = new OutboundHandles(outboundFactory.get());
+            outbound = new OutboundHandles(session);
         }
         return outbound;
     }
@@ -237,7 +264,7 @@ public final class CallContext implements AutoCloseable {
     }
 
     public long maxResponseBodySize() {
-        return maxResponseBodySize;
+        return env.maxResponseBodySize();
     }
 
     public void setResponseBody(byte[] body) {
@@ -252,6 +279,7 @@ public final class CallContext implements AutoCloseable {
      */
     public void holdRequestBody() {
         byte[] body = request.body();
+        HostBuffers buffers = env.buffers();
         if (buffers != null && body.length > 0 && requestBodyHeld == 0) {
             buffers.hold(body.length, "request body");
             requestBodyHeld = body.length;
@@ -265,6 +293,7 @@ public final class CallContext implements AutoCloseable {
      * @throws NoMemoryException if it does not fit
      */
     public void holdResponseBody(long bytes) {
+        HostBuffers buffers = env.buffers();
         if (buffers == null) {
             return;
         }
@@ -420,6 +449,7 @@ public final class CallContext implements AutoCloseable {
 
     /** Gives back the bytes counted for the request's and the response's bodies. Idempotent. */
     public void releaseBodies() {
+        HostBuffers buffers = env.buffers();
         if (buffers != null) {
             long held = requestBodyHeld + responseBodyHeld;
             requestBodyHeld = 0;
@@ -428,7 +458,10 @@ public final class CallContext implements AutoCloseable {
         }
     }
 
-    /** Builds a context; {@code memory} and {@code allocator} are for tests without a guest. */
+    /**
+     * Builds a context: from its route's {@link Environment}, or (tests) from the parts of one set
+     * one by one; {@code memory} and {@code allocator} are for tests without a guest.
+     */
     public static final class Builder {
         private final String guestName;
         private final GuestRequest request;
@@ -446,6 +479,7 @@ public final class CallContext implements AutoCloseable {
         private Logger log;
         private GuestLog guestLog;
         private Supplier<GuestLog> guestLogFactory;
+        private Environment environment;
 
         private Builder(String guestName, GuestRequest request) {
             this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -469,6 +503,16 @@ public final class CallContext implements AutoCloseable {
 
         public Builder outbound(Supplier<OutboundSession> outbound) {
             this.outbound = outbound;
+            return this;
+        }
+
+        /**
+         * What the request shares with the other requests of its route; replaces {@link #clock},
+         * {@link #random}, {@link #kv}, {@link #dns}, {@link #maxResponseBodySize}, {@link
+         * #hostBuffers}, {@link #outbound(Supplier)} and {@link #guestLog(Supplier)}.
+         */
+        public Builder environment(Environment environment) {
+            this.environment = Objects.requireNonNull(environment, "environment");
             return this;
         }
 
@@ -523,10 +567,38 @@ public final class CallContext implements AutoCloseable {
         }
 
         public CallContext build() {
-            if (random == null) {
-                random = SHARED_RANDOM;
-            }
             return new CallContext(this);
+        }
+
+        /** The environment given, or one of the parts set one by one. */
+        private Environment environment() {
+            if (environment != null) {
+                return environment;
+            }
+            Supplier<OutboundSession> o = outbound;
+            Supplier<GuestLog> g = guestLogFactory;
+            Services s =
+                    o == null && g == null
+                            ? null
+                            : new Services() {
+                                @Override
+                                public GuestLog guestLog(CallContext ctx) {
+                                    return g == null ? null : g.get();
+                                }
+
+                                @Override
+                                public OutboundSession outbound(CallContext ctx) {
+                                    return o == null ? null : o.get();
+                                }
+                            };
+            return new Environment(
+                    clock,
+                    random != null ? random : SHARED_RANDOM,
+                    kv,
+                    dns,
+                    maxResponseBodySize,
+                    buffers,
+                    s);
         }
     }
 }

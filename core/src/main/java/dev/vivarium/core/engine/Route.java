@@ -1,5 +1,6 @@
 package dev.vivarium.core.engine;
 
+import dev.vivarium.core.abi.CallContext;
 import dev.vivarium.core.outbound.OutboundPolicy;
 import dev.vivarium.core.routing.RouteSpec;
 import java.time.Duration;
@@ -12,13 +13,15 @@ import java.time.Duration;
  * @param deployment its deployment (shared by routes with the same id)
  * @param deadline its deadline (the route's own, or the global one)
  * @param outbound where its guest may send requests
+ * @param environment what its requests share (clock, store, buffers, what they open on first use)
  */
 public record Route(
         RouteSpec spec,
         InstancePool pool,
         Deployment deployment,
         Duration deadline,
-        OutboundPolicy outbound) {
+        OutboundPolicy outbound,
+        CallContext.Environment environment) {
     public String guestName() {
         return pool.guest().name();
     }
