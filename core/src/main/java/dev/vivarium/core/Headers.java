@@ -26,6 +26,18 @@ public final class Headers {
 
     private static final String[] NONE = new String[0];
 
+    /**
+     * Empty; room for two headers comes with the first (a guest's response often has one or two).
+     */
+    public Headers() {}
+
+    /** Empty, with room for {@code expected} headers (an adapter copying a request's). */
+    public Headers(int expected) {
+        if (expected > 0) {
+            entries = new String[2 * expected];
+        }
+    }
+
     private static final java.util.Set<String> HOP_BY_HOP =
             java.util.Set.of(
                     "connection",
@@ -54,7 +66,7 @@ public final class Headers {
         String n = normalize(Objects.requireNonNull(name, "name"));
         Objects.requireNonNull(value, "value");
         if (2 * size == entries.length) {
-            entries = java.util.Arrays.copyOf(entries, Math.max(8, 2 * entries.length));
+            entries = java.util.Arrays.copyOf(entries, Math.max(4, 2 * entries.length));
         }
         entries[2 * size] = n;
         entries[2 * size + 1] = value;

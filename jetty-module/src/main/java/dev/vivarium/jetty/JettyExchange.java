@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EofException;
@@ -81,8 +82,9 @@ final class JettyExchange implements ServerExchange, Runnable, Invocable {
 
     @Override
     public Headers headers() {
-        Headers headers = new Headers();
-        for (HttpField field : request.getHeaders()) {
+        HttpFields fields = request.getHeaders();
+        Headers headers = new Headers(fields.size());
+        for (HttpField field : fields) {
             headers.add(field.getName(), field.getValue());
         }
         return headers;

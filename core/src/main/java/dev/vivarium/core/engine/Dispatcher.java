@@ -94,7 +94,8 @@ public final class Dispatcher implements AutoCloseable {
             }
             String closed;
             Outcome ran = null;
-            PendingWrites pending = new PendingWrites();
+            // a deployment without a store has no writes to wait for
+            PendingWrites pending = route.deployment().kv() == null ? null : new PendingWrites();
             try {
                 // it may have waited in the queue: a client that left meanwhile gets nothing run
                 if (clientGone.getAsBoolean()) {
@@ -150,7 +151,7 @@ public final class Dispatcher implements AutoCloseable {
      * 503 instead if one of them failed or was not done by the deadline.
      */
     private static Outcome durable(Route route, Outcome outcome, PendingWrites pending) {
-        if (pending.isEmpty() || !outcome.isOk()) {
+        if (pending == null || pending.isEmpty() || !outcome.isOk()) {
             // a failed request acknowledges nothing
             return outcome;
         }
@@ -163,6 +164,9 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * @param pending the scope of the request's KV writes; null if its deployment has no store
+     */
     private Outcome admitted(
             Route route, GuestRequest request, BooleanSupplier clientGone, PendingWrites pending) {
         CallContext ctx = contexts.apply(route, request);
@@ -185,8 +189,8 @@ public final class Dispatcher implements AutoCloseable {
         InstancePool pool = route.pool();
         // the watchdog and blocking hostcalls (outbound HTTP, DNS) share one deadline; it covers
         // building an instance too, which runs the guest's start function if it has one
-        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos(), clientGone);
         RunningRequests running = route.deployment().running();
+        Watchdog.Armed armed = watchdog.arm(ctx.deadlineNanos(), clientGone, running);
         if (running.add(armed) != null) {
             // its deployment takes no new requests: not started, so nothing to release but this
             armed.disarm();
@@ -204,7 +208,9 @@ public final class Dispatcher implements AutoCloseable {
         long ended;
         try {
             // the guest's KV writes are waited for after it ran, outside its instance and slot
-            pending.enter(ctx.deadlineNanos());
+            if (pending != null) {
+                pending.enter(ctx.deadlineNanos());
+            }
             instance = pool.acquire();
             // after taking the instance, so room for the body is never made by dropping the
             // idle instance this very request is about to use
@@ -220,9 +226,10 @@ public final class Dispatcher implements AutoCloseable {
             failure = t;
         } finally {
             ended = System.nanoTime();
-            pending.exit();
+            if (pending != null) {
+                pending.exit();
+            }
             interrupted = armed.disarm();
-            running.remove(armed);
             if (instance != null) {
                 instance.slot.set(null);
             }

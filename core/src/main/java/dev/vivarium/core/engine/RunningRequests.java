@@ -1,7 +1,6 @@
 package dev.vivarium.core.engine;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * The requests of one deployment running now, so that removing or replacing the deployment can stop
@@ -11,28 +10,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * Dispatcher} runs it on the version that replaced it, or answers 503.
  */
 public final class RunningRequests {
-    private final Set<Watchdog.Armed> running = ConcurrentHashMap.newKeySet();
+    /**
+     * Where this deployment's requests are watched, from its first request on: they are the ones
+     * there that name this as their owner ({@link Watchdog#arm(long, BooleanSupplier,
+     * RunningRequests)}), so a request costs no set entry of its own here.
+     */
+    private volatile Watchdog watchdog;
+
     private volatile String stoppedBecause;
     private volatile String closedBecause;
 
     /**
-     * Watches a starting request, unless the deployment takes no new requests.
+     * Lets a starting request run, unless the deployment takes no new requests.
      *
-     * @return null when it is watched and may run; else why the deployment takes no new requests
-     *     (e.g. {@code replaced}), and the request is not watched
+     * @param request the request, watched with this as its owner until it is disarmed
+     * @return null when it may run; else why the deployment takes no new requests (e.g. {@code
+     *     replaced}): the caller disarms it without running it
      */
     String add(Watchdog.Armed request) {
-        running.add(request);
-        // after the add: a concurrent interruptAll either sees this request or is seen here
-        String closed = closedBecause;
-        if (closed != null) {
-            running.remove(request);
+        if (watchdog == null) {
+            watchdog = request.watchdog();
         }
-        return closed;
-    }
-
-    void remove(Watchdog.Armed request) {
-        running.remove(request);
+        // after the request is watched: a concurrent interruptAll either sees it or is seen here
+        return closedBecause;
     }
 
     /**
@@ -50,7 +50,8 @@ public final class RunningRequests {
 
     /** How many requests are running now. */
     public int count() {
-        return running.size();
+        Watchdog w = watchdog;
+        return w == null ? 0 : w.count(this);
     }
 
     /**
@@ -73,8 +74,9 @@ public final class RunningRequests {
     public void interruptAll(String why) {
         stoppedBecause = why;
         closeTo(why);
-        for (Watchdog.Armed request : running) {
-            request.interruptNow();
+        Watchdog w = watchdog;
+        if (w != null) {
+            w.interruptAll(this);
         }
     }
 }

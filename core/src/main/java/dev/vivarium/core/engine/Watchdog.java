@@ -57,16 +57,17 @@ final class Watchdog implements AutoCloseable {
 
     /** Interrupts the calling thread at {@code deadlineNanos} ({@code System.nanoTime()}). */
     Armed arm(long deadlineNanos) {
-        return arm(deadlineNanos, null);
+        return arm(deadlineNanos, null, null);
     }
 
     /**
      * As {@link #arm(long)}, and interrupts the calling thread earlier when {@code clientGone}
      * (asked from the sweeper's thread, so it must be cheap and thread-safe; null: never) says the
-     * request's client went away.
+     * request's client went away; the request counts among {@code owner}'s (null: none) until it is
+     * disarmed.
      */
-    Armed arm(long deadlineNanos, BooleanSupplier clientGone) {
-        Armed a = new Armed(this, Thread.currentThread(), deadlineNanos, clientGone);
+    Armed arm(long deadlineNanos, BooleanSupplier clientGone, RunningRequests owner) {
+        Armed a = new Armed(this, Thread.currentThread(), deadlineNanos, clientGone, owner);
         armed.add(a);
         // the sweeper sets parked before its last look at the set, so it cannot miss this one
         if (parked) {
@@ -83,6 +84,26 @@ final class Watchdog implements AutoCloseable {
     /** Deadlines being watched now; for tests. */
     int armedCount() {
         return armed.size();
+    }
+
+    /** How many of the requests being watched belong to {@code owner}. */
+    int count(RunningRequests owner) {
+        int n = 0;
+        for (Armed a : armed) {
+            if (a.owner == owner) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Interrupts every request being watched that belongs to {@code owner}. */
+    void interruptAll(RunningRequests owner) {
+        for (Armed a : armed) {
+            if (a.owner == owner) {
+                a.interruptNow();
+            }
+        }
     }
 
     @Override
@@ -143,16 +164,26 @@ final class Watchdog implements AutoCloseable {
         private final Thread thread;
         private final long deadlineNanos;
         private final BooleanSupplier clientGone;
+        private final RunningRequests owner;
         private boolean done;
         private boolean fired;
         private volatile boolean interruptedForClient;
 
         private Armed(
-                Watchdog watchdog, Thread thread, long deadlineNanos, BooleanSupplier clientGone) {
+                Watchdog watchdog,
+                Thread thread,
+                long deadlineNanos,
+                BooleanSupplier clientGone,
+                RunningRequests owner) {
             this.watchdog = watchdog;
+            this.owner = owner;
             this.thread = thread;
             this.deadlineNanos = deadlineNanos;
             this.clientGone = clientGone;
+        }
+
+        Watchdog watchdog() {
+            return watchdog;
         }
 
         /** Asks the adapter; a probe that fails counts as "still there". */
