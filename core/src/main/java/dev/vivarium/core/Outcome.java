@@ -54,14 +54,13 @@ public final class Outcome {
 
     /** Gives back the memory counted for the exchange's bodies; null once run (or if none). */
     @SuppressWarnings("unused") // through RELEASE
-    private volatile Runnable release;
+    private volatile Release release;
 
     private static final VarHandle RELEASE;
 
     static {
         try {
-            RELEASE =
-                    MethodHandles.lookup().findVarHandle(Outcome.class, "release", Runnable.class);
+            RELEASE = MethodHandles.lookup().findVarHandle(Outcome.class, "release", Release.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -178,10 +177,20 @@ public final class Outcome {
     }
 
     /**
+     * What {@link #release()} runs: gives back what the exchange held (the request's and the
+     * response's bodies). An interface of its own, not {@code Runnable}, so a request's context can
+     * be it without a closure per request.
+     */
+    @FunctionalInterface
+    public interface Release {
+        void releaseBodies();
+    }
+
+    /**
      * Runs {@code release} when {@link #release()} is called: the engine's way of keeping the
      * request's and response's bodies counted in {@code maxTotalMemory} until they are written.
      */
-    public Outcome onRelease(Runnable release) {
+    public Outcome onRelease(Release release) {
         RELEASE.setVolatile(this, release);
         return this;
     }
@@ -191,9 +200,9 @@ public final class Outcome {
      * counted for its bodies is given back. Idempotent, thread-safe.
      */
     public void release() {
-        Runnable r = (Runnable) RELEASE.getAndSet(this, (Runnable) null);
+        Release r = (Release) RELEASE.getAndSet(this, (Release) null);
         if (r != null) {
-            r.run();
+            r.releaseBodies();
         }
     }
 

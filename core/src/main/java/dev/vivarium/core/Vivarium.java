@@ -519,10 +519,11 @@ public final class Vivarium implements AutoCloseable {
     }
 
     private CallContext context(Route route, GuestRequest request) {
-        return CallContext.builder(route.guestName(), request)
-                .environment(route.environment())
-                .deadlineNanos(System.nanoTime() + route.deadline().toNanos())
-                .build();
+        return CallContext.of(
+                route.guestName(),
+                request,
+                route.environment(),
+                System.nanoTime() + route.deadline().toNanos());
     }
 
     /** What a route's requests open on first use: the guest's log and an outbound session. */

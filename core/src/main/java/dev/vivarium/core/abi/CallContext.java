@@ -7,6 +7,7 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
 import dev.vivarium.core.GuestRequest;
 import dev.vivarium.core.Headers;
+import dev.vivarium.core.Outcome;
 import dev.vivarium.core.config.IsolationOptions;
 import dev.vivarium.core.dns.DnsResolver;
 import dev.vivarium.core.kv.KvStore;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * OutboundHandles}) and the deployment's services. Built by the dispatcher per request, released in
  * one {@code finally} with {@link #close()}. Single-threaded, like the instance it serves.
  */
-public final class CallContext implements AutoCloseable {
+public final class CallContext implements AutoCloseable, Outcome.Release {
     private static final FunctionType MALLOC_TYPE =
             FunctionType.of(List.of(ValType.I32), List.of(ValType.I32));
     private static final FunctionType FREE_TYPE = FunctionType.of(List.of(ValType.I32), List.of());
@@ -70,11 +71,27 @@ public final class CallContext implements AutoCloseable {
     private String panicMessage;
     private OutboundHandles outbound;
 
+    private CallContext(
+            String guestName, GuestRequest request, Environment env, long deadlineNanos) {
+        this.guestName = Objects.requireNonNull(guestName, "guestName");
+        this.request = Objects.requireNonNull(request, "request");
+        this.env = Objects.requireNonNull(env, "env");
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    /**
+     * The context of one request of a route: the engine's way, with no builder in between (one is
+     * built for every request).
+     *
+     * @param deadlineNanos {@code System.nanoTime()} by which the request must end
+     */
+    public static CallContext of(
+            String guestName, GuestRequest request, Environment env, long deadlineNanos) {
+        return new CallContext(guestName, request, env, deadlineNanos);
+    }
+
     private CallContext(Builder b) {
-        this.guestName = b.guestName;
-        this.request = Objects.requireNonNull(b.request, "request");
-        this.env = b.environment();
-        this.deadlineNanos = b.deadlineNanos;
+        this(b.guestName, b.request, b.environment(), b.deadlineNanos);
         this.log = b.log;
         this.guestLog = b.guestLog;
         if (b.memory != null) {
@@ -448,6 +465,7 @@ public final class CallContext implements AutoCloseable {
     }
 
     /** Gives back the bytes counted for the request's and the response's bodies. Idempotent. */
+    @Override
     public void releaseBodies() {
         HostBuffers buffers = env.buffers();
         if (buffers != null) {
@@ -459,8 +477,9 @@ public final class CallContext implements AutoCloseable {
     }
 
     /**
-     * Builds a context: from its route's {@link Environment}, or (tests) from the parts of one set
-     * one by one; {@code memory} and {@code allocator} are for tests without a guest.
+     * Builds a context from the parts of an {@link Environment} set one by one (tests and tools;
+     * the engine uses {@link #of}); {@code memory} and {@code allocator} are for tests without a
+     * guest.
      */
     public static final class Builder {
         private final String guestName;
@@ -479,7 +498,6 @@ public final class CallContext implements AutoCloseable {
         private Logger log;
         private GuestLog guestLog;
         private Supplier<GuestLog> guestLogFactory;
-        private Environment environment;
 
         private Builder(String guestName, GuestRequest request) {
             this.guestName = Objects.requireNonNull(guestName, "guestName");
@@ -503,16 +521,6 @@ public final class CallContext implements AutoCloseable {
 
         public Builder outbound(Supplier<OutboundSession> outbound) {
             this.outbound = outbound;
-            return this;
-        }
-
-        /**
-         * What the request shares with the other requests of its route; replaces {@link #clock},
-         * {@link #random}, {@link #kv}, {@link #dns}, {@link #maxResponseBodySize}, {@link
-         * #hostBuffers}, {@link #outbound(Supplier)} and {@link #guestLog(Supplier)}.
-         */
-        public Builder environment(Environment environment) {
-            this.environment = Objects.requireNonNull(environment, "environment");
             return this;
         }
 
@@ -570,11 +578,8 @@ public final class CallContext implements AutoCloseable {
             return new CallContext(this);
         }
 
-        /** The environment given, or one of the parts set one by one. */
+        /** The environment of the parts set one by one. */
         private Environment environment() {
-            if (environment != null) {
-                return environment;
-            }
             Supplier<OutboundSession> o = outbound;
             Supplier<GuestLog> g = guestLogFactory;
             Services s =

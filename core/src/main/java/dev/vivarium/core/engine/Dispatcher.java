@@ -181,7 +181,7 @@ public final class Dispatcher implements AutoCloseable {
             ctx.releaseBodies();
             return null;
         }
-        return outcome.onRelease(ctx::releaseBodies);
+        return outcome.onRelease(ctx);
     }
 
     private Outcome run(
