@@ -1,6 +1,5 @@
 package dev.vivarium.core.engine;
 
-import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.DataSegment;
@@ -25,7 +24,7 @@ import java.util.Locale;
  * shrinking and {@link #release()}; a grow that does not fit fails as {@code memory.grow} fails,
  * and the reason is kept for the request's error message.
  *
- * <p>Every method delegates to a {@link ByteArrayMemory}; methods that it overrides for speed are
+ * <p>Every method delegates to a {@link FlatMemory}; methods that it overrides for speed are
  * delegated too, the rest (atomics) use the interface's defaults, built on these.
  *
  * <p>A reset of this class zeroes all the initial pages; {@link TrackedMemory} knows which of them
@@ -35,7 +34,7 @@ import java.util.Locale;
 class ResettableMemory implements Memory {
     private final MemoryLimits limits;
     private final MemoryBudget budget;
-    private ByteArrayMemory delegate;
+    private FlatMemory delegate;
 
     /** The bytes this memory holds in the budget; 0 once released. */
     private long reserved;
@@ -62,7 +61,7 @@ class ResettableMemory implements Memory {
         }
         this.reserved = bytes;
         try {
-            this.delegate = new ByteArrayMemory(limits);
+            this.delegate = new FlatMemory(limits);
         } catch (RuntimeException | Error e) {
             release();
             throw e;
@@ -122,7 +121,7 @@ class ResettableMemory implements Memory {
         if (delegate.pages() == limits.initialPages()) {
             return false;
         }
-        delegate = new ByteArrayMemory(limits);
+        delegate = new FlatMemory(limits);
         replaced();
         long initial = (long) limits.initialPages() * PAGE_SIZE;
         budget.release(reserved - initial);
