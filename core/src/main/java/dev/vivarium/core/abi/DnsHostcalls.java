@@ -4,6 +4,7 @@ import static dev.vivarium.core.abi.Hostcall.i;
 
 import dev.vivarium.core.dns.DnsResolver;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,11 +96,12 @@ public final class DnsHostcalls implements HostcallFamily {
             mem.writeI32(addrsLenP, 0, "out-param len");
             return OK;
         }
-        List<byte[]> raw = new ArrayList<>(addresses.size());
+        // each address's bytes as octets, one char per byte: they cross as the same bytes
+        List<String> raw = new ArrayList<>(addresses.size());
         for (InetAddress a : addresses) {
-            raw.add(a.getAddress());
+            raw.add(new String(a.getAddress(), StandardCharsets.ISO_8859_1));
         }
-        mem.writeSlicesOut(addrsPtrP, addrsLenP, raw);
+        mem.writeLatin1SlicesOut(addrsPtrP, addrsLenP, raw);
         return OK;
     }
 

@@ -315,8 +315,9 @@ public final class GuestMemory {
     }
 
     /**
-     * As {@link #writeSlicesOut(int, int, List)} for text items as octets (header names and values,
-     * see {@link #copyIn(String, boolean)}).
+     * Writes a malloc'd GuestSlice array of malloc'd items to the out-params, each item the octets
+     * of a text (see {@link #copyIn(String, boolean)}); the length is the number of slices. An
+     * empty list is {@code (0, 0)}.
      */
     public void writeLatin1SlicesOut(int ptrP, int lenP, List<String> items) {
         checkOutParams(ptrP, lenP);
@@ -362,29 +363,6 @@ public final class GuestMemory {
         checkOutParams(ptrP, lenP);
         int ptr = copyIn(data);
         writePair(ptrP, lenP, ptr, data.length);
-    }
-
-    /**
-     * Writes a malloc'd GuestSlice array of malloc'd items to the out-params; the length is the
-     * number of slices. An empty list is {@code (0, 0)}.
-     */
-    public void writeSlicesOut(int ptrP, int lenP, List<byte[]> items) {
-        checkOutParams(ptrP, lenP);
-        if (items.isEmpty()) {
-            writePair(ptrP, lenP, 0, 0);
-            return;
-        }
-        int[] ptrs = new int[items.size()];
-        for (int i = 0; i < ptrs.length; i++) {
-            ptrs[i] = copyIn(items.get(i));
-        }
-        int array = allocator.malloc(items.size() * SLICE_SIZE);
-        check(array, items.size() * SLICE_SIZE, "malloc'd slice array");
-        for (int i = 0; i < ptrs.length; i++) {
-            memory.writeI32(array + i * SLICE_SIZE, ptrs[i]);
-            memory.writeI32(array + i * SLICE_SIZE + 4, items.get(i).length);
-        }
-        writePair(ptrP, lenP, array, items.size());
     }
 
     /** Writes {@code (0, 0)}: the ABI's "nothing", also used before a failure is returned. */

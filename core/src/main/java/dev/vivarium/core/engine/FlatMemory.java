@@ -140,26 +140,23 @@ final class FlatMemory implements Memory {
 
     /** Traps unless {@code [addr, addr + size)} lies in memory (a size of 0 may end at its end). */
     private void checkBounds(int addr, int size, Function<String, ChicoryException> trap) {
-        int limit = bytes.length;
-        if (addr < 0 || size < 0 || (long) addr + size > limit) {
-            throw trap.apply(
-                    "out of bounds memory access: attempted to access address: "
-                            + addr
-                            + " but limit is: "
-                            + limit
-                            + " and size: "
-                            + size);
+        if (addr < 0 || size < 0 || (long) addr + size > bytes.length) {
+            throw trap.apply(outOfBoundsMessage(addr, size));
         }
     }
 
     private RuntimeException outOfBounds(int addr, int size) {
-        return new WasmRuntimeException(
-                "out of bounds memory access: attempted to access address: "
-                        + addr
-                        + " but limit is: "
-                        + bytes.length
-                        + " and size: "
-                        + size);
+        return new WasmRuntimeException(outOfBoundsMessage(addr, size));
+    }
+
+    /** Chicory's words for it. */
+    private String outOfBoundsMessage(int addr, int size) {
+        return "out of bounds memory access: attempted to access address: "
+                + addr
+                + " but limit is: "
+                + bytes.length
+                + " and size: "
+                + size;
     }
 
     @Override
